@@ -54,7 +54,7 @@ public static class Ablation
         var keepMask = tensor(keep, new long[] { 1, 1, heads, 1 }, device: z.device).to_type(z.dtype);
         if (kind == AblationKind.Zero) return z.mul(keepMask);
         var mean = z.mean(new long[] { 0, 1 }, keepdim: true); // [1, 1, head, d_head]
-        return z.mul(keepMask).add(mean.mul(ones_like(keepMask).sub(keepMask)));
+        return z.mul(keepMask).add(mean.mul(ones_like(keepMask).sub(keepMask)), Scalars.One);
     };
 
     /// <summary>The effect of ablating one head on a batch.</summary>

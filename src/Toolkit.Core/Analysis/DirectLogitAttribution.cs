@@ -41,13 +41,13 @@ public static class DirectLogitAttribution
         var (_, cache) = model.RunWithCache(tokens, n => n is "hook_embed" or "hook_pos_embed" || n == last
             || n.EndsWith("attn.hook_result", StringComparison.Ordinal));
         long p = tokens.shape[1];
-        var parts = new List<Tensor> { (cache["hook_embed"] + cache["hook_pos_embed"]).unsqueeze(2) }; // [b, pos, 1, d]
+        var parts = new List<Tensor> { cache["hook_embed"].add(cache["hook_pos_embed"], Scalars.One).unsqueeze(2) }; // [b, pos, 1, d]
         for (var l = 0; l < layers; l++) parts.Add(cache[$"blocks.{l}.attn.hook_result"]);
         var stack = cat(parts, 2).narrow(1, 0, p - 1).to_type(ScalarType.Float64); // [b, pos-1, comp, d]
         if (model.ln_final is not null)
         {
             var final = cache[last].narrow(1, 0, p - 1).to_type(ScalarType.Float64);
-            var scale = final.var(-1, unbiased: false, keepdim: true).add(1e-5).sqrt().unsqueeze(2); // [b, pos-1, 1, 1]
+            var scale = final.var(-1, unbiased: false, keepdim: true).add(Scalars.LayerNormEpsilon, Scalars.One).sqrt().unsqueeze(2); // [b, pos-1, 1, 1]
             stack = stack.sub(stack.mean(new long[] { -1 }, keepdim: true)).div(scale)
                 .mul(model.ln_final.w.detach().to_type(ScalarType.Float64));
         }

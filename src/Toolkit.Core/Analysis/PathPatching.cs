@@ -51,9 +51,9 @@ public static class PathPatching
         var (corruptedLogits, corruptedCache) = model.RunWithCache(corrupted, n => n == resultName);
         double cleanDiff = problem.LogitDifference(cleanLogits), corruptedDiff = problem.LogitDifference(corruptedLogits);
 
-        var delta = corruptedCache[resultName].select(2, senderHead) - cleanCache[resultName].select(2, senderHead);
+        var delta = corruptedCache[resultName].select(2, senderHead).sub(cleanCache[resultName].select(2, senderHead));
         var block = model.blocks[receiverLayer];
-        var residual = cleanCache[residName] + delta;
+        var residual = cleanCache[residName].add(delta, Scalars.One);
         if (block.ln1 is not null) residual = block.ln1.forward(residual);
         var attn = block.attn;
         var (w, b, hook) = input switch
@@ -62,7 +62,7 @@ public static class PathPatching
             CompositionKind.K => (attn.W_K, attn.b_K, "hook_k"),
             _ => (attn.W_V, attn.b_V, "hook_v"),
         };
-        var projected = residual.matmul(w[receiverHead]) + b[receiverHead]; // [batch, pos, d_head]
+        var projected = residual.matmul(w[receiverHead]).add(b[receiverHead], Scalars.One); // [batch, pos, d_head]
         var logits = model.RunWithHooks(clean, ($"blocks.{receiverLayer}.attn.{hook}", (x, _) =>
         {
             var patched = x.clone();

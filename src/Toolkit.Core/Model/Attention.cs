@@ -10,9 +10,9 @@ namespace Toolkit.Model;
 public sealed class Attention : nn.Module<Tensor, Tensor>
 {
     private readonly int nHeads, dHead, dModel;
-    // Cached Scalars: an implicit double→Scalar conversion allocates a native handle that no
-    // dispose scope tracks, so it would leak once per forward.
-    private readonly Scalar scale, negativeInfinity = double.NegativeInfinity;
+    // Kept-alive Scalar: an implicit double→Scalar temporary can be freed by the finalizer while
+    // the native call reads it (see Scalars).
+    private readonly Scalar scale;
     private readonly Dropout? dropout;
 
 #pragma warning disable IDE1006 // TransformerLens names, kept for weight interchange
@@ -24,7 +24,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     internal Attention(ModelConfig cfg) : base("Attention")
     {
         nHeads = cfg.NHeads; dHead = cfg.HeadDim; dModel = cfg.DModel;
-        scale = 1.0 / Math.Sqrt(dHead);
+        scale = (1.0 / Math.Sqrt(dHead)).ToScalar();
         var std = cfg.InitializerRange!.Value;
         W_Q = Init.Normal(std, nHeads, dModel, dHead);
         W_K = Init.Normal(std, nHeads, dModel, dHead);
@@ -44,7 +44,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         long b = x.shape[0], p = x.shape[1];
         // One matmul per projection over all heads: [d_model, n_heads*d_head].
         Tensor Project(Parameter w, Parameter bias) =>
-            x.matmul(w.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead) + bias;
+            x.matmul(w.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(bias, Scalars.One);
 
         var q = hook_q.forward(Project(W_Q, b_Q));   // [b, pos, head, d_head]
         var k = hook_k.forward(Project(W_K, b_K));
@@ -52,7 +52,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
 
         var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)).mul_(scale); // [b, head, dest, src]
         using (var future = ones(p, p, ScalarType.Bool, device: x.device).triu_(1))
-            scores = scores.masked_fill(future, negativeInfinity);
+            scores = scores.masked_fill(future, Scalars.NegativeInfinity);
         scores = hook_attn_scores.forward(scores);
         var pattern = hook_pattern.forward(scores.softmax(-1));
         if (dropout is not null) pattern = dropout.forward(pattern);
@@ -63,8 +63,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
             // Each head's own write to the residual stream, [b, pos, head, d_model]: costs a
             // d_model-wide tensor per head, so only when someone listens.
             var result = hook_result.forward(einsum("bphe,hed->bphd", z, W_O));
-            return result.sum(2) + b_O;
+            return result.sum(2).add(b_O, Scalars.One);
         }
-        return z.reshape(b, p, nHeads * dHead).matmul(W_O.reshape(nHeads * dHead, dModel)) + b_O;
+        return z.reshape(b, p, nHeads * dHead).matmul(W_O.reshape(nHeads * dHead, dModel)).add(b_O, Scalars.One);
     }
 }

@@ -53,5 +53,5 @@ public sealed class Unembed : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor resid) => resid.matmul(W_U) + b_U;
+    public override Tensor forward(Tensor resid) => resid.matmul(W_U).add(b_U, Scalars.One); // kept-alive alpha (see Scalars)
 }

@@ -58,7 +58,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         if (tokens.dim() != 2 || tokens.shape[1] > Config.NCtx)
             throw new ToolkitException($"tokens of shape [{string.Join(", ", tokens.shape)}] do not fit the model",
                 $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
-        var resid = hook_embed.forward(embed.forward(tokens)) + hook_pos_embed.forward(pos_embed.forward(tokens));
+        // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
+        var resid = hook_embed.forward(embed.forward(tokens)).add(hook_pos_embed.forward(pos_embed.forward(tokens)), Scalars.One);
         if (embedDropout is not null) resid = embedDropout.forward(resid);
         foreach (var block in blocks) resid = block.forward(resid);
         if (ln_final is not null) resid = ln_final.forward(resid);

@@ -10,7 +10,8 @@ internal static class Init
     public static Parameter Normal(double std, params long[] shape)
     {
         using var _ = no_grad();
-        return new Parameter(randn(shape).mul_(std));
+        using var scale = std.ToScalar(); // explicit and disposed after use (see Scalars)
+        return new Parameter(randn(shape).mul_(scale));
     }
 
     public static Parameter Zeros(params long[] shape) => new(zeros(shape));

@@ -27,8 +27,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var pre = hook_pre.forward(x.matmul(W_in) + b_in);
+        // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
+        var pre = hook_pre.forward(x.matmul(W_in).add(b_in, Scalars.One));
         var post = hook_post.forward(relu ? nn.functional.relu(pre) : nn.functional.gelu(pre));
-        return post.matmul(W_out) + b_out;
+        return post.matmul(W_out).add(b_out, Scalars.One);
     }
 }

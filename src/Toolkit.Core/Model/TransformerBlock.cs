@@ -36,13 +36,14 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         var attnOut = attn.forward(ln1 is null ? residPre : ln1.forward(residPre));
         if (residDropout is not null) attnOut = residDropout.forward(attnOut);
         attnOut = hook_attn_out.forward(attnOut);
-        var resid = residPre + attnOut;
+        // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
+        var resid = residPre.add(attnOut, Scalars.One);
         if (mlp is not null)
         {
             resid = hook_resid_mid.forward(resid);
             var mlpOut = mlp.forward(ln2 is null ? resid : ln2.forward(resid));
             if (residDropout is not null) mlpOut = residDropout.forward(mlpOut);
-            resid = resid + hook_mlp_out.forward(mlpOut);
+            resid = resid.add(hook_mlp_out.forward(mlpOut), Scalars.One);
         }
         return hook_resid_post.forward(resid);
     }

@@ -12,7 +12,7 @@ public static class MaskedLoss
     {
         var (flatLogits, targets, weights) = Align(logits, tokens, lossMask);
         var perToken = nn.functional.cross_entropy(flatLogits, targets, reduction: nn.Reduction.None);
-        return (perToken * weights).sum() / weights.sum().clamp_min(1);
+        return (perToken * weights).sum() / weights.sum().clamp_min(Scalars.One); // kept-alive Scalar (see Scalars)
     }
 
     /// <summary>Per-target loss and correctness at masked positions, as [batch, pos-1] tensors plus the mask.</summary>
