@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Toolkit.Runs;
 
 /// <summary>A saved training state: <c>model.safetensors</c> (TransformerLens names) with
-/// <c>config.json</c> beside it, <c>optimizer.bin</c> (TorchSharp's format), and <c>state.json</c>
+/// <c>config.json</c> beside it, <c>optimizer.safetensors</c> (AdamW moments and step), and <c>state.json</c>
 /// (step, random-generator state). Written to a temporary folder, then renamed.</summary>
 public static class Checkpoint
 {
@@ -20,17 +20,20 @@ public static class Checkpoint
         [JsonPropertyName("torch_rng_state")] public string TorchRngState { get; init; } = "";
     }
 
+    /// <summary>The optimizer state's file in a checkpoint folder.</summary>
+    public const string OptimizerFile = "optimizer.safetensors";
+
     /// <summary>Folder name of the checkpoint after <paramref name="step"/> steps.</summary>
     public static string FolderName(int step) => $"step-{step}";
 
     /// <summary>Saves model, optimizer and state into <paramref name="folder"/> atomically.</summary>
-    public static void Save(string folder, RunConfig config, HookedTransformer model, TorchSharp.Modules.OptimizerHelper? optimizer, int step)
+    public static void Save(string folder, RunConfig config, HookedTransformer model, Training.AdamW? optimizer, int step)
     {
         AtomicFile.WriteDirectory(folder, temp =>
         {
             SaveWeights(Path.Combine(temp, "model.safetensors"), model, config);
             File.WriteAllText(Path.Combine(temp, "config.json"), config.ToJson());
-            optimizer?.save_state_dict(Path.Combine(temp, "optimizer.bin"));
+            optimizer?.Save(Path.Combine(temp, OptimizerFile));
             using var rng = get_rng_state();
             var state = new State { Step = step, TorchRngState = Convert.ToBase64String(rng.data<byte>().ToArray()) };
             File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, RunConfig.Json));
@@ -69,10 +72,10 @@ public static class Checkpoint
     }
 
     /// <summary>Restores optimizer and generator state; returns the step to continue from.</summary>
-    public static int LoadTrainingState(string folder, TorchSharp.Modules.OptimizerHelper optimizer)
+    public static int LoadTrainingState(string folder, Training.AdamW optimizer)
     {
         var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, "state.json")), RunConfig.Json)!;
-        optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));
+        optimizer.Load(Path.Combine(folder, OptimizerFile));
         using var rng = tensor(Convert.FromBase64String(state.TorchRngState), ScalarType.Byte);
         set_rng_state(rng);
         return state.Step;

@@ -57,7 +57,8 @@ public static class Trainer
         Evaluator.CheckFits(model, task);
         model.to(device);
         model.train();
-        using var optimizer = optim.AdamW(model.parameters(), t.LearningRate, t.Beta1, t.Beta2, 1e-8, t.WeightDecay);
+        // The project's own AdamW: TorchSharp 0.107's optim.AdamW.step makes temporary Scalars (see AdamW).
+        using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), t.LearningRate, t.Beta1, t.Beta2, 1e-8, t.WeightDecay);
 
         config = config with
         {
@@ -105,16 +106,16 @@ public static class Trainer
         for (var step = firstStep; step < t.Steps; step++)
         {
             var lr = LearningRateSchedule.At(t, step);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.LearningRate = lr;
             using (var scope = NewDisposeScope())
             {
                 using var batch = Batch.Sample(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize, device);
                 var logits = model.forward(batch.Tokens);
                 var loss = MaskedLoss.Loss(logits, batch.Tokens, batch.LossMask);
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
                 if (t.GradClip > 0) nn.utils.clip_grad_norm_(parameters, t.GradClip);
-                optimizer.step();
+                optimizer.StepOnce();
                 lastLoss = loss.item<float>();
             }
             intervalLoss += lastLoss;

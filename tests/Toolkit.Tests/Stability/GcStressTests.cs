@@ -1,0 +1,72 @@
+using Toolkit.Cli;
+using Toolkit.Cli.Commands;
+using Toolkit.Training;
+
+namespace Toolkit.Tests.Stability;
+
+/// <summary>Training and analysis finish while another thread forces garbage collections and runs
+/// finalizers in a loop: the condition under which TorchSharp 0.107 frees temporary Scalars during
+/// native calls ("Expected false to be true ... Scalar.h"). Before the library kept its Scalars
+/// alive, these runs died at random.</summary>
+[NonParallelizable]
+public class GcStressTests
+{
+    /// <summary>Runs <paramref name="body"/> while a background thread collects garbage non-stop;
+    /// returns how many collections happened meanwhile.</summary>
+    public static int UnderGcPressure(Action body)
+    {
+        var stop = false;
+        var collections = 0;
+        var gc = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                collections++;
+                // A millisecond between full collections: hundreds per second still free any
+                // unreachable Scalar within a native call, without stopping the world non-stop.
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true, Name = "gc-pressure" };
+        gc.Start();
+        try { body(); }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            gc.Join();
+        }
+        return collections;
+    }
+
+    [Test]
+    [Repeat(3)]
+    public void Demo_training_and_a_full_analyze_finish_under_forced_collections()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"toolkit-gc-stress-{Guid.NewGuid():N}");
+        try
+        {
+            // The demo's variable-period model, 300 steps; one torch thread leaves a core to the GC loop.
+            var config = DemoCommand.Config("6..29", 300, seed: 1, threads: 1);
+            TrainingResult? result = null;
+            var collections = UnderGcPressure(() => result = Trainer.Train(config, dir));
+            Assert.That(result!.Steps, Is.EqualTo(300));
+            Assert.That(double.IsFinite(result.FinalTrainLoss));
+            var analyzeCollections = 0;
+            int code = -1;
+            var (out0, err0) = (Console.Out, Console.Error);
+            var (o, e) = (new StringWriter(), new StringWriter());
+            Console.SetOut(o);
+            Console.SetError(e);
+            try { analyzeCollections = UnderGcPressure(() => code = CommandLine.Invoke(Commands.Root(), new[] { "analyze", dir })); }
+            finally { Console.SetOut(out0); Console.SetError(err0); }
+            Assert.That(code, Is.EqualTo(0), e.ToString());
+            TestContext.Progress.WriteLine($"gc stress: 300 steps under {collections} forced collections, analyze under {analyzeCollections}");
+            Assert.That(collections, Is.GreaterThan(10), "the pressure thread must actually have run");
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
