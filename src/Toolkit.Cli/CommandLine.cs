@@ -31,7 +31,7 @@ public static class CommandLine
         }
         catch (ToolkitException e)
         {
-            return Fail(e.Message, e.Hint);
+            return Fail(e.Message, e.Hint, e.ExitCode);
         }
         catch (TaskParameterException e)
         {
@@ -40,10 +40,10 @@ public static class CommandLine
     }
 
     /// <summary>Prints <c>error: ...</c> and <c>hint: ...</c> to stderr and returns the bad-input exit code.</summary>
-    public static int Fail(string message, string hint)
+    public static int Fail(string message, string hint, int exitCode = BadInput)
     {
         Console.Error.WriteLine($"error: {message}");
         Console.Error.WriteLine($"hint: {hint}");
-        return BadInput;
+        return exitCode;
     }
 }

@@ -44,6 +44,8 @@ public sealed class ProgressReporter(string label) : ITrainingObserver
         }
     }
 
+    public void OnNotice(string message) => Console.Error.WriteLine($"{label}: {message}");
+
     /// <summary>Ends the bar's line.</summary>
     public void Finish()
     {

@@ -7,4 +7,7 @@ public class ToolkitException(string message, string hint) : Exception(message)
 {
     /// <summary>How to fix the problem.</summary>
     public string Hint { get; } = hint;
+
+    /// <summary>The process exit code at the program's edge: 2 for bad input, 3 for a diverged run.</summary>
+    public virtual int ExitCode => 2;
 }

@@ -79,7 +79,7 @@ public static class DemoCommand
         var probe = Evaluator.Evaluate(model, probeTask, Seeds.Derive(seed, Seeds.Stream.Probe));
         var content = probeTask.Vocabulary.ContentCount;
         Console.WriteLine($"probe (period 20 from position 5): {probe}");
-        Console.WriteLine($"report: {Toolkit.Reports.RunReport.Write(path)}");
+        ReportWriter.WriteOrWarn(path);
         Console.WriteLine();
         return new DemoRun(result, result.FinalEval, new ProbeResult(probe, (Math.Log(content), 1.0 / content)), phase);
     }

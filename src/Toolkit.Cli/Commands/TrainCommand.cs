@@ -43,40 +43,52 @@ public static class TrainCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var progress = new ProgressReporter("train");
-            if (r.GetValue(resume) is string resumePath)
+            using var signals = new StopSignals();
+            string runPath;
+            TrainingResult result;
+            try
             {
-                var stepsGiven = r.GetResult(steps) is { Implicit: false } ? r.GetValue(steps) : (int?)null;
-                var resumed = Trainer.Resume(resumePath, stepsGiven, progress);
-                progress.Finish();
-                Summary.Print(resumed);
-                Console.WriteLine($"report: {Toolkit.Reports.RunReport.Write(resumePath)}");
-                return 0;
+                if (r.GetValue(resume) is string resumePath)
+                {
+                    var stepsGiven = r.GetResult(steps) is { Implicit: false } ? r.GetValue(steps) : (int?)null;
+                    runPath = resumePath;
+                    result = Trainer.Resume(resumePath, stepsGiven, progress, signals.Token);
+                }
+                else
+                {
+                    runPath = r.GetValue(output)
+                        ?? throw new ToolkitException("no run directory given", "add --out runs/NAME (or --resume runs/NAME)");
+                    var p = r.GetValue(dropout);
+                    var config = new RunConfig
+                    {
+                        Model = new ModelConfig
+                        {
+                            NLayers = r.GetValue(layers), NHeads = r.GetValue(heads), DModel = r.GetValue(dModel),
+                            DHead = r.GetValue(dHead), DVocab = r.GetValue(vocab), NCtx = r.GetValue(context),
+                            AttnOnly = !r.GetValue(mlp), NormalizationType = r.GetValue(ln) ? "LN" : null,
+                            EmbedDropout = p, AttnDropout = p, ResidDropout = p,
+                        },
+                        Training = new TrainingConfig
+                        {
+                            Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
+                            WarmupSteps = r.GetValue(warmup), Schedule = r.GetValue(schedule)!, GradClip = r.GetValue(clip),
+                            WeightDecay = r.GetValue(decay), Seed = r.GetValue(seed), Threads = r.GetValue(threads),
+                            Device = r.GetValue(device)!, EvalEvery = r.GetValue(evalEvery), CheckpointEvery = r.GetValue(ckptEvery),
+                        },
+                        Task = task.Read(r, null, r.GetValue(context), r.GetValue(vocab)),
+                    };
+                    result = Trainer.Train(config, runPath, progress, signals.Token);
+                }
             }
-            var outPath = r.GetValue(output)
-                ?? throw new ToolkitException("no run directory given", "add --out runs/NAME (or --resume runs/NAME)");
-            var p = r.GetValue(dropout);
-            var config = new RunConfig
+            catch (TrainingInterruptedException e)
             {
-                Model = new ModelConfig
-                {
-                    NLayers = r.GetValue(layers), NHeads = r.GetValue(heads), DModel = r.GetValue(dModel),
-                    DHead = r.GetValue(dHead), DVocab = r.GetValue(vocab), NCtx = r.GetValue(context),
-                    AttnOnly = !r.GetValue(mlp), NormalizationType = r.GetValue(ln) ? "LN" : null,
-                    EmbedDropout = p, AttnDropout = p, ResidDropout = p,
-                },
-                Training = new TrainingConfig
-                {
-                    Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                    WarmupSteps = r.GetValue(warmup), Schedule = r.GetValue(schedule)!, GradClip = r.GetValue(clip),
-                    WeightDecay = r.GetValue(decay), Seed = r.GetValue(seed), Threads = r.GetValue(threads),
-                    Device = r.GetValue(device)!, EvalEvery = r.GetValue(evalEvery), CheckpointEvery = r.GetValue(ckptEvery),
-                },
-                Task = task.Read(r, null, r.GetValue(context), r.GetValue(vocab)),
-            };
-            var result = Trainer.Train(config, outPath, progress);
-            progress.Finish();
+                Console.Error.WriteLine($"stopped: {e.Message}");
+                Console.Error.WriteLine($"hint: {e.Hint}");
+                return signals.ExitCode;
+            }
+            finally { progress.Finish(); } // ends the progress line before any message
             Summary.Print(result);
-            Console.WriteLine($"report: {Toolkit.Reports.RunReport.Write(outPath)}");
+            ReportWriter.WriteOrWarn(runPath);
             return 0;
         }));
         return command;

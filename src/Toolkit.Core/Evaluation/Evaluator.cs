@@ -51,13 +51,16 @@ public static class Evaluator
     }
 
     /// <summary>Fails clearly when a task's sequences or tokens do not fit a model.</summary>
-    public static void CheckFits(HookedTransformer model, ITask task)
+    public static void CheckFits(HookedTransformer model, ITask task) => CheckFits(model.Config, task);
+
+    /// <summary>Fails clearly when a task's sequences or tokens do not fit a model configuration.</summary>
+    public static void CheckFits(ModelConfig config, ITask task)
     {
-        if (task.Context > model.Config.NCtx)
-            throw new ToolkitException($"task {task.Name} makes {task.Context}-token sequences but the model's n_ctx is {model.Config.NCtx}",
-                $"use --context {model.Config.NCtx} or less (learned positions cannot extrapolate)");
-        if (task.Vocabulary.Size > model.Config.DVocab)
-            throw new ToolkitException($"task {task.Name} uses {task.Vocabulary.Size} tokens but the model's d_vocab is {model.Config.DVocab}",
-                $"use --vocab {model.Config.DVocab} or less");
+        if (task.Context > config.NCtx)
+            throw new ToolkitException($"task {task.Name} makes {task.Context}-token sequences but the model's n_ctx is {config.NCtx}",
+                $"use --context {config.NCtx} or less (learned positions cannot extrapolate)");
+        if (task.Vocabulary.Size > config.DVocab)
+            throw new ToolkitException($"task {task.Name} uses {task.Vocabulary.Size} tokens but the model's d_vocab is {config.DVocab}",
+                $"use --vocab {config.DVocab} or less");
     }
 }

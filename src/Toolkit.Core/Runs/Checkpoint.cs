@@ -18,6 +18,11 @@ public static class Checkpoint
         [JsonPropertyName("step")] public int Step { get; init; }
         /// <summary>torch's global CPU generator state (dropout draws), base64.</summary>
         [JsonPropertyName("torch_rng_state")] public string TorchRngState { get; init; } = "";
+        /// <summary>Sum of training losses since the last metrics row, so a resumed run writes the
+        /// same rows as an uninterrupted one when checkpoints fall between rows.</summary>
+        [JsonPropertyName("interval_loss")] public double IntervalLoss { get; init; }
+        /// <summary>Steps since the last metrics row.</summary>
+        [JsonPropertyName("interval_steps")] public int IntervalSteps { get; init; }
     }
 
     /// <summary>The optimizer state's file in a checkpoint folder.</summary>
@@ -27,7 +32,7 @@ public static class Checkpoint
     public static string FolderName(int step) => $"step-{step}";
 
     /// <summary>Saves model, optimizer and state into <paramref name="folder"/> atomically.</summary>
-    public static void Save(string folder, RunConfig config, HookedTransformer model, Training.AdamW? optimizer, int step)
+    public static void Save(string folder, RunConfig config, HookedTransformer model, Training.AdamW? optimizer, State state)
     {
         AtomicFile.WriteDirectory(folder, temp =>
         {
@@ -35,8 +40,8 @@ public static class Checkpoint
             File.WriteAllText(Path.Combine(temp, "config.json"), config.ToJson());
             optimizer?.Save(Path.Combine(temp, OptimizerFile));
             using var rng = get_rng_state();
-            var state = new State { Step = step, TorchRngState = Convert.ToBase64String(rng.data<byte>().ToArray()) };
-            File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, RunConfig.Json));
+            var full = state with { TorchRngState = Convert.ToBase64String(rng.data<byte>().ToArray()) };
+            File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(full, RunConfig.Json));
         });
     }
 
@@ -71,13 +76,13 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Restores optimizer and generator state; returns the step to continue from.</summary>
-    public static int LoadTrainingState(string folder, Training.AdamW optimizer)
+    /// <summary>Restores optimizer and generator state; returns the saved state (its step is where to continue).</summary>
+    public static State LoadTrainingState(string folder, Training.AdamW optimizer)
     {
         var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, "state.json")), RunConfig.Json)!;
         optimizer.Load(Path.Combine(folder, OptimizerFile));
         using var rng = tensor(Convert.FromBase64String(state.TorchRngState), ScalarType.Byte);
         set_rng_state(rng);
-        return state.Step;
+        return state;
     }
 }

@@ -5,7 +5,8 @@ using Toolkit.Evaluation;
 namespace Toolkit.Runs;
 
 /// <summary>Appends rows to <c>metrics.csv</c>: step, lr, train_loss, eval_loss, eval_accuracy, then
-/// per-head columns prev_LxHy, dup_LxHy, ind_LxHy (empty on rows without evaluation).</summary>
+/// per-head columns prev_LxHy, dup_LxHy, ind_LxHy. An empty cell means "not evaluated on this row";
+/// a measured value that is not a number is written as NaN, Infinity or -Infinity.</summary>
 public sealed class MetricsLog
 {
     private readonly string path;
@@ -36,7 +37,7 @@ public sealed class MetricsLog
     /// <summary>Appends one row.</summary>
     public void Append(int step, double lr, double trainLoss, EvalResult? eval, HeadScoreTable? heads)
     {
-        static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
+        static string F(double x) => x.ToString("G6", CultureInfo.InvariantCulture); // NaN stays "NaN", never ""
         var cells = new List<string> { step.ToString(CultureInfo.InvariantCulture), F(lr), F(trainLoss), eval is null ? "" : F(eval.Loss), eval is null ? "" : F(eval.Accuracy) };
         foreach (var role in new[] { HeadRole.PreviousToken, HeadRole.DuplicateToken, HeadRole.Induction })
             cells.AddRange(heads is null ? headNames.Select(_ => "") : heads.Heads.Select(h => F(HeadScoreTable.Score(h, role))));

@@ -60,6 +60,13 @@ public sealed class RunDirectory
         var config = RunConfig.Read(System.IO.Path.Combine(folder, "config.json"));
         var model = new HookedTransformer(config.Model);
         Checkpoint.LoadWeights(System.IO.Path.Combine(folder, "model.safetensors"), model);
+        using (var scope = NewDisposeScope())
+            if (!model.parameters().All(p => p.isfinite().all().item<bool>()))
+            {
+                model.Dispose();
+                throw new ToolkitException($"the checkpoint {folder} holds weights that are not finite (NaN or infinity)",
+                    "the run diverged; analyse an earlier checkpoint, or train again with a lower --lr");
+            }
         model.to(device ?? CPU);
         model.eval();
         return model;

@@ -14,6 +14,8 @@ public interface ITrainingObserver
     void OnEvaluation(int step, EvalResult eval, HeadScoreTable heads) { }
     /// <summary>Called after a checkpoint is written.</summary>
     void OnCheckpoint(int step, string path) { }
+    /// <summary>Something the user should know that is not an error (a recovered lock, a restart).</summary>
+    void OnNotice(string message) { }
 }
 
 /// <summary>An observer that reports nothing (tests, benchmarks).</summary>

@@ -24,67 +24,105 @@ public sealed record TrainingResult(
 /// same data as an uninterrupted one.</remarks>
 public static class Trainer
 {
-    /// <summary>Trains a new run into <paramref name="runPath"/> (which must not hold a run yet).</summary>
-    public static TrainingResult Train(RunConfig config, string runPath, ITrainingObserver? observer = null)
+    /// <summary>Trains a new run into <paramref name="runPath"/> (which must not hold a run yet).
+    /// <paramref name="stop"/> (e.g. SIGINT) ends training after the current step with a checkpoint.</summary>
+    public static TrainingResult Train(RunConfig config, string runPath, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
-        if (File.Exists(Path.Combine(runPath, "config.json")))
-            throw new ToolkitException($"{runPath} already holds a run", $"continue it with --resume {runPath}, or choose another --out");
-        return Run(config, RunDirectory.Create(runPath), resumeFrom: null, observer ?? SilentObserver.Instance);
+        var plan = Plan.Validate(config);
+        RefuseExistingRun(runPath);
+        if (config.InitFrom is string init && !File.Exists(Path.Combine(init, "model.safetensors")))
+            throw new ToolkitException($"no checkpoint at {init} to start from", "pass a run's checkpoint folder, e.g. runs/NAME/checkpoints/step-2000");
+        var run = RunDirectory.Create(runPath);
+        observer ??= SilentObserver.Instance;
+        using var runLock = RunLock.Acquire(runPath, observer.OnNotice);
+        RefuseExistingRun(runPath); // again: another writer may have finished in between
+        return Run(plan, run, resumeFrom: null, originalProvenance: null, observer, stop);
     }
 
     /// <summary>Continues a run from its latest checkpoint up to <paramref name="steps"/> total steps
-    /// (null: the configured number).</summary>
-    public static TrainingResult Resume(string runPath, int? steps = null, ITrainingObserver? observer = null)
+    /// (null: the configured number). A run killed before its first checkpoint starts over from step 0.</summary>
+    public static TrainingResult Resume(string runPath, int? steps = null, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
         var run = RunDirectory.Open(runPath);
         var config = run.ReadConfig();
         if (steps is int s) config = config with { Training = config.Training with { Steps = s } };
-        return Run(config, run, run.LatestCheckpoint().Path, observer ?? SilentObserver.Instance);
+        var plan = Plan.Validate(config);
+        observer ??= SilentObserver.Instance;
+        using var runLock = RunLock.Acquire(runPath, observer.OnNotice);
+        var checkpoints = run.Checkpoints();
+        string? resumeFrom = null;
+        if (checkpoints.Count == 0)
+            observer.OnNotice($"{runPath} has no checkpoint yet: starting over from step 0");
+        else
+        {
+            var (lastStep, lastPath) = checkpoints[^1];
+            if (plan.Training.Steps <= lastStep)
+                throw new ToolkitException($"the run already has {lastStep} steps, nothing to resume",
+                    $"pass --steps larger than {lastStep} to train further");
+            resumeFrom = lastPath;
+        }
+        return Run(plan, run, resumeFrom, config.Provenance, observer, stop);
     }
 
-    private static TrainingResult Run(RunConfig config, RunDirectory run, string? resumeFrom, ITrainingObserver observer)
+    private static void RefuseExistingRun(string runPath)
     {
-        var t = config.Training.Validate();
-        var modelConfig = config.Model.Resolve();
-        ITask task;
-        try { task = config.Task.Create(); }
-        catch (TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
+        if (File.Exists(Path.Combine(runPath, "config.json")))
+            throw new ToolkitException($"{runPath} already holds a run", $"continue it with --resume {runPath}, or choose another --out");
+    }
 
+    /// <summary>Everything checked before anything is written.</summary>
+    private sealed record Plan(RunConfig Config, TrainingConfig Training, ModelConfig Model, ITask Task)
+    {
+        public static Plan Validate(RunConfig config)
+        {
+            var t = config.Training.Validate();
+            var model = config.Model.Resolve();
+            ITask task;
+            try { task = config.Task.Create(); }
+            catch (TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
+            Evaluator.CheckFits(model, task);
+            Devices.Resolve(t.Device);
+            return new Plan(config, t, model, task);
+        }
+    }
+
+    private static TrainingResult Run(Plan plan, RunDirectory run, string? resumeFrom, Provenance? originalProvenance,
+        ITrainingObserver observer, CancellationToken stop)
+    {
+        var (t, modelConfig, task) = (plan.Training, plan.Model, plan.Task);
+        CleanLeftovers(run);
         set_num_threads(t.Threads);
         var device = Devices.Resolve(t.Device);
         manual_seed(t.Seed);
         using var model = new HookedTransformer(modelConfig);
-        Evaluator.CheckFits(model, task);
         model.to(device);
         model.train();
         // The project's own AdamW: TorchSharp 0.107's optim.AdamW.step makes temporary Scalars (see AdamW).
         using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), t.LearningRate, t.Beta1, t.Beta2, 1e-8, t.WeightDecay);
 
-        config = config with
+        var config = plan.Config with
         {
             Model = modelConfig,
             Training = t,
             Task = TaskSpec.Of(task),
-            Provenance = Provenance.Capture(device.ToString(), t.Threads),
+            // A resumed run keeps the provenance it started with, so its files match an uninterrupted run's.
+            Provenance = originalProvenance ?? Provenance.Capture(device.ToString(), t.Threads),
         };
         var metrics = new MetricsLog(run.MetricsPath, modelConfig.NLayers, modelConfig.NHeads);
         var firstStep = 0;
+        double intervalLoss = 0;
+        int intervalSteps = 0;
         if (resumeFrom is not null)
         {
             Checkpoint.LoadWeights(Path.Combine(resumeFrom, "model.safetensors"), model);
-            firstStep = Checkpoint.LoadTrainingState(resumeFrom, optimizer);
+            var state = Checkpoint.LoadTrainingState(resumeFrom, optimizer);
+            (firstStep, intervalLoss, intervalSteps) = (state.Step, state.IntervalLoss, state.IntervalSteps);
             metrics.Start(keepThroughStep: firstStep);
         }
         else
         {
             if (config.InitFrom is string init)
-            {
-                // Fine-tuning: the weights of another run, a fresh optimizer and schedule.
-                if (!File.Exists(Path.Combine(init, "model.safetensors")))
-                    throw new ToolkitException($"no checkpoint at {init} to start from", "pass a run's checkpoint folder, e.g. runs/NAME/checkpoints/step-2000");
-                Checkpoint.LoadWeights(Path.Combine(init, "model.safetensors"), model);
-            }
-            Directory.CreateDirectory(run.Path);
+                Checkpoint.LoadWeights(Path.Combine(init, "model.safetensors"), model); // fine-tuning: fresh optimizer and schedule
             metrics.Start(keepThroughStep: null);
         }
         AtomicFile.WriteText(run.ConfigPath, config.ToJson());
@@ -93,15 +131,28 @@ public static class Trainer
         var evalExamples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
         var parameters = model.parameters().ToList();
         var tokensPerStep = (double)t.BatchSize * task.Context;
+        // With clipping off, an infinite bound still returns the norm that the divergence check needs.
+        var clipBound = t.GradClip > 0 ? t.GradClip : double.PositiveInfinity;
 
         observer.OnStart(firstStep, t.Steps);
         var clock = Stopwatch.StartNew();
         var intervalClock = Stopwatch.StartNew();
-        double intervalLoss = 0, lastLoss = double.NaN;
-        int intervalSteps = 0, trained = 0;
+        double lastLoss = double.NaN;
+        int trained = 0;
         var curve = new List<(int, double)>();
         EvalResult? lastEval = null;
         HeadScoreTable? lastHeads = null;
+        var lastCheckpoint = resumeFrom;
+
+        void SaveCheckpoint(int done)
+        {
+            if (!AllFinite(model))
+                throw new TrainingDivergedException(done, "the weights are no longer finite", lastCheckpoint);
+            var folder = Path.Combine(run.CheckpointsPath, Checkpoint.FolderName(done));
+            Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps });
+            lastCheckpoint = folder;
+            observer.OnCheckpoint(done, folder);
+        }
 
         for (var step = firstStep; step < t.Steps; step++)
         {
@@ -114,9 +165,13 @@ public static class Trainer
                 var loss = MaskedLoss.Loss(logits, batch.Tokens, batch.LossMask);
                 optimizer.ZeroGrad();
                 loss.backward();
-                if (t.GradClip > 0) nn.utils.clip_grad_norm_(parameters, t.GradClip);
-                optimizer.StepOnce();
+                var gradNorm = nn.utils.clip_grad_norm_(parameters, clipBound);
                 lastLoss = loss.item<float>();
+                // Stop before a non-finite update reaches the weights (and so any checkpoint).
+                if (!double.IsFinite(lastLoss) || !double.IsFinite(gradNorm))
+                    throw new TrainingDivergedException(step + 1,
+                        !double.IsFinite(lastLoss) ? $"the loss is {lastLoss}" : $"the gradient norm is {gradNorm}", lastCheckpoint);
+                optimizer.StepOnce();
             }
             intervalLoss += lastLoss;
             intervalSteps++;
@@ -140,17 +195,32 @@ public static class Trainer
                 intervalSteps = 0;
                 intervalClock.Restart();
             }
-            if ((t.CheckpointEvery > 0 && done % t.CheckpointEvery == 0) || done == t.Steps)
+            var checkpointNow = (t.CheckpointEvery > 0 && done % t.CheckpointEvery == 0) || done == t.Steps;
+            if (checkpointNow) SaveCheckpoint(done);
+            if (stop.IsCancellationRequested && done < t.Steps)
             {
-                var folder = Path.Combine(run.CheckpointsPath, Checkpoint.FolderName(done));
-                Checkpoint.Save(folder, config, model, optimizer, done);
-                observer.OnCheckpoint(done, folder);
+                if (!checkpointNow) SaveCheckpoint(done);
+                throw new TrainingInterruptedException(done, lastCheckpoint!, run.Path);
             }
         }
-        if (trained == 0)
-            throw new ToolkitException($"the run already has {firstStep} steps, nothing to resume",
-                $"pass --steps larger than {firstStep} to train further");
         var seconds = clock.Elapsed.TotalSeconds;
         return new TrainingResult(run, t.Steps, lastLoss, lastEval!, lastHeads!, seconds, trained * tokensPerStep / seconds, curve);
+    }
+
+    private static bool AllFinite(HookedTransformer model)
+    {
+        using var scope = NewDisposeScope();
+        return model.parameters().All(p => p.isfinite().all().item<bool>());
+    }
+
+    /// <summary>Removes half-written files and checkpoint folders left by a process that was killed.</summary>
+    private static void CleanLeftovers(RunDirectory run)
+    {
+        if (Directory.Exists(run.CheckpointsPath))
+            foreach (var temp in Directory.GetDirectories(run.CheckpointsPath, ".step-*.tmp-*"))
+                Directory.Delete(temp, recursive: true);
+        if (Directory.Exists(run.Path))
+            foreach (var temp in Directory.GetFiles(run.Path, ".*.tmp-*"))
+                File.Delete(temp);
     }
 }

@@ -38,9 +38,16 @@ public sealed record TrainingConfig
         {
             if (!ok) throw new ToolkitException(message, hint);
         }
+        Require(double.IsFinite(LearningRate) && double.IsFinite(WeightDecay) && double.IsFinite(GradClip) && double.IsFinite(Beta1)
+                && double.IsFinite(Beta2) && double.IsFinite(MinLrRatio),
+            "a training setting is not a finite number (NaN or infinity)", "give --lr, --weight-decay and --grad-clip as ordinary numbers");
         Require(Steps >= 1, $"steps {Steps} must be at least 1", "use --steps 2000, for example");
         Require(BatchSize >= 1, $"batch size {BatchSize} must be at least 1", "use --batch 64, for example");
         Require(LearningRate > 0 && LearningRate < 1, $"learning rate {LearningRate} is outside (0, 1)", "use --lr 1e-3, for example");
+        Require(WeightDecay >= 0 && WeightDecay <= 1, $"weight decay {WeightDecay} is outside [0, 1]",
+            "use --weight-decay 0.01, for example (AdamW shrinks weights by lr × decay each step)");
+        Require(Beta1 >= 0 && Beta1 < 1 && Beta2 >= 0 && Beta2 < 1, $"AdamW betas ({Beta1}, {Beta2}) must lie in [0, 1)", "use beta1 0.9 and beta2 0.99");
+        Require(MinLrRatio >= 0 && MinLrRatio <= 1, $"min_lr_ratio {MinLrRatio} is outside [0, 1]", "use 0.1, for example");
         Require(WarmupSteps >= 0, $"warm-up {WarmupSteps} is negative", "use --warmup 0 or more");
         Require(Schedule is "constant" or "cosine", $"schedule '{Schedule}' is unknown", "use --schedule constant or cosine");
         Require(Threads >= 1, $"threads {Threads} must be at least 1", "use --threads 2, for example");

@@ -27,7 +27,7 @@ public class AnalyzeCommandTests
             };
             Directory.CreateDirectory(run);
             File.WriteAllText(Path.Combine(run, "config.json"), config.ToJson());
-            Checkpoint.Save(Path.Combine(run, "checkpoints", Checkpoint.FolderName(0)), config, InductionModel.Model, null, 0);
+            Checkpoint.Save(Path.Combine(run, "checkpoints", Checkpoint.FolderName(0)), config, InductionModel.Model, null, new Checkpoint.State());
 
             using var writer = new StringWriter();
             Console.SetOut(writer);

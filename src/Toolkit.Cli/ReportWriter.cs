@@ -1,0 +1,19 @@
+namespace Toolkit.Cli;
+
+/// <summary>Writes a run's report.html after training without letting a report problem (a full disk,
+/// an unwritable folder) turn a finished training into a failure: it warns and the command succeeds.</summary>
+public static class ReportWriter
+{
+    public static void WriteOrWarn(string runPath)
+    {
+        try
+        {
+            Console.WriteLine($"report: {Toolkit.Reports.RunReport.Write(runPath)}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ToolkitException)
+        {
+            Console.Error.WriteLine($"warning: the training finished, but its report could not be written: {e.Message}");
+            Console.Error.WriteLine($"hint: free space or fix permissions, then run: toolkit report {runPath}");
+        }
+    }
+}
