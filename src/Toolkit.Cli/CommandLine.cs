@@ -19,8 +19,13 @@ public static class CommandLine
             var name = command == root ? "toolkit" : $"toolkit {command.Name}";
             return Fail(parsed.Errors[0].Message, $"see {name} --help");
         }
-        return parsed.Invoke();
+        // The library's default handler would print a stack trace; every error goes through Guard instead.
+        return Guard(() => parsed.Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }));
     }
+
+    /// <summary>Exit code for an unexpected error (a bug, or a failure the toolkit does not know yet):
+    /// EX_SOFTWARE of sysexits.h, distinct from 1 (<c>check</c> found a counterexample).</summary>
+    public const int InternalError = 70;
 
     /// <summary>Runs a command body, turning known errors into one clear line each.</summary>
     public static int Guard(Func<int> body)
@@ -36,6 +41,18 @@ public static class CommandLine
         catch (TaskParameterException e)
         {
             return Fail(e.Message, e.Hint);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail($"cannot read or write a file: {e.Message}", "check the path, its permissions and free disk space");
+        }
+        catch (Exception e)
+        {
+            // Never a stack trace on the terminal: one line, and the trace in a file for a bug report.
+            var trace = Path.Combine(Path.GetTempPath(), $"toolkit-error-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}.txt");
+            try { File.WriteAllText(trace, e.ToString()); } catch (Exception) { trace = "(could not be written)"; }
+            var first = e.Message.Split('\n')[0].Trim();
+            return Fail($"unexpected {e.GetType().Name}: {first}", $"this is a toolkit bug or an unchecked input; the full trace is in {trace}", InternalError);
         }
     }
 

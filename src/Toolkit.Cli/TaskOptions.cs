@@ -21,8 +21,10 @@ public sealed class TaskOptions
         foreach (var item in items)
         {
             var eq = item.IndexOf('=');
-            if (eq <= 0) throw bad(item);
-            result[item[..eq].Trim()] = item[(eq + 1)..].Trim();
+            if (eq <= 0 || item[..eq].Trim().Length == 0) throw bad(item);
+            var key = item[..eq].Trim();
+            if (!result.TryAdd(key, item[(eq + 1)..].Trim()))
+                throw new ToolkitException($"'{key}' is given twice ({key}={result[key]} and {item.Trim()})", $"give {key} once");
         }
         return result;
     }
@@ -58,7 +60,14 @@ public sealed class TaskOptions
         Set("start", r.GetValue(Start));
         var assignments = ParseAssignments(r.GetValue(Params) ?? Array.Empty<string>(),
             kv => new ToolkitException($"--param '{kv}' is not key=value", "write --param filler=pad, for example"));
-        foreach (var (key, value) in assignments) Set(key, value);
+        // A parameter given by its own option and by --param is ambiguous: say so instead of picking one.
+        var own = new Dictionary<string, string?> { ["period"] = r.GetValue(Period), ["start"] = r.GetValue(Start) };
+        foreach (var (key, value) in assignments)
+        {
+            if (own.GetValueOrDefault(key) is string given && given != value)
+                throw new ToolkitException($"{key} is given twice: --{key} {given} and --param {key}={value}", $"give {key} once");
+            Set(key, value);
+        }
         return new TaskSpec { Name = name, Parameters = parameters };
     }
 }

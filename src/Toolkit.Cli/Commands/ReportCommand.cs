@@ -21,6 +21,7 @@ public static class ReportCommand
     {
         try
         {
+            foreach (var dir in runDirs) Toolkit.Runs.RunDirectory.CheckPath(dir);
             string written;
             if (runDirs.Count == 1 && outPath is null) written = RunReport.Write(runDirs[0]);
             else if (runDirs.Count == 1)
@@ -32,7 +33,7 @@ public static class ReportCommand
             output.WriteLine($"wrote {written}");
             return 0;
         }
-        catch (ReportException ex)
+        catch (ToolkitException ex) // ReportException included
         {
             error.WriteLine($"error: {ex.Message}");
             error.WriteLine($"hint: {ex.Hint}");

@@ -50,6 +50,14 @@ public static class TrainCommand
             {
                 if (r.GetValue(resume) is string resumePath)
                 {
+                    // A resumed run continues with its own config.json: an option that would change it
+                    // is an error, not silently ignored.
+                    var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
+                            dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, output }
+                        .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                    if (ignored.Count > 0)
+                        throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
+                            $"drop {string.Join(", ", ignored)}, or train a new run with --out");
                     var stepsGiven = r.GetResult(steps) is { Implicit: false } ? r.GetValue(steps) : (int?)null;
                     runPath = resumePath;
                     result = Trainer.Resume(resumePath, stepsGiven, progress, signals.Token);

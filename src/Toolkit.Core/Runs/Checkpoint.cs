@@ -79,9 +79,18 @@ public static class Checkpoint
     /// <summary>Restores optimizer and generator state; returns the saved state (its step is where to continue).</summary>
     public static State LoadTrainingState(string folder, Training.AdamW optimizer)
     {
-        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, "state.json")), RunConfig.Json)!;
+        var statePath = Path.Combine(folder, "state.json");
+        State state;
+        try { state = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), RunConfig.Json) ?? throw new JsonException("empty document"); }
+        catch (Exception e) when (e is JsonException or FileNotFoundException)
+        {
+            throw new ToolkitException($"{statePath} is missing or damaged ({e.Message.Split('\n')[0]})", "resume from an earlier checkpoint (delete this one) or start a new run");
+        }
+        byte[] rngBytes;
+        try { rngBytes = Convert.FromBase64String(state.TorchRngState); }
+        catch (FormatException) { throw new ToolkitException($"{statePath} holds a damaged generator state", "resume from an earlier checkpoint (delete this one)"); }
         optimizer.Load(Path.Combine(folder, OptimizerFile));
-        using var rng = tensor(Convert.FromBase64String(state.TorchRngState), ScalarType.Byte);
+        using var rng = tensor(rngBytes, ScalarType.Byte);
         set_rng_state(rng);
         return state;
     }

@@ -16,11 +16,20 @@ public sealed class RunDirectory
     private RunDirectory(string path) => Path = path;
 
     /// <summary>A run directory to create (it need not exist yet).</summary>
-    public static RunDirectory Create(string path) => new(path);
+    public static RunDirectory Create(string path) => new(CheckPath(path));
+
+    /// <summary>The path itself, or a clear error when it cannot name a directory at all.</summary>
+    public static string CheckPath(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path) || path.IndexOf('\0') >= 0)
+            throw new ToolkitException($"'{path}' is not a run directory path", "name a folder, e.g. runs/NAME");
+        return path;
+    }
 
     /// <summary>An existing run, or a clear error naming the runs that do exist.</summary>
     public static RunDirectory Open(string path)
     {
+        CheckPath(path);
         if (!Directory.Exists(path) || !File.Exists(System.IO.Path.Combine(path, "config.json")))
         {
             var parent = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));

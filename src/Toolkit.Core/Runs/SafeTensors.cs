@@ -73,9 +73,27 @@ public static class SafeTensors
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(all.AsSpan(0, 8));
         if (headerLength > (ulong)all.Length - 8) throw Invalid(path, "header length beyond the end of the file");
         var dataStart = 8 + (int)headerLength;
-        using var doc = JsonDocument.Parse(all.AsMemory(8, (int)headerLength));
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try { return ReadEntries(path, all, (int)headerLength, dataStart, tensors); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException
+                                     or OverflowException or ArgumentException or IndexOutOfRangeException)
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw Invalid(path, $"its header is damaged ({e.Message.Split('\n')[0]})");
+        }
+        catch (ToolkitException)
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
+    }
+
+    private static (Dictionary<string, Tensor>, Dictionary<string, string>) ReadEntries(
+        string path, byte[] all, int headerLength, int dataStart, Dictionary<string, Tensor> tensors)
+    {
+        using var doc = JsonDocument.Parse(all.AsMemory(8, headerLength));
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Invalid(path, "its header is not a JSON object");
         foreach (var entry in doc.RootElement.EnumerateObject())
         {
             if (entry.Name == "__metadata__")
@@ -88,8 +106,10 @@ public static class SafeTensors
             var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             var type = Types.FirstOrDefault(kv => kv.Value.Name == dtype);
             if (type.Value.Name is null) throw Invalid(path, $"dtype {dtype} of {entry.Name} is not supported");
-            var count = shape.Aggregate(1L, (a, b) => a * b);
-            if (offsets[1] - offsets[0] != count * type.Value.Size || dataStart + offsets[1] > all.Length)
+            if (shape.Any(d => d < 0) || offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                throw Invalid(path, $"shape or data offsets of {entry.Name} are impossible");
+            var count = shape.Aggregate(1L, (a, b) => checked(a * b));
+            if (offsets[1] - offsets[0] != checked(count * type.Value.Size) || dataStart + offsets[1] > all.Length)
                 throw Invalid(path, $"data offsets of {entry.Name} do not match its shape");
             var span = all.AsSpan(dataStart + (int)offsets[0], (int)(offsets[1] - offsets[0]));
             tensors[entry.Name] = FromBytes(span, type.Key, shape);

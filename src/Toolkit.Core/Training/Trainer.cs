@@ -29,12 +29,13 @@ public static class Trainer
     public static TrainingResult Train(RunConfig config, string runPath, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
         var plan = Plan.Validate(config);
+        RunDirectory.CheckPath(runPath);
         RefuseExistingRun(runPath);
         if (config.InitFrom is string init && !File.Exists(Path.Combine(init, "model.safetensors")))
             throw new ToolkitException($"no checkpoint at {init} to start from", "pass a run's checkpoint folder, e.g. runs/NAME/checkpoints/step-2000");
         var run = RunDirectory.Create(runPath);
         observer ??= SilentObserver.Instance;
-        using var runLock = RunLock.Acquire(runPath, observer.OnNotice);
+        using var runLock = AcquireWritable(runPath, observer);
         RefuseExistingRun(runPath); // again: another writer may have finished in between
         return Run(plan, run, resumeFrom: null, originalProvenance: null, observer, stop);
     }
@@ -48,7 +49,7 @@ public static class Trainer
         if (steps is int s) config = config with { Training = config.Training with { Steps = s } };
         var plan = Plan.Validate(config);
         observer ??= SilentObserver.Instance;
-        using var runLock = RunLock.Acquire(runPath, observer.OnNotice);
+        using var runLock = AcquireWritable(runPath, observer);
         var checkpoints = run.Checkpoints();
         string? resumeFrom = null;
         if (checkpoints.Count == 0)
@@ -62,6 +63,18 @@ public static class Trainer
             resumeFrom = lastPath;
         }
         return Run(plan, run, resumeFrom, config.Provenance, observer, stop);
+    }
+
+    /// <summary>The run lock, with a clear error when the directory cannot be created or written
+    /// (a file in the way, a path under a file, no permission).</summary>
+    private static RunLock AcquireWritable(string runPath, ITrainingObserver observer)
+    {
+        try { return RunLock.Acquire(runPath, observer.OnNotice); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ToolkitException($"cannot write the run directory {runPath}: {e.Message}",
+                "give --out a folder path in a writable place (not an existing file, not below a file)");
+        }
     }
 
     private static void RefuseExistingRun(string runPath)
@@ -149,7 +162,16 @@ public static class Trainer
             if (!AllFinite(model))
                 throw new TrainingDivergedException(done, "the weights are no longer finite", lastCheckpoint);
             var folder = Path.Combine(run.CheckpointsPath, Checkpoint.FolderName(done));
-            Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps });
+            try
+            {
+                Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps });
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // AtomicFile wrote into a temporary folder: the previous checkpoint is untouched.
+                throw new ToolkitException($"could not write the checkpoint of step {done}: {e.Message}",
+                    (lastCheckpoint is null ? "" : $"{lastCheckpoint} is intact; ") + $"free disk space, then: toolkit train --resume {run.Path}");
+            }
             lastCheckpoint = folder;
             observer.OnCheckpoint(done, folder);
         }

@@ -31,6 +31,9 @@ public sealed record TrainingConfig
     /// <summary>Steps between checkpoints (0: only at the end).</summary>
     [JsonPropertyName("checkpoint_every")] public int CheckpointEvery { get; init; } = 500;
 
+    /// <summary>More threads than this only adds contention on any machine this toolkit targets.</summary>
+    public const int MaxThreads = 256;
+
     /// <summary>Fails with a clear message on impossible settings.</summary>
     public TrainingConfig Validate()
     {
@@ -50,7 +53,8 @@ public sealed record TrainingConfig
         Require(MinLrRatio >= 0 && MinLrRatio <= 1, $"min_lr_ratio {MinLrRatio} is outside [0, 1]", "use 0.1, for example");
         Require(WarmupSteps >= 0, $"warm-up {WarmupSteps} is negative", "use --warmup 0 or more");
         Require(Schedule is "constant" or "cosine", $"schedule '{Schedule}' is unknown", "use --schedule constant or cosine");
-        Require(Threads >= 1, $"threads {Threads} must be at least 1", "use --threads 2, for example");
+        Require(Threads >= 1 && Threads <= MaxThreads, $"threads {Threads} is outside 1..{MaxThreads}",
+            $"use --threads {Environment.ProcessorCount} (this machine's cores), for example");
         Require(GradClip >= 0, $"grad clip {GradClip} is negative", "use --grad-clip 1, or 0 to disable");
         Require(LogEvery >= 1 && EvalEvery >= 1, "log and eval intervals must be at least 1 step", "use --eval-every 100, for example");
         Require(CheckpointEvery >= 0, "checkpoint interval is negative", "use --checkpoint-every 500, or 0 for the end only");
