@@ -25,7 +25,7 @@ exp.Report.AddLineChart("head scores over training (on an unseen period)", "step
             ("held-out accuracy", X(observer.Rows.Select(r => r.Step)), observer.Rows.Select(r => r.Eval.Accuracy).ToArray()) });
 exp.Report.AddParagraph(phase is { } pc
     ? $"Detected phase change at step {pc.Step}: smoothed loss {Fmt.F(pc.LossBefore, 2)} → {Fmt.F(pc.LossAfter, 2)}."
-    : "No phase change detected (the loss curve is too short or never falls).");
+    : $"No phase change detected ({PhaseChange.Rule}).");
 HeadTables.Add(exp.Report, "final head scores", result.FinalHeads);
 exp.Csv("loss.csv", new[] { "step", "train_loss" }, result.LossCurve.Select(p => (IReadOnlyList<string>)new[] { p.Step.ToString(), Fmt.F(p.Loss, 5) }));
 exp.Csv("eval.csv", new[] { "step", "eval_loss", "eval_accuracy", "best_induction", "best_induction_head", "best_prev_token_l0" },

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Toolkit.Verdicts;
+using Toolkit.Analysis;
 
 namespace Toolkit.Cli.Commands;
 
@@ -47,7 +48,8 @@ public static class ProbeCommand
         foreach (var probe in outcomes[0].Verdict.Probes.Select(p => p.Name))
             Line(probe, outcomes.Select(o => o.Verdict.Probes.First(p => p.Name == probe).Eval.Accuracy));
         sb.AppendLine($"  verdicts: {string.Join("; ", outcomes.Select(o => $"seed {o.Seed} {o.Verdict.Kind}"))}");
-        sb.AppendLine($"  phase change steps: {string.Join(", ", outcomes.Select(o => o.Dynamics.Phase?.Step.ToString() ?? "none"))}");
+        sb.AppendLine($"  phase change steps: {string.Join(", ", outcomes.Select(o => o.Dynamics.Phase?.Step.ToString() ?? "none"))}"
+                      + (PhaseChangeAcrossSeeds.Of(outcomes.Select(o => o.Dynamics.Phase)) is { } across ? $"; {across}" : ""));
         return sb.ToString();
     }
 }
