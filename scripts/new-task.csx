@@ -85,6 +85,7 @@ public sealed class AssociativeRecall : ITask
         new Probe("reverse-order-queries", ProbeKind.Inside, "queries ask the keys from the last listed to the first", new AssociativeRecall(_context, _vocab, _pairs, probe: true)),
     });
     public FSharpList<int> SeenPeriods => FSharpList<int>.Empty;
+    public FSharpList<int> PredictiveOffsets => FSharpList<int>.Empty;
 }
 
 public sealed class AssociativeRecallFactory : ITaskFactory

@@ -19,7 +19,8 @@ public static class Summary
     public static string HeadTable(HeadScoreTable table)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"head scores on repeated random tokens (period {table.ScoringPeriod}, not a training period); named above {table.Threshold}:");
+        sb.AppendLine($"head scores on repeated random tokens (period {table.ScoringPeriod}); named above {table.Threshold}:");
+        if (table.Layout.Length > 0) sb.AppendLine($"  {table.Layout}");
         sb.AppendLine("  head   prev-token  duplicate  induction");
         foreach (var h in table.Heads)
             sb.AppendLine($"  {h.Name,-6} {h.PreviousToken,10:F3} {h.DuplicateToken,10:F3} {h.Induction,10:F3}");

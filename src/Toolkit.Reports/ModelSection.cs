@@ -20,7 +20,7 @@ public static class ModelSection
         var config = dir.ReadConfig();
         var task = config.Task.Create();
         using var model = dir.LoadModel();
-        using var scoring = ScoringBatch.ForRun(model, task.SeenPeriods, config.Training.Seed);
+        using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
         var heads = HeadScores.Compute(model, scoring);
 
         report.AddHeading("Verdict");

@@ -83,6 +83,7 @@ type Arithmetic(s: ArithmeticSettings) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
+        member _.PredictiveOffsets = []
 
         member _.Probes =
             [ (if s.Holdout.IsEmpty then None

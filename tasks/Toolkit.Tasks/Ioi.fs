@@ -128,6 +128,7 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
+        member _.PredictiveOffsets = []
 
         member _.Probes =
             let nNames = IoiVocabulary.names.Length
@@ -211,6 +212,7 @@ and private OnlyTemplates(inner: ITask, first: int) =
         member _.Vocabulary = inner.Vocabulary
         member _.Context = inner.Context
         member _.SeenPeriods = inner.SeenPeriods
+        member _.PredictiveOffsets = inner.PredictiveOffsets
         member _.Probes = []
         member _.Instances =
             gen {

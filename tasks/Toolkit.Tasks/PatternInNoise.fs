@@ -87,6 +87,7 @@ type PatternInNoise(s: PatternInNoiseSettings) =
         member _.Context = s.Context
         // Distances between occurrences are random: no single period to avoid.
         member _.SeenPeriods = []
+        member _.PredictiveOffsets = []
 
         member _.Probes =
             [ // Inside: placement is random in training, so occurrences confined to the second half

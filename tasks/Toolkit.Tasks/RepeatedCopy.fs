@@ -143,6 +143,8 @@ type RepeatedCopy(s: RepeatedCopySettings) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = List.ofArray periods
+        member _.PredictiveOffsets =
+            [ for p in periods do for k in 1 .. s.Repeats - 1 do yield k * p - 1; yield k * p ] |> List.distinct |> List.sort
 
         member _.Probes =
             let maxFit = (s.Context - s.Start.Lo) / s.Repeats

@@ -81,6 +81,7 @@ type SetExtraction(s: SetExtractionSettings) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
+        member _.PredictiveOffsets = []
 
         member _.Probes =
             [ (if s.Holdout.IsEmpty then None

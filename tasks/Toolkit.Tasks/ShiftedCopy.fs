@@ -89,6 +89,9 @@ type ShiftedCopy(s: ShiftedCopySettings) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
+        // One copy: the distance between a token and its copy is length + gap.
+        member this.PredictiveOffsets =
+            [ for d in (this :> ITask).SeenPeriods do yield d - 1; yield d ] |> List.distinct |> List.sort
 
         member _.Probes =
             let maxGap = s.Context - 2 * s.Length.Lo
@@ -159,6 +162,7 @@ and private LateStart(inner: ITask, context: int) =
         member _.Vocabulary = inner.Vocabulary
         member _.Context = inner.Context
         member _.SeenPeriods = inner.SeenPeriods
+        member _.PredictiveOffsets = inner.PredictiveOffsets
         member _.Probes = []
         member _.Instances =
             inner.Instances

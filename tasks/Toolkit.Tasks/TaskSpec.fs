@@ -70,6 +70,11 @@ type ITask =
     abstract Probes: Probe list
     /// Repetition distances present in training (so head scoring can avoid them); empty if none.
     abstract SeenPeriods: int list
+    /// Attention offsets d ≥ 1 that training makes predictive: a head attending exactly d positions back
+    /// finds an earlier copy of the current token (d = k·P) or of the next token (d = k·P − 1), for every
+    /// trained period P and every earlier copy k the task draws. Head scoring keeps its own offsets off
+    /// these, so a fixed-offset memorizer is not credited as an induction or duplicate-token head.
+    abstract PredictiveOffsets: int list
 
 /// A named distribution shift of a task.
 and Probe =

@@ -104,6 +104,7 @@ type TextTask(s: TextSettings) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
+        member _.PredictiveOffsets = []
         member _.Probes =
             if s.Part = "heldout" then []
             else

@@ -75,6 +75,7 @@ type UniqueToken(s: UniqueTokenSettings) =
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
+        member _.PredictiveOffsets = []
 
         member _.Probes =
             [ (if s.Holdout.IsEmpty then None

@@ -22,6 +22,7 @@ type BrokenRepeatedCopy(inner: ITask) =
         member _.Shrink i = inner.Shrink i
         member _.Probes = []
         member _.SeenPeriods = inner.SeenPeriods
+        member _.PredictiveOffsets = inner.PredictiveOffsets
         member _.Build i =
             let ex = inner.Build i
             if i.Shape.["period"] >= 9 then

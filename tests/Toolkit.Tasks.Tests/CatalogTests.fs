@@ -30,6 +30,7 @@ type Alternating(context: int) =
         member _.Shrink _ = Seq.empty
         member _.Probes = []
         member _.SeenPeriods = [ 2 ]
+        member _.PredictiveOffsets = [ 1; 2 ]
 
 [<Test>]
 let ``a task registered from F# is found, created and sampled like the built-in ones`` () =

@@ -31,6 +31,7 @@ public class CatalogTests
         public IEnumerable<Instance> Shrink(Instance i) => Array.Empty<Instance>();
         public FSharpList<Probe> Probes => FSharpList<Probe>.Empty;
         public FSharpList<int> SeenPeriods => ListModule.OfSeq(new[] { 2 });
+        public FSharpList<int> PredictiveOffsets => ListModule.OfSeq(new[] { 1, 2 });
     }
 
     private sealed class AlternatingFactory : ITaskFactory

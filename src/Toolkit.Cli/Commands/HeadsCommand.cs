@@ -23,7 +23,7 @@ public static class HeadsCommand
             var dir = RunDirectory.Open(r.GetValue(run)!);
             var config = dir.ReadConfig();
             using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
-            using var batch = ScoringBatch.ForRun(model, config.Task.Create().SeenPeriods, config.Training.Seed);
+            using var batch = ScoringBatch.ForRun(model, config.Task.Create(), config.Training.Seed);
             Console.Write(Summary.HeadTable(HeadScores.Compute(model, batch, r.GetValue(threshold))));
             return 0;
         }));

@@ -23,7 +23,7 @@ public static class AnalysisBenchmark
         model.eval();
         var task = Catalog.Create("repeated-copy", new Dictionary<string, string> { ["period"] = "6..29" });
         using var batch = Batch.Sample(task, 7, 64, model.Device);
-        using var scoring = ScoringBatch.Create(model.Config, task.SeenPeriods, 11, count: 64, device: model.Device);
+        using var scoring = ScoringBatch.Create(model.Config, [task], 11, count: 64, device: model.Device);
         double Once()
         {
             var watch = Stopwatch.StartNew();

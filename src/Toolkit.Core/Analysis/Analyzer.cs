@@ -20,7 +20,7 @@ public static class Analyzer
         Evaluator.CheckFits(model, task);
         var watch = Stopwatch.StartNew();
         HeadScoreTable heads;
-        using (var scoring = ScoringBatch.ForRun(model, task.SeenPeriods, seed))
+        using (var scoring = ScoringBatch.ForRun(model, task, seed))
             heads = HeadScores.Compute(model, scoring, threshold);
         var composition = Composition.Compute(model);
         var subspaces = Subspaces.Compute(model);

@@ -32,6 +32,7 @@ public sealed record CircuitReport(
     {
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"head roles (score > {F(Heads.Threshold)} on a period-{Heads.ScoringPeriod} scoring batch):");
+        if (Heads.Layout.Length > 0) s.AppendLine(CultureInfo.InvariantCulture, $"  {Heads.Layout}");
         foreach (var role in Enum.GetValues<HeadRole>())
         {
             var named = Heads.Named(role);

@@ -17,7 +17,8 @@ public sealed record HeadScore(int Layer, int Head, double PreviousToken, double
 public enum HeadRole { PreviousToken, DuplicateToken, Induction }
 
 /// <summary>Scores of every head, and the heads named for each role above a threshold.</summary>
-public sealed record HeadScoreTable(IReadOnlyList<HeadScore> Heads, double Threshold, int ScoringPeriod)
+/// <param name="Layout">The scoring layout chosen and the predictive offsets it avoids (<see cref="ScoringBatch.Layout"/>).</param>
+public sealed record HeadScoreTable(IReadOnlyList<HeadScore> Heads, double Threshold, int ScoringPeriod, string Layout = "")
 {
     /// <summary>The ARENA teaching convention: a head "is" of a kind above 0.4.</summary>
     public const double DefaultThreshold = 0.4;
@@ -51,7 +52,7 @@ public static class HeadScores
         var heads = new List<HeadScore>();
         for (var layer = 0; layer < model.Config.NLayers; layer++)
             heads.AddRange(FromPattern(cache.Pattern(layer), layer, batch.Period, batch.Starts));
-        return new HeadScoreTable(heads, threshold, batch.Period);
+        return new HeadScoreTable(heads, threshold, batch.Period, batch.Layout);
     }
 
     /// <summary>Scores from one layer's pattern [batch, head, dest, src] of sequences that repeat a

@@ -140,7 +140,7 @@ public static class Trainer
         }
         AtomicFile.WriteText(run.ConfigPath, config.ToJson());
 
-        using var scoring = ScoringBatch.ForRun(model, task.SeenPeriods, t.Seed);
+        using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
         var evalExamples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
         var parameters = model.parameters().ToList();
         var tokensPerStep = (double)t.BatchSize * task.Context;

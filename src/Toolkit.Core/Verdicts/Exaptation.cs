@@ -85,7 +85,7 @@ public static class Exaptation
         var originalTask = config.Task.Create();
         var task = newTask.Create();
         var seed = config.Training.Seed;
-        var seen = originalTask.SeenPeriods.Concat(task.SeenPeriods).Distinct().ToList();
+        ITask[] seen = [originalTask, task];
         Measurement before;
         using (var model = source.LoadModel(Devices.Resolve(config.Training.Device)))
             before = Measure(model, originalTask, task, seen, seed, settings);
@@ -98,7 +98,7 @@ public static class Exaptation
 
     private sealed record Measurement(HeadScoreTable Heads, CompositionTable Composition, GeneralizationVerdict Original, GeneralizationVerdict New);
 
-    private static Measurement Measure(HookedTransformer model, ITask original, ITask task, IReadOnlyList<int> seen, long seed, VerdictSettings? settings)
+    private static Measurement Measure(HookedTransformer model, ITask original, ITask task, IReadOnlyList<ITask> seen, long seed, VerdictSettings? settings)
     {
         // One scoring period for before and after, unseen by either task, so the head tables compare.
         using var scoring = ScoringBatch.ForRun(model, seen, seed);

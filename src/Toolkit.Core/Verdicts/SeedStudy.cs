@@ -38,7 +38,7 @@ public static class SeedStudy
         var config = dir.ReadConfig();
         var task = config.Task.Create();
         using var model = dir.LoadModel(Devices.Resolve(config.Training.Device));
-        using var scoring = ScoringBatch.ForRun(model, task.SeenPeriods, config.Training.Seed);
+        using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
         var heads = HeadScores.Compute(model, scoring);
         var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, settings, heads);
         return new SeedOutcome(config.Training.Seed, runPath, verdict, TrainingDynamics.Read(dir.MetricsPath));
