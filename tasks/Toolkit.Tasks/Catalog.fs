@@ -17,6 +17,21 @@ type Catalog private () =
     /// Adds or replaces a task family.
     static member Register(factory: ITaskFactory) = factories.[factory.Name] <- factory
 
+    /// Registers a task family until the returned handle is disposed, then restores whatever was registered
+    /// under that name before (nothing, or a built-in): for tests and scripts that add a family for a while,
+    /// so the process-wide catalog does not keep it and other code need not skip it by name.
+    static member RegisterScoped(factory: ITaskFactory) : IDisposable =
+        let previous =
+            match factories.TryGetValue factory.Name with
+            | true, f -> Some f
+            | _ -> None
+        factories.[factory.Name] <- factory
+        { new IDisposable with
+            member _.Dispose() =
+                match previous with
+                | Some f -> factories.[factory.Name] <- f
+                | None -> factories.TryRemove(factory.Name) |> ignore }
+
     /// Every registered family, by name.
     static member All: ITaskFactory list = factories.Values |> Seq.sortBy (fun f -> f.Name) |> List.ofSeq
 

@@ -36,7 +36,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length (the model's n_ctx)" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included (the model's d_vocab)" }
           { Name = "period"; Default = "6..29"; Help = "block length: 32 (fixed) or a range 6..29 (variable)" }
-          { Name = "holdout"; Default = "none"; Help = "periods of the range never trained on, e.g. 12,17 (held-out-periods probe)" }
+          holdoutSpec "periods"
           { Name = "repeats"; Default = "2"; Help = "occurrences of the block (2 = block then copy)" }
           { Name = "start"; Default = "any"; Help = "start offset of the first block: any, a number or a range" }
           { Name = "filler"; Default = "random"; Help = "what surrounds the blocks: random or pad" }
@@ -47,7 +47,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
     let vocab = { Size = s.VocabSize; Reserved = [ "PAD" ] }
     let pad = 0
     let span period = period * s.Repeats
-    let periods = [| for p in s.Period.Lo .. s.Period.Hi do if not (List.contains p s.Holdout) then p |]
+    let periods = allowedValues s.Period s.Holdout
 
     do
         if s.Context < 4 then fail $"context {s.Context} is too short" "use a context of at least 4 tokens"
@@ -61,9 +61,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
                  $"use periods up to {largest}, fewer repeats or a longer --context"
         if s.Filler <> "random" && s.Filler <> "pad" then fail $"filler '{s.Filler}' is unknown" "use filler=random or filler=pad"
         checkTokens vocab s.Tokens
-        for h in s.Holdout do
-            if not (s.Period.Contains h) then fail $"held-out period {h} is not in the period range {s.Period}" $"hold out periods inside {s.Period}"
-        if periods.Length = 0 then fail $"holdout {s.Holdout} removes every period of {s.Period}" "hold out fewer periods or widen the period range"
+        checkHoldout "period" s.Period s.Holdout
         let content = s.Tokens.Count
         if not s.Collisions && s.Period.Hi + (if s.Filler = "random" then 1 else 0) > content then
             fail $"a block of {s.Period.Hi} distinct tokens (plus filler) needs more than the {content} content tokens {s.Tokens}"
@@ -133,7 +131,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
                 [ "context", string s.Context
                   "vocab", string s.VocabSize
                   "period", string s.Period
-                  "holdout", (if s.Holdout.IsEmpty then "none" else s.Holdout |> List.map string |> String.concat ",")
+                  "holdout", holdoutText s.Holdout
                   "repeats", string s.Repeats
                   "start", startText
                   "filler", s.Filler
@@ -172,7 +170,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
               // Inside: periods inside the trained range that training never drew.
               (if s.Holdout.IsEmpty then None
                else
-                   let rest = [ for p in s.Period.Lo .. s.Period.Hi do if not (List.contains p s.Holdout) then p ]
+                   let rest = onlyHoldout s.Period s.Holdout
                    probe "held-out-periods" Inside $"periods {s.Holdout} inside the range {s.Period}, held out of training"
                        { s with Holdout = rest })
               // Outside: extrapolation to longer periods.

@@ -34,8 +34,10 @@ type Alternating(context: int) =
 
 [<Test>]
 let ``a task registered from F# is found, created and sampled like the built-in ones`` () =
-    Catalog.Register Alternating.Factory
-    Assert.That(Catalog.All |> List.map (fun f -> f.Name), Does.Contain "alternating")
+    let names () = Catalog.All |> List.map (fun f -> f.Name)
+    (
+    use _registration = Catalog.RegisterScoped Alternating.Factory
+    Assert.That(names (), Does.Contain "alternating")
     let task = Catalog.Create("alternating", pars [ "context", "12" ])
     Assert.That(task.Context, Is.EqualTo 12)
     let exs = Sampling.examples task 1UL 20
@@ -43,6 +45,9 @@ let ``a task registered from F# is found, created and sampled like the built-in 
     // The position-only baseline solves it: offset 2 everywhere.
     let b = PositionBaseline.Fit exs
     Assert.That(b.Score(Sampling.examples task 2UL 20), Is.EqualTo 1.0)
+    )
+    // The registration is scoped: other tests see only the built-in families.
+    Assert.That(names (), Does.Not.Contain "alternating")
 
 [<Test>]
 let ``every built-in family is registered and creates with its defaults`` () =

@@ -90,9 +90,24 @@ public class VerdictTests
     {
         using var model = Model(TrainingResultKey.Variable);
         var beyond = GeneralizationCheck.Check(model, TaskOf(TrainingResultKey.Variable, ("period", "30..32")), ModelProperty.Parse("accuracy >= 0.7"), tests: 30);
-        // Either outcome is a finding; what must hold is that a failure comes with a shrunk instance in the range.
+        // Either outcome is a finding; what must hold is that the check's answer is what a direct measurement
+        // says: a failure's counterexample really fails when measured again (and lies in the range), and a pass
+        // means instances drawn from the same range really meet the property.
         TestContext.Out.WriteLine(beyond.Passed ? "holds beyond the range (periods 30..32)" : beyond.Explanation);
-        if (!beyond.Passed) Assert.That(beyond.Counterexample!.Shape["period"], Is.InRange(30, 32));
+        var property = ModelProperty.Parse("accuracy >= 0.7");
+        var task = TaskOf(TrainingResultKey.Variable, ("period", "30..32"));
+        if (!beyond.Passed)
+        {
+            Assert.That(beyond.Counterexample!.Shape["period"], Is.InRange(30, 32));
+            Assert.That(property.Holds(GeneralizationCheck.Measure(model, task, beyond.Counterexample)), Is.False,
+                "the reported counterexample must fail when measured again");
+        }
+        else
+        {
+            var drawn = GeneralizationCheck.Instances(task).Generator.Sample(10);
+            Assert.That(drawn.Where(i => !property.Holds(GeneralizationCheck.Measure(model, task, i))).Select(i => i.Shape["period"]), Is.Empty,
+                "a pass must survive fresh instances from the same range");
+        }
     }
 
     /// <summary>The same check through FsCheck.NUnit's [Property]: the task's arbitrary shrinks over its shape.

@@ -1,5 +1,5 @@
+using Toolkit.Losses;
 using Toolkit.Model;
-using Toolkit.Training;
 using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;

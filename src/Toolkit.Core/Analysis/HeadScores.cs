@@ -18,7 +18,8 @@ public enum HeadRole { PreviousToken, DuplicateToken, Induction }
 
 /// <summary>Scores of every head, and the heads named for each role above a threshold.</summary>
 /// <param name="Layout">The scoring layout chosen and the predictive offsets it avoids (<see cref="ScoringBatch.Layout"/>).</param>
-public sealed record HeadScoreTable(IReadOnlyList<HeadScore> Heads, double Threshold, int ScoringPeriod, string Layout = "")
+/// <param name="Measurable">False when the layout could not avoid the offsets training makes predictive: no head is named.</param>
+public sealed record HeadScoreTable(IReadOnlyList<HeadScore> Heads, double Threshold, int ScoringPeriod, string Layout = "", bool Measurable = true)
 {
     /// <summary>The ARENA teaching convention: a head "is" of a kind above 0.4.</summary>
     public const double DefaultThreshold = 0.4;
@@ -33,7 +34,7 @@ public sealed record HeadScoreTable(IReadOnlyList<HeadScore> Heads, double Thres
 
     /// <summary>Heads whose score for the role exceeds the threshold, best first.</summary>
     public IReadOnlyList<HeadScore> Named(HeadRole role) =>
-        Heads.Where(h => Score(h, role) > Threshold).OrderByDescending(h => Score(h, role)).ToList();
+        Heads.Where(h => Measurable && Score(h, role) > Threshold).OrderByDescending(h => Score(h, role)).ToList();
 
     /// <summary>The best-scoring head for a role (named or not).</summary>
     public HeadScore Best(HeadRole role) => Heads.MaxBy(h => Score(h, role))!;
@@ -52,7 +53,7 @@ public static class HeadScores
         var heads = new List<HeadScore>();
         for (var layer = 0; layer < model.Config.NLayers; layer++)
             heads.AddRange(FromPattern(cache.Pattern(layer), layer, batch.Period, batch.Starts));
-        return new HeadScoreTable(heads, threshold, batch.Period, batch.Layout);
+        return new HeadScoreTable(heads, threshold, batch.Period, batch.Layout, batch.Measurable);
     }
 
     /// <summary>Scores from one layer's pattern [batch, head, dest, src] of sequences that repeat a

@@ -23,10 +23,13 @@ public sealed class ScoringBatch : IDisposable
     public IReadOnlyList<Example> Examples { get; }
     /// <summary>The layout chosen and why, in one line (printed by <c>toolkit heads</c> and <c>analyze</c>).</summary>
     public string Layout { get; }
+    /// <summary>False when no period that fits avoids the predictive offsets: the scores are still computed
+    /// (on the longest period that fits) but name no head, since they would credit the shortcut.</summary>
+    public bool Measurable { get; }
 
-    private ScoringBatch(Tensor tokens, int period, int[] starts, IReadOnlyList<Example> examples, string layout)
+    private ScoringBatch(Tensor tokens, int period, int[] starts, IReadOnlyList<Example> examples, string layout, bool measurable)
     {
-        Tokens = tokens; Period = period; Starts = starts; Examples = examples; Layout = layout;
+        Tokens = tokens; Period = period; Starts = starts; Examples = examples; Layout = layout; Measurable = measurable;
     }
 
     /// <summary>Offsets a scoring layout of period <paramref name="period"/> credits: induction (Q − 1),
@@ -71,7 +74,15 @@ public sealed class ScoringBatch : IDisposable
                 "score heads on a model trained on a task with at least 4 content tokens");
         var predictive = trainedOn.SelectMany(t => t.PredictiveOffsets).Distinct().Order().ToList();
         // Block tokens are distinct and the filler avoids them, so one content token is left for filler.
-        var period = ChoosePeriod(config.NCtx, predictive, hi - lo);
+        int period;
+        string? unmeasurable = null;
+        try { period = ChoosePeriod(config.NCtx, predictive, hi - lo); }
+        catch (ToolkitException e)
+        {
+            // Training and reports go on; the table says why no head is named.
+            period = Math.Max(3, Math.Min(config.NCtx / 2, hi - lo));
+            unmeasurable = e.Message;
+        }
         var task = Catalog.Create("repeated-copy", new Dictionary<string, string>
         {
             ["context"] = config.NCtx.ToString(), ["vocab"] = config.DVocab.ToString(), ["period"] = period.ToString(),
@@ -82,9 +93,10 @@ public sealed class ScoringBatch : IDisposable
         var tokens = Batch.From(examples, device ?? CPU);
         tokens.LossMask.Dispose();
         var layout = $"scoring layout: period {period} (induction offset {period - 1}, duplicate {period}, previous-token 1), tokens {lo}..{hi}; " +
-                     (predictive.Count == 0 ? "training makes no offset predictive"
-                                            : $"avoids the offsets training makes predictive: {Summarize(predictive)}");
-        return new ScoringBatch(tokens.Tokens, period, starts, examples, layout);
+                     (unmeasurable is not null ? $"NOT MEASURABLE, no head is named: {unmeasurable}"
+                      : predictive.Count == 0 ? "training makes no offset predictive"
+                      : $"avoids the offsets training makes predictive: {Summarize(predictive)}");
+        return new ScoringBatch(tokens.Tokens, period, starts, examples, layout, unmeasurable is null);
     }
 
     private static string Summarize(IReadOnlyList<int> offsets) =>

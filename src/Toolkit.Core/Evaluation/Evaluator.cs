@@ -1,7 +1,7 @@
+using Toolkit.Losses;
 using Toolkit.Data;
 using Toolkit.Model;
 using Toolkit.Tasks;
-using Toolkit.Training;
 using static TorchSharp.torch;
 
 namespace Toolkit.Evaluation;

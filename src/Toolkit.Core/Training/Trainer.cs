@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Toolkit.Losses;
 using Toolkit.Analysis;
 using Toolkit.Data;
 using Toolkit.Evaluation;

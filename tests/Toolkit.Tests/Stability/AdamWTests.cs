@@ -1,3 +1,4 @@
+using Toolkit.Losses;
 using Toolkit.Data;
 using Toolkit.Model;
 using Toolkit.Runs;

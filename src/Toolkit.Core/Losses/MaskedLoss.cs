@@ -1,9 +1,10 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Toolkit.Training;
+namespace Toolkit.Losses;
 
-/// <summary>Next-token cross-entropy and accuracy measured only at predictable positions.</summary>
+/// <summary>Next-token cross-entropy and accuracy measured only at predictable positions; shared by training,
+/// evaluation and analysis (ablation), so none of them reaches into another for it.</summary>
 /// <remarks>Logits at position i predict token i+1, so position i+1's mask selects logit row i.</remarks>
 public static class MaskedLoss
 {
