@@ -1,6 +1,6 @@
 namespace Toolkit.Analysis;
 
-/// <summary>The step where training loss on predictable positions falls fastest (DESIGN.md §4),
+/// <summary>The step where training loss on predictable positions falls fastest (docs/design.md §4),
 /// with the loss before and after.</summary>
 public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, double Drop)
 {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
-/// <summary>The batch head scores are measured on (DESIGN.md §4): random tokens with a block of
+/// <summary>The batch head scores are measured on (docs/design.md §4): random tokens with a block of
 /// length <see cref="Period"/> repeated twice from a random start, the period chosen unlike any
 /// period seen in training, so a memorized offset cannot pass for an induction head.</summary>
 public sealed class ScoringBatch : IDisposable
