@@ -1,4 +1,4 @@
-// Dropout and the number of heads (DESIGN.md §1: "why only one pair without dropout, and how does
+// Dropout and the number of heads (docs/design.md §1: "why only one pair without dropout, and how does
 // dropout change the count?"): variable-period models with and without dropout (on embeddings,
 // attention patterns and residual writes), over several seeds; counts of previous-token and
 // induction heads (score > 0.4 on an unseen period).

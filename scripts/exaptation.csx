@@ -1,4 +1,4 @@
-// Exaptation (DESIGN.md §1), both fine-tuning directions from the notes, measured:
+// Exaptation (docs/design.md §1), both fine-tuning directions from the notes, measured:
 //  (a) a fixed-period model (period 32) fine-tuned on another fixed period (20): does anything carry
 //      over, or does it just memorize the new offset?
 //  (b) a variable-period (induction) model fine-tuned on fixed period 32: does it keep its circuit?

@@ -1,4 +1,4 @@
-// The memorization trap and its way out (DESIGN.md §1): a fixed period (32) against variable periods
+// The memorization trap and its way out (docs/design.md §1): a fixed period (32) against variable periods
 // (6..29 with random filler), each probed on distribution shifts, with the position-only baseline
 // (the memorizing solution, measured) beside the model's accuracy on every probe, and head tables.
 //   ./toolkit run scripts/fixed-vs-variable-period.csx [--fast] [--out DIR] [--seed N] [--fixed-steps 600] [--variable-steps 1500]

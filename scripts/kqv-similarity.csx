@@ -1,4 +1,4 @@
-// Do cooperating heads share subspaces? (DESIGN.md §1: "do the red and blue heads project tokens into
+// Do cooperating heads share subspaces? (docs/design.md §1: "do the red and blue heads project tokens into
 // a shared subspace ... can we find circuits simply by comparing the heads' K, Q, V projections?")
 // On a trained variable-period model, for every layer-0 head A and layer-1 head B:
 //  - subspace similarity (mean squared cosine of principal angles) between A's write space (row space

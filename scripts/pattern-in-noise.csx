@@ -1,4 +1,4 @@
-// A random motif hidden in noise (DESIGN.md §1: the only simple general solution is induction):
+// A random motif hidden in noise (docs/design.md §1: the only simple general solution is induction):
 // train on `pattern-in-noise` and report which circuits form (head scores, probes beside the
 // position-only baseline, attention heatmaps of the top heads on one example).
 //   ./toolkit run scripts/pattern-in-noise.csx [--fast] [--out DIR] [--seed N] [--steps 1000]

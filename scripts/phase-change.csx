@@ -1,4 +1,4 @@
-// The phase change (Olsson et al. 2022; DESIGN.md §4): loss on predictable positions and the heads'
+// The phase change (Olsson et al. 2022; docs/design.md §4): loss on predictable positions and the heads'
 // induction / previous-token scores over training of a variable-period model, with the detected
 // phase-change step (where the smoothed loss falls fastest). Metrics every 20 steps, eval every 50.
 //   ./toolkit run scripts/phase-change.csx [--fast] [--out DIR] [--seed N] [--steps 1500]

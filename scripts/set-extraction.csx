@@ -1,4 +1,4 @@
-// Set extraction (DESIGN.md §1, the exaptation test): random tokens with duplicates, SEP, then the
+// Set extraction (docs/design.md §1, the exaptation test): random tokens with duplicates, SEP, then the
 // distinct tokens in order of first appearance and EOS. Train on `set-extraction` and report which
 // circuits form (head scores, probes beside the position-only baseline, attention heatmaps).
 //   ./toolkit run scripts/set-extraction.csx [--fast] [--out DIR] [--seed N] [--steps 1000]

@@ -86,7 +86,7 @@ public sealed partial class RunData
         into.Add(new(prefix.Length == 0 ? "(value)" : prefix, text));
     }
 
-    /// <summary>Human names of the score kinds, after the definitions in DESIGN.md §4.</summary>
+    /// <summary>Human names of the score kinds, after the definitions in docs/design.md §4.</summary>
     public static string KindName(string kind) => kind switch
     {
         "prev" => "previous-token",

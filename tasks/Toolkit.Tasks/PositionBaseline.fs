@@ -2,7 +2,7 @@ namespace Toolkit.Tasks
 
 open System
 
-/// The position-only baseline (DESIGN.md §4, "position-only baseline"): the memorizing solution,
+/// The position-only baseline (docs/design.md §4, "position-only baseline"): the memorizing solution,
 /// measured. For each position it copies the token at the one fixed offset back that was best for
 /// that position on training data; its accuracy on a probe tells what "just positions" scores there.
 /// Offsets.[i] is the offset used at position i (0: no offset, i.e. position 0).

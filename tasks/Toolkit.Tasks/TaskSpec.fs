@@ -39,7 +39,7 @@ type IntRange =
         r
 
 /// Whether a probe stays inside what the training distribution varied (generalization expected),
-/// or asks for extrapolation (reported, never decides a verdict). See DESIGN.md §4.
+/// or asks for extrapolation (reported, never decides a verdict). See docs/design.md §4.
 type ProbeKind =
     | Inside
     | Outside

@@ -9,7 +9,7 @@ using Toolkit.Verdicts;
 namespace Toolkit.Tests;
 
 /// <summary>Generalization verdicts, property-based generalization checks and exaptation, on the
-/// shared tiny trained models (DESIGN.md §4; issue acceptance: fixed → memorizes, variable → generalizes).</summary>
+/// shared tiny trained models (docs/design.md §4; issue acceptance: fixed → memorizes, variable → generalizes).</summary>
 public class VerdictTests
 {
     private static ITask TaskOf(TrainingResultKey key, params (string Key, string Value)[] overrides)

@@ -32,7 +32,7 @@ public sealed record CompositionTable(IReadOnlyList<CompositionScore> Scores, do
 /// <summary>Composition scores (Elhage et al. 2021) in the row-vector convention.</summary>
 /// <remarks>
 /// Source: Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits" (composition
-/// scores), and TransformerLens <c>HookedTransformer.all_composition_scores</c>; DESIGN.md §4.
+/// scores), and TransformerLens <c>HookedTransformer.all_composition_scores</c>; docs/design.md §4.
 /// score = ||L R||_F / (||L||_F ||R||_F) with L = W_OV^A.
 /// Row-vector order, checked term by term: head A turns a residual row x into x W_OV^A.
 /// • Q-composition: B's query row is y = x W_OV^A, its score with key row r is y W_QK^B r^T =

@@ -15,7 +15,7 @@ public sealed record HeadCopyingScore(int Layer, int Head, double Score)
 /// <summary>Copying score: for the eigenvalues λ of the full OV circuit <c>W_E W_OV W_U</c>
 /// ([d_vocab, d_vocab]), <c>sum(λ) / sum(|λ|)</c>.</summary>
 /// <remarks>Source: Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits",
-/// section on detecting copying with OV-circuit eigenvalues; DESIGN.md §4. Eigenvalues of a real
+/// section on detecting copying with OV-circuit eigenvalues; docs/design.md §4. Eigenvalues of a real
 /// matrix come in conjugate pairs, so sum(λ) is real (its real part is taken) and |λ| is the modulus.
 /// Eigenvalues are computed with MathNet (dense EVD, float64).</remarks>
 public static class CopyingScore

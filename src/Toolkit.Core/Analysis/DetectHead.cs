@@ -15,7 +15,7 @@ public enum DetectionMeasure
 /// <summary>TransformerLens's <c>detect_head</c>: how well each head's attention matches a detection pattern.</summary>
 /// <remarks>Source: TransformerLens <c>transformer_lens/head_detector.py</c> (detect_head,
 /// compute_head_attention_similarity_score and the get_*_detection_pattern builders), with the
-/// measures exactly as DESIGN.md §4 states them. Unlike TransformerLens the "abs" score is not
+/// measures exactly as docs/design.md §4 states them. Unlike TransformerLens the "abs" score is not
 /// rounded to 3 decimals. Per sequence: exclude_bos zeroes column 0 and exclude_current_token
 /// zeroes the diagonal (of A for "mul", of |A − D| for "abs"); scores are averaged over the batch.</remarks>
 public static class DetectHead

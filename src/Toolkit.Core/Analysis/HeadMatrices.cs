@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
-/// <summary>Per-head weight products in the row-vector convention of DESIGN.md §4, as float64 CPU tensors.</summary>
+/// <summary>Per-head weight products in the row-vector convention of docs/design.md §4, as float64 CPU tensors.</summary>
 /// <remarks>Source: Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits", written
 /// here in TransformerLens's row-vector order (<c>x @ W</c>): <c>W_OV = W_V W_O</c>,
 /// <c>W_QK = W_Q W_K^T</c>, both [d_model, d_model]. A row x read by the head is written as

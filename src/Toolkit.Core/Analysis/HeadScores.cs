@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
-/// <summary>Attention-pattern scores of one head on the scoring batch (DESIGN.md §4).</summary>
+/// <summary>Attention-pattern scores of one head on the scoring batch (docs/design.md §4).</summary>
 /// <param name="PreviousToken">Mean attention from each dest i to src i−1.</param>
 /// <param name="DuplicateToken">Mean attention from dest i in the second copy to i−L (its earlier occurrence).</param>
 /// <param name="Induction">Mean attention from dest i in the second copy to i−L+1 (the token after the earlier occurrence).</param>

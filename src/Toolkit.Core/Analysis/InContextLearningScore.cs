@@ -13,7 +13,7 @@ public sealed record IclScore(double Score, double EarlyLoss, double LateLoss, i
 
 /// <summary>In-context learning score of Olsson et al. 2022.</summary>
 /// <remarks>Source: Olsson et al. 2022, "In-context Learning and Induction Heads": loss of the 500th
-/// token minus loss of the 50th token, averaged over sequences; DESIGN.md §4 for short contexts:
+/// token minus loss of the 50th token, averaged over sequences; docs/design.md §4 for short contexts:
 /// the last token versus the token at one tenth of the context. Every position counts (no loss
 /// mask): the score is about the context, not the task's rule. A token's loss is read from the
 /// logits at the position before it.</remarks>

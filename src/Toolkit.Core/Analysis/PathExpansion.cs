@@ -12,7 +12,7 @@ public sealed record PathTerm(string Name, double Norm, IReadOnlyList<(int Input
 
 /// <summary>The path expansion of an attention-only transformer's logits.</summary>
 /// <remarks>Source: Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits" (path
-/// expansion of a 2-layer attention-only transformer), in the row-vector order of DESIGN.md §4:
+/// expansion of a 2-layer attention-only transformer), in the row-vector order of docs/design.md §4:
 /// direct path <c>W_E W_U</c>, per-head terms <c>W_E W_OV^h W_U</c>, virtual heads
 /// (V-composition) <c>W_E W_OV^h1 W_OV^h2 W_U</c> with h1 in an earlier layer than h2. Positional
 /// embeddings, biases and attention weights (which scale each term per position) are left out,

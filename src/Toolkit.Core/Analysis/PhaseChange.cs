@@ -3,7 +3,7 @@ namespace Toolkit.Analysis;
 /// <summary>An abrupt fall of the training loss on predictable positions (Olsson et al. 2022, "In-context
 /// Learning and Induction Heads": a plateau, then a sudden drop while induction heads form): the grid step
 /// where the smoothed loss falls fastest, the smoothed loss half a window before and after it, and the
-/// <see cref="GridStep"/> the curve was resampled on.</summary>
+/// <see cref="GridStep"/> the curve was resampled on (docs/design.md §4).</summary>
 public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, double Drop, int GridStep)
 {
     /// <summary>Number of grid intervals the curve is resampled onto (grid step = max(1, span / 100)).</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
-/// <summary>The batch head scores are measured on (DESIGN.md §4): random tokens from the trained task's own
+/// <summary>The batch head scores are measured on (docs/design.md §4): random tokens from the trained task's own
 /// content range with a block of length <see cref="Period"/> repeated twice from a random start. The period Q
 /// is chosen so the layout's induction offset (Q − 1), duplicate offset (Q) and previous-token offset (1)
 /// coincide with no offset the training distribution makes predictive (<see cref="ITask.PredictiveOffsets"/>:

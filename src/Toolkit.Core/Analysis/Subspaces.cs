@@ -23,7 +23,7 @@ public sealed record SubspaceOverlap(int LayerA, int HeadA, int LayerB, int Head
 }
 
 /// <summary>Subspaces heads read and write, compared by principal angles.</summary>
-/// <remarks>Source: DESIGN.md §4 ("subspaces"): a head reads the residual stream through the column
+/// <remarks>Source: docs/design.md §4 ("subspaces"): a head reads the residual stream through the column
 /// spaces of W_Q, W_K, W_V ([d_model, d_head]) and writes through the row space of W_O
 /// ([d_head, d_model]), all in R^d_model. Principal angles (Björck &amp; Golub 1973): with
 /// orthonormal bases Q1, Q2, the singular values of Q1ᵀQ2 are cos θ_i; the reported similarity is

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Toolkit.Analysis;
 
-/// <summary>What a run's metrics.csv says about training: the phase change (DESIGN.md §4, the step
+/// <summary>What a run's metrics.csv says about training: the phase change (docs/design.md §4, the step
 /// where loss on predictable positions falls fastest) and the best induction score over training.</summary>
 public sealed record TrainingDynamics(PhaseChange? Phase, double BestInduction, string? BestInductionHead, int BestInductionStep,
     IReadOnlyList<(int Step, double Loss)> LossCurve)

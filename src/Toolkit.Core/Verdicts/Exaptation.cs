@@ -64,7 +64,7 @@ public sealed record ExaptationReport(
         $"{t.Name} {string.Join(" ", t.Parameters.Where(kv => kv.Key is "period" or "start").Select(kv => $"{kv.Key}={kv.Value}"))}".Trim();
 }
 
-/// <summary>Fine-tunes a copy of a run on another task and measures what carried over (DESIGN.md §1, exaptation).</summary>
+/// <summary>Fine-tunes a copy of a run on another task and measures what carried over (docs/design.md §1, exaptation).</summary>
 public static class Exaptation
 {
     /// <summary>Trains <paramref name="newRun"/> from the source run's final weights on <paramref name="newTask"/>.</summary>

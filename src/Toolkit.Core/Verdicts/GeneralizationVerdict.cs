@@ -4,7 +4,7 @@ using Toolkit.Tasks;
 
 namespace Toolkit.Verdicts;
 
-/// <summary>The three answers to "algorithm or memorized positions?" (DESIGN.md §4).</summary>
+/// <summary>The three answers to "algorithm or memorized positions?" (docs/design.md §4).</summary>
 public enum VerdictKind { Generalizes, MemorizesPositions, Partial }
 
 /// <summary>One probe measured: the model beside the position-only baseline and chance.</summary>

@@ -7,7 +7,7 @@ using Toolkit.Tasks;
 namespace Toolkit.Verdicts;
 
 /// <summary>Evaluates a model on its task and every probe of it, beside the position-only baseline
-/// and chance, and decides the generalization verdict of DESIGN.md §4.</summary>
+/// and chance, and decides the generalization verdict of docs/design.md §4.</summary>
 public static class ProbeSuite
 {
     /// <summary>Measures and judges. <paramref name="heads"/> (optional) adds head roles to the evidence.</summary>
@@ -15,7 +15,7 @@ public static class ProbeSuite
     {
         settings ??= new VerdictSettings();
         Evaluator.CheckFits(model, task);
-        // The memorizing solution, fitted on the training distribution (DESIGN.md §4).
+        // The memorizing solution, fitted on the training distribution (docs/design.md §4).
         var baseline = PositionBaseline.Fit(Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Baseline), settings.BaselineExamples));
         var chance = PositionBaseline.Chance(task.Vocabulary);
 

@@ -1,6 +1,6 @@
 namespace Toolkit.Verdicts;
 
-/// <summary>The thresholds a generalization verdict uses (DESIGN.md §4); printed with every verdict.</summary>
+/// <summary>The thresholds a generalization verdict uses (docs/design.md §4); printed with every verdict.</summary>
 public sealed record VerdictSettings
 {
     /// <summary>An inside probe passes when its accuracy is within this of in-distribution accuracy.</summary>
