@@ -38,7 +38,7 @@ foreach (var c in cases)
     var result = exp.Train($"{c.Label}-base", exp.Model(), c.From, exp.Training(c.Steps));
     var model = result.Run.LoadModel();
     // Head scores before and after use the same scoring batch: a period unseen by both tasks.
-    ITask[] seen = [c.From.Create(), c.To.Create()];
+    var seen = new ITask[] { c.From.Create(), c.To.Create() };
     using var scoring = ScoringBatch.Create(model.Config, seen, Seeds.Derive(exp.Seed, Seeds.Stream.Scoring));
     var headsBefore = HeadScores.Compute(model, scoring);
     var before = Probes.Measure(model, c.From.Create(), probeSet, exp.Seed, exp.EvalCount);
