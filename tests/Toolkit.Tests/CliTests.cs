@@ -6,16 +6,6 @@ namespace Toolkit.Tests;
 /// <summary>The command line: bad input is one clear line and exit code 2; runs are reproducible across processes.</summary>
 public class CliTests
 {
-    private static (int Code, string Out, string Err) InProcess(params string[] args)
-    {
-        var (out0, err0) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CommandLine.Invoke(Cli.Commands.Commands.Root(), args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(out0); Console.SetError(err0); }
-    }
-
     [TestCase("train --period 6..40 --out runs/x", "does not fit context 64", TestName = "Period that does not fit the context")]
     [TestCase("train --d-model 30 --heads 4 --out runs/x", "not divisible", TestName = "d_model not divisible by heads")]
     [TestCase("train --task no-such-task --out runs/x", "unknown task", TestName = "Unknown task")]
@@ -25,12 +15,9 @@ public class CliTests
     [TestCase("train --stpes 10", "stpes", TestName = "Misspelt option")]
     public void Bad_input_gives_one_error_line_a_hint_and_exit_code_2(string args, string expected)
     {
-        var (code, _, err) = InProcess(args.Split(' '));
+        var (code, _, err) = CliRunner.InProcess(args.Split(' '));
         Assert.That(code, Is.EqualTo(2));
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(2), err);
-        Assert.That(lines[0], Does.StartWith("error: ").And.Contain(expected));
-        Assert.That(lines[1], Does.StartWith("hint: "));
+        CliRunner.AssertTwoLineError(err, expected);
     }
 
     [Test]

@@ -32,12 +32,8 @@ public class BadInputPropertyTests
 
     private static (int Code, string Err) Invoke(string[] args)
     {
-        var (out0, err0) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CommandLine.Invoke(Cli.Commands.Commands.Root(), args), e.ToString()); }
-        finally { Console.SetOut(out0); Console.SetError(err0); }
+        var (code, _, err) = CliRunner.InProcess(args);
+        return (code, err);
     }
 
     /// <summary>The outcome is one of the documented exit codes, and an error is exactly two lines.</summary>
@@ -121,10 +117,7 @@ public class BadInputPropertyTests
         var args = commandLine.Replace("{file}", file).Replace("{run}", run).Replace("{fresh}", Path.Combine(root, $"fresh-{Guid.NewGuid():N}")).Split(' ');
         var (code, err) = Invoke(args);
         Assert.That(code, Is.EqualTo(2), err);
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(2), err);
-        Assert.That(lines[0], Does.StartWith("error: ").And.Contain(expected));
-        Assert.That(lines[1], Does.StartWith("hint: "));
+        CliRunner.AssertTwoLineError(err, expected);
     }
 
     [Test]

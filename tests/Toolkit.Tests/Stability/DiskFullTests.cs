@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Toolkit.Cli;
 using Toolkit.Runs;
 
 namespace Toolkit.Tests.Stability;
@@ -41,12 +40,8 @@ public class DiskFullTests
 
     private static (int Code, string Err) Invoke(params string[] args)
     {
-        var (out0, err0) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CommandLine.Invoke(Cli.Commands.Commands.Root(), args), e.ToString()); }
-        finally { Console.SetOut(out0); Console.SetError(err0); }
+        var (code, _, err) = CliRunner.InProcess(args);
+        return (code, err);
     }
 
     private static readonly string[] Tiny = { "--period", "3..6", "--context", "16", "--vocab", "16", "--d-model", "16", "--heads", "2", "--batch", "4", "--threads", "1" };

@@ -1,4 +1,3 @@
-using Toolkit.Cli;
 using Toolkit.Cli.Commands;
 using Toolkit.Training;
 
@@ -52,15 +51,9 @@ public class GcStressTests
             var collections = UnderGcPressure(() => result = Trainer.Train(config, dir));
             Assert.That(result!.Steps, Is.EqualTo(300));
             Assert.That(double.IsFinite(result.FinalTrainLoss));
-            var analyzeCollections = 0;
-            int code = -1;
-            var (out0, err0) = (Console.Out, Console.Error);
-            var (o, e) = (new StringWriter(), new StringWriter());
-            Console.SetOut(o);
-            Console.SetError(e);
-            try { analyzeCollections = UnderGcPressure(() => code = CommandLine.Invoke(Commands.Root(), new[] { "analyze", dir })); }
-            finally { Console.SetOut(out0); Console.SetError(err0); }
-            Assert.That(code, Is.EqualTo(0), e.ToString());
+            (int Code, string Out, string Err) analyze = default;
+            var analyzeCollections = UnderGcPressure(() => analyze = CliRunner.InProcess("analyze", dir));
+            Assert.That(analyze.Code, Is.EqualTo(0), analyze.Err);
             TestContext.Progress.WriteLine($"gc stress: 300 steps under {collections} forced collections, analyze under {analyzeCollections}");
             Assert.That(collections, Is.GreaterThan(10), "the pressure thread must actually have run");
         }
