@@ -34,7 +34,7 @@ public static class ModelSection
         rows.AddRange(verdict.Probes.Select(p => (IReadOnlyList<string>)new[]
         {
             p.Name, p.Kind.IsInside ? "inside" : "outside", $"{P(p.Eval.Accuracy)} [{P(p.Eval.AccuracyLow)}, {P(p.Eval.AccuracyHigh)}]",
-            P(p.BaselineAccuracy), P(p.ChanceAccuracy), p.Passed ? "pass" : p.Kind.IsInside ? "FAIL" : "fail (reported only)",
+            P(p.BaselineAccuracy), P(p.ChanceAccuracy), p.Result,
         }));
         report.AddTable("accuracy on predictable positions (95% bootstrap interval) beside the position-only baseline and chance",
             new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "result" }, rows);

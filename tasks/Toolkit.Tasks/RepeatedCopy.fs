@@ -157,15 +157,15 @@ type RepeatedCopy(s: RepeatedCopySettings) =
                    probe "shifted-start" Inside $"first block starts at {lo} or later (training: {s.Start})"
                        { s with Start = { Lo = lo; Hi = s.Context }; Period = { Lo = Array.min fits; Hi = Array.max fits }
                                 Holdout = s.Holdout |> List.filter (fun h -> h >= Array.min fits && h <= Array.max fits) })
-              // Inside: with a fixed period, training could not see any other period. A shorter repeat
-              // (about 5/8 of it, e.g. 20 for 32) from a moved start uses only trained positions and
-              // tokens and needs no longer look-back, so it asks for no extrapolation: the copy rule
-              // must still hold. This is the probe that exposes "look exactly L back" memorization.
+              // Outside: with a fixed period, training saw no other period, so a shorter repeat (about 5/8
+              // of it, e.g. 20 for 32) from a moved start is a new period, reported as what it is. Its accuracy
+              // decides nothing; it is where "look exactly L back" memorization gives itself away, and the
+              // shortcut test (the model's predictions against the position-only shortcut's) decides that.
               (let p = max 2 (s.Period.Lo * 5 / 8)
                let lo = max 1 s.Start.Lo
                if s.Period.Lo <> s.Period.Hi || p >= s.Period.Lo || lo + span p > s.Context then None
                else
-                   probe "moved-repeat" Inside $"period {p} from a start of {lo} or later (training: fixed period {s.Period} from {s.Start})"
+                   probe "moved-repeat" Outside $"a new period, {p}, from a start of {lo} or later (training: only period {s.Period}, from {s.Start})"
                        { s with Period = IntRange.Single p; Start = { Lo = lo; Hi = s.Context }; Holdout = [] })
               // Inside: periods inside the trained range that training never drew.
               (if s.Holdout.IsEmpty then None

@@ -23,7 +23,7 @@ type SetExtraction(s: SetExtractionSettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "8..24"; Help = "input length before SEP" }
-          holdoutSpec "input lengths"
+          holdoutSpecAuto "input lengths"
           { Name = "distinct"; Default = "2..10"; Help = "distinct tokens in the input" }
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 
@@ -66,7 +66,7 @@ type SetExtraction(s: SetExtractionSettings) =
                     { Context = Params.int specs given "context"
                       VocabSize = vocabSize
                       Length = Params.range specs given "length"
-                      Holdout = intList "holdout" (Params.get specs given "holdout")
+                      Holdout = holdoutOf (Params.range specs given "length") (Params.get specs given "holdout")
                       Distinct = Params.range specs given "distinct"
                       Tokens = tokenRange { Size = max vocabSize 4; Reserved = reserved } (Params.get specs given "tokens") })
                 :> ITask }

@@ -112,3 +112,15 @@ module TaskSupport =
     /// The `holdout` parameter's declaration for a family (what it holds out).
     let holdoutSpec (what: string) : ParamSpec =
         { Name = "holdout"; Default = "none"; Help = $"{what} never trained on, e.g. 5,7 (held-out probe, inside)" }
+
+    /// The `holdout` declaration of a family whose only inside probe is its held-out probe: "auto" by default,
+    /// so the default task can be judged "generalizes" (docs/design.md §4) instead of "undetermined".
+    let holdoutSpecAuto (what: string) : ParamSpec =
+        { Name = "holdout"; Default = "auto"
+          Help = $"{what} never trained on, e.g. 5,7, or none, or auto: the middle value of a range of 3 or more (held-out probe, inside)" }
+
+    /// Reads a `holdout` value for `range`: "auto" holds out the range's middle value when the range has
+    /// at least 3 values (so one stays on each side of it and the probe is an interpolation), else nothing.
+    let holdoutOf (range: IntRange) (text: string) =
+        if text.Trim().ToLowerInvariant() = "auto" then (if range.Count >= 3 then [ (range.Lo + range.Hi) / 2 ] else [])
+        else intList "holdout" text

@@ -21,7 +21,7 @@ type UniqueToken(s: UniqueTokenSettings) =
         [ { Name = "context"; Default = "32"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "5..21"; Help = "input length before SEP (at least 3)" }
-          holdoutSpec "input lengths"
+          holdoutSpecAuto "input lengths"
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 
     static let reserved = [ "PAD"; "SEP"; "EOS" ]
@@ -62,7 +62,7 @@ type UniqueToken(s: UniqueTokenSettings) =
                     { Context = Params.int specs given "context"
                       VocabSize = vocabSize
                       Length = Params.range specs given "length"
-                      Holdout = intList "holdout" (Params.get specs given "holdout")
+                      Holdout = holdoutOf (Params.range specs given "length") (Params.get specs given "holdout")
                       Tokens = tokenRange { Size = max vocabSize 4; Reserved = reserved } (Params.get specs given "tokens") })
                 :> ITask }
 

@@ -5,6 +5,8 @@ module Toolkit.Tasks.Tests.ProbeTests
 open NUnit.Framework
 open Toolkit.Tasks
 open Toolkit.Tasks.Tests.TestSupport
+open FsCheck
+open FsCheck.FSharp
 
 let heldOutCases =
     [ "repeated-copy", [ "period", "6..16"; "holdout", "10,11" ], "held-out-periods", "period", [ 10; 11 ], CopyTaskTests.repeatedOracle
@@ -60,3 +62,28 @@ let ``every probe of every default task is valid and the baseline scores it`` ()
         Assert.That(rows.Length, Is.EqualTo(task.Probes.Length + 1))
         for r in rows do
             Assert.That(r.Baseline >= 0.0 && r.Baseline <= 1.0, $"{f.Name}/{r.Name}: baseline {r.Baseline}")
+
+[<Test>]
+let ``every family of the catalog has an inside probe at its defaults, so "generalizes" is reachable`` () =
+    for f in Catalog.All do
+        let task = Catalog.Create(f.Name, pars [])
+        let inside = task.Probes |> List.filter (fun p -> p.Kind = Inside) |> List.map (fun p -> p.Name)
+        Assert.That(inside, Is.Not.Empty, $"{f.Name} has no inside probe at its defaults: its verdict could only be 'undetermined'")
+
+[<Test>]
+let ``holdout auto holds out one value strictly inside any range of three or more, and nothing otherwise`` () =
+    let prop (a: int) (width: int) =
+        let lo = abs (a % 50) + 1
+        let hi = lo + abs (width % 12)
+        let held = TaskSupport.holdoutOf { Lo = lo; Hi = hi } "auto"
+        if hi - lo + 1 >= 3 then held.Length = 1 && held.Head > lo && held.Head < hi
+        else held.IsEmpty
+    Check.One(config 300, Prop.forAll (Arb.fromGen (Gen.zip (Gen.choose (0, 1000)) (Gen.choose (0, 1000)))) (fun (a, w) -> prop a w))
+
+[<Test>]
+let ``a fixed period's moved repeat is declared what it is: a new period, outside`` () =
+    for period in [ "32"; "20"; "12" ] do
+        let task = create "repeated-copy" [ "period", period ]
+        let moved = probe task "moved-repeat"
+        Assert.That(moved.Kind, Is.EqualTo Outside, $"period {period}")
+        Assert.That(shapes moved.Task "period" |> Array.forall (fun p -> p <> int period), "the probe's period is new")

@@ -50,6 +50,32 @@ public static class Evaluator
             examples.Count, positions, perSeq);
     }
 
+    /// <summary>The model's top-1 prediction for every position of every example: <c>result[k][i]</c> is the
+    /// token it predicts at position i from positions 0..i−1 (−1 at position 0, which nothing predicts).</summary>
+    public static int[][] Predictions(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128)
+    {
+        var result = new int[examples.Count][];
+        using var evalMode = model.EvalMode();
+        for (var start = 0; start < examples.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var chunk = examples.Skip(start).Take(batchSize).ToList();
+            using var batch = Batch.From(chunk, model.Device);
+            var argmax = model.forward(batch.Tokens).argmax(-1).cpu();
+            var p = (int)argmax.shape[1];
+            var data = argmax.data<long>().ToArray();
+            for (var k = 0; k < chunk.Count; k++)
+            {
+                var row = new int[p];
+                row[0] = -1;
+                for (var i = 1; i < p; i++) row[i] = (int)data[k * p + i - 1];
+                result[start + k] = row;
+            }
+        }
+        return result;
+    }
+
     /// <summary>Fails clearly when a task's sequences or tokens do not fit a model.</summary>
     public static void CheckFits(HookedTransformer model, ITask task) => CheckFits(model.Config, task);
 

@@ -1,3 +1,4 @@
+using Toolkit.Analysis;
 using Toolkit.Data;
 using Toolkit.Model;
 using Toolkit.Tasks;
@@ -5,9 +6,10 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Verdicts;
 
-/// <summary>Where each head looks in relative terms: the share of its attention, from predicting
-/// positions, that lands at each fixed offset back. A head that puts most of it on one offset
-/// ≥ 2 is a positional shortcut ("attends at a fixed offset of 31"), whatever the tokens say.</summary>
+/// <summary>Where each head looks in relative terms: the share of its attention, from predicting positions,
+/// that lands at each fixed offset back. On fixed-period data a real induction head also looks one offset
+/// back (P − 1), so a dominant offset alone proves nothing: <see cref="Discriminate"/> tests the same head on
+/// a layout where "the fixed offset" and "the token after the earlier copy of the current token" differ.</summary>
 public static class AttentionOffsets
 {
     /// <summary>A head's dominant offset and the share of attention on it.</summary>
@@ -21,6 +23,8 @@ public static class AttentionOffsets
     public static IReadOnlyList<HeadOffset> Measure(HookedTransformer model, IReadOnlyList<Example> examples)
     {
         using var scope = NewDisposeScope();
+        using var evalMode = model.EvalMode();
+        using var noGrad = no_grad();
         using var batch = Batch.From(examples, model.Device);
         var (_, cache) = model.RunWithCache(batch.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
         long b = batch.Tokens.shape[0], p = batch.Tokens.shape[1];
@@ -48,6 +52,62 @@ public static class AttentionOffsets
                 var best = Enumerable.Range(0, (int)p).MaxBy(o => shares[h, o]);
                 result.Add(new HeadOffset(layer, h, best, shares[h, best]));
             }
+        }
+        return result;
+    }
+
+    /// <summary>A head's attention on a layout where its training offset and the induction target differ.</summary>
+    /// <param name="AtOffset">Mean attention from second-copy positions to the head's training offset back.</param>
+    /// <param name="AtInductionTarget">Mean attention from the same positions to the token after the earlier copy
+    /// of the current token (offset Period − 1).</param>
+    public sealed record OffsetTest(HeadOffset Head, int Period, double AtOffset, double AtInductionTarget)
+    {
+        /// <summary>The layout cannot tell the two apart (the head's offset is the layout's induction offset).</summary>
+        public bool Indistinguishable => Head.Offset == Period - 1;
+
+        /// <summary>What the head follows: "fixed offset", "induction target" or "neither".</summary>
+        public string Follows => Indistinguishable ? "indistinguishable on this layout"
+            : AtOffset >= 0.5 && AtOffset > AtInductionTarget ? "a fixed offset relative to the position"
+            : AtInductionTarget >= 0.5 && AtInductionTarget > AtOffset ? "the induction target (the copy, not the offset)"
+            : "neither (no half of its attention on either)";
+
+        public override string ToString() =>
+            $"{Head.Name} attends at a fixed offset of {Head.Offset} on training data ({Head.Share:P0} of its attention from predicting positions); " +
+            $"on a period-{Period} layout, where that offset and the induction target (offset {Period - 1}) differ, it puts {AtOffset:P0} on offset {Head.Offset} " +
+            $"and {AtInductionTarget:P0} on the induction target: it follows {Follows}";
+    }
+
+    /// <summary>Tests each head on the scoring layout (a block of length Period repeated once): from every
+    /// position in the second copy, attention at the head's own offset against attention at the induction target.</summary>
+    public static IReadOnlyList<OffsetTest> Discriminate(HookedTransformer model, IReadOnlyList<HeadOffset> heads, ScoringBatch layout)
+    {
+        using var scope = NewDisposeScope();
+        using var evalMode = model.EvalMode();
+        using var _ = no_grad();
+        var (_, cache) = model.RunWithCache(layout.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
+        var period = layout.Period;
+        var result = new List<OffsetTest>();
+        foreach (var h in heads)
+        {
+            var pattern = cache.Pattern(h.Layer).select(1, h.Head).to_type(ScalarType.Float64).cpu();  // [b, dest, src]
+            long b = pattern.shape[0], p = pattern.shape[1];
+            var data = pattern.data<double>().ToArray();
+            double atOffset = 0, atTarget = 0;
+            var rows = 0;
+            for (var k = 0; k < b; k++)
+            {
+                // Dest i in the second copy whose next token is predictable: its earlier copy is at i − Period,
+                // the induction target one after it.
+                var start = layout.Starts[k];
+                for (var i = start + period; i <= start + 2 * period - 2 && i < p; i++)
+                {
+                    var row = (k * p + i) * p;
+                    atTarget += data[row + i - period + 1];
+                    if (i - h.Offset >= 0) atOffset += data[row + i - h.Offset];
+                    rows++;
+                }
+            }
+            result.Add(new OffsetTest(h, period, rows == 0 ? double.NaN : atOffset / rows, rows == 0 ? double.NaN : atTarget / rows));
         }
         return result;
     }

@@ -4,19 +4,33 @@ using Toolkit.Tasks;
 
 namespace Toolkit.Verdicts;
 
-/// <summary>The three answers to "algorithm or memorized positions?" (docs/design.md §4).</summary>
-public enum VerdictKind { Generalizes, MemorizesPositions, Partial }
-
-/// <summary>One probe measured: the model beside the position-only baseline and chance.</summary>
-public sealed record ProbeOutcome(
-    string Name, ProbeKind Kind, string Description, EvalResult Eval, double BaselineAccuracy, double ChanceAccuracy, bool Passed)
+/// <summary>The answers to "algorithm or memorized positions?" (docs/design.md §4).</summary>
+public enum VerdictKind
 {
-    /// <summary>Whether the model is no better than positions or chance here.</summary>
-    public bool NearBaselineOrChance(double margin) => Eval.Accuracy <= Math.Max(BaselineAccuracy, ChanceAccuracy) + margin;
+    /// <summary>Every inside probe passes and no probe shows the positional shortcut.</summary>
+    Generalizes,
+    /// <summary>On a failing probe the model's predictions follow the positional shortcut where it disagrees with the rule.</summary>
+    MemorizesPositions,
+    /// <summary>Inside probes fail, and on each the model is shown not to follow the shortcut.</summary>
+    FailsNotPositional,
+    /// <summary>The task has no inside probe, and no probe shows the shortcut.</summary>
+    Undetermined,
+    /// <summary>Anything else: in-distribution accuracy too low, or failures the shortcut test cannot classify.</summary>
+    Partial,
+}
+
+/// <summary>One probe measured: the model beside the position-only baseline and chance, and the
+/// shortcut test where the model fails.</summary>
+public sealed record ProbeOutcome(
+    string Name, ProbeKind Kind, string Description, EvalResult Eval, double BaselineAccuracy, double ChanceAccuracy, bool Passed,
+    ShortcutAgreement Shortcut)
+{
+    /// <summary>The result column of verdict tables ("pass", "FAIL", "fail (outside: reported only)").</summary>
+    public string Result => Passed ? "pass" : Kind.IsInside ? "FAIL" : "fail (outside: reported only)";
 }
 
 /// <summary>A verdict with its evidence: in-distribution and probe accuracies with 95% intervals,
-/// baselines, failing probes, and what the heads do.</summary>
+/// baselines, the shortcut test on failing probes, and what the heads do.</summary>
 public sealed record GeneralizationVerdict(
     VerdictKind Kind, EvalResult InDistribution, double InDistributionBaseline, double Chance,
     IReadOnlyList<ProbeOutcome> Probes, IReadOnlyList<string> Evidence, VerdictSettings Settings)
@@ -24,16 +38,21 @@ public sealed record GeneralizationVerdict(
     /// <summary>Inside probes that failed.</summary>
     public IReadOnlyList<ProbeOutcome> FailingInside => Probes.Where(p => p.Kind.IsInside && !p.Passed).ToList();
 
+    /// <summary>Failing probes (inside or outside) on which the model follows the positional shortcut.</summary>
+    public IReadOnlyList<ProbeOutcome> ShortcutFollowed => Probes.Where(p => !p.Passed && p.Shortcut.Follows(Settings)).ToList();
+
+    private static string Names(IEnumerable<ProbeOutcome> probes) => string.Join(", ", probes.Select(p => p.Name));
+
     /// <summary>The verdict in words, e.g. "partial: fails held-out-periods".</summary>
     public string Headline => Kind switch
     {
         VerdictKind.Generalizes => "generalizes",
-        VerdictKind.MemorizesPositions => $"memorizes positions (fails {string.Join(", ", FailingInside.Select(p => p.Name))} near the position-only baseline or chance)",
-        _ => InDistribution.Accuracy < Settings.GoodAccuracy && FailingInside.Count == 0
+        VerdictKind.MemorizesPositions => $"memorizes positions (on {Names(ShortcutFollowed)} it predicts the position-only shortcut's token where the shortcut and the rule disagree)",
+        VerdictKind.FailsNotPositional => $"fails (not positional): fails {Names(FailingInside)} without following the position-only shortcut",
+        VerdictKind.Undetermined => "undetermined: no inside probe (the task's probes cannot test generalization, and none shows the shortcut)",
+        _ => InDistribution.Accuracy < Settings.GoodAccuracy
             ? $"partial: in-distribution accuracy {InDistribution.Accuracy:P0} is below {Settings.GoodAccuracy:P0}"
-            : !Probes.Any(p => p.Kind.IsInside)
-                ? "partial: the task has no inside probe to test generalization with"
-                : $"partial: fails {string.Join(", ", FailingInside.Select(p => p.Name))}",
+            : $"partial: fails {Names(FailingInside)}; the shortcut test does not decide whether it is positional",
     };
 
     /// <summary>A plain-text table of every measurement, then the verdict and its evidence.</summary>
@@ -45,8 +64,7 @@ public sealed record GeneralizationVerdict(
             sb.AppendLine($"  {name,-20} {kind,-8} {e.Accuracy,6:P1} [{e.AccuracyLow,6:P1}, {e.AccuracyHigh,6:P1}]  {e.Loss,7:F3}  {baseline,12:P1}  {chance,6:P1}   {result}");
         Row("in-distribution", "", InDistribution, InDistributionBaseline, Chance, "");
         foreach (var p in Probes)
-            Row(p.Name, p.Kind.IsInside ? "inside" : "outside", p.Eval, p.BaselineAccuracy, p.ChanceAccuracy,
-                p.Passed ? "pass" : p.Kind.IsInside ? "FAIL" : "fail (outside: reported only)");
+            Row(p.Name, p.Kind.IsInside ? "inside" : "outside", p.Eval, p.BaselineAccuracy, p.ChanceAccuracy, p.Result);
         sb.AppendLine($"verdict: {Headline}");
         foreach (var e in Evidence) sb.AppendLine($"  evidence: {e}");
         sb.AppendLine($"  rule: {Settings}");

@@ -7,7 +7,7 @@ using Toolkit.Tasks;
 namespace Toolkit.Verdicts;
 
 /// <summary>Evaluates a model on its task and every probe of it, beside the position-only baseline
-/// and chance, and decides the generalization verdict of docs/design.md §4.</summary>
+/// and chance, runs the shortcut test on each probe, and decides the verdict by <see cref="VerdictRule"/>.</summary>
 public static class ProbeSuite
 {
     /// <summary>Measures and judges. <paramref name="heads"/> (optional) adds head roles to the evidence.</summary>
@@ -16,7 +16,7 @@ public static class ProbeSuite
         settings ??= new VerdictSettings();
         Evaluator.CheckFits(model, task);
         // The memorizing solution, fitted on the training distribution (docs/design.md §4).
-        var baseline = PositionBaseline.Fit(Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Baseline), settings.BaselineExamples));
+        var shortcut = PositionBaseline.Fit(Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Baseline), settings.BaselineExamples));
         var chance = PositionBaseline.Chance(task.Vocabulary);
 
         var inExamples = Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Probe), settings.Sequences);
@@ -27,22 +27,18 @@ public static class ProbeSuite
         {
             var examples = Sampling.examples(probe.Task, Seeds.Derive(seed, Seeds.Stream.Probe, index++), settings.Sequences);
             var eval = Evaluator.Evaluate(model, examples);
-            var passed = eval.Accuracy >= inDist.Accuracy - settings.Tolerance;
-            outcomes.Add(new ProbeOutcome(probe.Name, probe.Kind, probe.Description, eval, baseline.Score(examples),
-                PositionBaseline.Chance(probe.Task.Vocabulary), passed));
+            outcomes.Add(new ProbeOutcome(probe.Name, probe.Kind, probe.Description, eval, shortcut.Score(examples),
+                PositionBaseline.Chance(probe.Task.Vocabulary), VerdictRule.Passes(eval, inDist, settings),
+                ShortcutAgreement.Measure(model, shortcut, examples, probe.Task.Vocabulary)));
         }
-
-        var failingInside = outcomes.Where(o => o.Kind.IsInside && !o.Passed).ToList();
-        var anyInside = outcomes.Any(o => o.Kind.IsInside);
-        VerdictKind kind;
-        if (inDist.Accuracy >= settings.GoodAccuracy && anyInside && failingInside.Count == 0)
-            kind = VerdictKind.Generalizes;
-        else if (inDist.Accuracy >= settings.GoodAccuracy && failingInside.Count > 0 && failingInside.All(o => o.NearBaselineOrChance(settings.NearMargin)))
-            kind = VerdictKind.MemorizesPositions;
-        else
-            kind = VerdictKind.Partial;
+        var kind = VerdictRule.Decide(inDist, outcomes, settings);
 
         var evidence = new List<string>();
+        foreach (var p in outcomes.Where(p => !p.Passed))
+            evidence.Add($"{p.Name} ({(p.Kind.IsInside ? "inside" : "outside")}, {p.Description}): {p.Shortcut}" +
+                         (p.Shortcut.Follows(settings) ? ": follows the shortcut"
+                          : p.Shortcut.DoesNotFollow(settings) ? ": does not follow the shortcut"
+                          : p.Shortcut.Measurable(settings) ? ": undecided" : ": too few positions to tell"));
         if (heads is not null)
         {
             string Roles(HeadRole role, string label)
@@ -53,8 +49,12 @@ public static class ProbeSuite
             }
             evidence.Add($"{Roles(HeadRole.PreviousToken, "previous-token")}; {Roles(HeadRole.Induction, "induction")} (scored on period {heads.ScoringPeriod}, unseen in training)");
         }
-        foreach (var h in AttentionOffsets.Measure(model, inExamples.Take(64).ToList()).Where(h => h.Offset >= 2 && h.Share >= 0.5))
-            evidence.Add($"{h.Name} attends at a fixed offset of {h.Offset} ({h.Share:P0} of its attention from predicting positions)");
-        return new GeneralizationVerdict(kind, inDist, baseline.Score(inExamples), chance, outcomes, evidence, settings);
+        var offsets = AttentionOffsets.Measure(model, inExamples.Take(64).ToList()).Where(h => h.Offset >= 2 && h.Share >= 0.5).ToList();
+        if (offsets.Count > 0)
+        {
+            using var layout = ScoringBatch.ForRun(model, task, seed);
+            evidence.AddRange(AttentionOffsets.Discriminate(model, offsets, layout).Select(t => t.ToString()));
+        }
+        return new GeneralizationVerdict(kind, inDist, shortcut.Score(inExamples), chance, outcomes, evidence, settings);
     }
 }

@@ -1,0 +1,64 @@
+using Toolkit.Evaluation;
+using Toolkit.Model;
+using Toolkit.Tasks;
+
+namespace Toolkit.Verdicts;
+
+/// <summary>The mechanism test behind "memorizes positions" (docs/design.md §4): on the predictable positions
+/// where the position-only shortcut and the task's rule predict different tokens, how often the model's
+/// top-1 prediction is the shortcut's. A model that memorized positions follows the shortcut there; a model
+/// that fails for another reason does not. A low probe score alone shows neither.</summary>
+/// <param name="Positions">Predictable positions where the shortcut predicts a token other than the rule's.</param>
+/// <param name="Agreement">Share of those positions where the model predicts the shortcut's token.</param>
+/// <param name="AgreementLow">2.5th percentile of <paramref name="Agreement"/>, bootstrapping over sequences.</param>
+/// <param name="AgreementHigh">97.5th percentile.</param>
+/// <param name="RuleAccuracy">Share of those positions where the model predicts the rule's token.</param>
+/// <param name="Chance">Agreement a model predicting content tokens at random would reach: 1 / content tokens.</param>
+public sealed record ShortcutAgreement(long Positions, double Agreement, double AgreementLow, double AgreementHigh, double RuleAccuracy, double Chance)
+{
+    /// <summary>Measures the model against a fitted shortcut on examples of a task.</summary>
+    public static ShortcutAgreement Measure(HookedTransformer model, PositionBaseline shortcut, IReadOnlyList<Example> examples, Vocabulary vocabulary) =>
+        FromPredictions(Evaluator.Predictions(model, examples), shortcut, examples, vocabulary);
+
+    /// <summary>The measure from predictions already made (<see cref="Evaluator.Predictions"/>); pure, so
+    /// property tests can check it on hand-built predictors.</summary>
+    public static ShortcutAgreement FromPredictions(int[][] predictions, PositionBaseline shortcut, IReadOnlyList<Example> examples, Vocabulary vocabulary)
+    {
+        var agreePerSequence = new long[examples.Count];
+        var rulePerSequence = new long[examples.Count];
+        var disagreePerSequence = new long[examples.Count];
+        for (var k = 0; k < examples.Count; k++)
+        {
+            var ex = examples[k];
+            for (var i = 1; i < ex.Tokens.Length; i++)
+            {
+                if (!ex.LossMask[i]) continue;
+                var shortcutToken = shortcut.Predict(ex.Tokens, i);
+                if (shortcutToken < 0 || shortcutToken == ex.Tokens[i]) continue;
+                disagreePerSequence[k]++;
+                if (predictions[k][i] == shortcutToken) agreePerSequence[k]++;
+                if (predictions[k][i] == ex.Tokens[i]) rulePerSequence[k]++;
+            }
+        }
+        var positions = disagreePerSequence.Sum();
+        var chance = PositionBaseline.Chance(vocabulary);
+        if (positions == 0) return new ShortcutAgreement(0, double.NaN, double.NaN, double.NaN, double.NaN, chance);
+        var (low, high) = Bootstrap.Interval(agreePerSequence, disagreePerSequence);
+        return new ShortcutAgreement(positions, (double)agreePerSequence.Sum() / positions, low, high,
+            (double)rulePerSequence.Sum() / positions, chance);
+    }
+
+    /// <summary>Whether there are enough disagreeing positions to say anything.</summary>
+    public bool Measurable(VerdictSettings settings) => Positions >= settings.MinShortcutPositions;
+
+    /// <summary>The model follows the shortcut: the interval's lower end reaches the settings' agreement level.</summary>
+    public bool Follows(VerdictSettings settings) => Measurable(settings) && AgreementLow >= settings.ShortcutAgreement;
+
+    /// <summary>The model does not follow the shortcut: the interval's upper end stays below the agreement level.</summary>
+    public bool DoesNotFollow(VerdictSettings settings) => Measurable(settings) && AgreementHigh < settings.ShortcutAgreement;
+
+    public override string ToString() => Positions == 0
+        ? "the shortcut and the rule never disagree here"
+        : $"where the shortcut and the rule disagree ({Positions} positions) the model predicts the shortcut's token {Agreement:P1} " +
+          $"[{AgreementLow:P1}, {AgreementHigh:P1}] (chance {Chance:P1}) and the rule's {RuleAccuracy:P1}";
+}

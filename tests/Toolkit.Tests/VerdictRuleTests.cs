@@ -1,0 +1,133 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Toolkit.Evaluation;
+using Toolkit.Tasks;
+using Toolkit.Verdicts;
+
+namespace Toolkit.Tests;
+
+/// <summary>The verdict rule and the shortcut test on hand-built predictors (no model, no TorchSharp):
+/// "memorizes positions" needs the predictions to follow the positional shortcut, not merely a failure.</summary>
+public class VerdictRuleTests
+{
+    private static readonly VerdictSettings Settings = new();
+
+    private static ITask RepeatedCopy(int period, int repeats) => Catalog.Create("repeated-copy", new Dictionary<string, string>
+    {
+        ["period"] = period.ToString(), ["repeats"] = repeats.ToString(), ["start"] = "0", ["context"] = "64", ["vocab"] = "64",
+    });
+
+    /// <summary>What a model that learned "copy the token <paramref name="offset"/> back" predicts.</summary>
+    private static int[][] FixedOffsetPredictor(IReadOnlyList<Example> examples, int offset) =>
+        examples.Select(e => e.Tokens.Select((_, i) => i >= offset ? e.Tokens[i - offset] : -1).ToArray()).ToArray();
+
+    /// <summary>What a model predicting random content tokens predicts.</summary>
+    private static int[][] RandomPredictor(IReadOnlyList<Example> examples, Vocabulary v, int seed)
+    {
+        var rng = new Random(seed);
+        return examples.Select(e => e.Tokens.Select(_ => rng.Next(v.ContentStart, v.Size)).ToArray()).ToArray();
+    }
+
+    private static (PositionBaseline Shortcut, ITask Probe, Example[] Examples) MovedRepeat(int period, int repeats)
+    {
+        var task = RepeatedCopy(period, repeats);
+        var shortcut = PositionBaseline.Fit(Sampling.examples(task, 1UL, 500));
+        var probe = task.Probes.Single(p => p.Name == "moved-repeat").Task;
+        return (shortcut, probe, Sampling.examples(probe, 2UL, 200));
+    }
+
+    [Test]
+    public void A_fixed_offset_memorizer_follows_the_shortcut_on_a_new_period_for_every_period_and_repeat_count()
+    {
+        Prop.ForAll(Gen.Choose(8, 21).ToArbitrary(), Gen.Choose(2, 3).ToArbitrary(), (period, repeats) =>
+        {
+            if (period * repeats > 64) return true;
+            var (shortcut, probe, examples) = MovedRepeat(period, repeats);
+            var memorizer = ShortcutAgreement.FromPredictions(FixedOffsetPredictor(examples, period), shortcut, examples, probe.Vocabulary);
+            return memorizer.Follows(Settings) && memorizer.Agreement > 0.9;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Test]
+    public void A_rule_follower_and_a_random_guesser_do_not_follow_the_shortcut()
+    {
+        var (shortcut, probe, examples) = MovedRepeat(32, 2);
+        var truth = examples.Select(e => e.Tokens.ToArray()).ToArray();
+        var rule = ShortcutAgreement.FromPredictions(truth, shortcut, examples, probe.Vocabulary);
+        Assert.That(rule.Positions, Is.GreaterThan(Settings.MinShortcutPositions));
+        Assert.That(rule.Agreement, Is.EqualTo(0), "where the two disagree, the rule's token is never the shortcut's");
+        Assert.That(rule.RuleAccuracy, Is.EqualTo(1));
+        Assert.That(rule.DoesNotFollow(Settings));
+        var random = ShortcutAgreement.FromPredictions(RandomPredictor(examples, probe.Vocabulary, 3), shortcut, examples, probe.Vocabulary);
+        Assert.That(random.DoesNotFollow(Settings), random.ToString());
+        Assert.That(random.Agreement, Is.LessThan(4 * random.Chance), "a guesser agrees at about chance");
+    }
+
+    private static EvalResult Eval(double accuracy, double halfWidth = 0.02) =>
+        new(1.0, accuracy, Math.Max(0, accuracy - halfWidth), Math.Min(1, accuracy + halfWidth), 256, 5000, []);
+
+    private static ShortcutAgreement Agreement(double agreement, long positions = 500) =>
+        new(positions, agreement, Math.Max(0, agreement - 0.05), Math.Min(1, agreement + 0.05), 0.1, 1.0 / 61);
+
+    private static ProbeOutcome Outcome(string name, bool inside, double accuracy, double agreement, EvalResult inDistribution) =>
+        new(name, inside ? ProbeKind.Inside : ProbeKind.Outside, "", Eval(accuracy), 0, 1.0 / 61,
+            VerdictRule.Passes(Eval(accuracy), inDistribution, Settings), Agreement(agreement));
+
+    private static Gen<(double InDistribution, List<(bool Inside, double Accuracy, double Agreement)> Probes)> Cases() =>
+        from inDist in Gen.Choose(50, 100).Select(x => x / 100.0)
+        from count in Gen.Choose(0, 4)
+        from probes in Gen.ListOf(
+            from inside in Gen.Elements(true, false)
+            from accuracy in Gen.Choose(0, 100).Select(x => x / 100.0)
+            from agreement in Gen.Choose(0, 100).Select(x => x / 100.0)
+            select (inside, accuracy, agreement), count)
+        select (inDist, probes.ToList());
+
+    [Test]
+    public void The_rule_says_memorizes_only_with_the_shortcut_shown_and_generalizes_only_with_every_inside_probe_passing()
+    {
+        Prop.ForAll(Cases().ToArbitrary(), c =>
+        {
+            var inDist = Eval(c.InDistribution);
+            var outcomes = c.Probes.Select((p, i) => Outcome($"p{i}", p.Inside, p.Accuracy, p.Agreement, inDist)).ToList();
+            var kind = VerdictRule.Decide(inDist, outcomes, Settings);
+            var good = c.InDistribution >= Settings.GoodAccuracy;
+            var followed = outcomes.Any(o => !o.Passed && o.Shortcut.Follows(Settings));
+            var inside = outcomes.Where(o => o.Kind.IsInside).ToList();
+            return (kind == VerdictKind.MemorizesPositions) == (good && followed)
+                   && (kind != VerdictKind.Generalizes || (good && inside.Count > 0 && inside.All(o => o.Passed) && !followed))
+                   && (kind != VerdictKind.Undetermined || (good && inside.Count == 0))
+                   && (kind != VerdictKind.FailsNotPositional || inside.Where(o => !o.Passed).All(o => o.Shortcut.DoesNotFollow(Settings)))
+                   && (good || kind == VerdictKind.Partial);
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Test]
+    public void Failing_without_following_the_shortcut_is_not_memorization()
+    {
+        var inDist = Eval(0.99);
+        var failsOnItsOwn = new[] { Outcome("held-out", inside: true, accuracy: 0.02, agreement: 0.03, inDist) };
+        Assert.That(VerdictRule.Decide(inDist, failsOnItsOwn, Settings), Is.EqualTo(VerdictKind.FailsNotPositional));
+        var followsShortcut = new[] { Outcome("held-out", inside: true, accuracy: 0.02, agreement: 0.95, inDist) };
+        Assert.That(VerdictRule.Decide(inDist, followsShortcut, Settings), Is.EqualTo(VerdictKind.MemorizesPositions));
+    }
+
+    [Test]
+    public void A_probe_passes_on_its_interval_not_its_point_estimate()
+    {
+        var inDist = Eval(0.95);
+        // Point estimate 0.84 is below 0.95 − 0.1, but the interval [0.80, 0.88] … reaches 0.85.
+        Assert.That(VerdictRule.Passes(Eval(0.84, halfWidth: 0.04), inDist, Settings), Is.True);
+        Assert.That(VerdictRule.Passes(Eval(0.80, halfWidth: 0.04), inDist, Settings), Is.False);
+    }
+
+    [Test]
+    public void Without_an_inside_probe_the_verdict_is_undetermined_unless_the_shortcut_shows()
+    {
+        var inDist = Eval(0.99);
+        Assert.That(VerdictRule.Decide(inDist, [Outcome("longer", inside: false, accuracy: 0.1, agreement: 0.02, inDist)], Settings),
+            Is.EqualTo(VerdictKind.Undetermined));
+        Assert.That(VerdictRule.Decide(inDist, [Outcome("new-period", inside: false, accuracy: 0.1, agreement: 0.97, inDist)], Settings),
+            Is.EqualTo(VerdictKind.MemorizesPositions));
+    }
+}
