@@ -1,54 +1,78 @@
 // Dropout and the number of heads (docs/design.md §1: "why only one pair without dropout, and how does
-// dropout change the count?"): variable-period models with and without dropout (on embeddings,
-// attention patterns and residual writes), over several seeds; counts of previous-token and
-// induction heads (score > 0.4 on an unseen period).
-//   ./toolkit run scripts/dropout-heads.csx [--fast] [--out DIR] [--seeds 3] [--steps 1000] [--dropout 0.1]
+// dropout change the count?"): variable-period models with and without dropout (on embeddings, attention
+// patterns and residual writes), over several seeds. A head is counted twice: *named* when its score is
+// above the threshold on an unseen period, *needed* when it is named and mean-ablating it alone raises
+// held-out loss by at least --needed-loss nats (so four redundant heads that each do not matter are not
+// "four heads"). Differences between the settings are means over seeds with a 95% bootstrap interval;
+// a difference is claimed only when its interval excludes 0.
+//   ./toolkit run scripts/dropout-heads.csx [--fast] [--out DIR] [--seeds 5] [--steps 1000] [--dropout 0.1] [--needed-loss 0.05]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
+using Toolkit.Data;
+using Toolkit.Evaluation;
 using Toolkit.Training;
 
 var exp = new Experiment("dropout-heads", "Dropout and the number of previous-token and induction heads", Args);
-var seeds = exp.Setting("--seeds", 3, 2);
+var seeds = exp.Setting("--seeds", 5, 2);
 var steps = exp.Setting("--steps", 1000, 10);
 var dropout = exp.Double("--dropout", 0.1);
+var neededLoss = exp.Double("--needed-loss", 0.05);
 var settings = new[] { 0.0, dropout };
 
+sealed record Count(int NamedPrev, int NamedInd, int NeededPrev, int NeededInd, double Accuracy);
 var rows = new List<IReadOnlyList<string>>();
-var counts = new Dictionary<double, List<(int Prev, int Ind, double Acc)>>();
+var counts = settings.ToDictionary(p => p, _ => new List<Count>());
 foreach (var p in settings)
-{
-    counts[p] = new();
     for (var s = 0; s < seeds; s++)
     {
         var seed = exp.Seed + s;
-        var result = exp.Train($"dropout-{p.ToString(System.Globalization.CultureInfo.InvariantCulture)}-seed-{seed}", exp.Model(p), exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps, seed, evalEvery: steps));
+        var spec = exp.RepeatedCopy(exp.VariablePeriods);
+        var result = exp.Train($"dropout-{p.ToString(System.Globalization.CultureInfo.InvariantCulture)}-seed-{seed}", exp.Model(p), spec, exp.Training(steps, seed, evalEvery: steps));
         var heads = result.FinalHeads;
+        using var model = result.Run.LoadModel();
+        using var batch = Batch.Sample(spec.Create(), Seeds.Derive(seed, Seeds.Stream.Probe, 3), exp.EvalCount, model.Device);
+        var effects = Ablation.EveryHead(model, batch.Tokens, batch.LossMask, AblationKind.Mean);
+        bool Needed(HeadScore h) => effects.First(e => e.Layer == h.Layer && e.Head == h.Head).LossIncrease >= neededLoss;
         var prev = heads.Named(HeadRole.PreviousToken);
         var ind = heads.Named(HeadRole.Induction);
-        counts[p].Add((prev.Count, ind.Count, result.FinalEval.Accuracy));
-        rows.Add(new[] { Fmt.F(p, 2), seed.ToString(), prev.Count.ToString(), ind.Count.ToString(), Fmt.Heads(prev), Fmt.Heads(ind), Fmt.F(result.FinalEval.Accuracy, 4) });
-        HeadTables.Add(exp.Report, $"dropout {p}, seed {seed}: held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}", heads);
-        exp.Csv($"heads-dropout-{p}-seed-{seed}.csv", HeadTables.Columns, HeadTables.Rows(heads));
+        var c = new Count(prev.Count, ind.Count, prev.Count(Needed), ind.Count(Needed), result.FinalEval.Accuracy);
+        counts[p].Add(c);
+        rows.Add(new[] { Fmt.F(p, 2), seed.ToString(), c.NamedPrev.ToString(), c.NeededPrev.ToString(), c.NamedInd.ToString(), c.NeededInd.ToString(),
+                         Fmt.Heads(prev.Where(Needed)), Fmt.Heads(ind.Where(Needed)), Fmt.F(c.Accuracy, 4) });
+        HeadTables.Add(exp.Report, $"dropout {p}, seed {seed}: held-out accuracy {Fmt.P(c.Accuracy)}", heads);
+        exp.Report.AddTable($"dropout {p}, seed {seed}: mean ablation of each head (held-out loss increase; needed ≥ {neededLoss})",
+            new[] { "head", "loss increase", "accuracy drop" },
+            effects.Select(e => (IReadOnlyList<string>)new[] { e.Name, Fmt.F(e.LossIncrease), Fmt.P(e.AccuracyDrop) }));
     }
-}
-var columns = new[] { "dropout", "seed", "previous-token heads", "induction heads", "previous-token names", "induction names", "held-out accuracy" };
-exp.Csv("counts.csv", new[] { "dropout", "seed", "prev_token_heads", "induction_heads", "prev_token_names", "induction_names", "accuracy" }, rows);
-exp.Report.AddTable($"heads above 0.4 per run ({steps} steps, periods {exp.VariablePeriods})", columns, rows);
-double Mean(double p, Func<(int Prev, int Ind, double Acc), double> f) => counts[p].Average(f);
-var categories = settings.Select(p => $"dropout {p}").ToList();
-exp.Report.AddBarChart($"mean number of heads above 0.4 over {seeds} seeds", "setting", "heads", categories,
-    new[] { ("previous-token", settings.Select(p => Mean(p, c => c.Prev)).ToArray()), ("induction", settings.Select(p => Mean(p, c => c.Ind)).ToArray()) });
+var columns = new[] { "dropout", "seed", "previous-token named", "previous-token needed", "induction named", "induction needed", "needed previous-token", "needed induction", "held-out accuracy" };
+exp.Csv("counts.csv", new[] { "dropout", "seed", "prev_named", "prev_needed", "ind_named", "ind_needed", "prev_needed_names", "ind_needed_names", "accuracy" }, rows);
+exp.Report.AddTable($"heads per run ({steps} steps, periods {exp.VariablePeriods}; named: score > 0.4; needed: named and mean ablation raises loss ≥ {neededLoss})", columns, rows);
 
+string MeanCi(IReadOnlyList<double> v) { var (lo, hi) = Bootstrap.MeanInterval(v); return $"{Fmt.F(v.Average(), 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}]"; }
+var measures = new (string Name, Func<Count, double> Of)[]
+{
+    ("named previous-token heads", c => c.NamedPrev), ("needed previous-token heads", c => c.NeededPrev),
+    ("named induction heads", c => c.NamedInd), ("needed induction heads", c => c.NeededInd), ("held-out accuracy", c => c.Accuracy),
+};
+exp.Report.AddBarChart($"mean heads per model over {seeds} seeds", "setting", "heads", settings.Select(p => $"dropout {p}").ToList(),
+    measures.Take(4).Select(m => (m.Name, settings.Select(p => counts[p].Average(m.Of)).ToArray())).ToArray());
 foreach (var p in settings)
-    exp.Result($"dropout {p}: previous-token heads per seed [{string.Join(", ", counts[p].Select(c => c.Prev))}] (mean {Fmt.F(Mean(p, c => c.Prev), 2)}), " +
-               $"induction heads [{string.Join(", ", counts[p].Select(c => c.Ind))}] (mean {Fmt.F(Mean(p, c => c.Ind), 2)}), held-out accuracy [{string.Join(", ", counts[p].Select(c => Fmt.P(c.Acc)))}]");
+    exp.Result($"dropout {p}, {seeds} seeds: " + string.Join("; ", measures.Select(m => $"{m.Name} per seed [{string.Join(", ", counts[p].Select(c => Fmt.F(m.Of(c), m.Name.Contains("accuracy") ? 3 : 0)))}], mean {MeanCi(counts[p].Select(m.Of).ToList())}")));
+
 var (p0, p1) = (settings[0], settings[1]);
-double d0 = Mean(p0, c => c.Prev + c.Ind), d1 = Mean(p1, c => c.Prev + c.Ind);
-var learned = counts.Values.SelectMany(v => v).Count(c => c.Acc > 0.9);
-var total = counts.Values.Sum(v => v.Count);
-exp.Conclude((d1 > d0 + 0.5 ? $"with dropout {p1} more heads take a role ({Fmt.F(d1, 1)} vs {Fmt.F(d0, 1)} named heads per model on average): dropout spreads the circuit over redundant heads"
-            : d1 < d0 - 0.5 ? $"with dropout {p1} fewer heads take a role ({Fmt.F(d1, 1)} vs {Fmt.F(d0, 1)} per model)"
-            : $"dropout {p1} does not change the count much here ({Fmt.F(d1, 1)} vs {Fmt.F(d0, 1)} named heads per model)")
-            + $"; {learned} of {total} runs learned the task (held-out accuracy > 90%), over {seeds} seeds — a small sample.");
+var findings = new List<string>();
+foreach (var m in measures.Take(4))
+{
+    var a = counts[p1].Select(m.Of).ToList();
+    var b = counts[p0].Select(m.Of).ToList();
+    var (lo, hi) = Bootstrap.MeanDifferenceInterval(a, b);
+    var diff = a.Average() - b.Average();
+    exp.Result($"{m.Name}: dropout {p1} minus dropout {p0} = {Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}] (95% bootstrap over seeds)");
+    findings.Add(lo > 0 ? $"more {m.Name} with dropout (+{Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}])"
+               : hi < 0 ? $"fewer {m.Name} with dropout ({Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}])"
+               : $"no resolved difference in {m.Name} ({Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}])");
+}
+var learned = counts.Values.SelectMany(v => v).Count(c => c.Accuracy > 0.9);
+exp.Conclude($"dropout {p1} against none over {seeds} seeds each: {string.Join("; ", findings)}; {learned} of {counts.Values.Sum(v => v.Count)} runs reached 90% held-out accuracy.");
 exp.Save();

@@ -1,86 +1,111 @@
-// Exaptation (docs/design.md §1), both fine-tuning directions from the notes, measured:
-//  (a) a fixed-period model (period 32) fine-tuned on another fixed period (20): does anything carry
-//      over, or does it just memorize the new offset?
-//  (b) a variable-period (induction) model fine-tuned on fixed period 32: does it keep its circuit?
-// Before and after: head scores (on an unseen period) and accuracy on the old task, the new task,
-// variable periods, and a moved repeat. Fine-tuning is the library's: a new run that starts from the base run's weights (init_from).
-//   ./toolkit run scripts/exaptation.csx [--fast] [--out DIR] [--seed N] [--fixed-steps 600] [--variable-steps 1200] [--finetune-steps 200]
+// Exaptation (docs/design.md §1; the notes: "a random token sequence, extract the set"): does an induction
+// circuit, learned on repeated copies, help a model learn a new task it could serve? The induction model
+// (variable periods) is fine-tuned on set-extraction and on unique-token, and the same model size is
+// trained from scratch on each with the same steps, learning rate and seed. Per seed: steps to 90% held-out
+// accuracy (first evaluation at or above it), whether the inherited induction heads keep their role (head
+// scores on one layout for before and after), and whether mean-ablating them hurts the new task more than
+// ablating the other heads. Fine-tuning is the library's (`Exaptation.FineTune`); its report says
+// "no pressure to change" when the new task was already solved before fine-tuning.
+//   ./toolkit run scripts/exaptation.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--base-steps 1500] [--steps 1500]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
 using Toolkit.Data;
+using Toolkit.Evaluation;
 using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Training;
+using Toolkit.Verdicts;
 
-var exp = new Experiment("exaptation", "Exaptation: fine-tuning fixed- and variable-period models on a fixed period", Args);
-var fixedSteps = exp.Setting("--fixed-steps", 600, 20);
-var variableSteps = exp.Setting("--variable-steps", 1200, 20);
-var ftSteps = exp.Setting("--finetune-steps", 200, 10);
-var otherPeriod = exp.Fast ? "6" : "20";
-var moved = exp.Fast ? ("period 5 from position 2", exp.RepeatedCopy("5", "2")) : ("period 24 from position 7", exp.RepeatedCopy("24", "7"));
-var probeSet = new List<(string, string, ITask)>
+var exp = new Experiment("exaptation", "Exaptation: an induction model fine-tuned on set-extraction and unique-token, against training from scratch", Args);
+var seeds = exp.Setting("--seeds", 5, 2);
+var baseSteps = exp.Setting("--base-steps", 1500, 20);
+var steps = exp.Setting("--steps", 1500, 20);
+const double Target = 0.9;
+var newTasks = new[]
 {
-    ($"fixed period {exp.FixedPeriod}", "", exp.RepeatedCopy(exp.FixedPeriod).Create()),
-    ($"fixed period {otherPeriod}", "", exp.RepeatedCopy(otherPeriod, "0").Create()),
-    ($"variable periods {exp.VariablePeriods}", "", exp.RepeatedCopy(exp.VariablePeriods).Create()),
-    (moved.Item1, "", moved.Item2.Create()),
+    exp.Task("set-extraction", exp.Fast ? new() { ["length"] = "4..6", ["distinct"] = "2..3" } : new()),
+    exp.Task("unique-token", exp.Fast ? new() { ["length"] = "3..6" } : new()),
 };
-var cases = new[]
+
+/// <summary>Held-out accuracy at every evaluation of a run.</summary>
+sealed class AccuracyCurve : ITrainingObserver
 {
-    (Label: "a", Name: $"fixed {exp.FixedPeriod} -> fixed {otherPeriod}", From: exp.RepeatedCopy(exp.FixedPeriod), Steps: fixedSteps, To: exp.RepeatedCopy(otherPeriod, "0")),
-    (Label: "b", Name: $"variable {exp.VariablePeriods} -> fixed {exp.FixedPeriod}", From: exp.RepeatedCopy(exp.VariablePeriods), Steps: variableSteps, To: exp.RepeatedCopy(exp.FixedPeriod)),
-};
-var csv = new List<IReadOnlyList<string>>();
-var outcomes = new List<string>();
-foreach (var c in cases)
-{
-    var result = exp.Train($"{c.Label}-base", exp.Model(), c.From, exp.Training(c.Steps));
-    var model = result.Run.LoadModel();
-    // Head scores before and after use the same scoring batch: a period unseen by both tasks.
-    var seen = new ITask[] { c.From.Create(), c.To.Create() };
-    using var scoring = ScoringBatch.Create(model.Config, seen, Seeds.Derive(exp.Seed, Seeds.Stream.Scoring));
-    var headsBefore = HeadScores.Compute(model, scoring);
-    var before = Probes.Measure(model, c.From.Create(), probeSet, exp.Seed, exp.EvalCount);
-    model.Dispose();
-    var baseConfig = result.Run.ReadConfig();
-    var tuned = Trainer.Train(baseConfig with
-    {
-        Task = c.To, InitFrom = result.Run.LatestCheckpoint().Path, Provenance = null,
-        Training = baseConfig.Training with { Steps = ftSteps, LearningRate = 1e-3, WarmupSteps = 0, Seed = exp.Seed + 1, CheckpointEvery = 0 },
-    }, exp.RunPath($"{c.Label}-finetuned"));
-    var curve = tuned.LossCurve;
-    model = tuned.Run.LoadModel();
-    var headsAfter = HeadScores.Compute(model, scoring);
-    var after = Probes.Measure(model, c.From.Create(), probeSet, exp.Seed, exp.EvalCount);
-    model.Dispose();
-
-    exp.Report.AddHeading($"({c.Label}) {c.Name}: base {c.Steps} steps, fine-tune {ftSteps} steps (AdamW lr 1e-3)");
-    exp.Report.AddTable($"({c.Label}) accuracy before → after fine-tuning (position-only baseline fitted on the base task)",
-        new[] { "probe", "before", "after", "position-only baseline", "chance" },
-        before.Zip(after, (b, a) => (IReadOnlyList<string>)new[] { b.Name, Fmt.P(b.Eval.Accuracy), Fmt.P(a.Eval.Accuracy), Fmt.P(b.Baseline), Fmt.P(b.Chance) }));
-    exp.Report.AddTable($"({c.Label}) head scores before → after (unseen period {headsBefore.ScoringPeriod})", new[] { "head", "prev-token before", "after", "induction before", "after" },
-        headsBefore.Heads.Zip(headsAfter.Heads, (b, a) => (IReadOnlyList<string>)new[] { b.Name, Fmt.F(b.PreviousToken), Fmt.F(a.PreviousToken), Fmt.F(b.Induction), Fmt.F(a.Induction) }));
-    exp.Report.AddLineChart($"({c.Label}) fine-tuning loss", "fine-tune step", "loss", new[] { ("loss", curve.Select(p => (double)p.Step).ToArray(), curve.Select(p => p.Loss).ToArray()) });
-    foreach (var (b, a) in before.Zip(after))
-        csv.Add(new[] { c.Label, b.Name, Fmt.F(b.Eval.Accuracy, 4), Fmt.F(a.Eval.Accuracy, 4), Fmt.F(b.Baseline, 4) });
-
-    exp.Result($"({c.Label}) {c.Name}: heads before: {HeadTables.Summary(headsBefore)}; after: {HeadTables.Summary(headsAfter)}; best induction score {Fmt.F(headsBefore.Best(HeadRole.Induction).Induction)} -> {Fmt.F(headsAfter.Best(HeadRole.Induction).Induction)}");
-    exp.Result($"({c.Label}) accuracy before -> after: " + string.Join("; ", before.Zip(after, (b, a) => $"{b.Name} {Fmt.P(b.Eval.Accuracy)} -> {Fmt.P(a.Eval.Accuracy)}")) + $"; fine-tune loss {Fmt.F(curve[0].Loss, 2)} -> {Fmt.F(curve[^1].Loss, 3)}");
-
-    double Acc(List<Probes.Row> rows, int i) => rows[i].Eval.Accuracy;
-    var movedBefore = Acc(before, 3); var movedAfter = Acc(after, 3);
-    var indBefore = headsBefore.Named(HeadRole.Induction).Count; var indAfter = headsAfter.Named(HeadRole.Induction).Count;
-    if (c.Label == "a")
-        outcomes.Add($"(a) the fixed-period model {(Acc(before, 0) > 0.9 ? "had learned its period" : $"had not learned its period ({Fmt.P(Acc(before, 0))})")}, " +
-                     $"fine-tuning on period {otherPeriod} took its accuracy there {Fmt.P(Acc(before, 1))} -> {Fmt.P(Acc(after, 1))} while period {exp.FixedPeriod} went {Fmt.P(Acc(before, 0))} -> {Fmt.P(Acc(after, 0))} and the moved repeat {Fmt.P(movedBefore)} -> {Fmt.P(movedAfter)}, " +
-                     $"induction heads {indBefore} -> {indAfter}: " +
-                     (Acc(before, 0) < 0.9 ? "the base model is undertrained, so this says nothing" : movedAfter < 0.5 && indAfter == 0 ? "it swapped one memorized offset for another, no induction appeared — which, as the notes say, proves only that there was none" : "something general appeared; see the head table"));
-    else
-        outcomes.Add($"(b) the induction model {(indBefore > 0 ? $"had {indBefore} induction head(s)" : "had no induction head")} and {(indAfter > 0 ? $"kept {indAfter}" : "lost them")} after fine-tuning on period {exp.FixedPeriod}; " +
-                     $"variable periods {Fmt.P(Acc(before, 2))} -> {Fmt.P(Acc(after, 2))}, moved repeat {Fmt.P(movedBefore)} -> {Fmt.P(movedAfter)}: " +
-                     (indBefore > 0 && indAfter > 0 && movedAfter > 0.9 ? "the circuit survives the narrower world (exaptation)" : indBefore > 0 ? "the circuit did not fully survive" : "no circuit to keep (base model undertrained)"));
+    public List<(int Step, double Accuracy)> Points { get; } = new();
+    public void OnEvaluation(int step, EvalResult eval, HeadScoreTable heads) => Points.Add((step, eval.Accuracy));
+    /// <summary>First evaluated step at or above the target, or null when never reached.</summary>
+    public int? StepsTo(double target) => Points.FirstOrDefault(p => p.Accuracy >= target) is { Step: > 0 } hit ? hit.Step : null;
 }
-exp.Csv("accuracy.csv", new[] { "case", "probe", "before", "after", "position_baseline" }, csv);
-exp.Conclude(string.Join("; ", outcomes) + ".");
+
+string Steps(int? s) => s?.ToString() ?? $">{steps}";
+// Median over seeds, counting "not reached" as beyond the budget (so it sorts last), with the min–max range.
+string Median(IReadOnlyList<int?> xs)
+{
+    var sorted = xs.Select(x => x ?? int.MaxValue).Order().ToList();
+    string S(int v) => v == int.MaxValue ? $">{steps}" : v.ToString();
+    var (lower, upper) = (sorted[(sorted.Count - 1) / 2], sorted[sorted.Count / 2]);
+    var mid = lower == upper ? S(lower) : $"{S(lower)}–{S(upper)}";
+    return $"median {mid} (range {S(sorted[0])}..{S(sorted[^1])}, {xs.Count(x => x is not null)} of {xs.Count} seeds reached {Fmt.P(Target)})";
+}
+
+var rows = new List<IReadOnlyList<string>>();
+var summary = new List<string>();
+var baseRuns = new List<string>();
+for (var k = 0; k < seeds; k++)
+{
+    var seed = exp.Seed + k;
+    var result = exp.Train($"induction-seed{seed}", exp.Model(), exp.RepeatedCopy(exp.VariablePeriods), exp.Training(baseSteps, seed, evalEvery: 50));
+    baseRuns.Add(result.Run.Path);
+}
+foreach (var spec in newTasks)
+{
+    var fineTuned = new List<int?>();
+    var scratch = new List<int?>();
+    var kept = new List<string>();
+    var ablation = new List<(double Inherited, double Others)>();
+    var noPressure = 0;
+    for (var k = 0; k < seeds; k++)
+    {
+        var seed = exp.Seed + k;
+        var tuneCurve = new AccuracyCurve();
+        var report = Exaptation.FineTune(baseRuns[k], spec, steps, exp.RunPath($"{spec.Name}-finetuned-seed{seed}"), observer: tuneCurve);
+        if (report.NoPressure) noPressure++;
+        var scratchCurve = new AccuracyCurve();
+        var baseConfig = RunDirectory.Open(baseRuns[k]).ReadConfig();
+        exp.Train($"{spec.Name}-scratch-seed{seed}", baseConfig.Model, spec, baseConfig.Training with { Steps = steps }, scratchCurve);
+        fineTuned.Add(tuneCurve.StepsTo(Target));
+        scratch.Add(scratchCurve.StepsTo(Target));
+
+        // Inherited induction heads: do they keep the role, and does the new task need them?
+        var inherited = report.HeadsBefore.Named(HeadRole.Induction).Select(h => (h.Layer, h.Head)).ToList();
+        var stillInduction = report.HeadsAfter.Named(HeadRole.Induction).Select(h => (h.Layer, h.Head)).ToHashSet();
+        kept.Add($"{inherited.Count(stillInduction.Contains)}/{inherited.Count}");
+        using var model = RunDirectory.Open(report.NewRun).LoadModel();
+        using var batch = Batch.Sample(spec.Create(), Seeds.Derive(seed, Seeds.Stream.Probe, 7), exp.EvalCount, model.Device);
+        var effects = Ablation.EveryHead(model, batch.Tokens, batch.LossMask, AblationKind.Mean);
+        var drop = effects.Where(e => inherited.Contains((e.Layer, e.Head))).Select(e => e.AccuracyDrop).DefaultIfEmpty(double.NaN).Average();
+        var others = effects.Where(e => !inherited.Contains((e.Layer, e.Head))).Select(e => e.AccuracyDrop).DefaultIfEmpty(double.NaN).Average();
+        ablation.Add((drop, others));
+        rows.Add(new[] { spec.Name, seed.ToString(), Steps(fineTuned[^1]), Steps(scratch[^1]), kept[^1], Fmt.F(drop, 4), Fmt.F(others, 4),
+                         Fmt.F(report.NewTaskLossBefore, 3), Fmt.F(report.NewTaskLossAfter, 3), report.NewAfter.Headline });
+        exp.Report.AddParagraph($"{spec.Name}, seed {seed}: " + report.Render().Replace("\n", " "));
+    }
+    var faster = fineTuned.Zip(scratch).Count(p => (p.First ?? int.MaxValue) < (p.Second ?? int.MaxValue));
+    var slower = fineTuned.Zip(scratch).Count(p => (p.First ?? int.MaxValue) > (p.Second ?? int.MaxValue));
+    exp.Result($"{spec.Name}: steps to {Fmt.P(Target)} held-out accuracy, fine-tuned from the induction model: {Median(fineTuned)}; from scratch: {Median(scratch)}; " +
+               $"fine-tuned faster in {faster} of {seeds} seeds, slower in {slower}");
+    var inheritedDrop = ablation.Select(a => a.Inherited).Where(double.IsFinite).ToList();
+    var otherDrop = ablation.Select(a => a.Others).Where(double.IsFinite).ToList();
+    exp.Result($"{spec.Name}: inherited induction heads keeping the role after fine-tuning, per seed: {string.Join(", ", kept)}; " +
+               $"mean accuracy drop when mean-ablating one of them {(inheritedDrop.Count == 0 ? "n/a" : Fmt.P(inheritedDrop.Average()))}, one of the other heads {(otherDrop.Count == 0 ? "n/a" : Fmt.P(otherDrop.Average()))}" +
+               (noPressure > 0 ? $"; {noPressure} of {seeds} fine-tunes had no pressure to change (new task already solved)" : ""));
+    summary.Add(noPressure == seeds ? $"{spec.Name}: no pressure to change (the induction model already solved it)"
+        : faster > seeds / 2 ? $"{spec.Name}: the induction model learns it faster than a fresh one in {faster} of {seeds} seeds ({Median(fineTuned)} against {Median(scratch)})"
+        : slower > seeds / 2 ? $"{spec.Name}: the induction model learns it slower than a fresh one in {slower} of {seeds} seeds ({Median(fineTuned)} against {Median(scratch)})"
+        : $"{spec.Name}: no consistent head start from induction ({faster} faster, {slower} slower of {seeds} seeds; {Median(fineTuned)} against {Median(scratch)})");
+}
+exp.Report.AddTable("per seed: steps to 90% held-out accuracy (fine-tuned / scratch), inherited induction heads keeping their role, mean accuracy drop under mean ablation (inherited induction heads / other heads), held-out loss on the new task before → after fine-tuning, verdict after",
+    new[] { "task", "seed", "fine-tuned steps to 90%", "scratch steps to 90%", "induction heads kept", "ablation drop (inherited)", "ablation drop (others)", "loss before", "loss after", "verdict after" }, rows);
+exp.Csv("exaptation.csv", new[] { "task", "seed", "finetuned_steps_to_90", "scratch_steps_to_90", "induction_heads_kept", "ablation_drop_inherited", "ablation_drop_others", "new_task_loss_before", "new_task_loss_after", "verdict_after" }, rows);
+exp.Conclude(string.Join("; ", summary) + ".");
 exp.Save();

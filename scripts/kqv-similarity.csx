@@ -1,95 +1,91 @@
 // Do cooperating heads share subspaces? (docs/design.md §1: "do the red and blue heads project tokens into
 // a shared subspace ... can we find circuits simply by comparing the heads' K, Q, V projections?")
-// On a trained variable-period model, for every layer-0 head A and layer-1 head B:
+// On trained variable-period models (several seeds), for every layer-0 head A and layer-1 head B:
 //  - subspace similarity (mean squared cosine of principal angles) between A's write space (row space
-//    of W_O^A) and B's read spaces (column spaces of W_Q^B, W_K^B, W_V^B), with its random baseline;
-//  - Q-, K-, V-composition scores ||W_OV^A R|| / (||W_OV^A|| ||R||) (Elhage et al. 2021), with theirs.
-// The induction circuit is previous-token head → induction head by K-composition; the question is
-// whether the K-subspace similarity alone picks that pair out.
-//   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--steps 1200]
+//    of W_O^A) and B's read spaces (column spaces of W_Q^B, W_K^B, W_V^B);
+//  - Q-, K-, V-composition scores ||W_OV^A R|| / (||W_OV^A|| ||R||) (Elhage et al. 2021).
+// The two families of measures live on different scales, so each is read as a z-score against its own
+// random baseline (mean and sd of random matrices of the same shapes), never with a shared margin. The
+// induction circuit is previous-token head -> induction head by K-composition; the question is whether
+// the K-subspace similarity alone picks those pairs out as well. Per seed, a measure's separation is
+// (mean over circuit pairs - mean over the other pairs) / random sd; over seeds, its mean with a 95%
+// bootstrap interval, and the paired difference between the two measures' separations.
+//   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1200]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
+using Toolkit.Evaluation;
 using Toolkit.Training;
 
 var exp = new Experiment("kqv-similarity", "Do cooperating heads share subspaces? K/Q/V subspaces and composition", Args);
 var steps = exp.Setting("--steps", 1200, 20);
-var result = exp.Train("variable", exp.Model(), exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps));
-var model = result.Run.LoadModel(); // (a top-level `using var` is not allowed in scripts)
-var heads = result.FinalHeads;
-var cfg = model.Config;
-int nHeads = cfg.NHeads, dModel = cfg.DModel, dHead = cfg.HeadDim;
+var seeds = exp.Setting("--seeds", 5, 2);
 var samples = exp.Fast ? 20 : 200;
-var composition = Composition.Compute(model, samples, (ulong)exp.Seed + 17);
-var overlaps = Subspaces.Compute(model);
-var randomComposition = composition.Baseline;
-var randomSimilarity = Subspaces.Baseline(dModel, dHead, samples, (int)exp.Seed + 23);
-
-var prevNamed = heads.Named(HeadRole.PreviousToken).Where(h => h.Layer == 0).Select(h => h.Head).ToHashSet();
-var indNamed = heads.Named(HeadRole.Induction).Where(h => h.Layer == 1).Select(h => h.Head).ToHashSet();
-double Overlap(int a, int b, HeadSubspace read) => overlaps.First(o => o.LayerA == 0 && o.HeadA == a && o.LayerB == 1 && o.HeadB == b && o.Read == read).MeanCos2;
-var pairs = new List<Pair>();
-for (var a = 0; a < nHeads; a++)
-    for (var b = 0; b < nHeads; b++)
-        pairs.Add(new Pair(a, b, prevNamed.Contains(a) && indNamed.Contains(b),
-            composition.Get(0, a, 1, b, CompositionKind.Q), composition.Get(0, a, 1, b, CompositionKind.K), composition.Get(0, a, 1, b, CompositionKind.V),
-            Overlap(a, b, HeadSubspace.Q), Overlap(a, b, HeadSubspace.K), Overlap(a, b, HeadSubspace.V)));
-
-var columns = new[] { "L0 head (writes)", "L1 head (reads)", "circuit pair", "Q-comp", "K-comp", "V-comp", "sim W_O/W_Q", "sim W_O/W_K", "sim W_O/W_V" };
-var rows = pairs.Select(p => (IReadOnlyList<string>)new[] { $"L0H{p.A}", $"L1H{p.B}", p.Circuit ? "yes" : "", Fmt.F(p.QComp), Fmt.F(p.KComp), Fmt.F(p.VComp), Fmt.F(p.SimQ), Fmt.F(p.SimK), Fmt.F(p.SimV) }).ToList();
-exp.Csv("pairs.csv", new[] { "a", "b", "circuit", "q_comp", "k_comp", "v_comp", "sim_q", "sim_k", "sim_v" },
-    pairs.Select(p => (IReadOnlyList<string>)new[] { $"L0H{p.A}", $"L1H{p.B}", p.Circuit ? "1" : "0", Fmt.F(p.QComp, 5), Fmt.F(p.KComp, 5), Fmt.F(p.VComp, 5), Fmt.F(p.SimQ, 5), Fmt.F(p.SimK, 5), Fmt.F(p.SimV, 5) }));
-HeadTables.Add(exp.Report, "head scores (circuit pair = named previous-token head in L0 × named induction head in L1)", heads);
-exp.Report.AddTable($"every L0 → L1 pair; random baselines: composition {Fmt.F(randomComposition)}, subspace similarity {Fmt.F(randomSimilarity)} (≈ d_head/d_model = {Fmt.F((double)dHead / dModel)})", columns, rows);
-var labelsA = Enumerable.Range(0, nHeads).Select(a => $"L0H{a}").ToArray();
-var labelsB = Enumerable.Range(0, nHeads).Select(b => $"L1H{b}").ToArray();
-double[,] Grid(Func<Pair, double> f) { var z = new double[nHeads, nHeads]; foreach (var p in pairs) z[p.A, p.B] = f(p); return z; }
-exp.Report.AddHeatmap("K-composition (rows: L0 writer, columns: L1 reader)", Grid(p => p.KComp), labelsB, labelsA);
-exp.Report.AddHeatmap("subspace similarity W_O (L0) vs W_K (L1)", Grid(p => p.SimK), labelsB, labelsA);
-exp.Report.AddBarChart("mean over pairs: circuit pairs vs the others vs random", "measure", "score", new[] { "Q-comp", "K-comp", "V-comp", "sim Q", "sim K", "sim V" },
-    new[] { ("circuit pairs", Means(pairs.Where(p => p.Circuit))), ("other pairs", Means(pairs.Where(p => !p.Circuit))),
-            ("random", new[] { randomComposition, randomComposition, randomComposition, randomSimilarity, randomSimilarity, randomSimilarity }) });
-
-double Pearson(IEnumerable<(double X, double Y)> xy)
+var measures = new[] { "Q-comp", "K-comp", "V-comp", "sim W_O/W_Q", "sim W_O/W_K", "sim W_O/W_V" };
+var separations = new List<double[]>();   // per seed, per measure: (circuit mean - other mean) / random sd
+var allPairs = new List<IReadOnlyList<string>>();
+for (var k = 0; k < seeds; k++)
 {
-    var l = xy.ToList(); double mx = l.Average(v => v.X), my = l.Average(v => v.Y);
-    double sxy = l.Sum(v => (v.X - mx) * (v.Y - my)), sxx = l.Sum(v => (v.X - mx) * (v.X - mx)), syy = l.Sum(v => (v.Y - my) * (v.Y - my));
-    return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
+    var seed = exp.Seed + k;
+    var result = exp.Train($"variable-seed{seed}", exp.Model(), exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps, seed));
+    using var model = result.Run.LoadModel();
+    var heads = result.FinalHeads;
+    var cfg = model.Config;
+    int nHeads = cfg.NHeads, dModel = cfg.DModel, dHead = cfg.HeadDim;
+    var composition = Composition.Compute(model, samples, (ulong)seed + 17);
+    var overlaps = Subspaces.Compute(model);
+    var randomComposition = Composition.BaselineDistribution(dModel, dHead, samples, (ulong)seed + 17);
+    var randomSimilarity = Subspaces.BaselineDistribution(dModel, dHead, samples, (int)seed + 23);
+    var prevNamed = heads.Named(HeadRole.PreviousToken).Where(h => h.Layer == 0).Select(h => h.Head).ToHashSet();
+    var indNamed = heads.Named(HeadRole.Induction).Where(h => h.Layer == 1).Select(h => h.Head).ToHashSet();
+    double Overlap(int a, int b, HeadSubspace read) => overlaps.First(o => o.LayerA == 0 && o.HeadA == a && o.LayerB == 1 && o.HeadB == b && o.Read == read).MeanCos2;
+    var pairs = new List<(bool Circuit, double[] Z, double[] Raw, string Name)>();
+    for (var a = 0; a < nHeads; a++)
+        for (var b = 0; b < nHeads; b++)
+        {
+            var raw = new[] { composition.Get(0, a, 1, b, CompositionKind.Q), composition.Get(0, a, 1, b, CompositionKind.K), composition.Get(0, a, 1, b, CompositionKind.V),
+                              Overlap(a, b, HeadSubspace.Q), Overlap(a, b, HeadSubspace.K), Overlap(a, b, HeadSubspace.V) };
+            var z = raw.Select((x, i) => i < 3 ? (x - randomComposition.Mean) / randomComposition.Sd : (x - randomSimilarity.Mean) / randomSimilarity.Sd).ToArray();
+            pairs.Add((prevNamed.Contains(a) && indNamed.Contains(b), z, raw, $"L0H{a}->L1H{b}"));
+            allPairs.Add(new[] { seed.ToString(), $"L0H{a}", $"L1H{b}", prevNamed.Contains(a) && indNamed.Contains(b) ? "1" : "0" }
+                .Concat(raw.Select(x => Fmt.F(x, 5))).Concat(z.Select(x => Fmt.F(x, 2))).ToArray());
+        }
+    var circuit = pairs.Where(p => p.Circuit).ToList();
+    var others = pairs.Where(p => !p.Circuit).ToList();
+    exp.Report.AddHeading($"seed {seed}: {HeadTables.Summary(heads)}; held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}");
+    exp.Report.AddTable($"seed {seed}: every L0 -> L1 pair as z-scores against random (composition random {Fmt.F(randomComposition.Mean)} ± {Fmt.F(randomComposition.Sd)}, subspace similarity random {Fmt.F(randomSimilarity.Mean)} ± {Fmt.F(randomSimilarity.Sd)})",
+        new[] { "pair", "circuit pair" }.Concat(measures).ToArray(),
+        pairs.Select(p => (IReadOnlyList<string>)new[] { p.Name, p.Circuit ? "yes" : "" }.Concat(p.Z.Select(x => Fmt.F(x, 1))).ToArray()));
+    if (circuit.Count == 0 || others.Count == 0)
+    {
+        exp.Result($"seed {seed}: {circuit.Count} circuit pairs and {others.Count} other pairs: no separation measurable ({HeadTables.Summary(heads)})");
+        continue;
+    }
+    var sep = Enumerable.Range(0, measures.Length).Select(i => circuit.Average(p => p.Z[i]) - others.Average(p => p.Z[i])).ToArray();
+    separations.Add(sep);
+    exp.Result($"seed {seed}: {circuit.Count} circuit pairs, {others.Count} other pairs; separation in random-sd units: " +
+               string.Join(", ", measures.Select((m, i) => $"{m} {Fmt.F(sep[i], 1)}")));
 }
-var circuit = pairs.Where(p => p.Circuit).ToList();
-var others = pairs.Where(p => !p.Circuit).ToList();
-var topK = pairs.MaxBy(p => p.KComp)!;
-var topSimK = pairs.MaxBy(p => p.SimK)!;
-exp.Result($"model: variable periods {exp.VariablePeriods}, {steps} steps, held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}; heads {HeadTables.Summary(heads)}");
-exp.Result($"random baselines: composition {Fmt.F(randomComposition)}, subspace similarity {Fmt.F(randomSimilarity)} (d_head/d_model {Fmt.F((double)dHead / dModel)})");
-var m = Means(circuit); var o = Means(others);
-exp.Result(circuit.Count == 0 ? "circuit pairs: none (no named previous-token head in L0 with a named induction head in L1)"
-    : $"circuit pairs ({circuit.Count}): K-comp {Fmt.F(m[1])}, Q-comp {Fmt.F(m[0])}, V-comp {Fmt.F(m[2])}; similarity W_O/W_K {Fmt.F(m[4])}, W_O/W_Q {Fmt.F(m[3])}, W_O/W_V {Fmt.F(m[5])}");
-exp.Result($"other pairs ({others.Count}): K-comp {Fmt.F(o[1])}, Q-comp {Fmt.F(o[0])}, V-comp {Fmt.F(o[2])}; similarity W_O/W_K {Fmt.F(o[4])}, W_O/W_Q {Fmt.F(o[3])}, W_O/W_V {Fmt.F(o[5])}");
-exp.Result($"top pair by K-composition L0H{topK.A}->L1H{topK.B} ({Fmt.F(topK.KComp)}{(topK.Circuit ? ", a circuit pair" : "")}); top pair by W_O/W_K similarity L0H{topSimK.A}->L1H{topSimK.B} ({Fmt.F(topSimK.SimK)}{(topSimK.Circuit ? ", a circuit pair" : "")})");
-var r = Pearson(pairs.Select(p => (p.KComp, p.SimK)));
-exp.Result($"correlation over the {pairs.Count} pairs between K-composition and W_O/W_K subspace similarity: {Fmt.F(r, 2)}");
-string conclusion;
-if (circuit.Count == 0)
-    conclusion = "no induction circuit formed in this run, so the question cannot be answered here (train longer).";
+exp.Csv("pairs.csv", new[] { "seed", "a", "b", "circuit" }.Concat(measures.Select(m => "raw " + m)).Concat(measures.Select(m => "z " + m)).ToArray(), allPairs);
+
+string MeanCi(IReadOnlyList<double> v) { var (lo, hi) = Bootstrap.MeanInterval(v); return $"{Fmt.F(v.Average(), 1)} [{Fmt.F(lo, 1)}, {Fmt.F(hi, 1)}]"; }
+if (separations.Count < 2)
+    exp.Conclude($"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (train longer or use more seeds).");
 else
 {
-    var simSeparates = m[4] > o[4] + 0.05 && m[4] > randomSimilarity + 0.05;
-    var compSeparates = m[1] > o[1] + 0.05;
-    conclusion = (compSeparates ? $"K-composition singles out the circuit pairs ({Fmt.F(m[1])} vs {Fmt.F(o[1])} for other pairs, random {Fmt.F(randomComposition)}); "
-                                : $"K-composition does not clearly separate the circuit pairs ({Fmt.F(m[1])} vs {Fmt.F(o[1])}); ")
-               + (simSeparates ? $"the write/read subspaces of the circuit pairs are more aligned than other pairs' ({Fmt.F(m[4])} vs {Fmt.F(o[4])}, random {Fmt.F(randomSimilarity)}): \"heads with similar projections work together\" holds here"
-                               : $"but the plain W_O/W_K subspace similarity of the circuit pairs ({Fmt.F(m[4])}) is not clearly above the other pairs ({Fmt.F(o[4])}) or random ({Fmt.F(randomSimilarity)}): comparing projection subspaces alone does not find the circuit here; what matters is how W_OV maps into W_QK, not whether the spaces overlap")
-               + ".";
+    int K = Array.IndexOf(measures, "K-comp"), S = Array.IndexOf(measures, "sim W_O/W_K");
+    foreach (var (m, i) in measures.Select((m, i) => (m, i)))
+        exp.Result($"{m}: separation of circuit pairs from the other pairs over {separations.Count} seeds, in random-sd units: {MeanCi(separations.Select(s => s[i]).ToList())}");
+    var k = separations.Select(s => s[K]).ToList();
+    var sim = separations.Select(s => s[S]).ToList();
+    var (kLo, _) = Bootstrap.MeanInterval(k);
+    var (simLo, simHi) = Bootstrap.MeanInterval(sim);
+    var (dLo, dHi) = Bootstrap.MeanInterval(k.Zip(sim, (x, y) => x - y).ToList());
+    exp.Conclude($"over {separations.Count} seeds, K-composition separates the circuit pairs by {MeanCi(k)} random sds and W_O/W_K subspace similarity by {MeanCi(sim)}; " +
+        (simLo > 0 ? "the subspace similarity does single the circuit pairs out" : simHi < 0 ? "the subspace similarity ranks the circuit pairs below the others" : "the subspace similarity does not resolve the circuit pairs from the others") +
+        (dLo > 0 ? $", and K-composition separates them better (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds): what finds the circuit is how W_OV maps into W_QK, more than whether the spaces overlap"
+         : dHi < 0 ? $", and better than K-composition (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)"
+         : $"; the two measures' separations do not differ resolvably (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)") +
+        (kLo > 0 ? "." : "; K-composition itself does not resolve them either."));
 }
-exp.Conclude(conclusion);
 exp.Save();
-
-static double[] Means(IEnumerable<Pair> ps)
-{
-    var l = ps.ToList();
-    if (l.Count == 0) return Enumerable.Repeat(double.NaN, 6).ToArray();
-    return new[] { l.Average(p => p.QComp), l.Average(p => p.KComp), l.Average(p => p.VComp), l.Average(p => p.SimQ), l.Average(p => p.SimK), l.Average(p => p.SimV) };
-}
-
-public sealed record Pair(int A, int B, bool Circuit, double QComp, double KComp, double VComp, double SimQ, double SimK, double SimV);

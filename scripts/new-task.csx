@@ -22,23 +22,20 @@ var task = spec.Create();
 Console.WriteLine("example: " + TaskRender.example(task, Sampling.examples(task, 1, 1)[0]));
 var result = exp.Train("associative-recall", exp.Model(), spec, exp.Training(steps));
 var model = result.Run.LoadModel();
-var probes = Probes.Measure(model, task, Probes.Of(task), exp.Seed, exp.EvalCount);
+var verdict = VerdictTables.Judge(result);
 exp.Report.AddParagraph("Task associative-recall, defined in scripts/new-task.csx and registered in the catalog at run time. Example (predictable positions in [brackets]): "
     + TaskRender.example(task, Sampling.examples(task, 1, 1)[0]));
-exp.Report.AddTable("accuracy on predictable positions, beside the position-only baseline", Probes.Columns, Probes.Rows(probes));
+VerdictTables.Add(exp.Report, "associative-recall", verdict);
 HeadTables.Add(exp.Report, "head scores", result.FinalHeads);
 exp.Report.AddLineChart("training loss", "step", "loss", new[] { ("loss", result.LossCurve.Select(p => (double)p.Step).ToArray(), result.LossCurve.Select(p => p.Loss).ToArray()) });
-exp.Csv("probes.csv", new[] { "probe", "kind", "accuracy", "loss", "position_baseline", "chance" },
-    probes.Select(p => (IReadOnlyList<string>)new[] { p.Name, p.Kind, Fmt.F(p.Eval.Accuracy, 4), Fmt.F(p.Eval.Loss, 4), Fmt.F(p.Baseline, 4), Fmt.F(p.Chance, 4) }));
+exp.Csv("probes.csv", new[] { "model" }.Concat(VerdictTables.Columns).ToArray(), VerdictTables.CsvRows("associative-recall", verdict));
 exp.Csv("heads.csv", HeadTables.Columns, HeadTables.Rows(result.FinalHeads));
 var saved = RunConfig.Read(result.Run.ConfigPath).Task;
 exp.Result($"registered task '{saved.Name}' ({string.Join(" ", saved.Parameters.Select(kv => kv.Key + "=" + kv.Value))}), catalog now lists it: {Catalog.All.Any(f => f.Name == "associative-recall")}");
 exp.Result($"{steps} steps: loss {Fmt.F(result.LossCurve[0].Loss, 2)} -> {Fmt.F(result.LossCurve[^1].Loss)}; held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}");
-foreach (var p in probes.Skip(1))
-    exp.Result($"probe {p.Name} [{p.Kind}]: model {Fmt.P(p.Eval.Accuracy)}, position-only baseline {Fmt.P(p.Baseline)}, chance {Fmt.P(p.Chance)}");
+VerdictTables.Results(exp, "associative-recall", verdict);
 exp.Result($"heads: {HeadTables.Summary(result.FinalHeads)}");
-var ok = result.FinalEval.Accuracy > 0.9;
-exp.Conclude($"a task written in a script trains through the toolkit like a built-in one; the model {(ok ? "learned" : "did not (yet) learn")} associative recall ({Fmt.P(result.FinalEval.Accuracy)}, chance {Fmt.P(probes[0].Chance)}), " +
+exp.Conclude($"a task written in a script trains through the toolkit like a built-in one; verdict on associative recall: {verdict.Headline} ({Fmt.P(result.FinalEval.Accuracy)}, chance {Fmt.P(verdict.Chance)}), " +
              (result.FinalHeads.Named(HeadRole.Induction).Count > 0 ? $"with induction heads {Fmt.Heads(result.FinalHeads.Named(HeadRole.Induction))} on the repeated-copy scoring batch: the same circuit serves key-value lookup." : "and no head scores as induction on the repeated-copy scoring batch."));
 exp.Save();
 model.Dispose();

@@ -5,8 +5,7 @@
 //   --seed N          run seed (default 0)          --threads N   CPU threads (default: all cores)
 // Key figures are printed as lines starting with "RESULT:" (scripts/results.sh collects them into
 // scripts/RESULTS.md), the plain-words conclusion as "RESULT: conclusion: ...".
-// Also here (not in the library on this branch): composition scores, principal-angle subspace
-// similarity, and a small fine-tuning loop (see the sections below).
+// Only argument, result and report glue lives here: training, judging, scores and patterns are the library's.
 using System.Globalization;
 using System.Text;
 using TorchSharp;
@@ -18,6 +17,7 @@ using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Training;
 using Toolkit.Reports;
+using Toolkit.Verdicts;
 using static TorchSharp.torch;
 
 /// <summary>One experiment: its arguments, output folder, printed results and report.</summary>
@@ -187,64 +187,43 @@ public static class HeadTables
         report.AddTable($"{caption} (scored on an unseen period {t.ScoringPeriod}; named above {t.Threshold})", Columns, Rows(t));
 }
 
-/// <summary>Probe evaluation beside the position-only baseline.</summary>
-public static class Probes
+/// <summary>The library's verdict (`ProbeSuite.Judge`, the rule of docs/design.md §4) as report tables, CSV rows and
+/// RESULT lines. Scripts never judge on their own: they show what the library decided and why.</summary>
+public static class VerdictTables
 {
-    public sealed record Row(string Name, string Kind, EvalResult Eval, double Baseline, double Chance);
+    /// <summary>Judges a trained run exactly as `toolkit probe` does (same seed streams, same settings).</summary>
+    public static GeneralizationVerdict Judge(TrainingResult result) => SeedStudy.Judge(result.Run.Path).Verdict;
 
-    /// <summary>Evaluates a model on named tasks, with the position-only baseline fitted on <paramref name="training"/>'s examples.</summary>
-    public static List<Row> Measure(HookedTransformer model, ITask training, IEnumerable<(string Name, string Kind, ITask Task)> probes, long seed, int count)
-    {
-        var baseline = PositionBaseline.Fit(Sampling.examples(training, Seeds.Derive(seed, Seeds.Stream.Baseline), Math.Max(count, 256)));
-        var rows = new List<Row>();
-        var k = 0;
-        foreach (var (name, kind, task) in probes)
+    public static readonly string[] Columns = { "set", "kind", "model accuracy", "95% interval", "model loss", "position-only baseline", "chance", "result", "agreement with the shortcut where it and the rule disagree" };
+
+    public static IEnumerable<IReadOnlyList<string>> Rows(GeneralizationVerdict v) =>
+        new[] { (IReadOnlyList<string>)new[] { "in-distribution", "", Fmt.P(v.InDistribution.Accuracy), $"[{Fmt.P(v.InDistribution.AccuracyLow)}, {Fmt.P(v.InDistribution.AccuracyHigh)}]",
+                                                 Fmt.F(v.InDistribution.Loss), Fmt.P(v.InDistributionBaseline), Fmt.P(v.Chance), "", "" } }
+        .Concat(v.Probes.Select(p => (IReadOnlyList<string>)new[]
         {
-            var examples = Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Probe, k++), count);
-            var eval = Evaluator.Evaluate(model, examples);
-            rows.Add(new Row(name, kind, eval, baseline.Score(examples), PositionBaseline.Chance(task.Vocabulary)));
-        }
-        return rows;
+            p.Name, p.Kind.IsInside ? "inside" : "outside", Fmt.P(p.Eval.Accuracy), $"[{Fmt.P(p.Eval.AccuracyLow)}, {Fmt.P(p.Eval.AccuracyHigh)}]", Fmt.F(p.Eval.Loss),
+            Fmt.P(p.BaselineAccuracy), Fmt.P(p.ChanceAccuracy), p.Result,
+            p.Shortcut.Positions == 0 ? "n/a" : $"{Fmt.P(p.Shortcut.Agreement)} [{Fmt.P(p.Shortcut.AgreementLow)}, {Fmt.P(p.Shortcut.AgreementHigh)}] of {p.Shortcut.Positions}",
+        }));
+
+    /// <summary>The verdict's table, headline, evidence and rule into the report.</summary>
+    public static void Add(HtmlReport report, string caption, GeneralizationVerdict v)
+    {
+        report.AddTable($"{caption}: accuracy on predictable positions (95% bootstrap interval), position-only baseline, chance and the shortcut test", Columns, Rows(v));
+        report.AddParagraph($"Verdict: {v.Headline}. " + string.Join(" ", v.Evidence.Select(e => e + ".")) + $" Rule: {v.Settings}.");
     }
 
-    /// <summary>In-distribution first, then the task's own probes.</summary>
-    public static IEnumerable<(string, string, ITask)> Of(ITask task) =>
-        new[] { ("in-distribution", "train", task) }
-            .Concat(task.Probes.Select(p => (p.Name, p.Kind.Equals(ProbeKind.Inside) ? "inside" : "outside", p.Task)));
+    /// <summary>CSV rows with a leading label column.</summary>
+    public static IEnumerable<IReadOnlyList<string>> CsvRows(string label, GeneralizationVerdict v) =>
+        Rows(v).Select(r => (IReadOnlyList<string>)new[] { label }.Concat(r).ToArray());
 
-    public static readonly string[] Columns = { "probe", "kind", "model accuracy", "95% interval", "model loss", "position-only baseline", "chance" };
-
-    public static IEnumerable<IReadOnlyList<string>> Rows(IEnumerable<Row> rows) => rows.Select(r => (IReadOnlyList<string>)new[]
+    /// <summary>RESULT lines: every probe, then the verdict.</summary>
+    public static void Results(Experiment exp, string label, GeneralizationVerdict v)
     {
-        r.Name, r.Kind, Fmt.P(r.Eval.Accuracy), $"[{Fmt.P(r.Eval.AccuracyLow)}, {Fmt.P(r.Eval.AccuracyHigh)}]", Fmt.F(r.Eval.Loss), Fmt.P(r.Baseline), Fmt.P(r.Chance),
-    });
-}
-
-
-/// <summary>Attention patterns of single examples.</summary>
-public static class Attention
-{
-    /// <summary>Pattern [dest, src] of one head on one example.</summary>
-    public static double[,] Pattern(HookedTransformer model, Example example, int layer, int head)
-    {
-        using var scope = NewDisposeScope();
-        model.eval();
-        using var _ = no_grad();
-        var tokens = tensor(example.Tokens.Select(t => (long)t).ToArray(), new long[] { 1, example.Tokens.Length }, device: model.Device);
-        var (_, cache) = model.RunWithCache(tokens, n => n == $"blocks.{layer}.attn.hook_pattern");
-        var p = cache.Pattern(layer)[0, head].to_type(ScalarType.Float64).cpu();
-        var n = (int)p.shape[0];
-        var data = p.data<double>().ToArray();
-        var z = new double[n, n];
-        for (var i = 0; i < n; i++) for (var j = 0; j < n; j++) z[i, j] = data[i * n + j];
-        cache.Dispose();
-        return z;
-    }
-
-    /// <summary>Heatmap of a head's pattern with token labels ("position:token").</summary>
-    public static void AddHeatmap(HtmlReport report, string title, HookedTransformer model, ITask task, Example example, int layer, int head)
-    {
-        var labels = example.Tokens.Select((t, i) => $"{i}:{task.Vocabulary.Show(t)}").ToArray();
-        report.AddHeatmap(title, Pattern(model, example, layer, head), labels, labels, 0, 1);
+        foreach (var p in v.Probes)
+            exp.Result($"{label} on {p.Name} [{(p.Kind.IsInside ? "inside" : "outside")}]: model {Fmt.P(p.Eval.Accuracy)} [{Fmt.P(p.Eval.AccuracyLow)}, {Fmt.P(p.Eval.AccuracyHigh)}], " +
+                       $"position-only baseline {Fmt.P(p.BaselineAccuracy)}, chance {Fmt.P(p.ChanceAccuracy)}: {p.Result}" +
+                       (p.Passed ? "" : $"; {p.Shortcut}"));
+        exp.Result($"{label} verdict (library rule): {v.Headline}");
     }
 }

@@ -40,25 +40,15 @@ public static class ModelSection
             new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "result" }, rows);
 
         report.AddHeading($"Attention patterns on a scoring sequence (period {scoring.Period}, block from position {scoring.Starts[0]})");
-        using (var scope = NewDisposeScope())
-        {
-            var example = scoring.Examples[0];
-            var labels = example.Tokens.Select((t, i) => $"{i}:{task.Vocabulary.Show(t)}").ToArray();
-            var (_, cache) = model.RunWithCache(scoring.Tokens.narrow(0, 0, 1), n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
-            for (var layer = 0; layer < model.Config.NLayers; layer++)
-                for (var head = 0; head < model.Config.NHeads; head++)
-                {
-                    var pattern = cache.Pattern(layer)[0, head].to_type(ScalarType.Float64).cpu();
-                    var n = (int)pattern.shape[0];
-                    var values = pattern.data<double>().ToArray();
-                    var z = new double[n, n];
-                    for (var i = 0; i < n; i++)
-                        for (var j = 0; j < n; j++) z[i, j] = values[i * n + j];
-                    var score = heads.Heads.First(h => h.Layer == layer && h.Head == head);
-                    report.AddHeatmap($"L{layer}H{head} (prev {score.PreviousToken:F2}, induction {score.Induction:F2}): rows attend from, columns attend to",
-                        z, labels, labels, zmin: 0, zmax: 1);
-                }
-        }
+        var example = scoring.Examples[0];
+        var labels = AttentionPattern.Labels(task.Vocabulary, example);
+        for (var layer = 0; layer < model.Config.NLayers; layer++)
+            for (var head = 0; head < model.Config.NHeads; head++)
+            {
+                var score = heads.Heads.First(h => h.Layer == layer && h.Head == head);
+                report.AddHeatmap($"L{layer}H{head} (prev {score.PreviousToken:F2}, induction {score.Induction:F2}): rows attend from, columns attend to",
+                    AttentionPattern.Of(model, example, layer, head), labels, labels, zmin: 0, zmax: 1);
+            }
 
         if (model.Config.NLayers > 1)
         {

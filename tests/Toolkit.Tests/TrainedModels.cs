@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Toolkit.Model;
 using Toolkit.Runs;
 using Toolkit.Training;
-using Toolkit.Cli.Commands;
+using Toolkit.Experiments;
 
 namespace Toolkit.Tests;
 
@@ -14,10 +14,10 @@ public static class TrainedModels
     private static readonly string Root = Path.Combine(Path.GetTempPath(), $"toolkit-tests-{Environment.ProcessId}");
 
     /// <summary>The demo's variable-period model (periods 6..29, random start).</summary>
-    public static RunConfig VariablePeriod => DemoCommand.Config("6..29", DemoCommand.VariableSteps);
+    public static RunConfig VariablePeriod => MemorizationDemo.Config("6..29", MemorizationDemo.VariableSteps);
 
     /// <summary>The demo's fixed-period model (a 32-token block repeated twice).</summary>
-    public static RunConfig FixedPeriod => DemoCommand.Config("32", DemoCommand.FixedSteps);
+    public static RunConfig FixedPeriod => MemorizationDemo.Config("32", MemorizationDemo.FixedSteps);
 
     /// <summary>Trains (first call) or returns the finished run of a config.</summary>
     public static TrainingResult Get(RunConfig config)

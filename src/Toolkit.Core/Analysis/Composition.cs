@@ -96,7 +96,12 @@ public static class Composition
     /// <summary>Mean composition score of random matrices with the factored shapes of two heads:
     /// L = X1 Y1 and R = X2 Y2 with X [d_model, d_head], Y [d_head, d_model] of i.i.d. normal entries.</summary>
     /// <remarks>Every kind (Q, K, V) multiplies two such rank-d_head products, so one baseline serves all three.</remarks>
-    public static double Baseline(int dModel, int dHead, int draws = DefaultBaselineDraws, ulong seed = 0)
+    public static double Baseline(int dModel, int dHead, int draws = DefaultBaselineDraws, ulong seed = 0) =>
+        BaselineDistribution(dModel, dHead, draws, seed).Mean;
+
+    /// <summary>Mean and standard deviation of the random composition score, so a score can be read as its distance
+    /// from random in random's own units (a z-score) and compared with measures on other scales.</summary>
+    public static (double Mean, double Sd) BaselineDistribution(int dModel, int dHead, int draws = DefaultBaselineDraws, ulong seed = 0)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(seed);
@@ -105,6 +110,7 @@ public static class Composition
         var l = Factored();
         var r = Factored();
         Tensor Norm(Tensor t) => t.mul(t).sum(new long[] { 1, 2 }).sqrt();
-        return Norm(l.bmm(r)).div(Norm(l).mul(Norm(r))).mean().item<double>();
+        var scores = Norm(l.bmm(r)).div(Norm(l).mul(Norm(r)));
+        return (scores.mean().item<double>(), draws < 2 ? double.NaN : scores.std().item<double>());
     }
 }

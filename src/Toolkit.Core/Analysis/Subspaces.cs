@@ -69,15 +69,20 @@ public static class Subspaces
     /// <summary>The similarity two random <paramref name="dHead"/>-dimensional subspaces of
     /// R^<paramref name="dModel"/> have on average (Gaussian bases; about d_head / d_model): the
     /// baseline subspace overlaps are read against.</summary>
-    public static double Baseline(int dModel, int dHead, int draws = 200, int seed = 0)
+    public static double Baseline(int dModel, int dHead, int draws = 200, int seed = 0) => BaselineDistribution(dModel, dHead, draws, seed).Mean;
+
+    /// <summary>Mean and standard deviation of the similarity of random subspaces (see <see cref="Baseline"/>), so an
+    /// overlap can be read as a z-score against random and compared with measures on other scales.</summary>
+    public static (double Mean, double Sd) BaselineDistribution(int dModel, int dHead, int draws = 200, int seed = 0)
     {
         var rng = new Random(seed);
         var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
-        double sum = 0;
+        var values = new double[draws];
         for (var i = 0; i < draws; i++)
-            sum += MeanCos2(ColumnBasis(Matrix<double>.Build.Random(dModel, dHead, normal)),
-                            ColumnBasis(Matrix<double>.Build.Random(dModel, dHead, normal)));
-        return sum / draws;
+            values[i] = MeanCos2(ColumnBasis(Matrix<double>.Build.Random(dModel, dHead, normal)),
+                                 ColumnBasis(Matrix<double>.Build.Random(dModel, dHead, normal)));
+        var mean = values.Average();
+        return (mean, draws < 2 ? double.NaN : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (draws - 1)));
     }
 
     /// <summary>Overlap of the writer's W_O row space with the reader's Q, K and V column spaces, for

@@ -13,8 +13,16 @@ namespace Toolkit.Verdicts;
 public sealed record ExaptationReport(
     string SourceRun, string NewRun, TaskSpec OriginalTask, TaskSpec NewTask,
     HeadScoreTable HeadsBefore, HeadScoreTable HeadsAfter, CompositionTable CompositionBefore, CompositionTable CompositionAfter,
-    GeneralizationVerdict OriginalBefore, GeneralizationVerdict OriginalAfter, GeneralizationVerdict NewBefore, GeneralizationVerdict NewAfter)
+    GeneralizationVerdict OriginalBefore, GeneralizationVerdict OriginalAfter, GeneralizationVerdict NewBefore, GeneralizationVerdict NewAfter,
+    double NewTaskLossBefore, double NewTaskLossAfter)
 {
+    /// <summary>Below this loss on the new task before fine-tuning (held-out, predictable positions), there is next to
+    /// no gradient: whatever the heads do afterwards was not tested by the fine-tune.</summary>
+    public const double NoPressureLoss = 0.05;
+
+    /// <summary>The fine-tune began with the new task already solved: "no pressure to change", never "survival".</summary>
+    public bool NoPressure => NewTaskLossBefore <= NoPressureLoss;
+
     /// <summary>For each role, the named heads before and after and whether they kept it.</summary>
     public IEnumerable<string> RoleChanges()
     {
@@ -45,9 +53,12 @@ public sealed record ExaptationReport(
         sb.AppendLine(CompositionChange());
         sb.AppendLine($"original task ({Describe(OriginalTask)}): before {OriginalBefore.Headline} (accuracy {OriginalBefore.InDistribution.Accuracy:P0}); after {OriginalAfter.Headline} (accuracy {OriginalAfter.InDistribution.Accuracy:P0})");
         sb.AppendLine($"new task ({Describe(NewTask)}): before {NewBefore.Headline} (accuracy {NewBefore.InDistribution.Accuracy:P0}); after {NewAfter.Headline} (accuracy {NewAfter.InDistribution.Accuracy:P0})");
+        sb.AppendLine($"held-out loss on the new task: {NewTaskLossBefore:F3} before fine-tuning → {NewTaskLossAfter:F3} after");
         var inductionBefore = HeadsBefore.Named(HeadRole.Induction).Count > 0;
         var inductionAfter = HeadsAfter.Named(HeadRole.Induction).Count > 0;
-        sb.AppendLine("what happened: " + (inductionBefore, inductionAfter) switch
+        sb.AppendLine("what happened: " + (NoPressure
+            ? $"no pressure to change: the model already solved the new task (held-out loss {NewTaskLossBefore:F3} ≤ {NoPressureLoss} before fine-tuning), so the fine-tune tested nothing about its circuit."
+            : (inductionBefore, inductionAfter) switch
         {
             (true, true) => "the induction circuit survived the narrower task (exaptation: the same heads reused).",
             (true, false) => "the induction circuit was lost: fine-tuning replaced it.",
@@ -56,7 +67,7 @@ public sealed record ExaptationReport(
                  + (OriginalAfter.Kind == VerdictKind.MemorizesPositions || NewAfter.Kind == VerdictKind.MemorizesPositions
                      ? "it re-memorized positions, which shows it never had induction."
                      : "see the verdicts above."),
-        });
+        }));
         return sb.ToString();
     }
 
@@ -93,7 +104,8 @@ public static class Exaptation
         using var after = result.Run.LoadModel(Devices.Resolve(config.Training.Device));
         var afterM = Measure(after, originalTask, task, seen, seed, settings);
         return new ExaptationReport(sourceRun, newRun, config.Task, TaskSpec.Of(task), before.Heads, afterM.Heads,
-            before.Composition, afterM.Composition, before.Original, afterM.Original, before.New, afterM.New);
+            before.Composition, afterM.Composition, before.Original, afterM.Original, before.New, afterM.New,
+            before.New.InDistribution.Loss, afterM.New.InDistribution.Loss);
     }
 
     private sealed record Measurement(HeadScoreTable Heads, CompositionTable Composition, GeneralizationVerdict Original, GeneralizationVerdict New);

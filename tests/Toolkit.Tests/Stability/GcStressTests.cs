@@ -1,4 +1,4 @@
-using Toolkit.Cli.Commands;
+using Toolkit.Experiments;
 using Toolkit.Training;
 
 namespace Toolkit.Tests.Stability;
@@ -46,7 +46,7 @@ public class GcStressTests
         try
         {
             // The demo's variable-period model, 300 steps; one torch thread leaves a core to the GC loop.
-            var config = DemoCommand.Config("6..29", 300, seed: 1, threads: 1);
+            var config = MemorizationDemo.Config("6..29", 300, seed: 1, threads: 1);
             TrainingResult? result = null;
             var collections = UnderGcPressure(() => result = Trainer.Train(config, dir));
             Assert.That(result!.Steps, Is.EqualTo(300));

@@ -1,0 +1,34 @@
+using Toolkit.Data;
+using Toolkit.Model;
+using Toolkit.Tasks;
+using static TorchSharp.torch;
+
+namespace Toolkit.Analysis;
+
+/// <summary>One head's attention pattern on one example, as a plain matrix for heatmaps and tables.</summary>
+public static class AttentionPattern
+{
+    /// <summary>Pattern [dest, src] of head <paramref name="head"/> in layer <paramref name="layer"/> (eval mode,
+    /// restored afterwards; no gradient).</summary>
+    public static double[,] Of(HookedTransformer model, Example example, int layer, int head)
+    {
+        if (layer < 0 || layer >= model.Config.NLayers || head < 0 || head >= model.Config.NHeads)
+            throw new ToolkitException($"head L{layer}H{head} does not exist", $"the model has {model.Config.NLayers} layers of {model.Config.NHeads} heads");
+        using var scope = NewDisposeScope();
+        using var evalMode = model.EvalMode();
+        using var noGrad = no_grad();
+        using var batch = Batch.From([example], model.Device);
+        var (_, cache) = model.RunWithCache(batch.Tokens, n => n == $"blocks.{layer}.attn.hook_pattern");
+        var pattern = cache.Pattern(layer)[0, head].to_type(ScalarType.Float64).cpu();
+        var n = (int)pattern.shape[0];
+        var values = pattern.data<double>().ToArray();
+        var z = new double[n, n];
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < n; j++) z[i, j] = values[i * n + j];
+        return z;
+    }
+
+    /// <summary>"position:token" labels of an example's axes.</summary>
+    public static string[] Labels(Vocabulary vocabulary, Example example) =>
+        example.Tokens.Select((t, i) => $"{i}:{vocabulary.Show(t)}").ToArray();
+}
