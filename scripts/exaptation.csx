@@ -6,7 +6,7 @@
 // scores on one layout for before and after), and whether mean-ablating them hurts the new task more than
 // ablating the other heads. Fine-tuning is the library's (`Exaptation.FineTune`); its report says
 // "no pressure to change" when the new task was already solved before fine-tuning.
-//   ./toolkit run scripts/exaptation.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--base-steps 1500] [--steps 1500]
+//   ./toolkit run scripts/exaptation.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--base-steps 1500] [--steps 2500]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
@@ -20,7 +20,7 @@ using Toolkit.Verdicts;
 var exp = new Experiment("exaptation", "Exaptation: an induction model fine-tuned on set-extraction and unique-token, against training from scratch", Args);
 var seeds = exp.Setting("--seeds", 5, 2);
 var baseSteps = exp.Setting("--base-steps", 1500, 20);
-var steps = exp.Setting("--steps", 1500, 20);
+var steps = exp.Setting("--steps", 2500, 20);
 const double Target = 0.9;
 var newTasks = new[]
 {

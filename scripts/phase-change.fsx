@@ -1,4 +1,4 @@
-// The phase change from F#: the same experiment as phase-change.csx, through the same library
+// The phase change from F#: one seed of the experiment in phase-change.csx, through the same library
 // (`dotnet fsi scripts/phase-change.fsx [--full] [--out DIR] [--steps N] [--seed N]`). The default
 // here is the fast setting (tiny model, seconds); --full uses the C# script's settings.
 // Build the CLI first (`./toolkit --help` does it): toolkit.fsx references its output folder.

@@ -165,7 +165,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
                let lo = max 1 s.Start.Lo
                if s.Period.Lo <> s.Period.Hi || p >= s.Period.Lo || lo + span p > s.Context then None
                else
-                   probe "moved-repeat" Outside $"a new period, {p}, from a start of {lo} or later (training: only period {s.Period}, from {s.Start})"
+                   probe "moved-repeat" Outside $"a new period, {p}, from a start of {lo} or later; training saw only period {s.Period}"
                        { s with Period = IntRange.Single p; Start = { Lo = lo; Hi = s.Context }; Holdout = [] })
               // Inside: periods inside the trained range that training never drew.
               (if s.Holdout.IsEmpty then None

@@ -130,4 +130,18 @@ public class VerdictRuleTests
         Assert.That(VerdictRule.Decide(inDist, [Outcome("new-period", inside: false, accuracy: 0.1, agreement: 0.97, inDist)], Settings),
             Is.EqualTo(VerdictKind.MemorizesPositions));
     }
+
+    [Test]
+    public void Offset_evidence_reads_a_head_by_where_it_looks_once_offset_and_induction_target_differ()
+    {
+        var head = new AttentionOffsets.HeadOffset(1, 0, 31, 0.99);
+        Assert.That(new AttentionOffsets.OffsetTest(head, 30, 0.95, 0.01).Follows, Does.StartWith("a fixed offset"));
+        Assert.That(new AttentionOffsets.OffsetTest(head, 30, 0.02, 0.90).Follows, Does.StartWith("the induction target"));
+        Assert.That(new AttentionOffsets.OffsetTest(head, 30, 0.30, 0.30).Follows, Does.StartWith("neither"));
+        Assert.That(new AttentionOffsets.OffsetTest(head with { Offset = 29 }, 30, 0.9, 0.9).Indistinguishable, "offset 29 is the period-30 layout's induction offset");
+        var lines = AttentionOffsets.Summarize([new(head, 30, 0.95, 0.01), new(head with { Head = 1 }, 30, 0.97, 0.0), new(head with { Head = 2 }, 30, 0.0, 0.9)]).ToList();
+        Assert.That(lines, Has.Count.EqualTo(2), "heads with the same offset and reading share a line");
+        Assert.That(lines[0], Does.Contain("L1H0, L1H1 attend at a fixed offset of 31").And.Contain("95–97% on offset 31").And.EndWith("they follow a fixed offset relative to the position"));
+        Assert.That(lines[1], Does.StartWith("L1H2 attends").And.Contain("it follows the induction target"));
+    }
 }

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Toolkit.Analysis;
+using Toolkit.Experiments;
 using Toolkit.Model;
 using Toolkit.Runs;
 using Toolkit.Tasks;
@@ -38,7 +39,7 @@ public class VerdictTests
         Assert.That(moved.Kind.IsOutside, "a new period is declared outside; the shortcut test, not its accuracy, decides");
         Assert.That(moved.Shortcut.AgreementLow, Is.GreaterThan(0.5), moved.Shortcut.ToString());
         // Offset evidence tested on a layout where the fixed offset and the induction target differ.
-        Assert.That(outcome.Verdict.Evidence, Has.Some.Contains("fixed offset of 31").And.Contains("follows a fixed offset relative to the position"),
+        Assert.That(outcome.Verdict.Evidence, Has.Some.Contains("fixed offset of 31").And.Contains("a fixed offset relative to the position"),
             "the layer-1 heads look exactly one period (minus one) back, whatever the tokens say");
     }
 
@@ -48,10 +49,25 @@ public class VerdictTests
         var outcome = SeedStudy.Judge(Run(TrainingResultKey.Variable).Run.Path);
         TestContext.Out.WriteLine(outcome.Verdict.Render());
         Assert.That(outcome.Verdict.Kind, Is.EqualTo(VerdictKind.Generalizes));
-        Assert.That(outcome.Verdict.Evidence, Has.None.Contains("follows a fixed offset"), "no head of the induction model is a fixed-offset head");
+        Assert.That(outcome.Verdict.Evidence, Has.None.Contains("a fixed offset relative to the position"), "no head of the induction model is a fixed-offset head");
         Assert.That(outcome.Verdict.Probes.Where(p => p.Kind.IsOutside).Select(p => p.Name), Is.SupersetOf(new[] { "longer-periods", "shorter-periods" }));
         Assert.That(outcome.Verdict.Render(), Does.Contain("outside"));
         Assert.That(outcome.Verdict.Probes.All(p => p.BaselineAccuracy < 0.5), "positions alone cannot solve shifted repeats");
+    }
+
+    [Test]
+    public void The_probe_command_and_the_demo_state_the_library_verdict_for_the_same_run()
+    {
+        foreach (var key in new[] { TrainingResultKey.Fixed, TrainingResultKey.Variable })
+        {
+            var run = Run(key);
+            var verdict = SeedStudy.Judge(run.Run.Path).Verdict;
+            var (code, output, error) = CliRunner.InProcess("probe", run.Run.Path);
+            Assert.That(code, Is.EqualTo(0), error);
+            Assert.That(output, Does.Contain($"verdict: {verdict.Headline}"), $"{key}: `toolkit probe` prints the library's verdict");
+            var explanation = MemorizationDemo.Explain("(x)", verdict, run.FinalHeads, PhaseChange.Detect(run.LossCurve));
+            Assert.That(explanation, Does.StartWith($"(x): {verdict.Kind.Word()}"), $"{key}: the demo explains the library's verdict, not one of its own");
+        }
     }
 
     [Test]

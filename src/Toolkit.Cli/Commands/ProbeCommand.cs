@@ -11,9 +11,9 @@ public static class ProbeCommand
     {
         var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
         var seeds = new Option<int>("--seeds") { Description = "judge this many seeds (sibling runs NAME-seedS are trained when missing)", DefaultValueFactory = _ => 1 };
-        var tolerance = new Option<double>("--tolerance") { Description = "inside probes pass within this of in-distribution accuracy", DefaultValueFactory = _ => 0.1 };
+        var tolerance = new Option<double>("--tolerance") { Description = "a probe passes when the upper end of its 95% interval reaches in-distribution accuracy minus this", DefaultValueFactory = _ => 0.1 };
         var sequences = new Option<int>("--sequences") { Description = "sequences per probe", DefaultValueFactory = _ => 256 };
-        var command = new Command("probe", "Judge a run: generalizes, memorizes positions, or partial, with every probe beside the position-only baseline and chance.");
+        var command = new Command("probe", "Judge a run: generalizes, memorizes positions, fails (not positional), undetermined or partial, with every probe beside the position-only baseline and chance and the shortcut test.");
         command.Arguments.Add(run);
         command.Options.Add(seeds);
         command.Options.Add(tolerance);
@@ -47,7 +47,7 @@ public static class ProbeCommand
         Line("in-distribution", outcomes.Select(o => o.Verdict.InDistribution.Accuracy));
         foreach (var probe in outcomes[0].Verdict.Probes.Select(p => p.Name))
             Line(probe, outcomes.Select(o => o.Verdict.Probes.First(p => p.Name == probe).Eval.Accuracy));
-        sb.AppendLine($"  verdicts: {string.Join("; ", outcomes.Select(o => $"seed {o.Seed} {o.Verdict.Kind}"))}");
+        sb.AppendLine($"  verdicts: {string.Join("; ", outcomes.Select(o => $"seed {o.Seed} {o.Verdict.Kind.Word()}"))} ({VerdictKinds.Tally(outcomes.Select(o => o.Verdict.Kind).ToList())})");
         sb.AppendLine($"  phase change steps: {string.Join(", ", outcomes.Select(o => o.Dynamics.Phase?.Step.ToString() ?? "none"))}"
                       + (PhaseChangeAcrossSeeds.Of(outcomes.Select(o => o.Dynamics.Phase)) is { } across ? $"; {across}" : ""));
         return sb.ToString();

@@ -66,15 +66,10 @@ public static class AttentionOffsets
         public bool Indistinguishable => Head.Offset == Period - 1;
 
         /// <summary>What the head follows: "fixed offset", "induction target" or "neither".</summary>
-        public string Follows => Indistinguishable ? "indistinguishable on this layout"
+        public string Follows => Indistinguishable ? "either: on this layout the two coincide"
             : AtOffset >= 0.5 && AtOffset > AtInductionTarget ? "a fixed offset relative to the position"
             : AtInductionTarget >= 0.5 && AtInductionTarget > AtOffset ? "the induction target (the copy, not the offset)"
             : "neither (no half of its attention on either)";
-
-        public override string ToString() =>
-            $"{Head.Name} attends at a fixed offset of {Head.Offset} on training data ({Head.Share:P0} of its attention from predicting positions); " +
-            $"on a period-{Period} layout, where that offset and the induction target (offset {Period - 1}) differ, it puts {AtOffset:P0} on offset {Head.Offset} " +
-            $"and {AtInductionTarget:P0} on the induction target: it follows {Follows}";
     }
 
     /// <summary>Tests each head on the scoring layout (a block of length Period repeated once): from every
@@ -111,4 +106,21 @@ public static class AttentionOffsets
         }
         return result;
     }
+
+    /// <summary>The tests in a few lines: heads with the same offset and the same reading share one line.</summary>
+    public static IEnumerable<string> Summarize(IReadOnlyList<OffsetTest> tests) =>
+        tests.GroupBy(t => (t.Head.Offset, t.Period, t.Follows)).Select(g =>
+        {
+            static string Range(IEnumerable<double> values)
+            {
+                var v = values.Select(x => Math.Round(100 * x)).ToList();
+                return v.Min() == v.Max() ? $"{v.Min()}%" : $"{v.Min()}–{v.Max()}%";
+            }
+            var (offset, period, follows) = g.Key;
+            var one = g.Count() == 1;
+            return $"{string.Join(", ", g.Select(t => t.Head.Name))} attend{(one ? "s" : "")} at a fixed offset of {offset} on training data " +
+                   $"({Range(g.Select(t => t.Head.Share))} of {(one ? "its" : "their")} attention from predicting positions); on a period-{period} layout, where that offset " +
+                   $"and the induction target (offset {period - 1}) differ: {Range(g.Select(t => t.AtOffset))} on offset {offset}, " +
+                   $"{Range(g.Select(t => t.AtInductionTarget))} on the induction target: {(one ? "it follows" : "they follow")} {follows}";
+        });
 }

@@ -19,6 +19,25 @@ public enum VerdictKind
     Partial,
 }
 
+/// <summary>Verdict kinds in words.</summary>
+public static class VerdictKinds
+{
+    /// <summary>"memorizes positions", "generalizes", "fails (not positional)", "undetermined" or "partial".</summary>
+    public static string Word(this VerdictKind kind) => kind switch
+    {
+        VerdictKind.MemorizesPositions => "memorizes positions",
+        VerdictKind.Generalizes => "generalizes",
+        VerdictKind.FailsNotPositional => "fails (not positional)",
+        VerdictKind.Undetermined => "undetermined",
+        _ => "partial",
+    };
+
+    /// <summary>"memorizes positions in 5 of 5 seeds" or "generalizes in 3 of 5 seeds, partial in 2 of 5 seeds".</summary>
+    public static string Tally(IReadOnlyList<VerdictKind> perSeed) =>
+        string.Join(", ", perSeed.GroupBy(k => k).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
+            .Select(g => $"{g.Key.Word()} in {g.Count()} of {perSeed.Count} seeds"));
+}
+
 /// <summary>One probe measured: the model beside the position-only baseline and chance, and the
 /// shortcut test where the model fails.</summary>
 public sealed record ProbeOutcome(

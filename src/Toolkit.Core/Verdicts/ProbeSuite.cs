@@ -53,7 +53,7 @@ public static class ProbeSuite
         if (offsets.Count > 0)
         {
             using var layout = ScoringBatch.ForRun(model, task, seed);
-            evidence.AddRange(AttentionOffsets.Discriminate(model, offsets, layout).Select(t => t.ToString()));
+            evidence.AddRange(AttentionOffsets.Summarize(AttentionOffsets.Discriminate(model, offsets, layout)));
         }
         return new GeneralizationVerdict(kind, inDist, shortcut.Score(inExamples), chance, outcomes, evidence, settings);
     }
