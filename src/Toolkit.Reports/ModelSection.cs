@@ -2,6 +2,7 @@ using System.Globalization;
 using Toolkit.Analysis;
 using Toolkit.Data;
 using Toolkit.Runs;
+using Toolkit.Tasks;
 using Toolkit.Verdicts;
 using static TorchSharp.torch;
 
@@ -38,6 +39,13 @@ public static class ModelSection
         }));
         report.AddTable("accuracy on predictable positions (95% bootstrap interval) beside the position-only baseline and chance",
             new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "result" }, rows);
+
+        // What simple strategies would score on the same sets: a high one means the task itself admits a shortcut.
+        var audits = new List<(string Name, IReadOnlyList<StrategyScore> Rows)> { ("in-distribution", ShortcutAudit.audit(task, 1UL, 1000, 500).ToList()) };
+        audits.AddRange(task.Probes.Select(p => (p.Name, (IReadOnlyList<StrategyScore>)ShortcutAudit.auditOn(task, p.Task, 1UL, 1000, 500).ToList())));
+        report.AddTable("shortcut audit: accuracy of simple strategies on predictable positions (fitted on the training distribution)",
+            new[] { "strategy", "what it does" }.Concat(audits.Select(a => a.Name)).ToArray(),
+            audits[0].Rows.Select((r, i) => (IReadOnlyList<string>)new[] { r.Name, r.Description }.Concat(audits.Select(a => P(a.Rows[i].Accuracy))).ToArray()));
 
         report.AddHeading($"Attention patterns on a scoring sequence (period {scoring.Period}, block from position {scoring.Starts[0]})");
         var example = scoring.Examples[0];

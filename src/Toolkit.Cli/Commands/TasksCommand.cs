@@ -106,6 +106,7 @@ public static class TasksCommand
             AnsiConsole.WriteLine();
         }
 
+        AnsiConsole.WriteLine(AuditCommand.Render(task, seed, 500));
         if (baseline)
         {
             AnsiConsole.MarkupLine("position-only baseline (fit on 500 training examples, scored on 300 of each):");
