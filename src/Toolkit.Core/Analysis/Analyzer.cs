@@ -32,17 +32,23 @@ public static class Analyzer
             FindCircuit(heads, composition, subspaces), watch.Elapsed);
     }
 
-    /// <summary>The strongest K-composition link from a named previous-token head to a named
-    /// induction head in a later layer; when no such pair is named, null.</summary>
+    /// <summary>How far above random a K-composition link must be before it is reported as a circuit, in random
+    /// standard deviations (random scores of the model's shapes; docs/design.md §4).</summary>
+    public const double CircuitMinZ = 3.0;
+
+    /// <summary>The strongest K-composition link from a named previous-token head to a named induction head in a
+    /// later layer, reported only when it lies at least <see cref="CircuitMinZ"/> random sds above the random mean;
+    /// otherwise null ("no circuit found"): a pair of named heads whose composition random matrices also reach is
+    /// not a circuit.</summary>
     public static Circuit? FindCircuit(HeadScoreTable heads, CompositionTable composition, IReadOnlyList<SubspaceOverlap> subspaces)
     {
         var previous = heads.Named(HeadRole.PreviousToken).Select(h => (h.Layer, h.Head)).ToHashSet();
         var induction = heads.Named(HeadRole.Induction).Select(h => (h.Layer, h.Head)).ToHashSet();
         var link = composition.Ranked(CompositionKind.K)
             .FirstOrDefault(c => previous.Contains((c.LayerA, c.HeadA)) && induction.Contains((c.LayerB, c.HeadB)));
-        if (link is null) return null;
+        if (link is null || !(composition.ZScore(link.Score) >= CircuitMinZ)) return null;
         var overlap = subspaces.FirstOrDefault(o => o.LayerA == link.LayerA && o.HeadA == link.HeadA && o.LayerB == link.LayerB
             && o.HeadB == link.HeadB && o.Read == HeadSubspace.K)?.MeanCos2 ?? double.NaN;
-        return new Circuit(link, composition.Baseline, overlap);
+        return new Circuit(link, composition.Baseline, composition.ZScore(link.Score), overlap);
     }
 }

@@ -4,11 +4,11 @@ using System.Text;
 namespace Toolkit.Analysis;
 
 /// <summary>A circuit found by composition: a writer head feeding a reader head's input.</summary>
-public sealed record Circuit(CompositionScore Link, double Baseline, double SubspaceOverlap)
+public sealed record Circuit(CompositionScore Link, double Baseline, double ZScore, double SubspaceOverlap)
 {
-    /// <summary>e.g. "L0H2 → L1H1, K-composition 0.41, baseline 0.12".</summary>
+    /// <summary>e.g. "L0H2 → L1H1, K-composition 0.41, baseline 0.12 (9.5 random sds above)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Link.Sender} → {Link.Receiver}, {Link.Kind}-composition {Link.Score:0.00}, baseline {Baseline:0.00}, subspace overlap (W_O row space vs W_{Link.Kind} column space) {SubspaceOverlap:0.00}");
+        $"{Link.Sender} → {Link.Receiver}, {Link.Kind}-composition {Link.Score:0.00}, baseline {Baseline:0.00} ({ZScore:0.0} random sds above), subspace overlap (W_O row space vs W_{Link.Kind} column space) {SubspaceOverlap:0.00}");
 }
 
 /// <summary>Everything <see cref="Analyzer.Analyze"/> finds about a model: head roles, circuit,
@@ -38,7 +38,7 @@ public sealed record CircuitReport(
             var named = Heads.Named(role);
             s.AppendLine(CultureInfo.InvariantCulture, $"  {role,-15} {(named.Count == 0 ? "none" : string.Join(", ", named.Select(h => $"{h.Name} ({HeadScoreTable.Score(h, role).ToString("0.00", CultureInfo.InvariantCulture)})")))}");
         }
-        s.AppendLine(CultureInfo.InvariantCulture, $"circuit: {(Circuit is null ? "none found (needs a previous-token head feeding an induction head)" : Circuit.ToString())}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"circuit: {(Circuit is null ? $"none found (needs a previous-token head feeding an induction head by K-composition at least {Analyzer.CircuitMinZ} random sds above random)" : Circuit.ToString())}");
         var topK = Composition.Ranked(CompositionKind.K).Take(3).ToList();
         if (topK.Count > 0)
             s.AppendLine(CultureInfo.InvariantCulture, $"top K-composition: {string.Join("; ", topK.Select(c => $"{c.Sender} → {c.Receiver} {c.Score.ToString("0.00", CultureInfo.InvariantCulture)}"))} (baseline {Composition.Baseline.ToString("0.00", CultureInfo.InvariantCulture)})");

@@ -18,8 +18,12 @@ public sealed record CompositionScore(int LayerA, int HeadA, int LayerB, int Hea
 /// <summary>Q-, K- and V-composition scores of every head pair, beside the random baseline.</summary>
 /// <param name="Scores">One entry per (A in an earlier layer, B, kind).</param>
 /// <param name="Baseline">Mean score of random matrices with the model's factored shapes.</param>
-public sealed record CompositionTable(IReadOnlyList<CompositionScore> Scores, double Baseline)
+/// <param name="BaselineSd">Standard deviation of those random scores: a score's distance from random is read in these units.</param>
+public sealed record CompositionTable(IReadOnlyList<CompositionScore> Scores, double Baseline, double BaselineSd)
 {
+    /// <summary>How many random standard deviations a score lies above the random mean.</summary>
+    public double ZScore(double score) => (score - Baseline) / BaselineSd;
+
     /// <summary>Scores of one kind, best first.</summary>
     public IReadOnlyList<CompositionScore> Ranked(CompositionKind kind) =>
         Scores.Where(s => s.Kind == kind).OrderByDescending(s => s.Score).ToList();
@@ -90,7 +94,8 @@ public static class Composition
                         scores.Add(new(la, ha, lb, hb, CompositionKind.K, Ratio(left.matmul(qk[lb, hb].t()), norms[lb, hb, 1])));
                         scores.Add(new(la, ha, lb, hb, CompositionKind.V, Ratio(left.matmul(ov[lb, hb]), norms[lb, hb, 0])));
                     }
-        return new CompositionTable(scores, Baseline(model.Config.DModel, model.Config.HeadDim, draws, seed));
+        var (mean, sd) = BaselineDistribution(model.Config.DModel, model.Config.HeadDim, draws, seed);
+        return new CompositionTable(scores, mean, sd);
     }
 
     /// <summary>Mean composition score of random matrices with the factored shapes of two heads:
