@@ -71,6 +71,28 @@ public class VerdictTests
     }
 
     [Test]
+    public void A_run_holding_only_its_config_and_a_checkpoint_is_judged_like_the_full_run()
+    {
+        var source = Run(TrainingResultKey.Fixed).Run.Path;
+        var copy = Directory.CreateTempSubdirectory("toolkit-checkpoint-only-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(source, "config.json"), Path.Combine(copy, "config.json"));
+            foreach (var file in Directory.GetFiles(Path.Combine(source, "checkpoints"), "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(copy, Path.GetRelativePath(source, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+            var (code, output, error) = CliRunner.InProcess("probe", copy);
+            Assert.That(code, Is.EqualTo(0), error);
+            Assert.That(output, Does.Contain("no metrics.csv: training dynamics unknown"));
+            Assert.That(output, Does.Contain($"verdict: {SeedStudy.Judge(source).Verdict.Headline}"), "the weights decide, not the training log");
+        }
+        finally { Directory.Delete(copy, recursive: true); }
+    }
+
+    [Test]
     public void Same_seed_gives_the_same_verdict_and_numbers_on_a_rerun()
     {
         var path = Run(TrainingResultKey.Variable).Run.Path;

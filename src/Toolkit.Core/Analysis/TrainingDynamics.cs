@@ -7,12 +7,17 @@ namespace Toolkit.Analysis;
 public sealed record TrainingDynamics(PhaseChange? Phase, double BestInduction, string? BestInductionHead, int BestInductionStep,
     IReadOnlyList<(int Step, double Loss)> LossCurve)
 {
-    /// <summary>Reads a run's metrics.csv (as written by the trainer).</summary>
+    /// <summary>Whether the run had a metrics.csv (a run holding only a checkpoint, e.g. copied or imported, has none).</summary>
+    public bool HasMetrics { get; init; } = true;
+
+    /// <summary>Reads a run's metrics.csv (as written by the trainer); a run without one has unknown dynamics,
+    /// which every command states instead of refusing the run: its weights can still be judged.</summary>
     public static TrainingDynamics Read(string metricsPath)
     {
         if (!File.Exists(metricsPath))
-            throw new ToolkitException($"no metrics at {metricsPath}", "train the run first: toolkit train --out RUN");
+            return new TrainingDynamics(null, double.NaN, null, 0, []) { HasMetrics = false };
         var lines = File.ReadAllLines(metricsPath);
+        if (lines.Length == 0) return new TrainingDynamics(null, double.NaN, null, 0, []) { HasMetrics = false };
         var header = lines[0].Split(',');
         int Col(string name) => Array.IndexOf(header, name);
         var lossCol = Col("train_loss");
@@ -34,7 +39,7 @@ public sealed record TrainingDynamics(PhaseChange? Phase, double BestInduction, 
         return new TrainingDynamics(PhaseChange.Detect(curve), best, bestHead, bestStep, curve);
     }
 
-    public override string ToString() =>
+    public override string ToString() => !HasMetrics ? "no metrics.csv: training dynamics unknown (the weights are judged as they are)" :
         (Phase is { } p ? $"phase change at step {p.Step} (smoothed loss {p.LossBefore:F2} → {p.LossAfter:F2})" : "no phase change detected") +
         (BestInductionHead is null ? "" : $"; best induction score over training {BestInduction:F2} ({BestInductionHead} at step {BestInductionStep})");
 }
