@@ -58,6 +58,16 @@ public static class ModelSection
                     AttentionPattern.Of(model, example, layer, head), labels, labels, zmin: 0, zmax: 1);
             }
 
+        report.AddHeading("Logit lens");
+        using (var lensBatch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), 256, model.Device))
+        {
+            var lens = LogitLens.Run(model, lensBatch.Tokens, lensBatch.LossMask);
+            var layers = lens.Select(l => $"layer {l.Layer}").ToList();
+            report.AddBarChart("what each layer's residual stream already predicts at predictable positions (through ln_final and W_U)", "layer", "share of positions",
+                layers, [("accuracy", lens.Select(l => l.Accuracy).ToArray()), ("P(correct)", lens.Select(l => l.Probability).ToArray()),
+                         ("predictions settling at this layer", lens.Select(l => l.Settled).ToArray())]);
+        }
+
         if (model.Config.NLayers > 1)
         {
             report.AddHeading("Composition (Elhage et al. 2021)");
