@@ -41,8 +41,7 @@ public static class ModelSection
             new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "result" }, rows);
 
         // What simple strategies would score on the same sets: a high one means the task itself admits a shortcut.
-        var audits = new List<(string Name, IReadOnlyList<StrategyScore> Rows)> { ("in-distribution", ShortcutAudit.audit(task, 1UL, 1000, 500).ToList()) };
-        audits.AddRange(task.Probes.Select(p => (p.Name, (IReadOnlyList<StrategyScore>)ShortcutAudit.auditOn(task, p.Task, 1UL, 1000, 500).ToList())));
+        var audits = ShortcutAudit.table(task, 1UL, 1000, 500).Select(c => (Name: c.Item1, Rows: c.Item2.ToList())).ToList();
         report.AddTable("shortcut audit: accuracy of simple strategies on predictable positions (fitted on the training distribution)",
             new[] { "strategy", "what it does" }.Concat(audits.Select(a => a.Name)).ToArray(),
             audits[0].Rows.Select((r, i) => (IReadOnlyList<string>)new[] { r.Name, r.Description }.Concat(audits.Select(a => P(a.Rows[i].Accuracy))).ToArray()));
