@@ -194,16 +194,17 @@ public static class VerdictTables
     /// <summary>Judges a trained run exactly as `toolkit probe` does (same seed streams, same settings).</summary>
     public static GeneralizationVerdict Judge(TrainingResult result) => SeedStudy.Judge(result.Run.Path).Verdict;
 
-    public static readonly string[] Columns = { "set", "kind", "model accuracy", "95% interval", "model loss", "position-only baseline", "chance", "result", "agreement with the shortcut where it and the rule disagree" };
+    public static readonly string[] Columns = { "set", "kind", "model accuracy", "95% interval", "model loss", "position-only baseline", "chance", "result", "agreement with the shortcut where it and the rule disagree", "untrained positions" };
 
     public static IEnumerable<IReadOnlyList<string>> Rows(GeneralizationVerdict v) =>
         new[] { (IReadOnlyList<string>)new[] { "in-distribution", "", Fmt.P(v.InDistribution.Accuracy), $"[{Fmt.P(v.InDistribution.AccuracyLow)}, {Fmt.P(v.InDistribution.AccuracyHigh)}]",
-                                                 Fmt.F(v.InDistribution.Loss), Fmt.P(v.InDistributionBaseline), Fmt.P(v.Chance), "", "" } }
+                                                 Fmt.F(v.InDistribution.Loss), Fmt.P(v.InDistributionBaseline), Fmt.P(v.Chance), "", "", Fmt.P(0) } }
         .Concat(v.Probes.Select(p => (IReadOnlyList<string>)new[]
         {
             p.Name, p.Kind.IsInside ? "inside" : "outside", Fmt.P(p.Eval.Accuracy), $"[{Fmt.P(p.Eval.AccuracyLow)}, {Fmt.P(p.Eval.AccuracyHigh)}]", Fmt.F(p.Eval.Loss),
             Fmt.P(p.BaselineAccuracy), Fmt.P(p.ChanceAccuracy), p.Result,
             p.Shortcut.Positions == 0 ? "n/a" : $"{Fmt.P(p.Shortcut.Agreement)} [{Fmt.P(p.Shortcut.AgreementLow)}, {Fmt.P(p.Shortcut.AgreementHigh)}] of {p.Shortcut.Positions}",
+            Fmt.P(p.UntrainedPositions),
         }));
 
     /// <summary>The verdict's table, headline, evidence and rule into the report.</summary>

@@ -30,19 +30,18 @@ public static class ModelSection
         static string P(double x) => double.IsNaN(x) ? "n/a" : x.ToString("P1", CultureInfo.InvariantCulture);
         var rows = new List<IReadOnlyList<string>>
         {
-            new[] { "in-distribution", "", $"{P(verdict.InDistribution.Accuracy)} [{P(verdict.InDistribution.AccuracyLow)}, {P(verdict.InDistribution.AccuracyHigh)}]", P(verdict.InDistributionBaseline), P(verdict.Chance), "" },
+            new[] { "in-distribution", "", $"{P(verdict.InDistribution.Accuracy)} [{P(verdict.InDistribution.AccuracyLow)}, {P(verdict.InDistribution.AccuracyHigh)}]", P(verdict.InDistributionBaseline), P(verdict.Chance), P(0), "" },
         };
         rows.AddRange(verdict.Probes.Select(p => (IReadOnlyList<string>)new[]
         {
             p.Name, p.Kind.IsInside ? "inside" : "outside", $"{P(p.Eval.Accuracy)} [{P(p.Eval.AccuracyLow)}, {P(p.Eval.AccuracyHigh)}]",
-            P(p.BaselineAccuracy), P(p.ChanceAccuracy), p.Result,
+            P(p.BaselineAccuracy), P(p.ChanceAccuracy), P(p.UntrainedPositions), p.Result,
         }));
         report.AddTable("accuracy on predictable positions (95% bootstrap interval) beside the position-only baseline and chance",
-            new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "result" }, rows);
+            new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "positions never predictable in training", "result" }, rows);
 
         // What simple strategies would score on the same sets: a high one means the task itself admits a shortcut.
-        var audits = new List<(string Name, IReadOnlyList<StrategyScore> Rows)> { ("in-distribution", ShortcutAudit.audit(task, 1UL, 1000, 500).ToList()) };
-        audits.AddRange(task.Probes.Select(p => (p.Name, (IReadOnlyList<StrategyScore>)ShortcutAudit.auditOn(task, p.Task, 1UL, 1000, 500).ToList())));
+        var audits = ShortcutAudit.table(task, 1UL, 1000, 500).Select(c => (Name: c.Item1, Rows: c.Item2.ToList())).ToList();
         report.AddTable("shortcut audit: accuracy of simple strategies on predictable positions (fitted on the training distribution)",
             new[] { "strategy", "what it does" }.Concat(audits.Select(a => a.Name)).ToArray(),
             audits[0].Rows.Select((r, i) => (IReadOnlyList<string>)new[] { r.Name, r.Description }.Concat(audits.Select(a => P(a.Rows[i].Accuracy))).ToArray()));
@@ -57,6 +56,16 @@ public static class ModelSection
                 report.AddHeatmap($"L{layer}H{head} (prev {score.PreviousToken:F2}, induction {score.Induction:F2}): rows attend from, columns attend to",
                     AttentionPattern.Of(model, example, layer, head), labels, labels, zmin: 0, zmax: 1);
             }
+
+        report.AddHeading("Logit lens");
+        using (var lensBatch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), 256, model.Device))
+        {
+            var lens = LogitLens.Run(model, lensBatch.Tokens, lensBatch.LossMask);
+            var layers = lens.Select(l => $"layer {l.Layer}").ToList();
+            report.AddBarChart("what each layer's residual stream already predicts at predictable positions (through ln_final and W_U)", "layer", "share of positions",
+                layers, [("accuracy", lens.Select(l => l.Accuracy).ToArray()), ("P(correct)", lens.Select(l => l.Probability).ToArray()),
+                         ("predictions settling at this layer", lens.Select(l => l.Settled).ToArray())]);
+        }
 
         if (model.Config.NLayers > 1)
         {

@@ -13,6 +13,20 @@ type PositionBaseline(offsets: int[], fallback: int) =
     /// (the memorizer has nothing position-specific there; this is the kindest fixed choice).
     member _.Fallback = fallback
 
+    /// Whether position i was a predictable (loss) position in the training examples the baseline was fitted on.
+    member _.WasTrained(i: int) = i < offsets.Length && offsets.[i] > 0
+
+    /// Share of the predictable positions of examples that were never predictable in training (NaN when none is
+    /// predictable): what an "inside" probe should keep near 0, since positions are part of what training saw.
+    member b.UntrainedShare(examples: Example[]) =
+        let mutable untrained, n = 0L, 0L
+        for ex in examples do
+            for i in 1 .. ex.Tokens.Length - 1 do
+                if ex.LossMask.[i] then
+                    n <- n + 1L
+                    if not (b.WasTrained i) then untrained <- untrained + 1L
+        if n = 0L then nan else float untrained / float n
+
     /// The offset used at position i.
     member _.OffsetAt(i: int) =
         if i < offsets.Length && offsets.[i] > 0 then offsets.[i] else fallback

@@ -97,3 +97,10 @@ module ShortcutAudit =
     /// Every strategy on a task's own distribution: fitted on `trainCount` examples (seed), scored on `testCount` fresh ones.
     let audit (task: ITask) (seed: uint64) (trainCount: int) (testCount: int) : StrategyScore list =
         auditOn task task seed trainCount testCount
+
+    /// The audit of the training distribution and of every probe (strategies always fitted on training data, as a
+    /// model would be): one (set name, rows) pair per set, in-distribution first, probes named "NAME (inside)".
+    let table (task: ITask) (seed: uint64) (trainCount: int) (testCount: int) : (string * StrategyScore list) list =
+        ("in-distribution", audit task seed trainCount testCount)
+        :: [ for p in task.Probes ->
+                 $"""{p.Name} ({match p.Kind with Inside -> "inside" | Outside -> "outside"})""", auditOn task p.Task seed trainCount testCount ]

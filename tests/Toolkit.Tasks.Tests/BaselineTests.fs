@@ -35,3 +35,15 @@ let ``the fitted offset of each position is the best one on the training data`` 
     Assert.That(b.Score train, Is.EqualTo(2.0 / 3.0).Within 1e-12)
     Assert.That(b.Predict([| 1; 2; 3; 4 |], 3), Is.EqualTo 2)
     Assert.That(PositionBaseline.Majority [| ex [| 1; 2; 2; 3 |] [| false; true; true; true |] |], Is.EqualTo(2.0 / 3.0).Within 1e-12)
+
+[<Test>]
+let ``a probe reports the share of its predictable positions that training never predicted`` () =
+    let share (task: ITask) probeName =
+        let baseline = PositionBaseline.Fit(Sampling.examples task 1UL 1000)
+        baseline.UntrainedShare(Sampling.examples (probe task probeName).Task 2UL 300)
+    let variable = create "repeated-copy" [ "period", "6..29" ]
+    Assert.That(share variable "shifted-start", Is.EqualTo 0.0, "variable periods from any start train every position a shifted start uses")
+    let fixedTask = create "repeated-copy" [ "period", "32" ]
+    Assert.That(share fixedTask "moved-repeat", Is.GreaterThan 0.1, "a period-20 copy from start s predicts positions s+22.., below the 34 a period of 32 from 0 starts at, for small s")
+    let own = PositionBaseline.Fit(Sampling.examples fixedTask 1UL 1000)
+    Assert.That(own.UntrainedShare(Sampling.examples fixedTask 2UL 300), Is.EqualTo 0.0, "the training distribution itself")

@@ -71,7 +71,7 @@ public class VerdictRuleTests
 
     private static ProbeOutcome Outcome(string name, bool inside, double accuracy, double agreement, EvalResult inDistribution) =>
         new(name, inside ? ProbeKind.Inside : ProbeKind.Outside, "", Eval(accuracy), 0, 1.0 / 61,
-            VerdictRule.Passes(Eval(accuracy), inDistribution, Settings), Agreement(agreement));
+            VerdictRule.Passes(Eval(accuracy), inDistribution, Settings), Agreement(agreement), 0);
 
     private static Gen<(double InDistribution, List<(bool Inside, double Accuracy, double Agreement)> Probes)> Cases() =>
         from inDist in Gen.Choose(50, 100).Select(x => x / 100.0)

@@ -35,9 +35,7 @@ public static class AuditCommand
         var sb = new System.Text.StringBuilder();
         sb.AppendLine($"shortcut audit of {task.Name} {string.Join(" ", task.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}");
         sb.AppendLine($"accuracy on predictable positions; strategies fitted on {examples} training examples, scored on {examples / 2} fresh ones of each set");
-        var columns = new List<(string Name, IReadOnlyList<StrategyScore> Rows)> { ("in-distribution", ShortcutAudit.audit(task, seed, examples, examples / 2).ToList()) };
-        foreach (var probe in task.Probes)
-            columns.Add(($"{probe.Name} ({(probe.Kind.IsInside ? "inside" : "outside")})", ShortcutAudit.auditOn(task, probe.Task, seed, examples, examples / 2).ToList()));
+        var columns = ShortcutAudit.table(task, seed, examples, examples / 2).Select(c => (Name: c.Item1, Rows: c.Item2.ToList())).ToList();
         var nameWidth = columns[0].Rows.Max(r => r.Name.Length) + 2;
         sb.Append("  ".PadRight(nameWidth + 2));
         foreach (var (name, _) in columns) sb.Append(name.PadLeft(Math.Max(name.Length, 8) + 2));

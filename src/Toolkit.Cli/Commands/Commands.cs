@@ -10,7 +10,7 @@ public static class Commands
         var root = new RootCommand("Toolkit: train small transformers and find out whether they learned an algorithm or memorized positions.");
         foreach (var command in new[]
                  {
-                     DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
+                     DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
                      AnalyzeCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), FinetuneCommand.Create(),
                      ReportCommand.Create(), RunCommand.Create(), BenchCommand.Create(),
                  })

@@ -17,7 +17,9 @@ public sealed record HeadCopyingScore(int Layer, int Head, double Score)
 /// <remarks>Source: Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits",
 /// section on detecting copying with OV-circuit eigenvalues; docs/design.md §4. Eigenvalues of a real
 /// matrix come in conjugate pairs, so sum(λ) is real (its real part is taken) and |λ| is the modulus.
-/// Eigenvalues are computed with MathNet (dense EVD, float64).</remarks>
+/// Eigenvalues are computed with MathNet (dense EVD, float64). The [d_vocab, d_vocab] matrix is never built: the
+/// nonzero eigenvalues of <c>W_E (W_OV W_U)</c> are those of <c>(W_OV W_U) W_E</c> ([d_model, d_model]), and zero
+/// eigenvalues add nothing to either sum, so the score is the same at any vocabulary size (50k included).</remarks>
 public static class CopyingScore
 {
     /// <summary>sum(Re λ) / sum(|λ|) of a square matrix (0 for the zero matrix).</summary>
@@ -37,11 +39,11 @@ public static class CopyingScore
     /// <summary>Score of a square tensor (any dtype/device).</summary>
     public static double OfMatrix(Tensor m) => OfMatrix(ToMatrix(m));
 
-    /// <summary>Score of the circuit <c>W_E W_OV W_U</c>.</summary>
+    /// <summary>Score of the circuit <c>W_E W_OV W_U</c>, computed on <c>W_OV W_U W_E</c> ([d_model, d_model]).</summary>
     public static double OfCircuit(Tensor wE, Tensor wOV, Tensor wU)
     {
         using var scope = NewDisposeScope();
-        return OfMatrix(HeadMatrices.F64(wE).matmul(HeadMatrices.F64(wOV)).matmul(HeadMatrices.F64(wU)));
+        return OfMatrix(HeadMatrices.F64(wOV).matmul(HeadMatrices.F64(wU)).matmul(HeadMatrices.F64(wE)));
     }
 
     /// <summary>Copying score of every head of a model.</summary>
@@ -51,8 +53,7 @@ public static class CopyingScore
         var wE = HeadMatrices.F64(model.W_E);
         var wU = HeadMatrices.F64(model.W_U);
         return HeadMatrices.All(model)
-            .Select(x => new HeadCopyingScore(x.Layer, x.Head,
-                OfMatrix(wE.matmul(HeadMatrices.OV(model, x.Layer, x.Head)).matmul(wU))))
+            .Select(x => new HeadCopyingScore(x.Layer, x.Head, OfCircuit(wE, HeadMatrices.OV(model, x.Layer, x.Head), wU)))
             .ToList();
     }
 

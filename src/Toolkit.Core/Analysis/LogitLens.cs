@@ -8,7 +8,9 @@ namespace Toolkit.Analysis;
 /// <param name="Probability">Mean probability of the correct next token at masked positions.</param>
 /// <param name="MeanRank">Mean rank of the correct next token (0 = strictly above every other token; ties count against it).</param>
 /// <param name="Accuracy">Share of masked positions where the argmax is the correct token.</param>
-public sealed record LogitLensLayer(int Layer, double Probability, double MeanRank, double Accuracy);
+/// <param name="Settled">Share of masked positions whose top-1 prediction settles at this layer: the earliest layer
+/// from which every later layer's top-1 equals the model's final one ("saturation", Geva et al. 2022).</param>
+public sealed record LogitLensLayer(int Layer, double Probability, double MeanRank, double Accuracy, double Settled);
 
 /// <summary>Logit lens: unembed every resid_post (through ln_final when the model has one).</summary>
 /// <remarks>Source: nostalgebraist 2020, "interpreting GPT: the logit lens"; TransformerLens's
@@ -28,10 +30,10 @@ public static class LogitLens
         var targets = tokens.narrow(1, 1, p - 1).unsqueeze(-1);
         var mask = lossMask.to(model.Device).narrow(1, 1, p - 1).to_type(ScalarType.Float64);
         var count = mask.sum().item<double>();
-        var result = new List<LogitLensLayer>();
+        var rows = new List<(int Layer, double Probability, double Rank, double Accuracy)>();
+        var tops = new List<Tensor>();                                        // per layer [b, p-1], kept for saturation
         for (var l = 0; l < model.Config.NLayers; l++)
         {
-            using var inner = NewDisposeScope();
             var resid = cache.ResidPost(l).narrow(1, 0, p - 1);
             if (model.ln_final is not null) resid = model.ln_final.forward(resid);
             var logits = model.unembed.forward(resid).to_type(ScalarType.Float64);
@@ -40,10 +42,23 @@ public static class LogitLens
             // so an all-equal row ranks it last); accuracy: argmax as MaskedLoss counts it.
             var rank = logits.ge(correct).to_type(ScalarType.Float64).sum(2).sub(ones_like(mask));
             var prob = logits.softmax(2).gather(2, targets).squeeze(-1);
-            var top = logits.argmax(2).eq(targets.squeeze(-1)).to_type(ScalarType.Float64);
-            double Mean(Tensor t) => count == 0 ? double.NaN : t.mul(mask).sum().item<double>() / count;
-            result.Add(new LogitLensLayer(l, Mean(prob), Mean(rank), Mean(top)));
+            var argmax = logits.argmax(2);
+            tops.Add(argmax);
+            var top = argmax.eq(targets.squeeze(-1)).to_type(ScalarType.Float64);
+            rows.Add((l, Mean(prob), Mean(rank), Mean(top)));
         }
-        return result;
+        // Walk back from the last layer: a position has settled at layer l when layers l..last all agree with the last.
+        var settled = new double[rows.Count];
+        var agreesFromHere = ones_like(mask);
+        for (var l = rows.Count - 1; l >= 0; l--)
+        {
+            var agreesNow = agreesFromHere.mul(tops[l].eq(tops[^1]).to_type(ScalarType.Float64));
+            var firstHere = l == 0 ? agreesNow : agreesNow.mul(ones_like(mask).sub(tops[l - 1].eq(tops[^1]).to_type(ScalarType.Float64)));
+            settled[l] = Mean(firstHere);
+            agreesFromHere = agreesNow;
+        }
+        return rows.Select(r => new LogitLensLayer(r.Layer, r.Probability, r.Rank, r.Accuracy, settled[r.Layer])).ToList();
+
+        double Mean(Tensor t) => count == 0 ? double.NaN : t.mul(mask).sum().item<double>() / count;
     }
 }

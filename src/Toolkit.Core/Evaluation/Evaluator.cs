@@ -23,26 +23,20 @@ public static class Evaluator
         long positions = 0;
         var correctPerSeq = new long[examples.Count];
         var maskedPerSeq = new long[examples.Count];
-        using var evalMode = model.EvalMode();
-        for (var start = 0; start < examples.Count; start += batchSize)
+        ForEachBatch(model, examples, batchSize, (start, batch, logits) =>
         {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var chunk = examples.Skip(start).Take(batchSize).ToList();
-            using var batch = Batch.From(chunk, model.Device);
-            var logits = model.forward(batch.Tokens);
             var (loss, correct, mask) = MaskedLoss.PerPosition(logits, batch.Tokens, batch.LossMask);
             var maskF = mask.to_type(ScalarType.Float64);
             lossSum += (loss.to_type(ScalarType.Float64) * maskF).sum().item<double>();
             var c = (correct.logical_and(mask)).sum(1).cpu().data<long>().ToArray();
             var m = mask.sum(1).cpu().data<long>().ToArray();
-            for (var i = 0; i < chunk.Count; i++)
+            for (var i = 0; i < batch.Examples.Count; i++)
             {
                 correctPerSeq[start + i] = c[i];
                 maskedPerSeq[start + i] = m[i];
                 positions += m[i];
             }
-        }
+        });
         var accuracy = positions == 0 ? double.NaN : (double)correctPerSeq.Sum() / positions;
         var (low, high) = Bootstrap.Interval(correctPerSeq, maskedPerSeq);
         var perSeq = correctPerSeq.Select((c, i) => maskedPerSeq[i] == 0 ? double.NaN : (double)c / maskedPerSeq[i]).ToArray();
@@ -55,25 +49,34 @@ public static class Evaluator
     public static int[][] Predictions(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128)
     {
         var result = new int[examples.Count][];
-        using var evalMode = model.EvalMode();
-        for (var start = 0; start < examples.Count; start += batchSize)
+        ForEachBatch(model, examples, batchSize, (start, batch, logits) =>
         {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var chunk = examples.Skip(start).Take(batchSize).ToList();
-            using var batch = Batch.From(chunk, model.Device);
-            var argmax = model.forward(batch.Tokens).argmax(-1).cpu();
+            var argmax = logits.argmax(-1).cpu();
             var p = (int)argmax.shape[1];
             var data = argmax.data<long>().ToArray();
-            for (var k = 0; k < chunk.Count; k++)
+            for (var k = 0; k < batch.Examples.Count; k++)
             {
                 var row = new int[p];
                 row[0] = -1;
                 for (var i = 1; i < p; i++) row[i] = (int)data[k * p + i - 1];
                 result[start + k] = row;
             }
-        }
+        });
         return result;
+    }
+
+    /// <summary>Runs the model over examples in batches (eval mode, restored after; no gradient; each batch in its own
+    /// dispose scope) and hands each batch with its logits to <paramref name="read"/>, with the index of its first example.</summary>
+    private static void ForEachBatch(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize, Action<int, Batch, Tensor> read)
+    {
+        using var evalMode = model.EvalMode();
+        for (var start = 0; start < examples.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var batch = Batch.From(examples.Skip(start).Take(batchSize).ToList(), model.Device);
+            read(start, batch, model.forward(batch.Tokens));
+        }
     }
 
     /// <summary>Fails clearly when a task's sequences or tokens do not fit a model.</summary>

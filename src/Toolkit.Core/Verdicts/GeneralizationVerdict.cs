@@ -42,7 +42,7 @@ public static class VerdictKinds
 /// shortcut test where the model fails.</summary>
 public sealed record ProbeOutcome(
     string Name, ProbeKind Kind, string Description, EvalResult Eval, double BaselineAccuracy, double ChanceAccuracy, bool Passed,
-    ShortcutAgreement Shortcut)
+    ShortcutAgreement Shortcut, double UntrainedPositions)
 {
     /// <summary>The result column of verdict tables ("pass", "FAIL", "fail (outside: reported only)").</summary>
     public string Result => Passed ? "pass" : Kind.IsInside ? "FAIL" : "fail (outside: reported only)";
@@ -78,12 +78,13 @@ public sealed record GeneralizationVerdict(
     public string Render()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("  set                  kind     accuracy [95% CI]             loss    positions-only  chance   result");
-        void Row(string name, string kind, EvalResult e, double baseline, double chance, string result) =>
-            sb.AppendLine($"  {name,-20} {kind,-8} {e.Accuracy,6:P1} [{e.AccuracyLow,6:P1}, {e.AccuracyHigh,6:P1}]  {e.Loss,7:F3}  {baseline,12:P1}  {chance,6:P1}   {result}");
-        Row("in-distribution", "", InDistribution, InDistributionBaseline, Chance, "");
+        sb.AppendLine("  set                  kind     accuracy [95% CI]             loss    positions-only  chance  untrained pos.  result");
+        void Row(string name, string kind, EvalResult e, double baseline, double chance, double untrained, string result) =>
+            sb.AppendLine($"  {name,-20} {kind,-8} {e.Accuracy,6:P1} [{e.AccuracyLow,6:P1}, {e.AccuracyHigh,6:P1}]  {e.Loss,7:F3}  {baseline,12:P1}  {chance,6:P1}  {untrained,14:P1}  {result}");
+        Row("in-distribution", "", InDistribution, InDistributionBaseline, Chance, 0, "");
         foreach (var p in Probes)
-            Row(p.Name, p.Kind.IsInside ? "inside" : "outside", p.Eval, p.BaselineAccuracy, p.ChanceAccuracy, p.Result);
+            Row(p.Name, p.Kind.IsInside ? "inside" : "outside", p.Eval, p.BaselineAccuracy, p.ChanceAccuracy, p.UntrainedPositions, p.Result);
+        sb.AppendLine("  (untrained pos.: share of the set's predictable positions that were never predictable in training)");
         sb.AppendLine($"verdict: {Headline}");
         foreach (var e in Evidence) sb.AppendLine($"  evidence: {e}");
         sb.AppendLine($"  rule: {Settings}");

@@ -29,7 +29,7 @@ public static class ProbeSuite
             var eval = Evaluator.Evaluate(model, examples);
             outcomes.Add(new ProbeOutcome(probe.Name, probe.Kind, probe.Description, eval, shortcut.Score(examples),
                 PositionBaseline.Chance(probe.Task.Vocabulary), VerdictRule.Passes(eval, inDist, settings),
-                ShortcutAgreement.Measure(model, shortcut, examples, probe.Task.Vocabulary)));
+                ShortcutAgreement.Measure(model, shortcut, examples, probe.Task.Vocabulary), shortcut.UntrainedShare(examples)));
         }
         var kind = VerdictRule.Decide(inDist, outcomes, settings);
 

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 using Toolkit.Analysis;
@@ -55,6 +57,23 @@ public class ClosedFormTests
         var eye8 = eye(8, dtype: ScalarType.Float64);
         Assert.That(CopyingScore.OfCircuit(eye8, eye8, eye8), Is.EqualTo(1).Within(1e-5));
         Assert.That(CopyingScore.OfCircuit(eye8, eye8.neg(), eye8), Is.EqualTo(-1).Within(1e-5));
+    }
+
+    [Test]
+    public void CopyingScoreOfTheCircuitEqualsTheScoreOfTheFullVocabularyMatrix()
+    {
+        // The d_model-sized factorization must give the score of the [d_vocab, d_vocab] matrix it never builds.
+        Prop.ForAll(Gen.Choose(0, 100_000).ToArbitrary(), Gen.Choose(2, 6).ToArbitrary(), (seed, dModel) =>
+        {
+            using var scope = NewDisposeScope();
+            using var generator = new TorchSharp.torch.Generator((ulong)seed);
+            const int vocab = 12;
+            var wE = randn(new long[] { vocab, dModel }, ScalarType.Float64, generator: generator);
+            var wOV = randn(new long[] { dModel, dModel }, ScalarType.Float64, generator: generator);
+            var wU = randn(new long[] { dModel, vocab }, ScalarType.Float64, generator: generator);
+            var full = CopyingScore.OfMatrix(wE.matmul(wOV).matmul(wU));
+            return Math.Abs(CopyingScore.OfCircuit(wE, wOV, wU) - full) < 1e-6;
+        }).QuickCheckThrowOnFailure();
     }
 
     [Test]

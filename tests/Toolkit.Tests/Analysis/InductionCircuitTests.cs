@@ -113,6 +113,10 @@ public class InductionCircuitTests
         Assert.That(lens[0].MeanRank, Is.EqualTo(InductionModel.Vocab - 1).Within(1e-9)); // all logits equal
         Assert.That(lens[1].Accuracy, Is.GreaterThan(0.95));
         Assert.That(lens[1].Probability, Is.GreaterThan(0.9));
+        // Layer 0 predicts nothing (all logits tie), so every prediction settles at layer 1.
+        Assert.That(lens.Sum(l => l.Settled), Is.EqualTo(1).Within(1e-9), "each position settles at exactly one layer");
+        Assert.That(lens[1].Settled, Is.GreaterThan(0.95));
+        Assert.That(Cli.Commands.LensCommand.Render(lens), Does.Contain("settle at layer 1"));
     }
 
     [Test]
