@@ -31,6 +31,19 @@ type Example =
       LossMask: bool[]
       Meta: Map<string, int> }
 
+/// Measures over the predictable positions of examples.
+module Predictable =
+    /// Share of the predictable positions (i ≥ 1 with LossMask.[i]) of examples where `holds tokens i` (NaN when
+    /// none is predictable): accuracies of predictors and shares of positions alike.
+    let share (examples: Example[]) (holds: int[] -> int -> bool) =
+        let mutable hit, n = 0L, 0L
+        for ex in examples do
+            for i in 1 .. ex.Tokens.Length - 1 do
+                if ex.LossMask.[i] then
+                    n <- n + 1L
+                    if holds ex.Tokens i then hit <- hit + 1L
+        if n = 0L then nan else float hit / float n
+
 /// Text rendering of examples for humans.
 module Render =
     /// Tokens separated by spaces; predictable (masked) positions in [brackets].

@@ -18,14 +18,7 @@ type PositionBaseline(offsets: int[], fallback: int) =
 
     /// Share of the predictable positions of examples that were never predictable in training (NaN when none is
     /// predictable): what an "inside" probe should keep near 0, since positions are part of what training saw.
-    member b.UntrainedShare(examples: Example[]) =
-        let mutable untrained, n = 0L, 0L
-        for ex in examples do
-            for i in 1 .. ex.Tokens.Length - 1 do
-                if ex.LossMask.[i] then
-                    n <- n + 1L
-                    if not (b.WasTrained i) then untrained <- untrained + 1L
-        if n = 0L then nan else float untrained / float n
+    member b.UntrainedShare(examples: Example[]) = Predictable.share examples (fun _ i -> not (b.WasTrained i))
 
     /// The offset used at position i.
     member _.OffsetAt(i: int) =
@@ -37,14 +30,7 @@ type PositionBaseline(offsets: int[], fallback: int) =
         if d >= 1 && i - d >= 0 then tokens.[i - d] else -1
 
     /// Top-1 accuracy on the masked positions of examples (NaN when none is masked).
-    member b.Score(examples: Example[]) =
-        let mutable hit, n = 0L, 0L
-        for ex in examples do
-            for i in 1 .. ex.Tokens.Length - 1 do
-                if ex.LossMask.[i] then
-                    n <- n + 1L
-                    if b.Predict(ex.Tokens, i) = ex.Tokens.[i] then hit <- hit + 1L
-        if n = 0L then nan else float hit / float n
+    member b.Score(examples: Example[]) = Predictable.share examples (fun tokens i -> b.Predict(tokens, i) = tokens.[i])
 
     /// Fits the best fixed offset per position on the masked positions of training examples.
     /// Ties go to the smaller offset. Cost: positions × offsets × examples.

@@ -18,13 +18,7 @@ type StrategyScore =
 module ShortcutAudit =
     /// Accuracy of a predictor (tokens, i) -> predicted token at i over the predictable positions.
     let score (examples: Example[]) (predict: int[] -> int -> int) =
-        let mutable hit, n = 0L, 0L
-        for ex in examples do
-            for i in 1 .. ex.Tokens.Length - 1 do
-                if ex.LossMask.[i] then
-                    n <- n + 1L
-                    if predict ex.Tokens i = ex.Tokens.[i] then hit <- hit + 1L
-        if n = 0L then nan else float hit / float n
+        Predictable.share examples (fun tokens i -> predict tokens i = tokens.[i])
 
     /// The most frequent key of a count table (ties: the smaller key, so fitting is deterministic).
     let private argmax (counts: Dictionary<int, int>) =
