@@ -25,7 +25,7 @@ public static class ModelSection
         var heads = HeadScores.Compute(model, scoring);
 
         report.AddHeading("Verdict");
-        var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, heads: heads);
+        var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, heads: heads, layout: scoring);
         report.AddParagraph($"Verdict: {verdict.Headline}. {string.Join(" ", verdict.Evidence.Select(e => e + "."))} Rule: {verdict.Settings}.");
         static string P(double x) => double.IsNaN(x) ? "n/a" : x.ToString("P1", CultureInfo.InvariantCulture);
         var rows = new List<IReadOnlyList<string>>

@@ -10,8 +10,11 @@ namespace Toolkit.Verdicts;
 /// and chance, runs the shortcut test on each probe, and decides the verdict by <see cref="VerdictRule"/>.</summary>
 public static class ProbeSuite
 {
-    /// <summary>Measures and judges. <paramref name="heads"/> (optional) adds head roles to the evidence.</summary>
-    public static GeneralizationVerdict Judge(HookedTransformer model, ITask task, long seed, VerdictSettings? settings = null, HeadScoreTable? heads = null)
+    /// <summary>Measures and judges. <paramref name="heads"/> (optional) adds head roles to the evidence; <paramref name="layout"/>
+    /// is the run's scoring batch (<c>ScoringBatch.ForRun(model, task, seed)</c>) when the caller already has it, else it is
+    /// built here when the offset evidence needs it.</summary>
+    public static GeneralizationVerdict Judge(HookedTransformer model, ITask task, long seed, VerdictSettings? settings = null, HeadScoreTable? heads = null,
+        ScoringBatch? layout = null)
     {
         settings ??= new VerdictSettings();
         Evaluator.CheckFits(model, task);
@@ -52,8 +55,8 @@ public static class ProbeSuite
         var offsets = AttentionOffsets.Measure(model, inExamples.Take(64).ToList()).Where(h => h.Offset >= 2 && h.Share >= 0.5).ToList();
         if (offsets.Count > 0)
         {
-            using var layout = ScoringBatch.ForRun(model, task, seed);
-            evidence.AddRange(AttentionOffsets.Summarize(AttentionOffsets.Discriminate(model, offsets, layout)));
+            using var own = layout is null ? ScoringBatch.ForRun(model, task, seed) : null;
+            evidence.AddRange(AttentionOffsets.Summarize(AttentionOffsets.Discriminate(model, offsets, layout ?? own!)));
         }
         return new GeneralizationVerdict(kind, inDist, shortcut.Score(inExamples), chance, outcomes, evidence, settings);
     }

@@ -40,7 +40,7 @@ public static class SeedStudy
         using var model = dir.LoadModel(Devices.Resolve(config.Training.Device));
         using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
         var heads = HeadScores.Compute(model, scoring);
-        var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, settings, heads);
+        var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, settings, heads, scoring);
         return new SeedOutcome(config.Training.Seed, runPath, verdict, TrainingDynamics.Read(dir.MetricsPath));
     }
 }
