@@ -49,15 +49,22 @@ public sealed class RunLock : IDisposable
         throw new ToolkitException($"could not take the lock {path}", $"delete {path} if no toolkit process uses {runPath}");
     }
 
+    /// <summary>Reads the holder. CreateNew makes the file exist a moment before its content does,
+    /// so a lock read as incomplete is read again for up to a second (CI once named process "?"
+    /// when two writers raced).</summary>
     private static (int? Pid, string? Host, string? Since) Read(string path)
     {
-        try
+        var waited = Stopwatch.StartNew();
+        while (true)
         {
-            var lines = File.ReadAllLines(path);
+            string[] lines;
+            try { lines = File.ReadAllLines(path); }
+            catch (IOException) { lines = []; }
             int? pid = lines.Length > 0 && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : null;
-            return (pid, lines.ElementAtOrDefault(1), lines.ElementAtOrDefault(2));
+            if ((pid is not null && lines.Length >= 3) || waited.Elapsed > TimeSpan.FromSeconds(1))
+                return (pid, lines.ElementAtOrDefault(1), lines.ElementAtOrDefault(2));
+            Thread.Sleep(1);
         }
-        catch (IOException) { return (null, null, null); }
     }
 
     private static bool IsAlive(int pid)

@@ -39,12 +39,46 @@ public class RunDirectoryTests
         var first = Task.Run(() => Trainer.Train(Tiny(400), run));
         var lockFile = RunLock.PathOf(run);
         var waited = Stopwatch.StartNew();
-        while (!File.Exists(lockFile) && !first.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(5);
-        Assert.That(File.Exists(lockFile), "the first trainer must hold the lock while it trains");
-        var e = Assert.Throws<ToolkitException>(() => Trainer.Train(Tiny(5), run))!;
-        Assert.That(e.Message, Does.Contain($"in use by process {Environment.ProcessId}"));
+        try
+        {
+            while (!File.Exists(lockFile) && !first.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(1);
+            Assert.That(File.Exists(lockFile), "the first trainer must hold the lock while it trains");
+            var e = Assert.Throws<ToolkitException>(() => Trainer.Train(Tiny(5), run))!;
+            Assert.That(e.Message, Does.Contain($"in use by process {Environment.ProcessId}"));
+        }
+        finally
+        {
+            // A failed assertion must not leave the first trainer running into the next test: it
+            // shares torch's global generator and would change that test's numbers.
+            first.Wait();
+        }
         Assert.That(first.Result.Steps, Is.EqualTo(400));
         Assert.That(File.Exists(lockFile), Is.False, "the lock goes with the writer");
+    }
+
+    [Test]
+    public void Racing_writers_get_one_lock_and_every_loser_reads_the_holder()
+    {
+        // The lock used to exist for a moment before its content did; a loser that read it then
+        // named process "?". Race many takers at once, many times.
+        for (var round = 0; round < 50; round++)
+        {
+            var run = Path.Combine(dir, $"race-{round}");
+            using var start = new Barrier(4);
+            var outcomes = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                try { return (Lock: RunLock.Acquire(run), Error: (string?)null); }
+                catch (ToolkitException e) { return (Lock: (RunLock?)null, Error: e.Message); }
+            })).ToArray();
+            Task.WaitAll(outcomes);
+            var results = outcomes.Select(t => t.Result).ToList();
+            Assert.That(results.Count(r => r.Lock is not null), Is.EqualTo(1), $"round {round}");
+            Assert.That(results.Where(r => r.Error is not null).Select(r => r.Error),
+                Has.All.Contain($"in use by process {Environment.ProcessId}"), $"round {round}");
+            Assert.That(Directory.GetFiles(run), Has.Length.EqualTo(1), "the run holds the lock file and nothing else");
+            foreach (var r in results) r.Lock?.Dispose();
+        }
     }
 
     [Test]
