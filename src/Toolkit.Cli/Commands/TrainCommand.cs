@@ -32,12 +32,13 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var evalEvery = new Option<int>("--eval-every") { Description = "steps between evaluations and head scores", DefaultValueFactory = _ => 100 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints (0: end only)", DefaultValueFactory = _ => 500 };
+        var allowNonCausal = new Option<bool>("--allow-noncausal") { Description = "train even if the leak detector finds positions that see later tokens (masked LM, encoders)" };
         var output = new Option<string?>("--out") { Description = "run directory to create, e.g. runs/NAME" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its latest checkpoint (to --steps)" };
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, output, resume })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -53,7 +54,7 @@ public static class TrainCommand
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, output }
+                            dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
@@ -82,6 +83,7 @@ public static class TrainCommand
                             WarmupSteps = r.GetValue(warmup), Schedule = r.GetValue(schedule)!, GradClip = r.GetValue(clip),
                             WeightDecay = r.GetValue(decay), Seed = r.GetValue(seed), Threads = r.GetValue(threads),
                             Device = r.GetValue(device)!, EvalEvery = r.GetValue(evalEvery), CheckpointEvery = r.GetValue(ckptEvery),
+                            AllowNonCausal = r.GetValue(allowNonCausal),
                         },
                         Task = task.Read(r, null, r.GetValue(context), r.GetValue(vocab)),
                     };

@@ -1,39 +1,32 @@
 using System.Diagnostics;
-using Toolkit.Data;
 using Toolkit.Model;
 using Toolkit.Tasks;
 using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
-/// <summary>Times the standard analysis on a fixed model and batch (for <c>toolkit bench analysis</c>).</summary>
+/// <summary>Times the standard analysis, exactly what <c>toolkit analyze</c> runs (<see cref="Analyzer.Analyze"/>:
+/// head scores, composition with its random baseline, subspaces, copying scores, zero and mean ablation of
+/// every head on 64 sequences), on a 2-layer 4-head attention-only model with random weights from a fixed
+/// seed, for <c>toolkit bench analysis</c>.</summary>
 public static class AnalysisBenchmark
 {
-    /// <summary>Seconds for head scores, composition (with the 200-draw baseline), copying scores and
-    /// zero + mean ablation of every head, on a 2-layer 4-head model (d_model 64, d_vocab 64,
-    /// n_ctx 64, random weights from a fixed seed) and a 64 × 64 batch of repeated-copy sequences.
-    /// One untimed warm-up run comes first, so the figure excludes one-off native initialization.</summary>
-    public static double Run()
+    /// <summary>Seconds of one analysis at the given width and vocabulary (context 64), after one untimed
+    /// warm-up run so the figure excludes one-off native initialization.</summary>
+    public static double Run(int dModel, int dVocab)
     {
         using var scope = NewDisposeScope();
         using var state = get_rng_state(); // fixed weights without disturbing the caller's generator
         manual_seed(1234);
-        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 4, DModel = 64, DVocab = 64, NCtx = 64 });
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 4, DModel = dModel, DVocab = dVocab, NCtx = 64, AttnOnly = true });
         set_rng_state(state);
-        model.eval();
-        var task = Catalog.Create("repeated-copy", new Dictionary<string, string> { ["period"] = "6..29" });
-        using var batch = Batch.Sample(task, 7, 64, model.Device);
-        using var scoring = ScoringBatch.Create(model.Config, [task], 11, count: 64, device: model.Device);
-        double Once()
+        var task = Catalog.Create("repeated-copy", new Dictionary<string, string>
         {
-            var watch = Stopwatch.StartNew();
-            HeadScores.Compute(model, scoring);
-            Composition.Compute(model);
-            CopyingScore.Compute(model);
-            Ablation.EveryHead(model, batch.Tokens, batch.LossMask);
-            return watch.Elapsed.TotalSeconds;
-        }
-        Once();
-        return Once();
+            ["period"] = "6..29", ["context"] = "64", ["vocab"] = dVocab.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        Analyzer.Analyze(model, task, seed: 7);
+        var watch = Stopwatch.StartNew();
+        Analyzer.Analyze(model, task, seed: 7);
+        return watch.Elapsed.TotalSeconds;
     }
 }

@@ -131,14 +131,11 @@ public static class Trainer
             Checkpoint.LoadWeights(Path.Combine(resumeFrom, "model.safetensors"), model);
             var state = Checkpoint.LoadTrainingState(resumeFrom, optimizer);
             (firstStep, intervalLoss, intervalSteps) = (state.Step, state.IntervalLoss, state.IntervalSteps);
-            metrics.Start(keepThroughStep: firstStep);
         }
-        else
-        {
-            if (config.InitFrom is string init)
-                Checkpoint.LoadWeights(Path.Combine(init, "model.safetensors"), model); // fine-tuning: fresh optimizer and schedule
-            metrics.Start(keepThroughStep: null);
-        }
+        else if (config.InitFrom is string init)
+            Checkpoint.LoadWeights(Path.Combine(init, "model.safetensors"), model); // fine-tuning: fresh optimizer and schedule
+        RequireCausal(model, t, observer);
+        metrics.Start(keepThroughStep: resumeFrom is null ? null : firstStep);
         AtomicFile.WriteText(run.ConfigPath, config.ToJson());
 
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
@@ -228,6 +225,18 @@ public static class Trainer
         }
         var seconds = clock.Elapsed.TotalSeconds;
         return new TrainingResult(run, t.Steps, lastLoss, lastEval!, lastHeads!, seconds, trained * tokensPerStep / seconds, curve);
+    }
+
+    /// <summary>A next-token model that sees the future learns to copy the answer (docs/design.md §4, causality):
+    /// the leak detector runs on the model before the first step, and a leak stops the run unless it was allowed.</summary>
+    private static void RequireCausal(HookedTransformer model, TrainingConfig t, ITrainingObserver observer)
+    {
+        var report = CausalityCheck.Run(model, (ulong)t.Seed);
+        if (report.Causal) return;
+        if (!t.AllowNonCausal)
+            throw new ToolkitException($"the model is not causal, so next-token training would reward reading the answer: {report}",
+                "fix the architecture (left padding only, causal masks), or pass --allow-noncausal for a model meant to see the whole input (masked LM, encoder)");
+        observer.OnNotice($"training a non-causal model, as --allow-noncausal asked: {report}");
     }
 
     private static bool AllFinite(HookedTransformer model)

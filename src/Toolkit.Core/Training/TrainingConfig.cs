@@ -28,6 +28,8 @@ public sealed record TrainingConfig
     /// <summary>Steps between held-out evaluations and head scores.</summary>
     [JsonPropertyName("eval_every")] public int EvalEvery { get; init; } = 100;
     [JsonPropertyName("eval_sequences")] public int EvalSequences { get; init; } = 256;
+    /// <summary>Train even when the leak detector finds that positions see later tokens (masked LM, encoders).</summary>
+    [JsonPropertyName("allow_noncausal")] public bool AllowNonCausal { get; init; }
     /// <summary>Steps between checkpoints (0: only at the end).</summary>
     [JsonPropertyName("checkpoint_every")] public int CheckpointEvery { get; init; } = 500;
 
