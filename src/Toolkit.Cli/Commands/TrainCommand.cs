@@ -19,6 +19,14 @@ public static class TrainCommand
         var dHead = new Option<int?>("--d-head") { Description = "d_head (default d_model / n_heads)" };
         var mlp = new Option<bool>("--mlp") { Description = "add MLP blocks (attention-only by default)" };
         var ln = new Option<bool>("--ln") { Description = "pre-LayerNorm in every block and before the unembedding" };
+        var arch = new Option<string>("--arch") { Description = "transformer, or conv-attn (a causal convolution over positions replaces the first attention layer)", DefaultValueFactory = _ => "transformer" };
+        var positional = new Option<string>("--positional") { Description = "learned, sinusoidal, rotary, shortformer (positions on queries and keys only) or none", DefaultValueFactory = _ => "learned" };
+        var tied = new Option<bool>("--tied") { Description = "tie the unembedding to the token embedding (W_U = W_Eᵀ)" };
+        var postNorm = new Option<bool>("--post-norm") { Description = "LayerNorm after each residual addition instead of before each sublayer (needs --ln)" };
+        var parallel = new Option<bool>("--parallel") { Description = "attention and MLP read the same residual stream (needs --mlp)" };
+        var convPadding = new Option<string>("--conv-padding") { Description = "conv-attn: causal, or same (centred: leaks the next token; only to demonstrate the leak detector)", DefaultValueFactory = _ => "causal" };
+        var convType = new Option<string>("--conv-type") { Description = "conv-attn: depthwise or full", DefaultValueFactory = _ => "depthwise" };
+        var convKernel = new Option<int>("--conv-kernel") { Description = "conv-attn: kernel width", DefaultValueFactory = _ => 3 };
         var dropout = new Option<double>("--dropout") { Description = "dropout on embeddings, attention patterns and residual writes" };
         var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 2000 };
         var batch = new Option<int>("--batch") { Description = "sequences per step", DefaultValueFactory = _ => 64 };
@@ -38,7 +46,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -54,7 +62,7 @@ public static class TrainCommand
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
+                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
@@ -68,13 +76,26 @@ public static class TrainCommand
                     runPath = r.GetValue(output)
                         ?? throw new ToolkitException("no run directory given", "add --out runs/NAME (or --resume runs/NAME)");
                     var p = r.GetValue(dropout);
+                    var convAttn = r.GetValue(arch) switch
+                    {
+                        "transformer" => false,
+                        "conv-attn" => true,
+                        var other => throw new ToolkitException($"--arch {other} is unknown", "use --arch transformer or conv-attn"),
+                    };
+                    if (convAttn && r.GetValue(layers) < 2)
+                        throw new ToolkitException("--arch conv-attn needs --layers 2 or more (the convolution replaces the first attention layer)", "use --layers 2");
+                    if (r.GetValue(parallel) && !r.GetValue(mlp)) throw new ToolkitException("--parallel needs --mlp", "add --mlp, or drop --parallel");
                     var config = new RunConfig
                     {
                         Model = new ModelConfig
                         {
-                            NLayers = r.GetValue(layers), NHeads = r.GetValue(heads), DModel = r.GetValue(dModel),
+                            NLayers = r.GetValue(layers) - (convAttn ? 1 : 0), NHeads = r.GetValue(heads), DModel = r.GetValue(dModel),
                             DHead = r.GetValue(dHead), DVocab = r.GetValue(vocab), NCtx = r.GetValue(context),
                             AttnOnly = !r.GetValue(mlp), NormalizationType = r.GetValue(ln) ? "LN" : null,
+                            PositionalEmbeddingType = r.GetValue(positional) == "learned" ? "standard" : r.GetValue(positional)!,
+                            TiedEmbeddings = r.GetValue(tied), NormalizationPosition = r.GetValue(postNorm) ? "post" : "pre",
+                            ParallelAttnMlp = r.GetValue(parallel),
+                            ConvKernel = convAttn ? r.GetValue(convKernel) : 0, ConvPadding = r.GetValue(convPadding)!, ConvType = r.GetValue(convType)!,
                             EmbedDropout = p, AttnDropout = p, ResidDropout = p,
                         },
                         Training = new TrainingConfig

@@ -38,10 +38,14 @@ public static class DirectLogitAttribution
         tokens = tokens.to(model.Device);
         int layers = model.Config.NLayers, heads = model.Config.NHeads;
         var last = $"blocks.{layers - 1}.hook_resid_post";
-        var (_, cache) = model.RunWithCache(tokens, n => n is "hook_embed" or "hook_pos_embed" || n == last
+        if (model.Config.NormalizationPosition == "post")
+            throw new ToolkitException("direct logit attribution needs a residual stream that is a sum of its parts, and post-norm normalizes it after every block",
+                "use it on pre-norm models (the default)");
+        // What enters the first block: token embeddings plus positions and Conv-Attn's smear, whichever the model has.
+        var (_, cache) = model.RunWithCache(tokens, n => n == "blocks.0.hook_resid_pre" || n == last
             || n.EndsWith("attn.hook_result", StringComparison.Ordinal));
         long p = tokens.shape[1];
-        var parts = new List<Tensor> { cache["hook_embed"].add(cache["hook_pos_embed"], Scalars.One).unsqueeze(2) }; // [b, pos, 1, d]
+        var parts = new List<Tensor> { cache["blocks.0.hook_resid_pre"].unsqueeze(2) }; // [b, pos, 1, d]
         for (var l = 0; l < layers; l++) parts.Add(cache[$"blocks.{l}.attn.hook_result"]);
         var stack = cat(parts, 2).narrow(1, 0, p - 1).to_type(ScalarType.Float64); // [b, pos-1, comp, d]
         if (model.ln_final is not null)

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Model;
 
-/// <summary>Causal multi-head self-attention with per-head weights, as in TransformerLens.</summary>
+/// <summary>Causal multi-head self-attention with per-head weights, as in TransformerLens; rotary queries and
+/// keys, or shortformer positions on the query and key inputs, when the config asks for them.</summary>
 /// <remarks>Row-vector convention (<c>x @ W</c>): W_Q, W_K, W_V are [n_heads, d_model, d_head],
 /// W_O is [n_heads, d_head, d_model]. Field names are the state-dict names (blocks.L.attn.W_Q).</remarks>
 public sealed class Attention : nn.Module<Tensor, Tensor>
@@ -14,15 +15,21 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     // the native call reads it (see Scalars).
     private readonly Scalar scale;
     private readonly Dropout? dropout;
+    private readonly Rotary? rotary;
+    // Shortformer: positions [pos, d_model] added to the query and key inputs only (not a registered module:
+    // the weights belong to the model's pos_embed).
+    private readonly Func<long, Tensor>? queryKeyPositions;
 
 #pragma warning disable IDE1006 // TransformerLens names, kept for weight interchange
     public readonly Parameter W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O;
     public readonly HookPoint hook_q = new(), hook_k = new(), hook_v = new(), hook_attn_scores = new(),
-        hook_pattern = new(), hook_z = new(), hook_result = new();
+        hook_pattern = new(), hook_z = new(), hook_result = new(), hook_rot_q = new(), hook_rot_k = new();
 #pragma warning restore IDE1006
 
-    internal Attention(ModelConfig cfg) : base("Attention")
+    internal Attention(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null) : base("Attention")
     {
+        this.queryKeyPositions = queryKeyPositions;
+        if (cfg.PositionalEmbeddingType == "rotary") rotary = new Rotary(cfg.RotaryDim!.Value, cfg.RotaryBase);
         nHeads = cfg.NHeads; dHead = cfg.HeadDim; dModel = cfg.DModel;
         scale = (1.0 / Math.Sqrt(dHead)).ToScalar();
         var std = cfg.InitializerRange!.Value;
@@ -43,12 +50,18 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     {
         long b = x.shape[0], p = x.shape[1];
         // One matmul per projection over all heads: [d_model, n_heads*d_head].
-        Tensor Project(Parameter w, Parameter bias) =>
-            x.matmul(w.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(bias, Scalars.One);
+        Tensor Project(Tensor input, Parameter w, Parameter bias) =>
+            input.matmul(w.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(bias, Scalars.One);
 
-        var q = hook_q.forward(Project(W_Q, b_Q));   // [b, pos, head, d_head]
-        var k = hook_k.forward(Project(W_K, b_K));
-        var v = hook_v.forward(Project(W_V, b_V));
+        var queryKeyInput = queryKeyPositions is null ? x : x.add(queryKeyPositions(p), Scalars.One);
+        var q = hook_q.forward(Project(queryKeyInput, W_Q, b_Q));   // [b, pos, head, d_head]
+        var k = hook_k.forward(Project(queryKeyInput, W_K, b_K));
+        var v = hook_v.forward(Project(x, W_V, b_V));
+        if (rotary is not null)
+        {
+            q = hook_rot_q.forward(rotary.Apply(q));
+            k = hook_rot_k.forward(rotary.Apply(k));
+        }
 
         var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)).mul_(scale); // [b, head, dest, src]
         using (var future = ones(p, p, ScalarType.Bool, device: x.device).triu_(1))

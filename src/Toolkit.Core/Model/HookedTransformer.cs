@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Model;
 
-/// <summary>A decoder-only transformer whose every activation is a named hook point.</summary>
+/// <summary>A decoder-only transformer whose every activation is a named hook point; its variants (positions,
+/// tied embeddings, post-norm, parallel attention and MLP, Conv-Attn) are settings of <see cref="ModelConfig"/>.</summary>
 /// <remarks>
 /// Read like nanoGPT's model file, named like TransformerLens: parameters are
 /// embed.W_E, pos_embed.W_pos, blocks.L.attn.W_Q|W_K|W_V|W_O (+ biases), blocks.L.ln1.w, ...,
@@ -19,8 +20,11 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
 
 #pragma warning disable IDE1006
     public readonly Embed embed;
-    public readonly PosEmbed pos_embed;
+    /// <summary>Absolute positions; null for rotary and none. Shortformer feeds them to attention's queries and keys only.</summary>
+    public readonly PosEmbed? pos_embed;
     public readonly HookPoint hook_embed = new(), hook_pos_embed = new();
+    /// <summary>Conv-Attn's convolution over positions before the first block (null when conv_kernel is 0).</summary>
+    public readonly PositionSmear? conv;
     public readonly ModuleList<TransformerBlock> blocks;
     public readonly LayerNorm? ln_final;
     public readonly Unembed unembed;
@@ -34,11 +38,14 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     {
         Config = config.Resolve();
         embed = new Embed(Config);
-        pos_embed = new PosEmbed(Config);
+        if (Config.PositionalEmbeddingType is "standard" or "sinusoidal" or "shortformer") pos_embed = new PosEmbed(Config);
+        if (Config.ConvKernel > 0) conv = new PositionSmear(Config);
+        Func<long, Tensor>? queryKeyPositions = Config.PositionalEmbeddingType == "shortformer" ? pos_embed!.At : null;
         blocks = new ModuleList<TransformerBlock>(
-            Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config)).ToArray());
-        if (Config.NormalizationType == "LN") ln_final = new LayerNorm(Config.DModel);
-        unembed = new Unembed(Config);
+            Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config, queryKeyPositions)).ToArray());
+        // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
+        if (Config.NormalizationType == "LN" && Config.NormalizationPosition == "pre") ln_final = new LayerNorm(Config.DModel);
+        unembed = new Unembed(Config, Config.TiedEmbeddings ? () => embed.W_E : null);
         if (Config.EmbedDropout > 0) embedDropout = nn.Dropout(Config.EmbedDropout);
         RegisterComponents();
         foreach (var (name, module) in named_modules())
@@ -59,7 +66,10 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
             throw new ToolkitException($"tokens of shape [{string.Join(", ", tokens.shape)}] do not fit the model",
                 $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
         // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
-        var resid = hook_embed.forward(embed.forward(tokens)).add(hook_pos_embed.forward(pos_embed.forward(tokens)), Scalars.One);
+        var resid = hook_embed.forward(embed.forward(tokens));
+        if (pos_embed is not null && Config.PositionalEmbeddingType != "shortformer")
+            resid = resid.add(hook_pos_embed.forward(pos_embed.forward(tokens)), Scalars.One);
+        if (conv is not null) resid = resid.add(conv.forward(resid), Scalars.One);
         if (embedDropout is not null) resid = embedDropout.forward(resid);
         foreach (var block in blocks) resid = block.forward(resid);
         if (ln_final is not null) resid = ln_final.forward(resid);
@@ -133,9 +143,10 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>Token embedding [d_vocab, d_model].</summary>
     public Tensor W_E => embed.W_E;
     /// <summary>Positional embedding [n_ctx, d_model].</summary>
-    public Tensor W_pos => pos_embed.W_pos;
-    /// <summary>Unembedding [d_model, d_vocab].</summary>
-    public Tensor W_U => unembed.W_U;
+    public Tensor W_pos => pos_embed?.W_pos ?? throw new ToolkitException(
+        $"the model has no W_pos (positional_embedding_type {Config.PositionalEmbeddingType})", "use a model with standard, sinusoidal or shortformer positions");
+    /// <summary>Unembedding [d_model, d_vocab] (W_Eᵀ with tied embeddings).</summary>
+    public Tensor W_U => unembed.Weight;
 
     /// <summary>The device the parameters live on.</summary>
     public Device Device => W_E.device;

@@ -4,10 +4,13 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Model;
 
-/// <summary>One residual block: (pre-LN) attention, then optionally (pre-LN) MLP.</summary>
+/// <summary>One residual block: attention, then optionally an MLP; LayerNorm before each (pre-norm, the default)
+/// or after each residual addition (post-norm); with <c>parallel_attn_mlp</c> both read the same residual
+/// stream and both add to it.</summary>
 public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
     private readonly Dropout? residDropout;
+    private readonly bool postNorm, parallel;
 #pragma warning disable IDE1006
     public readonly LayerNorm? ln1, ln2;
     public readonly Attention attn;
@@ -16,11 +19,13 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         hook_mlp_out = new(), hook_resid_post = new();
 #pragma warning restore IDE1006
 
-    internal TransformerBlock(ModelConfig cfg) : base("TransformerBlock")
+    internal TransformerBlock(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null) : base("TransformerBlock")
     {
         var ln = cfg.NormalizationType == "LN";
+        postNorm = cfg.NormalizationPosition == "post";
+        parallel = cfg.ParallelAttnMlp && !cfg.AttnOnly;
         if (ln) ln1 = new LayerNorm(cfg.DModel);
-        attn = new Attention(cfg);
+        attn = new Attention(cfg, queryKeyPositions);
         if (!cfg.AttnOnly)
         {
             if (ln) ln2 = new LayerNorm(cfg.DModel);
@@ -33,18 +38,21 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var residPre = hook_resid_pre.forward(x);
-        var attnOut = attn.forward(ln1 is null ? residPre : ln1.forward(residPre));
-        if (residDropout is not null) attnOut = residDropout.forward(attnOut);
-        attnOut = hook_attn_out.forward(attnOut);
-        // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
-        var resid = residPre.add(attnOut, Scalars.One);
-        if (mlp is not null)
+        // Pre-norm normalizes what a sublayer reads; post-norm normalizes the stream after each addition.
+        Tensor Read(LayerNorm? ln, Tensor resid) => ln is null || postNorm ? resid : ln.forward(resid);
+        Tensor Settle(LayerNorm? ln, Tensor resid) => ln is not null && postNorm ? ln.forward(resid) : resid;
+        Tensor Write(Tensor output, HookPoint hook) => hook.forward(residDropout is null ? output : residDropout.forward(output));
+
+        var attnOut = Write(attn.forward(Read(ln1, residPre)), hook_attn_out);
+        if (mlp is null)
+            return hook_resid_post.forward(Settle(ln1, residPre.add(attnOut, Scalars.One))); // add(.., One): see Scalars
+        if (parallel)
         {
-            resid = hook_resid_mid.forward(resid);
-            var mlpOut = mlp.forward(ln2 is null ? resid : ln2.forward(resid));
-            if (residDropout is not null) mlpOut = residDropout.forward(mlpOut);
-            resid = resid.add(hook_mlp_out.forward(mlpOut), Scalars.One);
+            var mlpOutParallel = Write(mlp.forward(Read(ln2, residPre)), hook_mlp_out);
+            return hook_resid_post.forward(Settle(ln2, residPre.add(attnOut, Scalars.One).add(mlpOutParallel, Scalars.One)));
         }
-        return hook_resid_post.forward(resid);
+        var residMid = hook_resid_mid.forward(Settle(ln1, residPre.add(attnOut, Scalars.One)));
+        var mlpOut = Write(mlp.forward(Read(ln2, residMid)), hook_mlp_out);
+        return hook_resid_post.forward(Settle(ln2, residMid.add(mlpOut, Scalars.One)));
     }
 }

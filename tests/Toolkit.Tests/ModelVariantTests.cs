@@ -1,0 +1,230 @@
+using FsCheck;
+using FsCheck.Fluent;
+using NUnit.Framework;
+using Toolkit.Analysis;
+using Toolkit.Model;
+using Toolkit.Runs;
+using Toolkit.Training;
+using static TorchSharp.torch;
+
+namespace Toolkit.Tests;
+
+/// <summary>Every architecture variant is a setting of the same model: each does what its name says, stays
+/// causal (Conv-Attn's centred padding excepted, and caught), round-trips through a checkpoint and is analysable.</summary>
+[TestFixture, NonParallelizable]
+public class ModelVariantTests
+{
+    public static readonly string[] Positionals = ["standard", "sinusoidal", "rotary", "shortformer", "none"];
+
+    /// <summary>Random small configurations over every variant (Conv-Attn causal only).</summary>
+    public static readonly Gen<ModelConfig> Variants =
+        from layers in Gen.Choose(1, 2)
+        from heads in Gen.Choose(1, 3)
+        from dHead in Gen.Elements(2, 4, 6)
+        from ctx in Gen.Choose(5, 12)
+        from positional in Gen.Elements(Positionals)
+        from mlp in Gen.Elements(true, false)
+        from ln in Gen.Elements(true, false)
+        from post in Gen.Elements(true, false)
+        from parallel in Gen.Elements(true, false)
+        from tied in Gen.Elements(true, false)
+        from conv in Gen.Elements(0, 0, 2, 3)
+        from convType in Gen.Elements("depthwise", "full")
+        select new ModelConfig
+        {
+            NLayers = layers, NHeads = heads, DModel = heads * dHead, DVocab = 11, NCtx = ctx, AttnOnly = !mlp,
+            PositionalEmbeddingType = positional, NormalizationType = ln ? "LN" : null,
+            NormalizationPosition = ln && post && !parallel ? "post" : "pre", ParallelAttnMlp = parallel, TiedEmbeddings = tied,
+            ConvKernel = conv, ConvType = convType,
+        };
+
+    private static HookedTransformer Build(ModelConfig config, int seed = 1)
+    {
+        manual_seed(seed);
+        var model = new HookedTransformer(config);
+        model.eval();
+        return model;
+    }
+
+    [Test]
+    public void Every_variant_is_causal_round_trips_through_a_checkpoint_and_is_analysable()
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-variants-").FullName;
+        try
+        {
+            Prop.ForAll(Variants.ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (config, seed) =>
+            {
+                using var scope = NewDisposeScope();
+                using var model = Build(config, seed);
+                var report = CausalityCheck.Run(model, (ulong)seed);
+                Assert.That(report.Causal, $"{config}: {report}");
+                var path = Path.Combine(dir, $"{seed}.safetensors");
+                Checkpoint.SaveWeights(path, model, new RunConfig { Model = model.Config });
+                manual_seed(seed + 1);
+                using var reloaded = new HookedTransformer(config);
+                reloaded.eval();
+                Checkpoint.LoadWeights(path, reloaded);
+                var tokens = randint(0, 11, new long[] { 2, config.NCtx });
+                using (no_grad())
+                    Assert.That(reloaded.forward(tokens).allclose(model.forward(tokens), rtol: 0, atol: 0), $"{config}: reloaded logits differ");
+                // The analysis tools run on every variant.
+                Composition.Compute(model);
+                CopyingScore.Compute(model);
+                Ablation.EveryHead(model, tokens, ones_like(tokens, ScalarType.Bool));
+            }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
+    public void Rotary_scores_depend_only_on_the_distance_between_query_and_key()
+    {
+        Prop.ForAll(Gen.Choose(1, 4).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (shift, seed) =>
+        {
+            using var scope = NewDisposeScope();
+            using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 12, PositionalEmbeddingType = "rotary" }, seed);
+            var tokens = randint(0, 11, new long[] { 1, 12 }, generator: new Generator((ulong)seed));
+            // The same tokens moved `shift` positions later behind a random prefix.
+            var shifted = cat(new[] { randint(0, 11, new long[] { 1, shift }), tokens.narrow(1, 0, 12 - shift) }, 1);
+            var (_, a) = model.RunWithCache(tokens, n => n.EndsWith("hook_attn_scores"));
+            var (_, b) = model.RunWithCache(shifted, n => n.EndsWith("hook_attn_scores"));
+            var n = 12 - shift;
+            var before = a["blocks.0.attn.hook_attn_scores"].narrow(2, 0, n).narrow(3, 0, n);
+            var after = b["blocks.0.attn.hook_attn_scores"].narrow(2, shift, n).narrow(3, shift, n);
+            var causal = ones(n, n, ScalarType.Bool).tril();
+            Assert.That(before.masked_select(causal).allclose(after.masked_select(causal), rtol: 1e-4, atol: 1e-5));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+    }
+
+    [Test]
+    public void Without_positions_a_one_layer_model_cannot_tell_the_order_of_earlier_tokens()
+    {
+        // Attention is a weighted sum over keys whose residuals hold only their token: the causal mask is the only
+        // positional signal, so permuting the tokens before t leaves the logits at t unchanged.
+        Prop.ForAll(Gen.Choose(0, 1000).ToArbitrary(), seed =>
+        {
+            using var scope = NewDisposeScope();
+            using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 10, PositionalEmbeddingType = "none", AttnOnly = false, NormalizationType = "LN" }, seed);
+            var random = new Random(seed);
+            var tokens = Enumerable.Range(0, 10).Select(_ => (long)random.Next(11)).ToArray();
+            var permuted = tokens.Take(9).OrderBy(_ => random.Next()).Append(tokens[9]).ToArray();
+            using var _ = no_grad();
+            var a = model.forward(tensor(tokens, new long[] { 1, 10 })).select(1, 9);
+            var b = model.forward(tensor(permuted, new long[] { 1, 10 })).select(1, 9);
+            Assert.That(a.allclose(b, rtol: 1e-4, atol: 1e-5));
+            // With learned positions the same permutation does move the logits.
+            using var positioned = Build(model.Config with { PositionalEmbeddingType = "standard" }, seed);
+            var c = positioned.forward(tensor(tokens, new long[] { 1, 10 })).select(1, 9);
+            var d = positioned.forward(tensor(permuted, new long[] { 1, 10 })).select(1, 9);
+            Assert.That(tokens.Take(9).SequenceEqual(permuted.Take(9)) || !c.allclose(d, rtol: 1e-4, atol: 1e-5));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+    }
+
+    [Test]
+    public void Shortformer_keeps_positions_out_of_the_residual_stream_but_in_queries_and_keys()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, PositionalEmbeddingType = "shortformer" });
+        var tokens = randint(0, 11, new long[] { 2, 8 });
+        var (_, cache) = model.RunWithCache(tokens);
+        Assert.That(cache["blocks.0.hook_resid_pre"].allclose(model.W_E.index_select(0, tokens.reshape(-1)).view(2, 8, 16), rtol: 0, atol: 0), "no positions in the stream");
+        Assert.That(cache.Names, Does.Not.Contain("hook_pos_embed"));
+        var keysWithoutPositions = cache["blocks.0.hook_resid_pre"].matmul(model.W_K(0)[0]).add(model.blocks[0].attn.b_K[0]);
+        var keysWithPositions = cache["blocks.0.hook_resid_pre"].add(model.W_pos.narrow(0, 0, 8)).matmul(model.W_K(0)[0]).add(model.blocks[0].attn.b_K[0]);
+        var keys = cache["blocks.0.attn.hook_k"].select(2, 0);
+        Assert.That(keys.allclose(keysWithPositions, rtol: 1e-4, atol: 1e-5) && !keys.allclose(keysWithoutPositions, rtol: 1e-4, atol: 1e-5));
+        Assert.That(cache["blocks.0.attn.hook_v"].select(2, 0).allclose(
+            cache["blocks.0.hook_resid_pre"].matmul(model.W_V(0)[0]).add(model.blocks[0].attn.b_V[0]), rtol: 1e-4, atol: 1e-5), "values read the stream alone");
+    }
+
+    [Test]
+    public void Sinusoidal_positions_are_the_fixed_table_and_are_never_trained()
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-sin-").FullName;
+        try
+        {
+            var config = new RunConfig
+            {
+                Model = new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, PositionalEmbeddingType = "sinusoidal" },
+                Training = new TrainingConfig { Steps = 10, BatchSize = 8, LearningRate = 1e-2, Threads = 1, EvalEvery = 10, EvalSequences = 16, CheckpointEvery = 0 },
+                Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "3..6", ["context"] = "16", ["vocab"] = "16" } },
+            };
+            Trainer.Train(config, Path.Combine(dir, "run"));
+            using var model = RunDirectory.Open(Path.Combine(dir, "run")).LoadModel();
+            var std = model.Config.InitializerRange!.Value * Math.Sqrt(2);
+            using var table = tensor(PosEmbed.Sinusoidal(16, 16, std), new long[] { 16, 16 });
+            Assert.That(model.W_pos.allclose(table, rtol: 0, atol: 0), "W_pos is still the sin/cos table after training");
+            Assert.That(model.W_pos.requires_grad, Is.False);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
+    public void Tied_embeddings_share_one_matrix_and_it_learns_from_both_ends()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, TiedEmbeddings = true });
+        Assert.That(model.named_parameters().Select(p => p.name), Does.Not.Contain("unembed.W_U"));
+        Assert.That(model.W_U.allclose(model.W_E.t(), rtol: 0, atol: 0));
+        // A token never in the input still gets a gradient through the unembedding.
+        model.train();
+        var tokens = tensor(new long[] { 1, 2, 3, 4, 1, 2, 3, 4 }, new long[] { 1, 8 });
+        model.forward(tokens).log_softmax(-1).select(2, 9).sum().backward();
+        Assert.That(model.W_E.grad!.select(0, 9).abs().sum().item<float>(), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void Post_norm_leaves_every_block_normalized_and_parallel_blocks_add_both_sublayers_to_one_stream()
+    {
+        using var scope = NewDisposeScope();
+        using var post = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, NormalizationType = "LN", NormalizationPosition = "post", AttnOnly = false });
+        Assert.That(post.ln_final, Is.Null);
+        var tokens = randint(0, 11, new long[] { 2, 8 });
+        var (_, cache) = post.RunWithCache(tokens);
+        var residPost = cache["blocks.1.hook_resid_post"];
+        Assert.That(residPost.mean(new long[] { -1 }).abs().max().item<float>(), Is.LessThan(1e-4), "mean 0 (LN weight 1, bias 0 at init)");
+        Assert.That(residPost.var(-1, unbiased: false).sub(1).abs().max().item<float>(), Is.LessThan(1e-2), "variance 1");
+
+        using var parallel = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, NormalizationType = "LN", ParallelAttnMlp = true, AttnOnly = false });
+        var (_, p) = parallel.RunWithCache(tokens);
+        Assert.That(p.Names, Does.Not.Contain("blocks.0.hook_resid_mid"));
+        Assert.That(p["blocks.0.hook_resid_post"].allclose(p["blocks.0.hook_resid_pre"] + p["blocks.0.hook_attn_out"] + p["blocks.0.hook_mlp_out"], rtol: 1e-4, atol: 1e-5));
+        // Both sublayers read resid_pre: the MLP's input is ln2(resid_pre), not the stream after attention.
+        Assert.That(p["blocks.0.mlp.hook_pre"].allclose(
+            p["blocks.0.ln2.hook_normalized"].matmul(parallel.blocks[0].mlp!.W_in).add(parallel.blocks[0].mlp!.b_in), rtol: 1e-4, atol: 1e-5));
+        Assert.That(p["blocks.0.ln2.hook_normalized"].allclose(p["blocks.0.ln1.hook_normalized"], rtol: 1e-4, atol: 1e-5), "same input, same (initial) LayerNorm");
+    }
+
+    [Test]
+    public void Centred_Conv_Attn_leaks_the_next_token_the_detector_names_the_convolution_and_training_refuses_it()
+    {
+        var leaky = new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, ConvKernel = 3, ConvPadding = "same" };
+        using (var model = Build(leaky))
+        {
+            var report = CausalityCheck.Run(model);
+            Assert.That(report.Causal, Is.False);
+            Assert.That(report.FirstLeakingHook, Is.EqualTo("conv.hook_out"));
+        }
+        using (var causal = Build(leaky with { ConvPadding = "causal" }))
+            Assert.That(CausalityCheck.Run(causal).Causal);
+
+        var dir = Directory.CreateTempSubdirectory("toolkit-leak-").FullName;
+        try
+        {
+            var config = new RunConfig
+            {
+                Model = leaky,
+                Training = new TrainingConfig { Steps = 5, BatchSize = 8, Threads = 1, EvalEvery = 5, EvalSequences = 16, CheckpointEvery = 0 },
+                Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "3..6", ["context"] = "16", ["vocab"] = "16" } },
+            };
+            var run = Path.Combine(dir, "run");
+            var e = Assert.Throws<ToolkitException>(() => Trainer.Train(config, run))!;
+            Assert.That(e.Message, Does.Contain("not causal").And.Contain("conv.hook_out"));
+            Assert.That(e.Hint, Does.Contain("--allow-noncausal"));
+            Assert.That(Directory.Exists(Path.Combine(run, "checkpoints")), Is.False, "nothing trained");
+            var allowed = config with { Training = config.Training with { AllowNonCausal = true } };
+            Assert.That(Trainer.Train(allowed, Path.Combine(dir, "allowed")).Steps, Is.EqualTo(5));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
