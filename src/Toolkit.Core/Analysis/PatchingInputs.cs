@@ -34,9 +34,7 @@ public sealed record PatchingInputs(Tensor Clean, Tensor Corrupted, Tensor Read,
     /// copy; read positions are the task's predictable positions.</summary>
     public static PatchingInputs FromTask(ITask task, ulong seed, int count, Device device)
     {
-        if (task.Name != "repeated-copy")
-            throw new ToolkitException($"task {task.Name} has no built-in corruption",
-                "give clean and corrupted tokens yourself with --clean \"...\" --corrupt \"...\", or use a repeated-copy task");
+        CheckCorruptible(task);
         var examples = Sampling.examples(task, seed, count);
         int n = examples.Length, len = task.Context;
         var clean = new long[n, len];
@@ -51,6 +49,14 @@ public sealed record PatchingInputs(Tensor Clean, Tensor Corrupted, Tensor Read,
             for (var p = 0; p + 1 < len; p++) read[b, p] = ex.LossMask[p + 1];
         }
         return Build(clean, corrupt, read, $"{task.Name}: the first copy of the block reversed", device);
+    }
+
+    /// <summary>Fails unless the task has a built-in corruption (only <c>repeated-copy</c> has one).</summary>
+    public static void CheckCorruptible(ITask task)
+    {
+        if (task.Name != "repeated-copy")
+            throw new ToolkitException($"task {task.Name} has no built-in corruption",
+                "give clean and corrupted tokens yourself with --clean \"...\" --corrupt \"...\", or use a repeated-copy task");
     }
 
     /// <summary>Explicit clean and corrupted token lists (one sequence each): the logits before the last token are

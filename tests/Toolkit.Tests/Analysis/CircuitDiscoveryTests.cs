@@ -122,6 +122,8 @@ public class CircuitDiscoveryTests
         var run = TrainedModels.Get(TrainedModels.FixedPeriod);
         var result = TrainedCircuit(run);
         Assert.That(PreviousToInductionK(result, run.FinalHeads), Is.Empty, result.Render());
+        // Role-free: no head reads another head through K at all (it copies by position, through V).
+        Assert.That(result.Circuit.Where(e => e.Edge.Input == EdgeInput.K && e.Edge.Sender.Kind == GraphNodeKind.Head), Is.Empty, result.Render());
     }
 
     private static CircuitResult TrainedCircuit(Toolkit.Training.TrainingResult run)
