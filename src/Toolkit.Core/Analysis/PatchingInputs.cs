@@ -79,16 +79,19 @@ public sealed record PatchingInputs(Tensor Clean, Tensor Corrupted, Tensor Read,
     public static PatchingInputs FromProblem(PatchingProblem problem)
     {
         using var scope = NewDisposeScope();
-        long n = problem.Clean.shape[0], len = problem.Clean.shape[1];
-        var read = zeros(n, len, ScalarType.Bool);
-        read.select(1, problem.Position).fill_(true);
-        var correct = zeros(n, len, ScalarType.Int64);
-        correct.select(1, problem.Position).copy_(tensor(problem.Correct));
-        var wrong = zeros(n, len, ScalarType.Int64);
-        wrong.select(1, problem.Position).copy_(tensor(problem.Wrong));
+        int n = (int)problem.Clean.shape[0], len = (int)problem.Clean.shape[1];
+        var read = new bool[n, len];
+        var correct = new long[n, len];
+        var wrong = new long[n, len];
+        for (var b = 0; b < n; b++)
+        {
+            read[b, problem.Position] = true;
+            correct[b, problem.Position] = problem.Correct[b];
+            wrong[b, problem.Position] = problem.Wrong[b];
+        }
         return new PatchingInputs(problem.Clean.cpu().to_type(ScalarType.Int64).clone().MoveToOuterDisposeScope(),
             problem.Corrupted.cpu().to_type(ScalarType.Int64).clone().MoveToOuterDisposeScope(),
-            read.MoveToOuterDisposeScope(), correct.MoveToOuterDisposeScope(), wrong.MoveToOuterDisposeScope(), "patching problem");
+            tensor(read).MoveToOuterDisposeScope(), tensor(correct).MoveToOuterDisposeScope(), tensor(wrong).MoveToOuterDisposeScope(), "patching problem");
     }
 
     private static PatchingInputs Build(long[,] clean, long[,] corrupt, bool[,] read, string description, Device device)
