@@ -115,6 +115,47 @@ public sealed class HtmlReport
         return AddChart(data, layout);
     }
 
+    /// <summary>Adds a node-edge diagram: nodes at (x, y) with labels, edges as lines whose width grows with
+    /// |weight|, each labelled at its midpoint (hover shows the label and weight).</summary>
+    public HtmlReport AddNetwork(string title, IReadOnlyList<(string Name, double X, double Y)> nodes,
+        IReadOnlyList<(string From, string To, string Label, double Weight)> edges)
+    {
+        var at = nodes.ToDictionary(n => n.Name, n => (n.X, n.Y));
+        var data = new JsonArray();
+        var max = edges.Count == 0 ? 1 : Math.Max(1e-12, edges.Max(e => Math.Abs(e.Weight)));
+        foreach (var e in edges)
+        {
+            if (!at.TryGetValue(e.From, out var a) || !at.TryGetValue(e.To, out var b))
+                throw new ArgumentException($"network '{title}': edge {e.From} → {e.To} names a node that is not drawn");
+            data.Add(new JsonObject
+            {
+                ["type"] = "scatter", ["mode"] = "lines", ["showlegend"] = false, ["hoverinfo"] = "text",
+                ["x"] = PlotlyTrace.Numbers([a.X, b.X]), ["y"] = PlotlyTrace.Numbers([a.Y, b.Y]),
+                ["text"] = PlotlyTrace.Strings([$"{e.Label}: {e.Weight:F3}", $"{e.Label}: {e.Weight:F3}"]),
+                ["line"] = new JsonObject { ["width"] = 1 + 7 * Math.Abs(e.Weight) / max, ["color"] = e.Weight >= 0 ? "#1f77b4" : "#d62728" },
+            });
+        }
+        data.Add(new JsonObject
+        {
+            ["type"] = "scatter", ["mode"] = "text", ["showlegend"] = false, ["hoverinfo"] = "text",
+            ["x"] = PlotlyTrace.Numbers(edges.Select(e => (at[e.From].X + at[e.To].X) / 2)),
+            ["y"] = PlotlyTrace.Numbers(edges.Select(e => (at[e.From].Y + at[e.To].Y) / 2)),
+            ["text"] = PlotlyTrace.Strings(edges.Select(e => e.Label)),
+            ["textfont"] = new JsonObject { ["size"] = 10, ["color"] = "#555" },
+        });
+        data.Add(new JsonObject
+        {
+            ["type"] = "scatter", ["mode"] = "markers+text", ["showlegend"] = false, ["textposition"] = "middle right",
+            ["x"] = PlotlyTrace.Numbers(nodes.Select(n => n.X)), ["y"] = PlotlyTrace.Numbers(nodes.Select(n => n.Y)),
+            ["text"] = PlotlyTrace.Strings(nodes.Select(n => n.Name)),
+            ["marker"] = new JsonObject { ["size"] = 14, ["color"] = "#444" },
+        });
+        var layout = PlotlyTrace.Layout(title, null, null, height: Math.Clamp(160 + 90 * (int)(nodes.Count == 0 ? 1 : nodes.Max(n => n.Y) + 1), 300, 800));
+        layout["xaxis"]!["visible"] = false;
+        layout["yaxis"]!["visible"] = false;
+        return AddChart(data, layout);
+    }
+
     private HtmlReport AddChart(JsonArray data, JsonObject layout)
     {
         var id = $"plot-{_charts.Count}";

@@ -77,6 +77,26 @@ public class ModelVariantTests
     }
 
     [Test]
+    public void The_circuit_graph_of_every_sequential_pre_norm_variant_is_the_model()
+    {
+        Prop.ForAll(Variants.ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (config, seed) =>
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var model = Build(config, seed);
+            foreach (var p in model.parameters()) p.add_(randn_like(p).div(10)); // non-zero biases and LayerNorm weights
+            if (config.NormalizationPosition == "post" || (config.ParallelAttnMlp && !config.AttnOnly))
+            {
+                Assert.Throws<ToolkitException>(() => new EdgeGraph(model).Dispose());
+                return;
+            }
+            using var graph = new EdgeGraph(model);
+            var tokens = randint(0, 11, new long[] { 2, config.NCtx });
+            Assert.That(graph.Run(tokens).Logits.sub(model.forward(tokens)).abs().max().item<float>(), Is.LessThan(1e-4), config.ToString());
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+    }
+
+    [Test]
     public void Rotary_scores_depend_only_on_the_distance_between_query_and_key()
     {
         Prop.ForAll(Gen.Choose(1, 4).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (shift, seed) =>

@@ -45,6 +45,13 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Adds shortformer positions to a query or key input [..., pos, d_model] (identity otherwise).</summary>
+    public Tensor AddQueryKeyPositions(Tensor input) =>
+        queryKeyPositions is null ? input : input.add(queryKeyPositions(input.shape[^2]), Scalars.One);
+
+    /// <summary>Rotates queries or keys [batch, pos, head, d_head] by position (identity unless rotary).</summary>
+    public Tensor Rotate(Tensor qk) => rotary is null ? qk : rotary.Apply(qk);
+
     /// <summary>x: [batch, pos, d_model] → [batch, pos, d_model].</summary>
     public override Tensor forward(Tensor x)
     {
@@ -53,7 +60,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         Tensor Project(Tensor input, Parameter w, Parameter bias) =>
             input.matmul(w.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(bias, Scalars.One);
 
-        var queryKeyInput = queryKeyPositions is null ? x : x.add(queryKeyPositions(p), Scalars.One);
+        var queryKeyInput = AddQueryKeyPositions(x);
         var q = hook_q.forward(Project(queryKeyInput, W_Q, b_Q));   // [b, pos, head, d_head]
         var k = hook_k.forward(Project(queryKeyInput, W_K, b_K));
         var v = hook_v.forward(Project(x, W_V, b_V));

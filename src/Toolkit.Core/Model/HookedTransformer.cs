@@ -66,14 +66,21 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
             throw new ToolkitException($"tokens of shape [{string.Join(", ", tokens.shape)}] do not fit the model",
                 $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
         // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
+        var resid = StreamIntoFirstBlock(tokens);
+        foreach (var block in blocks) resid = block.forward(resid);
+        if (ln_final is not null) resid = ln_final.forward(resid);
+        return unembed.forward(resid);
+    }
+
+    /// <summary>The residual stream entering the first block: token embeddings, plus positions where they enter the
+    /// stream (standard, sinusoidal), plus Conv-Attn's smear, then embedding dropout.</summary>
+    public Tensor StreamIntoFirstBlock(Tensor tokens)
+    {
         var resid = hook_embed.forward(embed.forward(tokens));
         if (pos_embed is not null && Config.PositionalEmbeddingType != "shortformer")
             resid = resid.add(hook_pos_embed.forward(pos_embed.forward(tokens)), Scalars.One);
         if (conv is not null) resid = resid.add(conv.forward(resid), Scalars.One);
-        if (embedDropout is not null) resid = embedDropout.forward(resid);
-        foreach (var block in blocks) resid = block.forward(resid);
-        if (ln_final is not null) resid = ln_final.forward(resid);
-        return unembed.forward(resid);
+        return embedDropout is null ? resid : embedDropout.forward(resid);
     }
 
     /// <summary>Attaches a hook to the named point; dispose the result to remove it.</summary>

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using Toolkit.Runs;
+
+namespace Toolkit.Analysis;
+
+/// <summary>One path-patching measurement as saved: sender, receiver, the inputs patched and the damage.</summary>
+public sealed record PathRecord(string Sender, string Receiver, string Through, IReadOnlyList<string> Edges, double Patched, double Damage);
+
+/// <summary>What <c>toolkit patch</c> saves in <c>RUN/analysis/patching.json</c> for the report.</summary>
+public sealed record PatchingRecord(string Metric, string Corruption, int Sequences, double Clean, double Corrupted,
+    double[][] ResidPre, double[][] Heads, IReadOnlyList<PathRecord> Paths);
+
+/// <summary>One kept edge of a circuit as saved.</summary>
+public sealed record EdgeRecord(string Sender, string Receiver, string Input, double Effect);
+
+/// <summary>What <c>toolkit circuit</c> saves in <c>RUN/analysis/circuit.json</c> for the report.</summary>
+public sealed record CircuitRecord(string Method, string Metric, string GradientMetric, double Threshold, string Corruption, int Sequences,
+    int TotalEdges, double Clean, double Corrupted, double CircuitMetric, double Faithfulness, IReadOnlyList<string> Nodes, IReadOnlyList<EdgeRecord> Edges)
+{
+    /// <summary>The saved form of a result.</summary>
+    public static CircuitRecord From(CircuitResult r, IReadOnlyList<string> nodes) => new(
+        r.Method == CircuitMethod.Acdc ? "acdc" : "eap", PatchingMetric.Name(r.Metric), PatchingMetric.Name(r.GradientMetric), r.Threshold,
+        r.Corruption, r.Sequences, r.Edges.Count, r.CleanMetric, r.CorruptedMetric, r.CircuitMetric, r.Faithfulness, nodes,
+        r.Circuit.Select(e => new EdgeRecord(e.Edge.Sender.Name, e.Edge.Receiver.Name, e.Edge.Input.ToString(), e.Effect)).ToList());
+}
+
+/// <summary>Reading and writing the patching and circuit results of a run (atomic writes, NaN kept as null).</summary>
+public static class PatchingFiles
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>RUN/analysis/patching.json.</summary>
+    public static string PatchingPath(string runDir) => Path.Combine(runDir, "analysis", "patching.json");
+
+    /// <summary>RUN/analysis/circuit.json.</summary>
+    public static string CircuitPath(string runDir) => Path.Combine(runDir, "analysis", "circuit.json");
+
+    /// <summary>Writes a record as JSON atomically.</summary>
+    public static void Save<T>(string path, T record)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.WriteText(path, JsonSerializer.Serialize(record, Options));
+    }
+
+    /// <summary>Reads a record, or null when the file does not exist.</summary>
+    public static T? Load<T>(string path) where T : class
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options); }
+        catch (JsonException e) { throw new ToolkitException($"cannot read {path}: {e.Message}", "delete it and run the command that writes it again"); }
+    }
+}
