@@ -11,7 +11,7 @@ public static class Commands
         foreach (var command in new[]
                  {
                      DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
-                     AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(),
+                     AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(), SampleCommand.Create(),
                      ReportCommand.Create(), RunCommand.Create(), BenchCommand.Create(),
                  })
             root.Subcommands.Add(command);
