@@ -30,6 +30,9 @@ public static class RunReport
         report.AddHeading("Training");
         report.AddLineChart("Loss", "step", "loss (log scale)", LossSeries(run, prefix: ""), logY: true);
         report.AddLineChart("Accuracy on predictable positions", "step", "accuracy", [Series(run, "eval_accuracy", "eval accuracy")]);
+        if (run.Metrics.ColumnKeys.Contains("icl") && Series(run, "icl", "icl") is { Y.Length: > 0 } icl)
+            report.AddLineChart("In-context learning score: loss at the last token − loss at the token at a tenth of the context " +
+                                "(Olsson et al. 2022; negative once the model uses its context, e.g. by induction)", "step", "loss difference (nats)", [icl]);
         var lr = Series(run, "lr", "learning rate");
         if (lr.Y.Distinct().Count() > 1) report.AddLineChart("Learning rate", "step", "lr", [lr]);
         else if (lr.Y.Length > 0) report.AddParagraph($"Constant learning rate {lr.Y[0].ToString("G4", CultureInfo.InvariantCulture)}.");
