@@ -65,7 +65,7 @@ public static class SweepCommand
             using var signals = new StopSignals();
             var outcome = new LocalSweep(plan, n, threads).Run(signals.Token);
             Console.WriteLine($"sweep {plan.Directory}: {outcome.Total} runs; {outcome.Trained} trained, {outcome.Resumed} resumed, {outcome.Skipped} skipped (complete), {outcome.Failed.Count} failed" +
-                              (outcome.NotStarted > 0 ? $", {outcome.NotStarted} not started" : ""));
+                              (outcome.Interrupted > 0 ? $", {outcome.Interrupted} interrupted" : "") + (outcome.NotStarted > 0 ? $", {outcome.NotStarted} not started" : ""));
             if (outcome.Stopped)
             {
                 Console.Error.WriteLine("stopped: the running runs saved a checkpoint");

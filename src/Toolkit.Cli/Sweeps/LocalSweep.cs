@@ -10,7 +10,7 @@ namespace Toolkit.Cli.Sweeps;
 public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
 {
     /// <summary>What happened to the sweep's runs in this invocation.</summary>
-    public sealed record Outcome(int Total, int Skipped, int Trained, int Resumed, IReadOnlyList<(SweepRun Run, int Code, string Log)> Failed, int NotStarted, bool Stopped);
+    public sealed record Outcome(int Total, int Skipped, int Trained, int Resumed, IReadOnlyList<(SweepRun Run, int Code, string Log)> Failed, int NotStarted, bool Stopped, int Interrupted);
 
     private sealed record Child(SweepRun Run, Process Process, StreamWriter Log, string LogPath, bool Resuming);
 
@@ -32,7 +32,7 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
                                 $"{workers} worker(s) x {threads} thread(s)");
         var running = new List<Child>();
         var failed = new List<(SweepRun, int, string)>();
-        int trained = 0, resumed = 0;
+        int trained = 0, resumed = 0, interrupted = 0;
         var stopSent = false;
         progress.Draw(running.Select(c => c.Run.Name));
         while (running.Count > 0 || (pending.Count > 0 && !stop.IsCancellationRequested))
@@ -61,11 +61,12 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
                 if (finished.Resuming) resumed++; else trained++;
                 progress.RunFinished();
             }
-            else if (!stopSent) failed.Add((finished.Run, code, finished.LogPath));
+            else if (stopSent) interrupted++;
+            else failed.Add((finished.Run, code, finished.LogPath));
             progress.Draw(running.Select(c => c.Run.Name), force: true);
         }
         progress.Finish();
-        return new Outcome(plan.Runs.Count, skipped, trained, resumed, failed, pending.Count, stop.IsCancellationRequested);
+        return new Outcome(plan.Runs.Count, skipped, trained, resumed, failed, pending.Count, stop.IsCancellationRequested, interrupted);
     }
 
     private Child Start(SweepRun run, IReadOnlyDictionary<int, SweepRunState> states, string logs)
