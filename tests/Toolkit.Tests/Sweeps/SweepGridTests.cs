@@ -150,4 +150,47 @@ public class SweepGridTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    [TestCase("collect {empty}", "no sweep at", TestName = "collect of a directory without sweep.json")]
+    [TestCase("train --sweep {empty} --index 0", "no sweep at", TestName = "train --sweep without sweep.json")]
+    [TestCase("train --index 0 --out {empty}", "--index needs --sweep", TestName = "--index without --sweep")]
+    [TestCase("train --sweep {sweep}", "--sweep needs --index", TestName = "--sweep without --index")]
+    [TestCase("train --sweep {sweep} --index 2", "has no run 2", TestName = "an index outside the sweep")]
+    [TestCase("train --sweep {sweep} --index 0 --lr 0.1", "--lr cannot change a sweep's run", TestName = "a config option with --sweep")]
+    [TestCase("collect {broken}", "is not a valid sweep file", TestName = "collect of a damaged sweep.json")]
+    public void Bad_sweep_directories_and_indices_get_the_two_line_error(string commandLine, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-grid-").FullName;
+        try
+        {
+            var (empty, sweep, broken) = (Path.Combine(dir, "empty"), Path.Combine(dir, "sweep"), Path.Combine(dir, "broken"));
+            Directory.CreateDirectory(empty);
+            SweepPlan.Of(SweepGrid.Parse("""{"seeds": [0, 1]}"""), sweep).Save(threads: 1);
+            Directory.CreateDirectory(broken);
+            File.WriteAllText(Path.Combine(broken, SweepPlan.FileName), "{\"runs\": [");
+            var args = commandLine.Replace("{empty}", empty).Replace("{sweep}", sweep).Replace("{broken}", broken).Split(' ');
+            var (code, _, err) = CliRunner.InProcess(args);
+            Assert.That(code, Is.EqualTo(2), err);
+            CliRunner.AssertTwoLineError(err, expected);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
+    public void Collect_of_a_sweep_not_yet_run_lists_its_runs_as_not_run()
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-grid-").FullName;
+        try
+        {
+            SweepPlan.Of(SweepGrid.Parse("""{"model": {"n_layers": [1, 2]}, "seeds": [0, 1]}"""), dir).Save(threads: 1);
+            var (code, output, err) = CliRunner.InProcess("collect", dir);
+            Assert.That(code, Is.EqualTo(0), err);
+            Assert.That(output, Does.Contain("4 runs, 0 complete (0 interrupted, 4 not started); grouped by n_layers"));
+            Assert.That(output, Does.Contain("no verdict yet"));
+            var frame = Toolkit.Reports.CsvFrame.Read(Path.Combine(dir, "collect.csv"));
+            Assert.That(frame.RowCount, Is.EqualTo(4));
+            Assert.That(frame.GetColumn<string>("verdict").Values, Is.All.EqualTo("not run"));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
