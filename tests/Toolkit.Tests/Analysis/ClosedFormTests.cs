@@ -143,6 +143,30 @@ public class ClosedFormTests
     }
 
     [Test]
+    public void HeadSimilarityIsOneForSharedSpacesZeroForOrthogonalOnesAndRandomNearDHeadOverDModel()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DHead = 2, DVocab = 12, NCtx = 4 });
+        using (no_grad())
+        {
+            // L0H0 and L1H1 read dimensions {0, 1} through K (in different bases); L1H0 reads {2, 3}.
+            var a = zeros(8, 2); a[0, 0] = tensor(1f); a[1, 1] = tensor(1f);
+            var b = zeros(8, 2); b[0, 0] = tensor(1f); b[1, 0] = tensor(1f); b[1, 1] = tensor(-2f);
+            var c = zeros(8, 2); c[2, 0] = tensor(1f); c[3, 1] = tensor(3f);
+            model.blocks[0].attn.W_K[0].copy_(a);
+            model.blocks[1].attn.W_K[1].copy_(b);
+            model.blocks[1].attn.W_K[0].copy_(c);
+        }
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K), Is.EqualTo(1).Within(1e-9));
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 0), HeadSubspace.K), Is.EqualTo(0).Within(1e-9));
+        // Through W_E the shared space stays shared (the same columns of W_E span both images).
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K, throughEmbedding: true), Is.EqualTo(1).Within(1e-9));
+        var (mean, sd) = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: false, draws: 400, seed: 3);
+        Assert.That(mean, Is.EqualTo(2.0 / 8).Within(3 * sd / Math.Sqrt(400) + 0.02));
+    }
+
+    [Test]
     public void PathExpansionOfTheHandBuiltModel()
     {
         var terms = PathExpansion.Compute(InductionModel.Model);
