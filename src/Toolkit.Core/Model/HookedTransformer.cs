@@ -37,7 +37,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         pos_embed = new PosEmbed(Config);
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config)).ToArray());
-        if (Config.NormalizationType == "LN") ln_final = new LayerNorm(Config.DModel);
+        if (Config.NormalizationType is "LN" or "LNPre") ln_final = new LayerNorm(Config.DModel, affine: Config.NormalizationType == "LN");
         unembed = new Unembed(Config);
         if (Config.EmbedDropout > 0) embedDropout = nn.Dropout(Config.EmbedDropout);
         RegisterComponents();

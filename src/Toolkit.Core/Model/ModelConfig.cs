@@ -18,7 +18,8 @@ public sealed record ModelConfig
     /// <summary>MLP width (null: 4 × d_model); unused when attn_only.</summary>
     [JsonPropertyName("d_mlp")] public int? DMlp { get; init; }
     [JsonPropertyName("act_fn")] public string ActFn { get; init; } = "gelu";
-    /// <summary>"LN" for pre-LayerNorm in every block and before the unembedding; null for none.</summary>
+    /// <summary>"LN" for pre-LayerNorm in every block and before the unembedding, "LNPre" for the same
+    /// LayerNorms without weights (TransformerLens's folded form); null for none.</summary>
     [JsonPropertyName("normalization_type")] public string? NormalizationType { get; init; }
     /// <summary>Only "standard" (learned absolute positions) is implemented.</summary>
     [JsonPropertyName("positional_embedding_type")] public string PositionalEmbeddingType { get; init; } = "standard";
@@ -47,8 +48,8 @@ public sealed record ModelConfig
         Require(HeadDim >= 1, $"d_head {HeadDim} must be positive", "give --d-head 1 or more");
         Require(DVocab >= 2, $"d_vocab {DVocab} must be at least 2", "use --vocab 64, for example");
         Require(NCtx >= 2, $"n_ctx {NCtx} must be at least 2", "use --context 64, for example");
-        Require(NormalizationType is null or "LN", $"normalization_type '{NormalizationType}' is not supported",
-            "use LN (pre-LayerNorm) or none");
+        Require(NormalizationType is null or "LN" or "LNPre", $"normalization_type '{NormalizationType}' is not supported",
+            "use LN (pre-LayerNorm), LNPre (LayerNorm without weights) or none");
         Require(PositionalEmbeddingType == "standard", $"positional_embedding_type '{PositionalEmbeddingType}' is not supported",
             "use standard (learned absolute positions)");
         Require(ActFn is "gelu" or "relu", $"act_fn '{ActFn}' is not supported", "use gelu or relu");

@@ -18,12 +18,13 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
     internal TransformerBlock(ModelConfig cfg) : base("TransformerBlock")
     {
-        var ln = cfg.NormalizationType == "LN";
-        if (ln) ln1 = new LayerNorm(cfg.DModel);
+        var ln = cfg.NormalizationType is "LN" or "LNPre";
+        var affine = cfg.NormalizationType == "LN";
+        if (ln) ln1 = new LayerNorm(cfg.DModel, affine);
         attn = new Attention(cfg);
         if (!cfg.AttnOnly)
         {
-            if (ln) ln2 = new LayerNorm(cfg.DModel);
+            if (ln) ln2 = new LayerNorm(cfg.DModel, affine);
             mlp = new Mlp(cfg);
         }
         if (cfg.ResidDropout > 0) residDropout = nn.Dropout(cfg.ResidDropout);
