@@ -12,7 +12,7 @@ public static class Commands
                  {
                      DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
                      AnalyzeCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), FinetuneCommand.Create(),
-                     ReportCommand.Create(), RunCommand.Create(), BenchCommand.Create(),
+                     ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(),
                  })
             root.Subcommands.Add(command);
         return root;
