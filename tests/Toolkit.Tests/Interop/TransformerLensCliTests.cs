@@ -61,7 +61,7 @@ public class TransformerLensCliTests
     }
 
     [Test]
-    public void Import_errors_are_two_lines_and_refuse_an_existing_run()
+    public void Import_errors_are_two_lines_refuse_an_existing_run_and_an_imported_run_is_not_resumed()
     {
         var tl = TlModel.Random(layers: 1, heads: 2, dModel: 8, dHead: 3, dVocab: 12, nCtx: 8, attnOnly: true, normalization: "LN");
         var (weights, config) = Files(tl, ", \"positional_embedding_type\": \"shortformer\"");
@@ -75,6 +75,11 @@ public class TransformerLensCliTests
         (code, _, error) = CliRunner.InProcess("import", weights, "--config", config, "--out", run);
         Assert.That(code, Is.EqualTo(2));
         CliRunner.AssertTwoLineError(error, "already holds a run");
+
+        // An imported run has weights but no optimizer or generator state: resuming it is refused with the way forward.
+        (code, _, error) = CliRunner.InProcess("train", "--resume", run, "--steps", "5");
+        Assert.That(code, Is.EqualTo(2));
+        CliRunner.AssertTwoLineError(error, "holds weights only");
 
         (code, _, error) = CliRunner.InProcess("import", weights, "--out", Path.Combine(dir, "no-config"));
         CliRunner.AssertTwoLineError(error, "no config given");
