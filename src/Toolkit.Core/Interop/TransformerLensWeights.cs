@@ -68,7 +68,7 @@ public static class TransformerLensWeights
                 var mask = tensors[name];
                 if (!mask.shape.SequenceEqual([config.NCtx, config.NCtx]))
                     misshaped.Add($"{name} {Dims(mask.shape)} (expected {Dims([config.NCtx, config.NCtx])})");
-                else if (!mask.ne(0).eq(ones(config.NCtx, config.NCtx, ScalarType.Bool).tril_()).all().item<bool>())
+                else if (!mask.to_type(ScalarType.Bool).eq(ones(config.NCtx, config.NCtx, ScalarType.Bool).tril_()).all().item<bool>())
                     misshaped.Add($"{name} is not the causal mask (local or bidirectional attention is not supported)");
             }
         }
