@@ -44,7 +44,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config, queryKeyPositions)).ToArray());
         // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
-        if (Config.NormalizationType == "LN" && Config.NormalizationPosition == "pre") ln_final = new LayerNorm(Config.DModel);
+        if (Config.NormalizationType is "LN" or "LNPre" && Config.NormalizationPosition == "pre")
+            ln_final = new LayerNorm(Config.DModel, affine: Config.NormalizationType == "LN");
         unembed = new Unembed(Config, Config.TiedEmbeddings ? () => embed.W_E : null);
         if (Config.EmbedDropout > 0) embedDropout = nn.Dropout(Config.EmbedDropout);
         RegisterComponents();
