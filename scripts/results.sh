@@ -10,7 +10,7 @@
 # date, the duration and the lines the script printed starting with "RESULT:".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(fixed-vs-variable-period phase-change kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads)
+ALL=(fixed-vs-variable-period phase-change kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads positions conv-attn)
 HEAD_COMMIT=$(git rev-parse --short HEAD)
 
 code_is_clean() { [[ -z "$(git status --porcelain -- src tasks scripts build Directory.Build.targets ':!scripts/RESULTS.md')" ]]; }
