@@ -140,6 +140,10 @@ public class ClosedFormTests
         Assert.That(terms, Has.Count.EqualTo(1 + 4 + 4));
         Assert.That(terms.All(t => double.IsFinite(t.Norm) && t.Norm > 0));
         Assert.That(CopyingScore.Compute(model), Has.Count.EqualTo(4));
+        var tokens = randint(0, 50_257, new long[] { 2, 8 });
+        var lens = LogitLens.Run(model, tokens, ones(2, 8, ScalarType.Bool));
+        Assert.That(lens, Has.Count.EqualTo(2), "one row per layer");
+        Assert.That(lens.All(l => double.IsFinite(l.MeanRank)));
     }
 
     [Test]
