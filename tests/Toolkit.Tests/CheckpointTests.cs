@@ -126,7 +126,7 @@ public class CheckpointTests
         Assert.That(config.Provenance.GitCommit, Is.Not.Empty);
         Assert.That(config.Model.DHead, Is.EqualTo(8), "the resolved config is recorded");
         var header = File.ReadLines(Path.Combine(run, "metrics.csv")).First();
-        Assert.That(header, Does.StartWith("step,lr,train_loss,eval_loss,eval_accuracy,prev_L0H0"));
+        Assert.That(header, Does.StartWith("step,lr,train_loss,eval_loss,eval_accuracy,icl,prev_L0H0"));
         _ = CultureInfo.InvariantCulture;
     }
 }

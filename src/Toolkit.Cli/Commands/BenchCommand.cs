@@ -69,12 +69,18 @@ public static class BenchCommand
 
     private static Command Analysis()
     {
+        var vocabs = new Option<string>("--vocab") { Description = "vocabulary sizes, comma-separated", DefaultValueFactory = _ => "64,50257" };
         var command = new Command("analysis", "Seconds of `toolkit analyze` on 2-layer 4-head models at d_model 64 and 256, d_vocab 64 and 50,257 (target < 2 s for d_model ≤ 256 at d_vocab 64).");
+        command.Options.Add(vocabs);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
-            Console.WriteLine("the standard analysis (head scores, composition with its random baseline, subspaces, copying scores, zero and mean ablation of every head on 64 sequences), 2 layers, 4 heads, context 64:");
-            foreach (var (dModel, dVocab) in new[] { (64, 64), (256, 64), (64, 50_257), (256, 50_257) })
+            List<int> sizes;
+            try { sizes = r.GetValue(vocabs)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToList(); }
+            catch (FormatException) { throw new ToolkitException($"--vocab {r.GetValue(vocabs)} is not a list of sizes", "use --vocab 64,50257, for example"); }
+            if (sizes.Count == 0 || sizes.Any(v => v < 16)) throw new ToolkitException($"--vocab {r.GetValue(vocabs)} needs sizes of at least 16", "use --vocab 64,50257, for example");
+            Console.WriteLine("the standard analysis (head scores, composition with its random baseline, subspaces, copying scores, path expansion, zero and mean ablation of every head on 64 sequences), 2 layers, 4 heads, context 64:");
+            foreach (var (dModel, dVocab) in from v in sizes from d in new[] { 64, 256 } select (d, v))
             {
                 var seconds = Toolkit.Analysis.AnalysisBenchmark.Run(dModel, dVocab);
                 var target = dVocab == 64 ? $" (target < 2 s: {(seconds < 2 ? "met" : "not met")})" : "";
