@@ -17,6 +17,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
 {
     private readonly Dropout? embedDropout;
     private readonly Dictionary<string, HookPoint> hookPoints = new(StringComparer.Ordinal);
+    private HookPoint[] blockHooks = [];
 
 #pragma warning disable IDE1006
     public readonly Embed embed;
@@ -26,6 +27,9 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>Conv-Attn's convolution over positions before the first block (null when conv_kernel is 0).</summary>
     public readonly PositionSmear? conv;
     public readonly ModuleList<TransformerBlock> blocks;
+    /// <summary>Routed layer pools (routing not "none"): the router that picks one of <see cref="blocks"/> or an
+    /// identity at each step; null for a standard model.</summary>
+    public readonly RoutedPool? router;
     public readonly LayerNorm? ln_final;
     public readonly Unembed unembed;
 #pragma warning restore IDE1006
@@ -44,6 +48,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config, queryKeyPositions)).ToArray());
         // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
+        // A delegate to the blocks, and to whether any block's hook point listens: the pool owns neither.
+        if (Config.Routed) router = new RoutedPool(Config, l => blocks[l], () => blockHooks.Any(h => h.IsHooked));
         if (Config.NormalizationType == "LN" && Config.NormalizationPosition == "pre") ln_final = new LayerNorm(Config.DModel);
         unembed = new Unembed(Config, Config.TiedEmbeddings ? () => embed.W_E : null);
         if (Config.EmbedDropout > 0) embedDropout = nn.Dropout(Config.EmbedDropout);
@@ -54,6 +60,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
                 hook.Name = name;
                 hookPoints[name] = hook;
             }
+        blockHooks = hookPoints.Where(h => h.Key.StartsWith("blocks.", StringComparison.Ordinal)).Select(h => h.Value).ToArray();
     }
 
     /// <summary>Every hook point by its TransformerLens name.</summary>
@@ -67,10 +74,15 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
                 $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
         // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
         var resid = StreamIntoFirstBlock(tokens);
-        foreach (var block in blocks) resid = block.forward(resid);
+        if (router is not null) resid = router.forward(resid);
+        else foreach (var block in blocks) resid = block.forward(resid);
         if (ln_final is not null) resid = ln_final.forward(resid);
         return unembed.forward(resid);
     }
+
+    /// <summary>A loss term the architecture adds to the task's loss, from the last training-mode forward pass (ACT's
+    /// ponder cost); null when there is none.</summary>
+    public Tensor? AuxiliaryLoss => training ? router?.PonderLoss : null;
 
     /// <summary>The residual stream entering the first block: token embeddings, plus positions where they enter the
     /// stream (standard, sinusoidal), plus Conv-Attn's smear, then embedding dropout.</summary>
