@@ -173,6 +173,9 @@ public class RoutedPoolTests
             using (no_grad())
                 Assert.That(first.forward(tokens).eq(second.forward(tokens)).all().item<bool>(), "identical weights, identical logits");
             Assert.That(first.named_parameters().Select(p => p.name), Does.Contain("router.W_router").And.Contain("router.W_halt"));
+            // The report shows the router statistics as heatmaps, and leaves out the analyses that need a layer order.
+            var html = File.ReadAllText(Toolkit.Reports.RunReport.Write(Path.Combine(dir, "a")));
+            Assert.That(html, Does.Contain("selection frequency").And.Contain("co-selection").And.Contain("Logit lens and composition are left out"));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

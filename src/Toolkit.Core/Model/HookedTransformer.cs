@@ -95,6 +95,15 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         return embedDropout is null ? resid : embedDropout.forward(resid);
     }
 
+    /// <summary>Refuses a routed pool for an analysis that reads the blocks as a fixed sequence of layers (a pool's block
+    /// may run at several steps or none, so "the output of layer l" is not one activation).</summary>
+    public void RequireSequentialBlocks(string analysis)
+    {
+        if (Config.Routed)
+            throw new ToolkitException($"{analysis} reads the blocks as a fixed sequence of layers, but this model routes them (routing {Config.Routing})",
+                "analyse the route through the router.steps.{s}.hook_* points, or use a standard model");
+    }
+
     /// <summary>Attaches a hook to the named point; dispose the result to remove it.</summary>
     public IDisposable AddHook(string name, HookFunction hook) => Hook(name).Add(hook);
 
