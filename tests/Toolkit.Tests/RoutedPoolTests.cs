@@ -198,6 +198,28 @@ public class RoutedPoolTests
     private const double LearnAccuracy = 0.85; // measured: 97.4% [95.6%, 99.0%] at seed 0
 
     [Test]
+    public void Toolkit_train_arch_routed_writes_the_router_statistics_and_refuses_routing_options_without_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-routed-cli-").FullName;
+        try
+        {
+            var run = Path.Combine(dir, "run");
+            var (code, output, err) = CliRunner.InProcess("train", "--task", "arithmetic", "--param", "digits=1", "--context", "16", "--vocab", "16",
+                "--layers", "1", "--d-model", "16", "--heads", "2", "--arch", "routed", "--pool", "2", "--identity", "1", "--route-steps", "3",
+                "--route", "per-sequence", "--steps", "4", "--batch", "8", "--eval-every", "2", "--threads", "1", "--out", run);
+            Assert.That(code, Is.Zero, err);
+            Assert.That(output, Does.Contain("matched standard baseline"));
+            Assert.That(File.ReadAllLines(Path.Combine(run, RouterStatistics.SelectionFile)), Has.Length.EqualTo(1 + 3), "header + L0, L1, I0");
+            var config = RunDirectory.Open(run).ReadConfig().Model;
+            Assert.That((config.Routing, config.NLayers, config.RouteSteps, config.RouteIdentityLayers), Is.EqualTo(("per-sequence", 2, (int?)3, 1)));
+            var (refused, _, refusal) = CliRunner.InProcess("train", "--task", "arithmetic", "--route", "per-token", "--out", Path.Combine(dir, "other"));
+            Assert.That(refused, Is.Not.Zero);
+            CliRunner.AssertTwoLineError(refusal, "--route");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
     public void The_configuration_refuses_routing_settings_that_make_no_sense()
     {
         Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = "sideways" }.Resolve());
