@@ -45,9 +45,8 @@ public sealed record RouteCompute(long Tokens, long BlockTokenRuns, long ChosenB
 /// positions ≤ t); a per-sequence decision reads the mean residual of the first route_prefix positions, causal only
 /// for route_prefix 1. Training: straight-through Gumbel-softmax (the forward pass takes the hard choice, as
 /// evaluation does; gradients reach the router through the soft probabilities, which needs every block's output, so
-/// training runs every block on every position). Evaluation: argmax, and only chosen blocks run (per-sequence:
-/// gathered sequences; per-token: a block runs on the whole batch when any position chose it, positions that did not
-/// keep their stream). When a hook listens to a block, every block runs on every position at every step, so cached
+/// training runs every block on every position). Evaluation: argmax, and each block runs only where it was chosen
+/// (per-sequence: the gathered sequences; per-token: the gathered positions, whose attention reads every position). When a hook listens to a block, every block runs on every position at every step, so cached
 /// activations keep their full shapes; the numbers are the same.
 /// </remarks>
 public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
@@ -178,11 +177,21 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
                 for (var l = 0; l < poolSize; l++)
                 {
                     var chosen = live.logical_and(choice.eq(optionIds[l]));
-                    if (dense || perToken)
+                    if (dense)
                     {
-                        if (!dense && !chosen.any().item<bool>()) continue;
                         next = where(chosen.unsqueeze(-1), block(l).forward(x), next);
                         blockTokenRuns += b * p;
+                    }
+                    else if (perToken)
+                    {
+                        // Gather: the block computes only the positions that chose it (their attention reads every position).
+                        var rows = chosen.reshape(-1).nonzero().squeeze(-1);
+                        var n = rows.shape[0];
+                        if (n == 0) continue;
+                        var (batchIndex, positions) = Grid(b, p, x.device);
+                        var gathered = block(l).ForwardAt(x, rows, batchIndex.index_select(0, rows), positions.index_select(0, rows));
+                        next = next.reshape(b * p, x.shape[2]).index_copy(0, rows, gathered).view(b, p, x.shape[2]);
+                        blockTokenRuns += n;
                     }
                     else
                     {
@@ -218,6 +227,16 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
         if (!act) return x;
         if (training) PonderLoss = ponder!.mean().mul(ponderWeight);
         return output!;
+    }
+
+    private static readonly Scalar LongOne = 1L.ToScalar();
+
+    /// <summary>The batch index and position of every flat row batch × pos + position, [batch × pos] each.</summary>
+    private static (Tensor Batch, Tensor Position) Grid(long b, long p, Device device)
+    {
+        var shape = new long[] { b, p };
+        return (ones(shape, ScalarType.Int64, device: device).cumsum(0).sub_(LongOne).reshape(-1),
+                ones(shape, ScalarType.Int64, device: device).cumsum(1).sub_(LongOne).reshape(-1));
     }
 
     /// <summary>What a decision reads: each position's residual (per-token), or the mean of the first route_prefix
