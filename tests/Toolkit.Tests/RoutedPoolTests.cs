@@ -23,6 +23,7 @@ public class RoutedPoolTests
         from routing in Gen.Elements("per-token", "per-sequence", "schedule", "fixed")
         from router in Gen.Elements("linear", "gru")
         from act in Gen.Elements(true, false)
+        from actLoss in Gen.Elements("mixture", "per-step")
         from mlp in Gen.Elements(true, false)
         from ln in Gen.Elements(true, false)
         from positional in Gen.Elements("standard", "rotary", "shortformer", "none")
@@ -34,7 +35,7 @@ public class RoutedPoolTests
             NLayers = pool, NHeads = 2, DModel = 8, DVocab = 11, NCtx = ctx, AttnOnly = !mlp, NormalizationType = ln ? "LN" : null,
             PositionalEmbeddingType = positional, NormalizationPosition = ln && post && !parallel ? "post" : "pre", ParallelAttnMlp = parallel,
             Routing = routing, RouteIdentityLayers = identity, RouteSteps = steps, RouterType = router,
-            RouteAct = act && routing is "per-token" or "per-sequence",
+            RouteAct = act && routing is "per-token" or "per-sequence", RouteActLoss = actLoss,
         };
 
     private static HookedTransformer Build(ModelConfig config, int seed)
@@ -110,6 +111,36 @@ public class RoutedPoolTests
                 Assert.That(before.eq(after).all().item<bool>(), $"{config}: an identity layer changed the stream at step {s}");
             }
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+    }
+
+    [Test]
+    public void ACT_with_per_step_loss_outputs_the_state_where_each_unit_halted_and_trains()
+    {
+        Prop.ForAll(Routed.Where(c => c.RouteAct).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (config, seed) =>
+        {
+            using var scope = NewDisposeScope();
+            using var model = Build(config with { RouteActLoss = "per-step" }, seed);
+            var tokens = randint(0, 11, new long[] { 3, config.NCtx });
+            var (logits, cache) = model.RunWithCache(tokens);
+            var steps = model.router!.Steps;
+            // A unit decides at every step until it halts (−1 after), so its decisions count its steps N.
+            var choices = Choices(model, tokens);
+            var halting = choices.ge(0).sum(new long[] { 0 }).sub(1); // [batch, pos]: the step N − 1 where it halted
+            var states = stack(Enumerable.Range(0, steps).Select(s => cache.Names.Contains($"router.steps.{s}.hook_resid_post")
+                ? cache[$"router.steps.{s}.hook_resid_post"] : zeros(3, config.NCtx, config.DModel)).ToArray());
+            var final = states.gather(0, halting.unsqueeze(0).unsqueeze(-1).expand(1, -1, -1, config.DModel)).squeeze(0);
+            var resid = model.ln_final is null ? final : model.ln_final.forward(final);
+            using (no_grad())
+                Assert.That(logits.allclose(model.unembed.forward(resid), rtol: 1e-4, atol: 1e-5), $"{config}");
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
+        var dir = Directory.CreateTempSubdirectory("toolkit-routed-perstep-").FullName;
+        try
+        {
+            var config = TinyAddition(40, 2, act: true);
+            var result = Trainer.Train(config with { Model = config.Model with { RouteActLoss = "per-step" } }, Path.Combine(dir, "run"));
+            Assert.That(result.LossCurve[^1].Loss, Is.LessThan(result.LossCurve[0].Loss), "the per-step loss falls");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Test]

@@ -33,6 +33,7 @@ public static class TrainCommand
         var route = new Option<string>("--route") { Description = "routed: per-token, per-sequence (decided from position 0), schedule (learned, input-independent) or fixed (step s runs block s mod pool)", DefaultValueFactory = _ => "per-token" };
         var router = new Option<string>("--router") { Description = "routed: linear or gru", DefaultValueFactory = _ => "linear" };
         var act = new Option<bool>("--act") { Description = "routed: adaptive computation time (halting per step, ponder cost), up to --route-steps" };
+        var actLoss = new Option<string>("--act-loss") { Description = "routed --act: mixture (loss of the halting-weighted state) or per-step (halting-weighted mean of every step's loss)", DefaultValueFactory = _ => "mixture" };
         var ponderCost = new Option<double>("--ponder-cost") { Description = "routed --act: weight of the ponder cost", DefaultValueFactory = _ => 0.01 };
         var dropout = new Option<double>("--dropout") { Description = "dropout on embeddings, attention patterns and residual writes" };
         var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 2000 };
@@ -53,7 +54,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, ponderCost, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -69,7 +70,7 @@ public static class TrainCommand
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, ponderCost, dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
+                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
@@ -88,7 +89,7 @@ public static class TrainCommand
                         throw new ToolkitException($"--arch {archName} is unknown", "use --arch transformer, conv-attn or routed");
                     var convAttn = archName == "conv-attn";
                     var routed = archName == "routed";
-                    var routeOptions = new Option[] { pool, identity, routeSteps, route, router, act, ponderCost }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                    var routeOptions = new Option[] { pool, identity, routeSteps, route, router, act, actLoss, ponderCost }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (!routed && routeOptions.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", routeOptions)} need --arch routed", "add --arch routed, or drop them");
                     if (convAttn && r.GetValue(layers) < 2)
@@ -108,7 +109,7 @@ public static class TrainCommand
                             EmbedDropout = p, AttnDropout = p, ResidDropout = p,
                             Routing = routed ? r.GetValue(route)! : "none", RouteSteps = routed ? r.GetValue(routeSteps) : null,
                             RouteIdentityLayers = routed ? r.GetValue(identity) : 0, RouterType = r.GetValue(router)!,
-                            RouteAct = routed && r.GetValue(act), RoutePonderCost = r.GetValue(ponderCost),
+                            RouteAct = routed && r.GetValue(act), RoutePonderCost = r.GetValue(ponderCost), RouteActLoss = r.GetValue(actLoss)!,
                         },
                         Training = new TrainingConfig
                         {

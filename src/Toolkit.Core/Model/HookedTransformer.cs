@@ -76,9 +76,29 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         var resid = StreamIntoFirstBlock(tokens);
         if (router is not null) resid = router.forward(resid);
         else foreach (var block in blocks) resid = block.forward(resid);
-        if (ln_final is not null) resid = ln_final.forward(resid);
-        return unembed.forward(resid);
+        return Unembed(resid);
     }
+
+    /// <summary>The training loss on a batch: next-token cross-entropy at the masked positions (for ACT with per-step loss,
+    /// the halting-weighted mean of every step's loss), without <see cref="AuxiliaryLoss"/>.</summary>
+    public Tensor TaskLoss(Tensor tokens, Tensor lossMask)
+    {
+        var logits = forward(tokens);
+        if (router?.StepStates is not { } states) return Losses.MaskedLoss.Loss(logits, tokens, lossMask);
+        long b = tokens.shape[0], p = tokens.shape[1];
+        var mask = lossMask.narrow(1, 1, p - 1).to_type(logits.dtype);
+        Tensor? total = null;
+        foreach (var (state, weight) in states)
+        {
+            var (loss, _, _) = Losses.MaskedLoss.PerPosition(Unembed(state), tokens, lossMask);
+            // Logit row i predicts token i + 1: it is weighted by position i's halting weight.
+            var weighted = loss.mul(weight.expand(b, p).narrow(1, 0, p - 1)).mul(mask).sum();
+            total = total is null ? weighted : total.add(weighted, Scalars.One);
+        }
+        return total!.div(mask.sum().clamp_min(Scalars.One));
+    }
+
+    private Tensor Unembed(Tensor resid) => unembed.forward(ln_final is null ? resid : ln_final.forward(resid));
 
     /// <summary>A loss term the architecture adds to the task's loss, from the last training-mode forward pass (ACT's
     /// ponder cost); null when there is none.</summary>

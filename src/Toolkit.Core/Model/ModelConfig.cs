@@ -69,6 +69,10 @@ public sealed record ModelConfig
     [JsonPropertyName("route_act")] public bool RouteAct { get; init; }
     /// <summary>ACT: weight of the ponder cost N + R in the loss.</summary>
     [JsonPropertyName("route_ponder_cost")] public double RoutePonderCost { get; init; } = 0.01;
+    /// <summary>ACT: "mixture" (Graves 2016: the loss of the halting-weighted mean state, which is also the output) or
+    /// "per-step" (the halting-weighted mean of every step's own loss, each state read through ln_final and W_U; the
+    /// output is the state at the step where the unit halted).</summary>
+    [JsonPropertyName("route_act_loss")] public string RouteActLoss { get; init; } = "mixture";
     /// <summary>ACT: a unit halts once its summed halting probability reaches 1 − this.</summary>
     [JsonPropertyName("route_act_epsilon")] public double RouteActEpsilon { get; init; } = 0.01;
 
@@ -132,6 +136,7 @@ public sealed record ModelConfig
             Require(!RouteAct || Routing is "per-token" or "per-sequence", $"route_act needs a router that reads the input (routing {Routing})",
                 "use --route per-token or per-sequence with --act");
             Require(double.IsFinite(RoutePonderCost) && RoutePonderCost >= 0, $"route_ponder_cost {RoutePonderCost} must be ≥ 0", "use 0.01");
+            Require(RouteActLoss is "mixture" or "per-step", $"route_act_loss '{RouteActLoss}' is not supported", "use mixture or per-step");
             Require(RouteActEpsilon > 0 && RouteActEpsilon < 1, $"route_act_epsilon {RouteActEpsilon} is outside (0, 1)", "use 0.01");
             Require(ConvKernel == 0, "routing with conv_kernel is not supported", "drop --arch conv-attn, or routing");
         }

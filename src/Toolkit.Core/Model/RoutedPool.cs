@@ -120,6 +120,9 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
 
     /// <summary>ACT's ponder cost (weight × mean of N + R) from the last training-mode forward pass; null otherwise.</summary>
     public Tensor? PonderLoss { get; private set; }
+    /// <summary>ACT with route_act_loss per-step, after a training-mode forward pass: every step's state with its halting
+    /// weight [batch, units]; null otherwise.</summary>
+    public IReadOnlyList<(Tensor State, Tensor Weight)>? StepStates { get; private set; }
     /// <summary>What the last evaluation-mode forward pass ran.</summary>
     public RouteCompute? LastCompute { get; private set; }
 
@@ -138,6 +141,9 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
         var cum = zeros(b, units, device: x.device);
         var running = ones(b, units, ScalarType.Bool, device: x.device);
         PonderLoss = null;
+        StepStates = null;
+        var perStepLoss = act && cfg.RouteActLoss == "per-step";
+        var stepStates = training && perStepLoss ? new List<(Tensor, Tensor)>() : null;
         for (var s = 0; s < stepCount; s++)
         {
             var hooks = steps[s];
@@ -213,7 +219,9 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
                 var haltsNow = last ? running : running.logical_and(cum.add(halt, Scalars.One).detach().ge(haltAt));
                 var remainder = ones_like(cum).sub(cum);
                 var weight = where(haltsNow, remainder, where(running, halt, zeros_like(halt)));
-                var contribution = x.mul(weight.unsqueeze(-1));
+                stepStates?.Add((x, weight));
+                // Per-step loss: the output is the state where the unit halted; mixture: the halting-weighted mean.
+                var contribution = x.mul((perStepLoss ? haltsNow.to_type(x.dtype) : weight).unsqueeze(-1));
                 output = output is null ? contribution : output.add(contribution, Scalars.One);
                 // Ponder cost N + R: each running step counts 1, the halting step adds its remainder R (the only gradient).
                 var stepCost = running.to_type(x.dtype).add(where(haltsNow, remainder, zeros_like(remainder)), Scalars.One);
@@ -226,6 +234,7 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
         if (count) LastCompute = new RouteCompute(b * p, blockTokenRuns, chosenRuns);
         if (!act) return x;
         if (training) PonderLoss = ponder!.mean().mul(ponderWeight);
+        StepStates = stepStates;
         return output!;
     }
 

@@ -181,8 +181,7 @@ public static class Trainer
             using (var scope = NewDisposeScope())
             {
                 using var batch = Batch.Sample(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize, device);
-                var logits = model.forward(batch.Tokens);
-                var taskLoss = MaskedLoss.Loss(logits, batch.Tokens, batch.LossMask);
+                var taskLoss = model.TaskLoss(batch.Tokens, batch.LossMask);
                 // An architecture's own loss term (ACT's ponder cost) trains with the task's; metrics log the task's.
                 var loss = model.AuxiliaryLoss is { } auxiliary ? taskLoss.add(auxiliary, Scalars.One) : taskLoss;
                 optimizer.ZeroGrad();
