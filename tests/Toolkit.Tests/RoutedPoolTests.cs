@@ -78,7 +78,11 @@ public class RoutedPoolTests
             {
                 var sparse = model.forward(tokens);
                 using var listen = model.AddHook("blocks.0.hook_resid_pre", (x, _) => null);
-                Assert.That(sparse.allclose(model.forward(tokens), rtol: 1e-4, atol: 1e-5), $"{config}: sparse and dense evaluation differ");
+                var dense = model.forward(tokens);
+                // The gather sums in another order: float32 noise relative to the largest logit (without LayerNorm the
+                // perturbed weights make logits of 1e4..1e7), never a different route.
+                var scale = dense.abs().max().item<float>();
+                Assert.That(sparse.sub(dense).abs().max().item<float>(), Is.LessThanOrEqualTo(1e-5 * scale + 1e-5), $"{config}: sparse and dense evaluation differ");
             }
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
     }
@@ -91,6 +95,30 @@ public class RoutedPoolTests
         var report = CausalityCheck.Run(model, 3);
         Assert.That(report.Causal, Is.False, report.ToString());
         Assert.That(report.FirstLeakingHook, Is.EqualTo("router.steps.0.hook_logits"));
+    }
+
+    [Test]
+    public void Every_routed_variant_round_trips_through_a_checkpoint_with_identical_logits()
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-routed-ckpt-").FullName;
+        try
+        {
+            Prop.ForAll(Routed.ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (config, seed) =>
+            {
+                using var scope = NewDisposeScope();
+                using var model = Build(config, seed);
+                var path = Path.Combine(dir, $"{seed}.safetensors");
+                Checkpoint.SaveWeights(path, model, new RunConfig { Model = model.Config });
+                manual_seed(seed + 1);
+                using var reloaded = new HookedTransformer(config);
+                reloaded.eval();
+                Checkpoint.LoadWeights(path, reloaded);
+                var tokens = randint(0, 11, new long[] { 2, config.NCtx });
+                using (no_grad())
+                    Assert.That(reloaded.forward(tokens).eq(model.forward(tokens)).all().item<bool>(), $"{config}: reloaded logits differ");
+            }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Test]
