@@ -10,6 +10,12 @@
 // the K-subspace similarity alone picks those pairs out as well. Per seed, a measure's separation is
 // (mean over circuit pairs - mean over the other pairs) / random sd; over seeds, its mean with a 95%
 // bootstrap interval, and the paired difference between the two measures' separations.
+// Then the notes' own proposal, tested against a circuit found without any measure: head-vs-head similarity of
+// the two heads' Q, K and V projections (principal angles; also through W_E, which the notes worried changes
+// the picture), each as a z-score against random heads of the same shapes, ranks the L0 -> L1 pairs; ACDC
+// (toolkit circuit, edge pruning on the task's own corruption) gives the pairs that are really connected.
+// Per seed, each measure's precision at k = the number of ACDC pairs (R-precision), against what a random
+// ranking gets (k / pairs), over seeds with intervals.
 //   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1200]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
@@ -22,6 +28,11 @@ var steps = exp.Setting("--steps", 1200, 20);
 var seeds = exp.Setting("--seeds", 5, 2);
 var samples = exp.Fast ? 20 : 200;
 var measures = new[] { "Q-comp", "K-comp", "V-comp", "sim W_O/W_Q", "sim W_O/W_K", "sim W_O/W_V" };
+var headMeasures = new[] { "Q/Q", "K/K", "V/V", "Q/Q via W_E", "K/K via W_E", "V/V via W_E" };
+var rankers = measures.Concat(headMeasures).ToArray();
+var precision = new List<double[]>(); // per seed, per ranker: R-precision against ACDC's pairs
+var randomPrecision = new List<double>();
+var acdcRows = new List<IReadOnlyList<string>>();
 var separations = new List<double[]>();   // per seed, per measure: (circuit mean - other mean) / random sd
 var allPairs = new List<IReadOnlyList<string>>();
 for (var k = 0; k < seeds; k++)
@@ -50,6 +61,44 @@ for (var k = 0; k < seeds; k++)
             allPairs.Add(new[] { seed.ToString(), $"L0H{a}", $"L1H{b}", prevNamed.Contains(a) && indNamed.Contains(b) ? "1" : "0" }
                 .Concat(raw.Select(x => Fmt.F(x, 5))).Concat(z.Select(x => Fmt.F(x, 2))).ToArray());
         }
+
+    // ACDC's circuit: the L0 -> L1 pairs it keeps an edge between (through Q, K or V), found without any role or measure.
+    var task = exp.RepeatedCopy(exp.VariablePeriods).Create();
+    var acdc = CircuitDiscovery.Find(model, PatchingInputs.FromTask(task, (ulong)seed + 31, exp.Fast ? 8 : 16, model.Device), CircuitMethod.Acdc);
+    var connected = acdc.Circuit.Where(e => e.Edge.Sender.Kind == GraphNodeKind.Head && e.Edge.Receiver.Kind == GraphNodeKind.Head
+                                           && e.Edge.Sender.Layer == 0 && e.Edge.Receiver.Layer == 1)
+        .Select(e => (e.Edge.Sender.Head, e.Edge.Receiver.Head)).ToHashSet();
+    acdcRows.Add(new[] { seed.ToString(), string.Join(" ", acdc.Circuit.Where(e => e.Edge.Sender.Kind == GraphNodeKind.Head && e.Edge.Receiver.Kind == GraphNodeKind.Head).Select(e => $"{e.Name}({Fmt.F(e.Effect, 3)})")), Fmt.P(acdc.Faithfulness) });
+    var headBaseline = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: false, samples, (int)seed + 41);
+    var embeddedBaseline = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: true, samples, (int)seed + 43);
+    double HeadZ(int a, int b, HeadSubspace which, bool viaE)
+    {
+        var (mean, sd) = viaE ? embeddedBaseline : headBaseline;
+        return (Subspaces.HeadSimilarity(model, (0, a), (1, b), which, viaE) - mean) / sd;
+    }
+    var rankings = new List<(int A, int B, double[] Z)>();
+    for (var a = 0; a < nHeads; a++)
+        for (var b = 0; b < nHeads; b++)
+        {
+            var z = pairs.First(p => p.Name == $"L0H{a}->L1H{b}").Z.Concat(new[]
+            {
+                HeadZ(a, b, HeadSubspace.Q, false), HeadZ(a, b, HeadSubspace.K, false), HeadZ(a, b, HeadSubspace.V, false),
+                HeadZ(a, b, HeadSubspace.Q, true), HeadZ(a, b, HeadSubspace.K, true), HeadZ(a, b, HeadSubspace.V, true),
+            }).ToArray();
+            rankings.Add((a, b, z));
+        }
+    if (connected.Count == 0 || connected.Count == rankings.Count)
+        exp.Result($"seed {seed}: ACDC connects {connected.Count} of {rankings.Count} L0 -> L1 pairs: no ranking to score");
+    else
+    {
+        var top = connected.Count;
+        var perRanker = rankers.Select((_, i) => (double)rankings.OrderByDescending(r => r.Z[i]).Take(top).Count(r => connected.Contains((r.A, r.B))) / top).ToArray();
+        precision.Add(perRanker);
+        randomPrecision.Add((double)top / rankings.Count);
+        exp.Result($"seed {seed}: ACDC connects {string.Join(", ", connected.Select(c => $"L0H{c.Item1}->L1H{c.Item2}"))} (faithfulness {Fmt.P(acdc.Faithfulness)}); " +
+                   $"precision of the top {top} pairs: " + string.Join(", ", rankers.Select((m, i) => $"{m} {Fmt.P(perRanker[i])}")) + $" (random ranking {Fmt.P((double)top / rankings.Count)})");
+    }
+
     var circuit = pairs.Where(p => p.Circuit).ToList();
     var others = pairs.Where(p => !p.Circuit).ToList();
     exp.Report.AddHeading($"seed {seed}: {HeadTables.Summary(heads)}; held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}");
@@ -66,11 +115,31 @@ for (var k = 0; k < seeds; k++)
     exp.Result($"seed {seed}: {circuit.Count} circuit pairs, {others.Count} other pairs; separation in random-sd units: " +
                string.Join(", ", measures.Select((m, i) => $"{m} {Fmt.F(sep[i], 1)}")));
 }
+exp.Csv("acdc.csv", new[] { "seed", "head-to-head edges kept (effect)", "faithfulness" }, acdcRows);
+string Ranking()
+{
+    if (precision.Count < 2) return $" ACDC gave a scoreable set of pairs in {precision.Count} of {seeds} seeds: too few to rank the measures.";
+    var lines = rankers.Select((m, i) =>
+    {
+        var values = precision.Select(p => p[i]).ToList();
+        var (lo, hi) = Bootstrap.MeanInterval(values);
+        var (dLo, dHi) = Bootstrap.MeanDifferenceInterval(values, randomPrecision);
+        return (m, values.Average(), lo, hi, dLo, dHi);
+    }).ToList();
+    foreach (var (m, mean, lo, hi, dLo, dHi) in lines)
+        exp.Result($"{m}: precision of its top pairs against ACDC's over {precision.Count} seeds {Fmt.P(mean)} [{Fmt.P(lo)}, {Fmt.P(hi)}]; minus a random ranking's {Fmt.P(randomPrecision.Average())}: [{Fmt.P(dLo)}, {Fmt.P(dHi)}]");
+    var beat = lines.Where(l => l.dLo > 0).Select(l => l.m).ToList();
+    var headOnes = lines.Where(l => headMeasures.Contains(l.m)).ToList();
+    return $" Against ACDC's circuit (R-precision over {precision.Count} seeds; a random ranking scores {Fmt.P(randomPrecision.Average())}): " +
+           (beat.Count == 0 ? "no measure ranks ACDC's pairs resolvably above random" : $"{string.Join(", ", beat)} rank ACDC's pairs resolvably above random") +
+           $"; the notes' head-vs-head similarities score {string.Join(", ", headOnes.Select(l => $"{l.m} {Fmt.P(l.Item2)}"))}" +
+           (headOnes.Any(l => l.dLo > 0) ? "." : ", none resolvably above random: similar projections do not find this circuit.");
+}
 exp.Csv("pairs.csv", new[] { "seed", "a", "b", "circuit" }.Concat(measures.Select(m => "raw " + m)).Concat(measures.Select(m => "z " + m)).ToArray(), allPairs);
 
 string MeanCi(IReadOnlyList<double> v) { var (lo, hi) = Bootstrap.MeanInterval(v); return $"{Fmt.F(v.Average(), 1)} [{Fmt.F(lo, 1)}, {Fmt.F(hi, 1)}]"; }
 if (separations.Count < 2)
-    exp.Conclude($"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (train longer or use more seeds).");
+    exp.Conclude($"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (train longer or use more seeds)." + Ranking());
 else
 {
     int K = Array.IndexOf(measures, "K-comp"), S = Array.IndexOf(measures, "sim W_O/W_K");
@@ -86,6 +155,6 @@ else
         (dLo > 0 ? $", and K-composition separates them better (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds): what finds the circuit is how W_OV maps into W_QK, more than whether the spaces overlap"
          : dHi < 0 ? $", and better than K-composition (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)"
          : $"; the two measures' separations do not differ resolvably (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)") +
-        (kLo > 0 ? "." : "; K-composition itself does not resolve them either."));
+        (kLo > 0 ? "." : "; K-composition itself does not resolve them either.") + Ranking());
 }
 exp.Save();

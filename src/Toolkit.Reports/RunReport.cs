@@ -9,7 +9,7 @@ public static class RunReport
 
     /// <summary>Writes <c>runDir/report.html</c> (loss, accuracy, head scores over training, config; with a
     /// checkpoint also the verdict, attention patterns and composition) and returns its path.</summary>
-    /// <exception cref="ReportException">The run directory or its metrics.csv is missing or malformed.</exception>
+    /// <exception cref="ReportException">The run directory is missing, or its files are malformed.</exception>
     public static string Write(string runDir)
     {
         var run = RunData.Read(runDir);
@@ -27,10 +27,22 @@ public static class RunReport
     {
         var report = new HtmlReport($"Run {run.Name}");
         report.AddParagraph(Summary(run));
+        if (run.HasMetrics) AddTraining(report, run);
 
+        report.AddHeading("Configuration");
+        if (run.Config.Count == 0) report.AddParagraph("No config.json in this run directory.");
+        else report.AddTable("config.json", ["key", "value"], run.Config.Select(kv => (IReadOnlyList<string>)[kv.Key, kv.Value]));
+        return report;
+    }
+
+    private static void AddTraining(HtmlReport report, RunData run)
+    {
         report.AddHeading("Training");
         report.AddLineChart("Loss", "step", "loss (log scale)", LossSeries(run, prefix: ""), logY: true);
         report.AddLineChart("Accuracy on predictable positions", "step", "accuracy", [Series(run, "eval_accuracy", "eval accuracy")]);
+        if (run.Metrics.ColumnKeys.Contains("icl") && Series(run, "icl", "icl") is { Y.Length: > 0 } icl)
+            report.AddLineChart("In-context learning score: loss at the last token − loss at the token at a tenth of the context " +
+                                "(Olsson et al. 2022; negative once the model uses its context, e.g. by induction)", "step", "loss difference (nats)", [icl]);
         var lr = Series(run, "lr", "learning rate");
         if (lr.Y.Distinct().Count() > 1) report.AddLineChart("Learning rate", "step", "lr", [lr]);
         else if (lr.Y.Length > 0) report.AddParagraph($"Constant learning rate {lr.Y[0].ToString("G4", CultureInfo.InvariantCulture)}.");
@@ -46,11 +58,6 @@ public static class RunReport
                     Enumerable.Range(0, final.Z.GetLength(1)).Select(h => $"H{h}").ToArray(),
                     Enumerable.Range(0, final.Z.GetLength(0)).Select(l => $"L{l}").ToArray(), zmin: 0, zmax: 1);
         }
-
-        report.AddHeading("Configuration");
-        if (run.Config.Count == 0) report.AddParagraph("No config.json in this run directory.");
-        else report.AddTable("config.json", ["key", "value"], run.Config.Select(kv => (IReadOnlyList<string>)[kv.Key, kv.Value]));
-        return report;
     }
 
     /// <summary>Writes one page overlaying the curves of several runs, their configs in columns; returns the path.</summary>
@@ -100,6 +107,7 @@ public static class RunReport
 
     private static string Summary(RunData run)
     {
+        if (!run.HasMetrics) return "No metrics.csv: this run was not trained by the toolkit (e.g. imported with toolkit import), so it has no training curves.";
         var steps = CsvFrame.Column(run.Metrics, "step").Where(double.IsFinite).ToArray();
         var (_, train) = CsvFrame.Pairs(run.Metrics, "step", "train_loss");
         var (_, acc) = CsvFrame.Pairs(run.Metrics, "step", "eval_accuracy");

@@ -24,7 +24,7 @@ public class ModelVariantTests
         from ctx in Gen.Choose(5, 12)
         from positional in Gen.Elements(Positionals)
         from mlp in Gen.Elements(true, false)
-        from ln in Gen.Elements(true, false)
+        from norm in Gen.Elements<string?>(null, "LN", "LNPre")
         from post in Gen.Elements(true, false)
         from parallel in Gen.Elements(true, false)
         from tied in Gen.Elements(true, false)
@@ -33,8 +33,8 @@ public class ModelVariantTests
         select new ModelConfig
         {
             NLayers = layers, NHeads = heads, DModel = heads * dHead, DVocab = 11, NCtx = ctx, AttnOnly = !mlp,
-            PositionalEmbeddingType = positional, NormalizationType = ln ? "LN" : null,
-            NormalizationPosition = ln && post && !parallel ? "post" : "pre", ParallelAttnMlp = parallel, TiedEmbeddings = tied,
+            PositionalEmbeddingType = positional, NormalizationType = norm,
+            NormalizationPosition = norm is not null && post && !parallel ? "post" : "pre", ParallelAttnMlp = parallel, TiedEmbeddings = tied,
             ConvKernel = conv, ConvType = convType,
         };
 

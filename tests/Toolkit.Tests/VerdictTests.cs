@@ -230,5 +230,14 @@ public class VerdictTests
         var dynamics = TrainingDynamics.Read(run.Run.MetricsPath);
         Assert.That(dynamics.Phase!.Step, Is.InRange(100, 900));
         Assert.That(dynamics.BestInduction, Is.GreaterThan(0.4));
+        // The in-context learning score over training: near zero before induction, clearly negative after it.
+        var lines = File.ReadAllLines(run.Run.MetricsPath);
+        var icl = Array.IndexOf(lines[0].Split(','), "icl");
+        var scores = lines.Skip(1).Select(l => l.Split(',')[icl]).Where(c => c != "")
+            .Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        TestContext.Out.WriteLine($"icl over training: {string.Join(" ", scores.Select(x => x.ToString("F2")))}");
+        Assert.That(scores, Has.Count.EqualTo(run.Steps / TrainedModels.VariablePeriod.Training.EvalEvery));
+        Assert.That(scores[0], Is.GreaterThan(-0.5), "before the phase change the context does not help");
+        Assert.That(scores[^1], Is.LessThan(scores[0] - 1.0), "after it, the last token's loss is far below the early token's");
     }
 }

@@ -11,8 +11,8 @@ public static class Commands
         foreach (var command in new[]
                  {
                      DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
-                     AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(),
-                     ReportCommand.Create(), RunCommand.Create(), BenchCommand.Create(),
+                     AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(), SampleCommand.Create(),
+                     ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(),
                  })
             root.Subcommands.Add(command);
         return root;

@@ -51,10 +51,12 @@ public static class TrainCommand
         var allowNonCausal = new Option<bool>("--allow-noncausal") { Description = "train even if the leak detector finds positions that see later tokens (masked LM, encoders)" };
         var output = new Option<string?>("--out") { Description = "run directory to create, e.g. runs/NAME" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its latest checkpoint (to --steps)" };
+        var sweep = new Option<string?>("--sweep") { Description = "train run --index of the sweep in this directory (toolkit sweep): skipped when complete, resumed when interrupted" };
+        var index = new Option<int?>("--index") { Description = "with --sweep: the run's index in DIR/sweep.json (a Slurm array task id)" };
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -65,7 +67,33 @@ public static class TrainCommand
             TrainingResult result;
             try
             {
-                if (r.GetValue(resume) is string resumePath)
+                if (r.GetValue(sweep) is string sweepPath)
+                {
+                    // A sweep's run trains with the config in sweep.json; only --threads may be given.
+                    var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
+                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost,
+                            dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, device, evalEvery, ckptEvery, allowNonCausal, output, resume }
+                        .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                    if (ignored.Count > 0)
+                        throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a sweep's run (it trains with the config in {sweepPath}/sweep.json)",
+                            $"drop {string.Join(", ", ignored)}; change the grid and start another sweep instead");
+                    var i = r.GetValue(index) ?? throw new ToolkitException("--sweep needs --index", $"add --index 0 (0..n-1, see toolkit sweep GRID --out {sweepPath} --dry-run)");
+                    var plan = Toolkit.Sweeps.SweepPlan.Open(sweepPath);
+                    var run = plan.Run(i);
+                    runPath = plan.PathOf(run);
+                    progress = new ProgressReporter(run.Name);
+                    var (action, trained) = plan.TrainRun(i, r.GetValue(threads), progress, signals.Token);
+                    if (trained is null)
+                    {
+                        Console.WriteLine($"skipped: {runPath} is complete ({run.Config.Training.Steps} steps)");
+                        return 0;
+                    }
+                    Console.WriteLine($"{(action == Toolkit.Sweeps.SweepRunAction.Resumed ? "resumed and finished" : "trained")}: {runPath}");
+                    result = trained;
+                }
+                else if (r.GetResult(index) is { Implicit: false })
+                    throw new ToolkitException("--index needs --sweep", "add --sweep DIR (the sweep's directory)");
+                else if (r.GetValue(resume) is string resumePath)
                 {
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.

@@ -12,7 +12,7 @@ public static class Analyzer
 {
     /// <summary>Analyses a model on a task: scores heads on the scoring batch (a period the task
     /// never used), finds the best previous-token → induction K-composition link, computes copying
-    /// scores and the zero/mean ablation effect of every head on <paramref name="sequences"/> task examples.
+    /// scores, the path expansion (attention-only models) and the zero/mean ablation effect of every head on <paramref name="sequences"/> task examples.
     /// <paramref name="seed"/> is the run seed; the batches come from its scoring and eval streams.</summary>
     public static CircuitReport Analyze(HookedTransformer model, ITask task, long seed, int sequences = 64,
         double threshold = HeadScoreTable.DefaultThreshold)
@@ -28,8 +28,9 @@ public static class Analyzer
         IReadOnlyList<AblationEffect> ablations;
         using (var batch = Batch.Sample(task, Seeds.Derive(seed, Seeds.Stream.Eval), sequences, model.Device))
             ablations = Ablation.EveryHead(model, batch.Tokens, batch.LossMask);
+        var paths = model.Config.AttnOnly ? PathExpansion.Compute(model) : null;
         return new CircuitReport(heads, composition, subspaces, copying, ablations,
-            FindCircuit(heads, composition, subspaces), watch.Elapsed);
+            FindCircuit(heads, composition, subspaces), watch.Elapsed, paths);
     }
 
     /// <summary>How far above random a K-composition link must be before it is reported as a circuit, in random

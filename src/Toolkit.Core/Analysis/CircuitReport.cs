@@ -20,7 +20,8 @@ public sealed record CircuitReport(
     IReadOnlyList<HeadCopyingScore> Copying,
     IReadOnlyList<AblationEffect> Ablations,
     Circuit? Circuit,
-    TimeSpan Elapsed)
+    TimeSpan Elapsed,
+    IReadOnlyList<PathTerm>? Paths = null)
 {
     private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 
@@ -43,6 +44,16 @@ public sealed record CircuitReport(
         if (topK.Count > 0)
             s.AppendLine(CultureInfo.InvariantCulture, $"top K-composition: {string.Join("; ", topK.Select(c => $"{c.Sender} → {c.Receiver} {c.Score.ToString("0.00", CultureInfo.InvariantCulture)}"))} (baseline {Composition.Baseline.ToString("0.00", CultureInfo.InvariantCulture)})");
         s.AppendLine($"copying scores: {string.Join(", ", Copying.Select(c => $"{c.Name} {c.Score.ToString("0.00", CultureInfo.InvariantCulture)}"))}");
+        if (Paths is { Count: > 0 })
+        {
+            // Elhage et al. 2021's path expansion: norms of the token → logit maps; virtual heads are V-composition.
+            string Top(IEnumerable<PathTerm> terms, int n) => string.Join(", ", terms.OrderByDescending(t => t.Norm).Take(n).Select(t => $"{t.Name} {t.Norm.ToString("0.00", CultureInfo.InvariantCulture)}"));
+            var virtualHeads = Paths.Where(t => t.Name.Contains('→')).ToList();
+            var line = string.Create(CultureInfo.InvariantCulture, $"path expansion (Frobenius norm of each token → logit map W_E … W_U): direct {Paths[0].Norm:0.00}; ") +
+                $"heads {Top(Paths.Skip(1).Where(t => !t.Name.Contains('→')), 4)}" +
+                (virtualHeads.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; virtual heads (V-composition) {Top(virtualHeads, 3)} (mean {virtualHeads.Average(t => t.Norm):0.00})"));
+            s.AppendLine(line);
+        }
         s.AppendLine("ablations (masked accuracy / loss; clean first):");
         var clean = Ablations.FirstOrDefault();
         if (clean is not null)

@@ -26,7 +26,7 @@ public sealed record LogitAttribution(IReadOnlyList<string> Components, double[,
 /// b_U (biases are not attributed). With ln_final, LayerNorm is linear once its scale is fixed:
 /// each component is centred (minus its mean over d_model), divided by the final LayerNorm scale
 /// of the actual run — sqrt(var + eps) of the cached last resid_post, as TransformerLens's
-/// apply_ln_to_stack does with the cached ln_final.hook_scale — and multiplied by ln_final.w.</remarks>
+/// apply_ln_to_stack does with the cached ln_final.hook_scale — and multiplied by ln_final.w (when it has one: LNPre does not).</remarks>
 public static class DirectLogitAttribution
 {
     /// <summary>Attributions on tokens [batch, pos].</summary>
@@ -53,8 +53,8 @@ public static class DirectLogitAttribution
         {
             var final = cache[last].narrow(1, 0, p - 1).to_type(ScalarType.Float64);
             var scale = final.var(-1, unbiased: false, keepdim: true).add(Scalars.LayerNormEpsilon, Scalars.One).sqrt().unsqueeze(2); // [b, pos-1, 1, 1]
-            stack = stack.sub(stack.mean(new long[] { -1 }, keepdim: true)).div(scale)
-                .mul(model.ln_final.w.detach().to_type(ScalarType.Float64));
+            stack = stack.sub(stack.mean(new long[] { -1 }, keepdim: true)).div(scale);
+            if (model.ln_final.w is not null) stack = stack.mul(model.ln_final.w.detach().to_type(ScalarType.Float64)); // LNPre has none
         }
         // Unembedding columns of the correct next tokens: [b, pos-1, d].
         var wU = model.W_U.detach().to_type(ScalarType.Float64);

@@ -101,4 +101,46 @@ public static class Subspaces
                     result.Add(new(la, ha, lb, hb, read, MeanCos2(bases[(la, ha, HeadSubspace.O)], bases[(lb, hb, read)])));
         return result;
     }
+    /// <summary>The research notes' circuit finder: how similar two heads' own projections are, the mean cos² of the
+    /// principal angles between the column spaces of W_X of head A and W_X of head B (X = Q, K, V; O compares W_O row
+    /// spaces). With <paramref name="throughEmbedding"/> both are first mapped through W_E (the spaces W_E W_X in token
+    /// space), which shows what the embedding does to the comparison.</summary>
+    public static double HeadSimilarity(HookedTransformer model, (int Layer, int Head) a, (int Layer, int Head) b, HeadSubspace which, bool throughEmbedding = false)
+    {
+        if (!throughEmbedding) return MeanCos2(Basis(model, a.Layer, a.Head, which), Basis(model, b.Layer, b.Head, which));
+        using var scope = NewDisposeScope();
+        var wE = CopyingScore.ToMatrix(HeadMatrices.F64(model.W_E));
+        return MeanCos2(ColumnBasis(wE * Projection(model, a, which)), ColumnBasis(wE * Projection(model, b, which)));
+    }
+
+    /// <summary>Mean and sd of <see cref="HeadSimilarity"/> for random heads of the model's shapes (Gaussian W_X; through
+    /// the model's own W_E when asked), the baseline each similarity is read against.</summary>
+    public static (double Mean, double Sd) HeadSimilarityBaseline(HookedTransformer model, bool throughEmbedding, int draws = 200, int seed = 0)
+    {
+        var rng = new Random(seed);
+        var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
+        int dModel = model.Config.DModel, dHead = model.Config.HeadDim;
+        Matrix<double>? wE = null;
+        if (throughEmbedding)
+        {
+            using var scope = NewDisposeScope();
+            wE = CopyingScore.ToMatrix(HeadMatrices.F64(model.W_E));
+        }
+        Matrix<double> Space() { var m = Matrix<double>.Build.Random(dModel, dHead, normal); return ColumnBasis(wE is null ? m : wE * m); }
+        var values = Enumerable.Range(0, draws).Select(_ => MeanCos2(Space(), Space())).ToArray();
+        var mean = values.Average();
+        return (mean, draws < 2 ? double.NaN : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (draws - 1)));
+    }
+
+    private static Matrix<double> Projection(HookedTransformer model, (int Layer, int Head) x, HeadSubspace which)
+    {
+        using var scope = NewDisposeScope();
+        return CopyingScore.ToMatrix(which switch
+        {
+            HeadSubspace.Q => HeadMatrices.WQ(model, x.Layer, x.Head),
+            HeadSubspace.K => HeadMatrices.WK(model, x.Layer, x.Head),
+            HeadSubspace.V => HeadMatrices.WV(model, x.Layer, x.Head),
+            _ => HeadMatrices.WO(model, x.Layer, x.Head).t(),
+        });
+    }
 }

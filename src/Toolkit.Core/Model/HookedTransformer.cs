@@ -50,7 +50,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
         // A delegate to the blocks, and to whether any block's hook point listens: the pool owns neither.
         if (Config.Routed) router = new RoutedPool(Config, l => blocks[l], () => blockHooks.Any(h => h.IsHooked));
-        if (Config.NormalizationType == "LN" && Config.NormalizationPosition == "pre") ln_final = new LayerNorm(Config.DModel);
+        if (Config.NormalizationType is "LN" or "LNPre" && Config.NormalizationPosition == "pre")
+            ln_final = new LayerNorm(Config.DModel, affine: Config.NormalizationType == "LN");
         unembed = new Unembed(Config, Config.TiedEmbeddings ? () => embed.W_E : null);
         if (Config.EmbedDropout > 0) embedDropout = nn.Dropout(Config.EmbedDropout);
         RegisterComponents();

@@ -18,7 +18,8 @@ public sealed record ModelConfig
     /// <summary>MLP width (null: 4 × d_model); unused when attn_only.</summary>
     [JsonPropertyName("d_mlp")] public int? DMlp { get; init; }
     [JsonPropertyName("act_fn")] public string ActFn { get; init; } = "gelu";
-    /// <summary>"LN" for pre-LayerNorm in every block and before the unembedding; null for none.</summary>
+    /// <summary>"LN" for pre-LayerNorm in every block and before the unembedding, "LNPre" for the same
+    /// LayerNorms without weights (TransformerLens's folded form); null for none.</summary>
     [JsonPropertyName("normalization_type")] public string? NormalizationType { get; init; }
     /// <summary>Where position information comes from (TransformerLens names, plus "none"):
     /// "standard" learned absolute positions added to the residual stream; "sinusoidal" fixed sin/cos positions
@@ -104,8 +105,8 @@ public sealed record ModelConfig
         Require(HeadDim >= 1, $"d_head {HeadDim} must be positive", "give --d-head 1 or more");
         Require(DVocab >= 2, $"d_vocab {DVocab} must be at least 2", "use --vocab 64, for example");
         Require(NCtx >= 2, $"n_ctx {NCtx} must be at least 2", "use --context 64, for example");
-        Require(NormalizationType is null or "LN", $"normalization_type '{NormalizationType}' is not supported",
-            "use LN (pre-LayerNorm) or none");
+        Require(NormalizationType is null or "LN" or "LNPre", $"normalization_type '{NormalizationType}' is not supported",
+            "use LN (pre-LayerNorm), LNPre (LayerNorm without weights) or none");
         Require(PositionalEmbeddingType is "standard" or "sinusoidal" or "rotary" or "shortformer" or "none",
             $"positional_embedding_type '{PositionalEmbeddingType}' is not supported",
             "use standard (learned), sinusoidal, rotary, shortformer or none");
@@ -114,7 +115,7 @@ public sealed record ModelConfig
             $"rotary_dim {rotaryDim} must be even and between 2 and d_head {HeadDim}", "leave rotary_dim unset (all of d_head) or give an even number");
         Require(double.IsFinite(RotaryBase) && RotaryBase > 1, $"rotary_base {RotaryBase} must be a number above 1", "use 10000");
         Require(NormalizationPosition is "pre" or "post", $"normalization_position '{NormalizationPosition}' is not supported", "use pre or post");
-        Require(NormalizationPosition == "pre" || NormalizationType == "LN", "post-norm needs LayerNorm", "add --ln (normalization_type LN)");
+        Require(NormalizationPosition == "pre" || NormalizationType is "LN" or "LNPre", "post-norm needs LayerNorm", "add --ln (normalization_type LN)");
         Require(!(ParallelAttnMlp && NormalizationPosition == "post"), "parallel_attn_mlp with post-norm is not supported",
             "use pre-norm (the default) with parallel attention and MLP");
         Require(ConvKernel >= 0 && ConvKernel <= NCtx, $"conv_kernel {ConvKernel} is outside 0..n_ctx", "use 3 (Conv-Attn) or 0 (none)");

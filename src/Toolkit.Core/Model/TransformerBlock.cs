@@ -21,14 +21,15 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
     internal TransformerBlock(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null) : base("TransformerBlock")
     {
-        var ln = cfg.NormalizationType == "LN";
+        var ln = cfg.NormalizationType is "LN" or "LNPre";
+        var affine = cfg.NormalizationType == "LN";
         postNorm = cfg.NormalizationPosition == "post";
         parallel = cfg.ParallelAttnMlp && !cfg.AttnOnly;
-        if (ln) ln1 = new LayerNorm(cfg.DModel);
+        if (ln) ln1 = new LayerNorm(cfg.DModel, affine);
         attn = new Attention(cfg, queryKeyPositions);
         if (!cfg.AttnOnly)
         {
-            if (ln) ln2 = new LayerNorm(cfg.DModel);
+            if (ln) ln2 = new LayerNorm(cfg.DModel, affine);
             mlp = new Mlp(cfg);
         }
         if (cfg.ResidDropout > 0) residDropout = nn.Dropout(cfg.ResidDropout);

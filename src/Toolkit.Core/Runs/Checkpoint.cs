@@ -80,6 +80,9 @@ public static class Checkpoint
     public static State LoadTrainingState(string folder, Training.AdamW optimizer)
     {
         var statePath = Path.Combine(folder, "state.json");
+        if (!File.Exists(statePath) && !File.Exists(Path.Combine(folder, OptimizerFile)))
+            throw new ToolkitException($"{folder} holds weights only (an imported model), no training state to resume",
+                "train it further as a new run: toolkit finetune RUN --steps N --out runs/NEW");
         State state;
         try { state = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath), RunConfig.Json) ?? throw new JsonException("empty document"); }
         catch (Exception e) when (e is JsonException or FileNotFoundException)

@@ -4,7 +4,8 @@ using Toolkit.Evaluation;
 
 namespace Toolkit.Runs;
 
-/// <summary>Appends rows to <c>metrics.csv</c>: step, lr, train_loss, eval_loss, eval_accuracy, then
+/// <summary>Appends rows to <c>metrics.csv</c>: step, lr, train_loss, eval_loss, eval_accuracy, icl (the in-context
+/// learning score of Olsson et al. 2022 on held-out sequences, <see cref="Analysis.InContextLearningScore"/>), then
 /// per-head columns prev_LxHy, dup_LxHy, ind_LxHy. An empty cell means "not evaluated on this row";
 /// a measured value that is not a number is written as NaN, Infinity or -Infinity.</summary>
 public sealed class MetricsLog
@@ -20,7 +21,7 @@ public sealed class MetricsLog
 
     /// <summary>The header line.</summary>
     public string Header =>
-        "step,lr,train_loss,eval_loss,eval_accuracy," +
+        "step,lr,train_loss,eval_loss,eval_accuracy,icl," +
         string.Join(",", new[] { "prev", "dup", "ind" }.SelectMany(kind => headNames.Select(h => $"{kind}_{h}")));
 
     /// <summary>Starts the file, or on resume keeps only rows up to <paramref name="keepThroughStep"/>
@@ -35,10 +36,10 @@ public sealed class MetricsLog
     }
 
     /// <summary>Appends one row.</summary>
-    public void Append(int step, double lr, double trainLoss, EvalResult? eval, HeadScoreTable? heads)
+    public void Append(int step, double lr, double trainLoss, EvalResult? eval, HeadScoreTable? heads, double? icl = null)
     {
         static string F(double x) => x.ToString("G6", CultureInfo.InvariantCulture); // NaN stays "NaN", never ""
-        var cells = new List<string> { step.ToString(CultureInfo.InvariantCulture), F(lr), F(trainLoss), eval is null ? "" : F(eval.Loss), eval is null ? "" : F(eval.Accuracy) };
+        var cells = new List<string> { step.ToString(CultureInfo.InvariantCulture), F(lr), F(trainLoss), eval is null ? "" : F(eval.Loss), eval is null ? "" : F(eval.Accuracy), icl is double i ? F(i) : "" };
         foreach (var role in new[] { HeadRole.PreviousToken, HeadRole.DuplicateToken, HeadRole.Induction })
             cells.AddRange(heads is null ? headNames.Select(_ => "") : heads.Heads.Select(h => F(HeadScoreTable.Score(h, role))));
         File.AppendAllText(path, string.Join(',', cells) + '\n');

@@ -140,6 +140,8 @@ public static class Trainer
 
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
         var evalExamples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
+        // The in-context learning score is read on (at most) 64 of the held-out sequences: a cheap forward per evaluation.
+        using var iclBatch = Batch.From(evalExamples.Take(64).ToList(), device);
         var parameters = model.parameters().ToList();
         var tokensPerStep = (double)t.BatchSize * task.Context;
         // With clipping off, an infinite bound still returns the norm that the divergence check needs.
@@ -153,6 +155,7 @@ public static class Trainer
         var curve = new List<(int, double)>();
         EvalResult? lastEval = null;
         HeadScoreTable? lastHeads = null;
+        double? lastIcl = null;
         var lastCheckpoint = resumeFrom;
 
         void SaveCheckpoint(int done)
@@ -208,11 +211,12 @@ public static class Trainer
                 {
                     lastEval = Evaluator.Evaluate(model, evalExamples);
                     lastHeads = HeadScores.Compute(model, scoring);
+                    lastIcl = task.Context >= 3 ? InContextLearningScore.Compute(model, iclBatch.Tokens).Score : null;
                     foreach (var writer in model.modules().OfType<IEvaluationWriter>())
                         writer.WriteEvaluation(model, evalExamples, run.Path, done);
                     model.train();
                 }
-                metrics.Append(done, lr, meanLoss, evalNow ? lastEval : null, evalNow ? lastHeads : null);
+                metrics.Append(done, lr, meanLoss, evalNow ? lastEval : null, evalNow ? lastHeads : null, evalNow ? lastIcl : null);
                 observer.OnProgress(done, t.Steps, meanLoss, intervalSteps * tokensPerStep / intervalClock.Elapsed.TotalSeconds);
                 if (evalNow) observer.OnEvaluation(done, lastEval!, lastHeads!);
                 intervalLoss = 0;

@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 using Toolkit.Analysis;
+using Toolkit.Model;
 using static TorchSharp.torch;
 
 namespace Toolkit.Tests.Analysis;
@@ -106,6 +107,66 @@ public class ClosedFormTests
     }
 
     [Test]
+    public void PathExpansionNormsAndRowsEqualTheExplicitVocabularyMaps()
+    {
+        // The factorized terms (nothing d_vocab × d_vocab is formed) against the maps written out, on random models.
+        FsCheck.Fluent.Prop.ForAll(FsCheck.Fluent.Gen.Choose(0, 1000).ToArbitrary(), FsCheck.Fluent.Gen.Choose(2, 40).ToArbitrary(), (seed, vocab) =>
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(seed);
+            using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DVocab = vocab, NCtx = 4 });
+            var terms = PathExpansion.Compute(model, topTokens: vocab);
+            var wE = HeadMatrices.F64(model.W_E);
+            var wU = HeadMatrices.F64(model.W_U);
+            Tensor Ov(int l, int h) => HeadMatrices.OV(model, l, h);
+            var explicitMaps = new Dictionary<string, Tensor> { ["direct"] = wE.matmul(wU), ["L0H1"] = wE.matmul(Ov(0, 1)).matmul(wU), ["L0H0→L1H1"] = wE.matmul(Ov(0, 0)).matmul(Ov(1, 1)).matmul(wU) };
+            foreach (var (name, map) in explicitMaps)
+            {
+                var term = terms.Single(t => t.Name == name);
+                Assert.That(term.Norm, Is.EqualTo(HeadMatrices.Frobenius(map)).Within(1e-9 + 1e-7 * term.Norm), name);
+                Assert.That(term.TopMappings.Select(m => (long)m.Output), Is.EqualTo(map.argmax(1).data<long>().ToArray()), name);
+            }
+        }).Check(FsCheck.Config.QuickThrowOnFailure.WithMaxTest(30));
+    }
+
+    [Test]
+    public void PathExpansionAndCopyingScoresRunAtATextVocabulary()
+    {
+        // d_vocab 50,257 with a small d_model: a d_vocab × d_vocab map would be 20 GB; the factorized forms are not.
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 50_257, NCtx = 8 });
+        var terms = PathExpansion.Compute(model);
+        Assert.That(terms, Has.Count.EqualTo(1 + 4 + 4));
+        Assert.That(terms.All(t => double.IsFinite(t.Norm) && t.Norm > 0));
+        Assert.That(CopyingScore.Compute(model), Has.Count.EqualTo(4));
+    }
+
+    [Test]
+    public void HeadSimilarityIsOneForSharedSpacesZeroForOrthogonalOnesAndRandomNearDHeadOverDModel()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DHead = 2, DVocab = 12, NCtx = 4 });
+        using (no_grad())
+        {
+            // L0H0 and L1H1 read dimensions {0, 1} through K (in different bases); L1H0 reads {2, 3}.
+            var a = zeros(8, 2); a[0, 0] = tensor(1f); a[1, 1] = tensor(1f);
+            var b = zeros(8, 2); b[0, 0] = tensor(1f); b[1, 0] = tensor(1f); b[1, 1] = tensor(-2f);
+            var c = zeros(8, 2); c[2, 0] = tensor(1f); c[3, 1] = tensor(3f);
+            model.blocks[0].attn.W_K[0].copy_(a);
+            model.blocks[1].attn.W_K[1].copy_(b);
+            model.blocks[1].attn.W_K[0].copy_(c);
+        }
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K), Is.EqualTo(1).Within(1e-9));
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 0), HeadSubspace.K), Is.EqualTo(0).Within(1e-9));
+        // Through W_E the shared space stays shared (the same columns of W_E span both images).
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K, throughEmbedding: true), Is.EqualTo(1).Within(1e-9));
+        var (mean, sd) = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: false, draws: 400, seed: 3);
+        Assert.That(mean, Is.EqualTo(2.0 / 8).Within(3 * sd / Math.Sqrt(400) + 0.02));
+    }
+
+    [Test]
     public void PathExpansionOfTheHandBuiltModel()
     {
         var terms = PathExpansion.Compute(InductionModel.Model);
@@ -116,5 +177,8 @@ public class ClosedFormTests
         Assert.That(ind.Norm, Is.EqualTo(10 * 4).Within(1e-4)); // 10 · I over 16 tokens
         Assert.That(ind.TopMappings, Is.EqualTo(Enumerable.Range(0, 5).Select(i => (i, i)).ToList()));
         Assert.That(terms.Single(t => t.Name == "L0H2→L1H1").Norm, Is.EqualTo(0).Within(1e-9));
+        // analyze reports the same terms: the induction head's copying map leads the heads.
+        Assert.That(InductionModel.Report.Paths!.Select(t => (t.Name, t.Norm)), Is.EqualTo(terms.Select(t => (t.Name, t.Norm))));
+        Assert.That(InductionModel.Report.Render(), Does.Contain("heads L1H1 40.00").And.Contain("virtual heads (V-composition)"));
     }
 }

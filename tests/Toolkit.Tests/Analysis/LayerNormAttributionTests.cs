@@ -19,7 +19,7 @@ public class LayerNormAttributionTests
         using (no_grad())
         {
             // Non-trivial LayerNorm gain; biases stay zero so the components are the whole residual stream.
-            model.ln_final!.w.copy_(rand(16).add(0.5));
+            model.ln_final!.w!.copy_(rand(16).add(0.5));
         }
         set_rng_state(state);
         model.eval();

@@ -1,0 +1,86 @@
+// Where does a model get its positions? (docs/design.md §1, issue 12.) Two questions from the research notes:
+// (1) Without any positional embedding (causal attention alone) a model cannot look up "copy from 31 back" in a
+//     position table. What does the fixed-period task, the memorization trap, do then: fail, or find another way?
+//     Learned positions vs none, over seeds, each run judged by the library's verdict.
+// (2) Shortformer (positions added only to queries and keys) is reported to make induction heads form earlier on
+//     text; a quick trial here formed them later on variable periods. Steps to the first induction head for
+//     learned, shortformer and rotary positions over the same seeds, with a paired interval against learned.
+//   ./toolkit run scripts/positions.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--fixed-steps 1500] [--variable-steps 1500]
+#load "toolkit.csx"
+#load "lib/experiment.csx"
+using Toolkit.Analysis;
+using Toolkit.Evaluation;
+using Toolkit.Training;
+using Toolkit.Verdicts;
+
+var exp = new Experiment("positions", "Where positions come from: learned, none, shortformer, rotary", Args);
+var seeds = exp.Setting("--seeds", 5, 2);
+var fixedSteps = exp.Setting("--fixed-steps", 1500, 40);
+var variableSteps = exp.Setting("--variable-steps", 1500, 40);
+var csv = new List<IReadOnlyList<string>>();
+
+// (1) The fixed period with and without positions.
+var fixedVerdicts = new List<(string Positions, List<GeneralizationVerdict> PerSeed)>();
+foreach (var positions in new[] { "standard", "none" })
+{
+    var perSeed = new List<GeneralizationVerdict>();
+    for (var k = 0; k < seeds; k++)
+    {
+        var seed = exp.Seed + k;
+        var name = $"fixed-{positions}-seed{seed}";
+        var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = positions }, exp.RepeatedCopy(exp.FixedPeriod), exp.Training(fixedSteps, seed));
+        var verdict = VerdictTables.Judge(result);
+        perSeed.Add(verdict);
+        VerdictTables.Add(exp.Report, $"({name})", verdict);
+        csv.AddRange(VerdictTables.CsvRows(name, verdict));
+        VerdictTables.Results(exp, name, verdict);
+    }
+    fixedVerdicts.Add((positions, perSeed));
+}
+
+// (2) Steps to the first induction head on variable periods.
+var firstInduction = new Dictionary<string, List<double>>();
+foreach (var positions in new[] { "standard", "shortformer", "rotary" })
+{
+    firstInduction[positions] = new List<double>();
+    for (var k = 0; k < seeds; k++)
+    {
+        var seed = exp.Seed + k;
+        var name = $"variable-{positions}-seed{seed}";
+        var watch = new FirstInductionHead();
+        var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = positions }, exp.RepeatedCopy(exp.VariablePeriods),
+            exp.Training(variableSteps, seed, evalEvery: 25), watch);
+        var verdict = VerdictTables.Judge(result);
+        // A run that never forms one counts as the run's length (a lower bound), and says so.
+        firstInduction[positions].Add(watch.Step ?? variableSteps);
+        exp.Result($"{name}: first induction head {(watch.Step is int s ? $"at step {s}" : $"never (within {variableSteps} steps)")}; {verdict.Kind.Word()} ({Fmt.P(verdict.InDistribution.Accuracy)} in distribution)");
+        csv.AddRange(VerdictTables.CsvRows(name, verdict));
+    }
+}
+exp.Csv("probes.csv", new[] { "model" }.Concat(VerdictTables.Columns).ToArray(), csv);
+exp.Csv("first-induction-head.csv", new[] { "positions", "seed", "step" },
+    firstInduction.SelectMany(kv => kv.Value.Select((s, i) => (IReadOnlyList<string>)new[] { kv.Key, (exp.Seed + i).ToString(), s.ToString("F0") })));
+
+string Median(List<double> v) { var o = v.Order().ToList(); return (o.Count % 2 == 1 ? o[o.Count / 2] : (o[o.Count / 2 - 1] + o[o.Count / 2]) / 2).ToString("F0"); }
+var comparisons = new List<string>();
+foreach (var other in new[] { "shortformer", "rotary" })
+{
+    var (low, high) = Bootstrap.MeanDifferenceInterval(firstInduction[other], firstInduction["standard"]);
+    var mean = firstInduction[other].Average() - firstInduction["standard"].Average();
+    var direction = low > 0 ? "later than" : high < 0 ? "earlier than" : "not distinguishable from";
+    comparisons.Add($"{other} forms its first induction head {direction} learned positions (median step {Median(firstInduction[other])} vs {Median(firstInduction["standard"])}; " +
+                    $"mean difference {mean:F0} steps, 95% interval [{low:F0}, {high:F0}] over {seeds} paired seeds)");
+}
+exp.Conclude(string.Join("; ", fixedVerdicts.Select(v => $"on the fixed period, the model with {(v.Positions == "none" ? "no positional embedding" : "learned positions")}: {VerdictKinds.Tally(v.PerSeed.Select(x => x.Kind).ToList())}")) +
+             ". " + string.Join("; ", comparisons) + ".");
+exp.Save();
+
+/// <summary>The first evaluation at which some head scores as an induction head.</summary>
+sealed class FirstInductionHead : ITrainingObserver
+{
+    public int? Step { get; private set; }
+    public void OnEvaluation(int step, EvalResult eval, HeadScoreTable heads)
+    {
+        if (Step is null && heads.Named(HeadRole.Induction).Count > 0) Step = step;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Toolkit.Sweeps;
+
+namespace Toolkit.Cli.Sweeps;
+
+/// <summary>Runs a sweep on this machine: at most <c>workers</c> child <c>toolkit train --sweep DIR --index i</c>
+/// processes at once, each with <c>threads</c> CPU threads; complete runs are skipped without a process,
+/// interrupted ones resumed (by the child, as a Slurm task would). Each child's output goes to DIR/logs/NAME.log.</summary>
+public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
+{
+    /// <summary>What happened to the sweep's runs in this invocation.</summary>
+    public sealed record Outcome(int Total, int Skipped, int Trained, int Resumed, IReadOnlyList<(SweepRun Run, int Code, string Log)> Failed, int NotStarted, bool Stopped, int Interrupted);
+
+    private sealed record Child(SweepRun Run, Process Process, StreamWriter Log, string LogPath, bool Resuming);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    /// <summary>Runs every incomplete run; a stop request (SIGINT/SIGTERM) is passed on to the running
+    /// children as SIGTERM (each saves a checkpoint) and no new run starts.</summary>
+    public Outcome Run(CancellationToken stop)
+    {
+        var states = plan.Runs.ToDictionary(r => r.Index, plan.StateOf);
+        var pending = new Queue<SweepRun>(plan.Runs.Where(r => states[r.Index] != SweepRunState.Complete));
+        var skipped = plan.Runs.Count - pending.Count;
+        var logs = Path.Combine(plan.Directory, "logs");
+        Directory.CreateDirectory(logs);
+        var progress = new SweepProgress(plan.Runs.Count, skipped);
+        Console.Error.WriteLine($"sweep {plan.Directory}: {plan.Runs.Count} runs; {skipped} complete (skipped), " +
+                                $"{pending.Count(r => states[r.Index] == SweepRunState.Interrupted)} to resume, {pending.Count(r => states[r.Index] == SweepRunState.New)} to train; " +
+                                $"{workers} worker(s) x {threads} thread(s)");
+        var running = new List<Child>();
+        var failed = new List<(SweepRun, int, string)>();
+        int trained = 0, resumed = 0, interrupted = 0;
+        var stopSent = false;
+        progress.Draw(running.Select(c => c.Run.Name));
+        while (running.Count > 0 || (pending.Count > 0 && !stop.IsCancellationRequested))
+        {
+            while (running.Count < workers && pending.Count > 0 && !stop.IsCancellationRequested)
+                running.Add(Start(pending.Dequeue(), states, logs));
+            progress.Draw(running.Select(c => c.Run.Name));
+            if (stop.IsCancellationRequested && !stopSent)
+            {
+                foreach (var c in running) kill(c.Process.Id, 15); // SIGTERM: the child checkpoints and exits 143
+                stopSent = true;
+            }
+            var finished = running.FirstOrDefault(c => c.Process.HasExited);
+            if (finished is null)
+            {
+                Thread.Sleep(200);
+                continue;
+            }
+            finished.Process.WaitForExit(); // drains the output handlers
+            var code = finished.Process.ExitCode;
+            lock (finished.Log) { finished.Log.WriteLine($"== exit code {code} at {DateTime.UtcNow:u}"); finished.Log.Dispose(); }
+            finished.Process.Dispose();
+            running.Remove(finished);
+            if (code == 0)
+            {
+                if (finished.Resuming) resumed++; else trained++;
+                progress.RunFinished();
+            }
+            else if (stopSent) interrupted++;
+            else failed.Add((finished.Run, code, finished.LogPath));
+            progress.Draw(running.Select(c => c.Run.Name), force: true);
+        }
+        progress.Finish();
+        return new Outcome(plan.Runs.Count, skipped, trained, resumed, failed, pending.Count, stop.IsCancellationRequested, interrupted);
+    }
+
+    private Child Start(SweepRun run, IReadOnlyDictionary<int, SweepRunState> states, string logs)
+    {
+        var logPath = Path.Combine(logs, run.Name + ".log");
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var psi = new ProcessStartInfo(ToolkitProgram.Dotnet)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in ToolkitProgram.TrainArgs(plan.Directory, run.Index.ToString(), threads.ToString())) psi.ArgumentList.Add(a);
+        log.WriteLine($"== {DateTime.UtcNow:u} {psi.FileName} {string.Join(' ', psi.ArgumentList)}");
+        var process = new Process { StartInfo = psi };
+        void Write(string? line) { if (line is not null) lock (log) log.WriteLine(line); }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new Child(run, process, log, logPath, states[run.Index] == SweepRunState.Interrupted);
+    }
+}

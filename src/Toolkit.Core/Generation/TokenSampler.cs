@@ -1,0 +1,84 @@
+using TorchSharp;
+using Toolkit.Model;
+using static TorchSharp.torch;
+
+namespace Toolkit.Generation;
+
+/// <summary>How the next token is drawn from the model's logits: greedy at temperature 0, otherwise from
+/// softmax(logits / temperature) restricted to the <see cref="TopK"/> most likely tokens and to the smallest
+/// set whose probability reaches <see cref="TopP"/> (nucleus sampling, Holtzman et al. 2020).</summary>
+public sealed record SamplingSettings
+{
+    public double Temperature { get; init; } = 1.0;
+    /// <summary>Keep only this many most likely tokens (0: all).</summary>
+    public int TopK { get; init; }
+    /// <summary>Keep the smallest set of most likely tokens whose probability reaches this (1: all).</summary>
+    public double TopP { get; init; } = 1.0;
+    public ulong Seed { get; init; }
+
+    public SamplingSettings Validate()
+    {
+        if (!double.IsFinite(Temperature) || Temperature < 0)
+            throw new ToolkitException($"temperature {Temperature} must be 0 (greedy) or positive", "use --temperature 1, or 0 for greedy decoding");
+        if (TopK < 0) throw new ToolkitException($"top-k {TopK} is negative", "use --top-k 0 (all tokens) or a positive number");
+        if (!(TopP > 0 && TopP <= 1)) throw new ToolkitException($"top-p {TopP} is outside (0, 1]", "use --top-p 1 (all tokens) or e.g. 0.9");
+        return this;
+    }
+}
+
+/// <summary>Autoregressive generation from a trained model (docs/design.md §1, sampling): each new token is drawn
+/// from the logits at the last position; when the sequence outgrows the context, the model sees the last n_ctx tokens.</summary>
+public static class TokenSampler
+{
+    /// <summary>Continues each prompt by <paramref name="count"/> tokens; returns the generated tokens only.</summary>
+    public static long[][] Continue(HookedTransformer model, IReadOnlyList<long[]> prompts, int count, SamplingSettings settings)
+    {
+        settings.Validate();
+        if (count < 0) throw new ToolkitException($"{count} tokens to generate is negative", "use --tokens 20, for example");
+        foreach (var prompt in prompts)
+        {
+            if (prompt.Length == 0) throw new ToolkitException("a prompt is empty", "give at least one token, e.g. --prompt \"3 7 1\"");
+            if (prompt.Any(t => t < 0 || t >= model.Config.DVocab))
+                throw new ToolkitException($"prompt token {prompt.First(t => t < 0 || t >= model.Config.DVocab)} is outside the vocabulary 0..{model.Config.DVocab - 1}",
+                    "give token ids the model was trained on");
+        }
+        using var _ = no_grad();
+        using var evalMode = model.EvalMode();
+        var generator = new Generator(settings.Seed, model.Device);
+        return prompts.Select(prompt =>
+        {
+            var sequence = prompt.ToList();
+            for (var i = 0; i < count; i++)
+            {
+                using var scope = NewDisposeScope();
+                var window = sequence.Skip(Math.Max(0, sequence.Count - model.Config.NCtx)).ToArray();
+                var logits = model.forward(tensor(window, new long[] { 1, window.Length }, device: model.Device)).select(1, window.Length - 1).squeeze(0);
+                sequence.Add(Next(logits, settings, generator));
+            }
+            return sequence.Skip(prompt.Length).ToArray();
+        }).ToArray();
+    }
+
+    /// <summary>Draws one token from logits [vocab].</summary>
+    public static long Next(Tensor logits, SamplingSettings settings, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        if (settings.Temperature == 0) return logits.argmax().item<long>();
+        using var temperature = settings.Temperature.ToScalar();
+        var scaled = logits.to_type(ScalarType.Float64).div(temperature);
+        var (sorted, order) = scaled.sort(descending: true);
+        var probabilities = sorted.softmax(0);
+        var keep = probabilities.shape[0];
+        if (settings.TopK > 0) keep = Math.Min(keep, settings.TopK);
+        if (settings.TopP < 1)
+        {
+            // The smallest prefix whose probability reaches top-p: tokens before the crossing point are kept.
+            var cumulative = probabilities.cumsum(0).data<double>().ToArray();
+            var reach = Array.FindIndex(cumulative, c => c >= settings.TopP);
+            keep = Math.Min(keep, reach < 0 ? cumulative.Length : reach + 1);
+        }
+        var kept = probabilities.narrow(0, 0, keep);
+        var choice = multinomial(kept, 1, generator: generator).item<long>();
+        return order[choice].item<long>();
+    }
+}

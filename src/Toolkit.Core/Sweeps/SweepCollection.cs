@@ -1,0 +1,104 @@
+using System.Globalization;
+using Toolkit.Verdicts;
+
+namespace Toolkit.Sweeps;
+
+/// <summary>One run of a sweep as collected: where it stands, its final metrics from metrics.csv and,
+/// when complete, the library's verdict (<see cref="SeedStudy.Judge"/>, the path <c>toolkit probe</c> takes).</summary>
+public sealed record CollectedRun(
+    SweepRun Run, SweepRunState State, int StepsDone, double FinalTrainLoss, double EvalLoss, double EvalAccuracy, SeedOutcome? Outcome)
+{
+    /// <summary>The verdict in words, or the run's state when it has none.</summary>
+    public string VerdictWord => Outcome?.Verdict.Kind.Word() ?? (State == SweepRunState.New ? "not run" : "incomplete");
+
+    /// <summary>The verdict's in-distribution accuracy (NaN without a verdict).</summary>
+    public double InDistributionAccuracy => Outcome?.Verdict.InDistribution.Accuracy ?? double.NaN;
+
+    /// <summary>A probe's accuracy (NaN without a verdict or when the task has no such probe).</summary>
+    public double ProbeAccuracy(string probe) => Outcome?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Eval.Accuracy ?? double.NaN;
+}
+
+/// <summary>Runs that share every varying setting but the seed.</summary>
+public sealed record SweepGroup(string Label, IReadOnlyDictionary<string, string> Values, IReadOnlyList<CollectedRun> Runs)
+{
+    /// <summary>Runs with a verdict.</summary>
+    public IReadOnlyList<CollectedRun> Judged => Runs.Where(r => r.Outcome is not null).ToList();
+
+    /// <summary>"generalizes in 2 of 3 seeds, partial in 1 of 3 seeds" (<see cref="VerdictKinds.Tally"/>), or "no verdict yet".</summary>
+    public string Tally => Judged.Count == 0 ? "no verdict yet" : VerdictKinds.Tally(Judged.Select(r => r.Outcome!.Verdict.Kind).ToList());
+
+    /// <summary>Mean of a per-run value over the judged runs (NaN when none).</summary>
+    public double Mean(Func<CollectedRun, double> value)
+    {
+        var v = Judged.Select(value).Where(double.IsFinite).ToList();
+        return v.Count == 0 ? double.NaN : v.Average();
+    }
+}
+
+/// <summary>Every run of a sweep in one table: config, final metrics and verdict (docs/design.md §6).</summary>
+public sealed class SweepCollection
+{
+    public SweepPlan Plan { get; }
+    public IReadOnlyList<CollectedRun> Runs { get; }
+
+    private SweepCollection(SweepPlan plan, IReadOnlyList<CollectedRun> runs) => (Plan, Runs) = (plan, runs);
+
+    /// <summary>The varying settings other than the seed: what groups runs.</summary>
+    public IReadOnlyList<string> GroupBy => Plan.Varying.Where(v => !IsSeed(v)).ToList();
+
+    /// <summary>Every probe name met in any verdict, in first-seen order.</summary>
+    public IReadOnlyList<string> ProbeNames =>
+        Runs.Where(r => r.Outcome is not null).SelectMany(r => r.Outcome!.Verdict.Probes.Select(p => p.Name)).Distinct().ToList();
+
+    /// <summary>Whether a varying label is the seed axis.</summary>
+    public static bool IsSeed(string label) => label is "seed" or "seeds.seed";
+
+    /// <summary>Reads every run of the sweep in <paramref name="directory"/>, judging each complete one;
+    /// <paramref name="progress"/> hears (done, total, run name) before each.</summary>
+    public static SweepCollection Gather(string directory, VerdictSettings? settings = null, Action<int, int, string>? progress = null)
+    {
+        var plan = SweepPlan.Open(directory);
+        var runs = new List<CollectedRun>();
+        foreach (var run in plan.Runs)
+        {
+            progress?.Invoke(runs.Count, plan.Runs.Count, run.Name);
+            var state = plan.StateOf(run);
+            var path = plan.PathOf(run);
+            var (steps, train, evalLoss, evalAcc) = FinalMetrics(Path.Combine(path, "metrics.csv"));
+            var outcome = state == SweepRunState.Complete ? SeedStudy.Judge(path, settings) : null;
+            runs.Add(new CollectedRun(run, state, steps, train, evalLoss, evalAcc, outcome));
+        }
+        return new SweepCollection(plan, runs);
+    }
+
+    /// <summary>Runs grouped by every varying setting but the seed, in the sweep's order.</summary>
+    public IReadOnlyList<SweepGroup> Groups()
+    {
+        var keys = GroupBy;
+        return Runs.GroupBy(r => string.Join(", ", keys.Select(k => $"{k}={r.Run.Values[k]}")))
+            .Select(g => new SweepGroup(keys.Count == 0 ? "all runs" : g.Key, keys.ToDictionary(k => k, k => g.First().Run.Values[k]), g.ToList()))
+            .ToList();
+    }
+
+    /// <summary>The last logged step and training loss, and the last evaluation's loss and accuracy, of a metrics.csv.</summary>
+    private static (int Steps, double TrainLoss, double EvalLoss, double EvalAccuracy) FinalMetrics(string path)
+    {
+        if (!File.Exists(path)) return (0, double.NaN, double.NaN, double.NaN);
+        var lines = File.ReadAllLines(path);
+        if (lines.Length < 2) return (0, double.NaN, double.NaN, double.NaN);
+        var header = lines[0].Split(',');
+        int Col(string name) => Array.IndexOf(header, name);
+        var (stepCol, trainCol, lossCol, accCol) = (Col("step"), Col("train_loss"), Col("eval_loss"), Col("eval_accuracy"));
+        double Cell(string[] cells, int i) =>
+            i >= 0 && i < cells.Length && double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+        var (steps, train, evalLoss, evalAcc) = (0, double.NaN, double.NaN, double.NaN);
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            if (cells.Length != header.Length || !int.TryParse(cells[stepCol], CultureInfo.InvariantCulture, out var step)) continue;
+            (steps, train) = (step, Cell(cells, trainCol));
+            if (!double.IsNaN(Cell(cells, accCol))) (evalLoss, evalAcc) = (Cell(cells, lossCol), Cell(cells, accCol));
+        }
+        return (steps, train, evalLoss, evalAcc);
+    }
+}

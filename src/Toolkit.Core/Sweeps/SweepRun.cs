@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+using Toolkit.Runs;
+
+namespace Toolkit.Sweeps;
+
+/// <summary>One run of a sweep: its index (the Slurm array task id), directory name, seed, the values
+/// of the grid's varying axes, and the config it trains with (threads are set when it starts).</summary>
+public sealed record SweepRun(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("seed")] long Seed,
+    [property: JsonPropertyName("values")] IReadOnlyDictionary<string, string> Values,
+    [property: JsonPropertyName("config")] RunConfig Config);
+
+/// <summary>Where a sweep's run stands on disk.</summary>
+public enum SweepRunState
+{
+    /// <summary>Nothing trained yet (no config.json).</summary>
+    New,
+    /// <summary>Started but not finished: config.json, maybe checkpoints, no checkpoint at the final step. Resumed.</summary>
+    Interrupted,
+    /// <summary>Its final checkpoint exists. Skipped.</summary>
+    Complete,
+}
+
+/// <summary>What <c>train --sweep</c> did with a run.</summary>
+public enum SweepRunAction { Trained, Resumed, Skipped }
