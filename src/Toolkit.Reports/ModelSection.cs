@@ -57,6 +57,12 @@ public static class ModelSection
                     AttentionPattern.Of(model, example, layer, head), labels, labels, zmin: 0, zmax: 1);
             }
 
+        if (model.Config.Routed)
+        {
+            // A routed pool's block can run at several steps or none: "layer l's stream" and "earlier layer" have no meaning.
+            report.AddParagraph("Logit lens and composition are left out: this model routes a pool of blocks, so its blocks are no fixed sequence of layers (see the router statistics below).");
+            return true;
+        }
         report.AddHeading("Logit lens");
         using (var lensBatch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), 256, model.Device))
         {

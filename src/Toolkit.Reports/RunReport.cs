@@ -15,6 +15,7 @@ public static class RunReport
         var run = RunData.Read(runDir);
         var report = Build(run);
         ModelSection.Add(report, runDir);
+        RouterSection.Add(report, runDir);
         AnalysisSection.Add(report, runDir);
         var path = Path.Combine(runDir, "report.html");
         report.Save(path);

@@ -19,7 +19,7 @@ public static class TrainCommand
         var dHead = new Option<int?>("--d-head") { Description = "d_head (default d_model / n_heads)" };
         var mlp = new Option<bool>("--mlp") { Description = "add MLP blocks (attention-only by default)" };
         var ln = new Option<bool>("--ln") { Description = "pre-LayerNorm in every block and before the unembedding" };
-        var arch = new Option<string>("--arch") { Description = "transformer, or conv-attn (a causal convolution over positions replaces the first attention layer)", DefaultValueFactory = _ => "transformer" };
+        var arch = new Option<string>("--arch") { Description = "transformer, conv-attn (a causal convolution over positions replaces the first attention layer), or routed (a router picks one of a pool of blocks at each step)", DefaultValueFactory = _ => "transformer" };
         var positional = new Option<string>("--positional") { Description = "learned, sinusoidal, rotary, shortformer (positions on queries and keys only) or none", DefaultValueFactory = _ => "learned" };
         var tied = new Option<bool>("--tied") { Description = "tie the unembedding to the token embedding (W_U = W_Eᵀ)" };
         var postNorm = new Option<bool>("--post-norm") { Description = "LayerNorm after each residual addition instead of before each sublayer (needs --ln)" };
@@ -27,6 +27,14 @@ public static class TrainCommand
         var convPadding = new Option<string>("--conv-padding") { Description = "conv-attn: causal, or same (centred: leaks the next token; only to demonstrate the leak detector)", DefaultValueFactory = _ => "causal" };
         var convType = new Option<string>("--conv-type") { Description = "conv-attn: depthwise or full", DefaultValueFactory = _ => "depthwise" };
         var convKernel = new Option<int>("--conv-kernel") { Description = "conv-attn: kernel width", DefaultValueFactory = _ => 3 };
+        var pool = new Option<int?>("--pool") { Description = "routed: blocks in the pool (default --layers)" };
+        var identity = new Option<int>("--identity") { Description = "routed: identity layers in the pool" };
+        var routeSteps = new Option<int?>("--route-steps") { Description = "routed: steps, one layer chosen per step (default the pool size)" };
+        var route = new Option<string>("--route") { Description = "routed: per-token, per-sequence (decided from position 0), schedule (learned, input-independent) or fixed (step s runs block s mod pool)", DefaultValueFactory = _ => "per-token" };
+        var router = new Option<string>("--router") { Description = "routed: linear or gru", DefaultValueFactory = _ => "linear" };
+        var act = new Option<bool>("--act") { Description = "routed: adaptive computation time (halting per step, ponder cost), up to --route-steps" };
+        var actLoss = new Option<string>("--act-loss") { Description = "routed --act: mixture (loss of the halting-weighted state) or per-step (halting-weighted mean of every step's loss)", DefaultValueFactory = _ => "mixture" };
+        var ponderCost = new Option<double>("--ponder-cost") { Description = "routed --act: weight of the ponder cost", DefaultValueFactory = _ => 0.01 };
         var dropout = new Option<double>("--dropout") { Description = "dropout on embeddings, attention patterns and residual writes" };
         var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 2000 };
         var batch = new Option<int>("--batch") { Description = "sequences per step", DefaultValueFactory = _ => 64 };
@@ -48,7 +56,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -63,8 +71,8 @@ public static class TrainCommand
                 {
                     // A sweep's run trains with the config in sweep.json; only --threads may be given.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, dropout, steps, batch, lr, warmup, schedule, clip, decay,
-                            seed, device, evalEvery, ckptEvery, allowNonCausal, output, resume }
+                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost,
+                            dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, device, evalEvery, ckptEvery, allowNonCausal, output, resume }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a sweep's run (it trains with the config in {sweepPath}/sweep.json)",
@@ -90,7 +98,7 @@ public static class TrainCommand
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
+                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
@@ -104,12 +112,14 @@ public static class TrainCommand
                     runPath = r.GetValue(output)
                         ?? throw new ToolkitException("no run directory given", "add --out runs/NAME (or --resume runs/NAME)");
                     var p = r.GetValue(dropout);
-                    var convAttn = r.GetValue(arch) switch
-                    {
-                        "transformer" => false,
-                        "conv-attn" => true,
-                        var other => throw new ToolkitException($"--arch {other} is unknown", "use --arch transformer or conv-attn"),
-                    };
+                    var archName = r.GetValue(arch);
+                    if (archName is not ("transformer" or "conv-attn" or "routed"))
+                        throw new ToolkitException($"--arch {archName} is unknown", "use --arch transformer, conv-attn or routed");
+                    var convAttn = archName == "conv-attn";
+                    var routed = archName == "routed";
+                    var routeOptions = new Option[] { pool, identity, routeSteps, route, router, act, actLoss, ponderCost }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+                    if (!routed && routeOptions.Count > 0)
+                        throw new ToolkitException($"{string.Join(", ", routeOptions)} need --arch routed", "add --arch routed, or drop them");
                     if (convAttn && r.GetValue(layers) < 2)
                         throw new ToolkitException("--arch conv-attn needs --layers 2 or more (the convolution replaces the first attention layer)", "use --layers 2");
                     if (r.GetValue(parallel) && !r.GetValue(mlp)) throw new ToolkitException("--parallel needs --mlp", "add --mlp, or drop --parallel");
@@ -117,7 +127,7 @@ public static class TrainCommand
                     {
                         Model = new ModelConfig
                         {
-                            NLayers = r.GetValue(layers) - (convAttn ? 1 : 0), NHeads = r.GetValue(heads), DModel = r.GetValue(dModel),
+                            NLayers = routed ? r.GetValue(pool) ?? r.GetValue(layers) : r.GetValue(layers) - (convAttn ? 1 : 0), NHeads = r.GetValue(heads), DModel = r.GetValue(dModel),
                             DHead = r.GetValue(dHead), DVocab = r.GetValue(vocab), NCtx = r.GetValue(context),
                             AttnOnly = !r.GetValue(mlp), NormalizationType = r.GetValue(ln) ? "LN" : null,
                             PositionalEmbeddingType = r.GetValue(positional) == "learned" ? "standard" : r.GetValue(positional)!,
@@ -125,6 +135,9 @@ public static class TrainCommand
                             ParallelAttnMlp = r.GetValue(parallel),
                             ConvKernel = convAttn ? r.GetValue(convKernel) : 0, ConvPadding = r.GetValue(convPadding)!, ConvType = r.GetValue(convType)!,
                             EmbedDropout = p, AttnDropout = p, ResidDropout = p,
+                            Routing = routed ? r.GetValue(route)! : "none", RouteSteps = routed ? r.GetValue(routeSteps) : null,
+                            RouteIdentityLayers = routed ? r.GetValue(identity) : 0, RouterType = r.GetValue(router)!,
+                            RouteAct = routed && r.GetValue(act), RoutePonderCost = r.GetValue(ponderCost), RouteActLoss = r.GetValue(actLoss)!,
                         },
                         Training = new TrainingConfig
                         {
@@ -136,6 +149,14 @@ public static class TrainCommand
                         },
                         Task = task.Read(r, null, r.GetValue(context), r.GetValue(vocab)),
                     };
+                    if (routed)
+                    {
+                        // The comparison a routed pool needs: a standard transformer of the same parameter count.
+                        var steps = config.Model.Resolve().RouteSteps!.Value;
+                        var (baseline, count) = ParameterBudget.MatchedBaseline(config.Model, [steps, config.Model.NLayers]);
+                        Console.WriteLine(ParameterBudget.Describe("routed pool", config.Model));
+                        Console.WriteLine($"matched standard baseline: {count:N0} parameters (--layers {baseline.NLayers} --d-model {baseline.DModel})");
+                    }
                     result = Trainer.Train(config, runPath, progress, signals.Token);
                 }
             }

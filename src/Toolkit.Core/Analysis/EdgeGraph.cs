@@ -57,6 +57,7 @@ public sealed class EdgeGraph : IDisposable
     {
         this.model = model;
         var cfg = model.Config;
+        model.RequireSequentialBlocks("circuit discovery");
         // The graph sums each receiver's inputs from senders; a post-norm or parallel block's input is not such a sum.
         if (cfg.NormalizationPosition == "post" || (cfg.ParallelAttnMlp && !cfg.AttnOnly))
             throw new ToolkitException("circuit discovery needs a pre-norm model with sequential blocks (each receiver reads a sum of earlier outputs)",

@@ -25,6 +25,7 @@ public static class PathExpansion
     /// <summary>All terms: direct path, one per head, one per virtual head (earlier → later layer).</summary>
     public static IReadOnlyList<PathTerm> Compute(HookedTransformer model, int topTokens = 5)
     {
+        model.RequireSequentialBlocks("path expansion");
         if (!model.Config.AttnOnly)
             throw new ToolkitException("the path expansion is defined for attention-only models",
                 "train with attn_only (the default) or analyse the heads one by one");

@@ -52,6 +52,32 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     /// <summary>Rotates queries or keys [batch, pos, head, d_head] by position (identity unless rotary).</summary>
     public Tensor Rotate(Tensor qk) => rotary is null ? qk : rotary.Apply(qk);
 
+    /// <summary>Attention output at some positions only (a routed pool's per-token gather; no hook point fires):
+    /// x [batch, pos, d_model] is what every position reads (keys and values), <paramref name="queries"/> [n, d_model]
+    /// the read input at the chosen positions (<paramref name="batchIndex"/>, <paramref name="positions"/>, [n] each)
+    /// → [n, d_model], the rows <see cref="forward"/> would give there.</summary>
+    internal Tensor ForwardAt(Tensor x, Tensor queries, Tensor batchIndex, Tensor positions)
+    {
+        long b = x.shape[0], p = x.shape[1], n = queries.shape[0];
+        var k = AddQueryKeyPositions(x).matmul(W_K.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(b_K, Scalars.One);
+        var v = x.matmul(W_V.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(b_V, Scalars.One);
+        var queryInput = queryKeyPositions is null ? queries : queries.add(queryKeyPositions(p).index_select(0, positions), Scalars.One);
+        var q = queryInput.matmul(W_Q.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(n, nHeads, dHead).add(b_Q, Scalars.One);
+        if (rotary is not null)
+        {
+            q = rotary.ApplyAt(q, positions, p);
+            k = rotary.Apply(k);
+        }
+        var keys = k.index_select(0, batchIndex);   // [n, pos, head, d_head]
+        var values = v.index_select(0, batchIndex);
+        var scores = einsum("nhe,nphe->nhp", q, keys).mul_(scale);
+        using var stop = p.ToScalar(); // explicit and disposed after use (see Scalars)
+        using (var future = arange(stop, ScalarType.Int64, device: x.device).unsqueeze(0).gt(positions.unsqueeze(1)).unsqueeze(1))
+            scores = scores.masked_fill(future, Scalars.NegativeInfinity);
+        var z = einsum("nhp,nphe->nhe", scores.softmax(-1), values);
+        return z.reshape(n, nHeads * dHead).matmul(W_O.reshape(nHeads * dHead, dModel)).add(b_O, Scalars.One);
+    }
+
     /// <summary>x: [batch, pos, d_model] → [batch, pos, d_model].</summary>
     public override Tensor forward(Tensor x)
     {

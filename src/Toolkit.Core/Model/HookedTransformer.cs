@@ -17,6 +17,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
 {
     private readonly Dropout? embedDropout;
     private readonly Dictionary<string, HookPoint> hookPoints = new(StringComparer.Ordinal);
+    private HookPoint[] blockHooks = [];
 
 #pragma warning disable IDE1006
     public readonly Embed embed;
@@ -26,6 +27,9 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>Conv-Attn's convolution over positions before the first block (null when conv_kernel is 0).</summary>
     public readonly PositionSmear? conv;
     public readonly ModuleList<TransformerBlock> blocks;
+    /// <summary>Routed layer pools (routing not "none"): the router that picks one of <see cref="blocks"/> or an
+    /// identity at each step; null for a standard model.</summary>
+    public readonly RoutedPool? router;
     public readonly LayerNorm? ln_final;
     public readonly Unembed unembed;
 #pragma warning restore IDE1006
@@ -44,6 +48,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config, queryKeyPositions)).ToArray());
         // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
+        // A delegate to the blocks, and to whether any block's hook point listens: the pool owns neither.
+        if (Config.Routed) router = new RoutedPool(Config, l => blocks[l], () => blockHooks.Any(h => h.IsHooked));
         if (Config.NormalizationType is "LN" or "LNPre" && Config.NormalizationPosition == "pre")
             ln_final = new LayerNorm(Config.DModel, affine: Config.NormalizationType == "LN");
         unembed = new Unembed(Config, Config.TiedEmbeddings ? () => embed.W_E : null);
@@ -55,6 +61,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
                 hook.Name = name;
                 hookPoints[name] = hook;
             }
+        blockHooks = hookPoints.Where(h => h.Key.StartsWith("blocks.", StringComparison.Ordinal)).Select(h => h.Value).ToArray();
     }
 
     /// <summary>Every hook point by its TransformerLens name.</summary>
@@ -68,10 +75,35 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
                 $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
         // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
         var resid = StreamIntoFirstBlock(tokens);
-        foreach (var block in blocks) resid = block.forward(resid);
-        if (ln_final is not null) resid = ln_final.forward(resid);
-        return unembed.forward(resid);
+        if (router is not null) resid = router.forward(resid);
+        else foreach (var block in blocks) resid = block.forward(resid);
+        return Unembed(resid);
     }
+
+    /// <summary>The training loss on a batch: next-token cross-entropy at the masked positions (for ACT with per-step loss,
+    /// the halting-weighted mean of every step's loss), without <see cref="AuxiliaryLoss"/>.</summary>
+    public Tensor TaskLoss(Tensor tokens, Tensor lossMask)
+    {
+        var logits = forward(tokens);
+        if (router?.StepStates is not { } states) return Losses.MaskedLoss.Loss(logits, tokens, lossMask);
+        long b = tokens.shape[0], p = tokens.shape[1];
+        var mask = lossMask.narrow(1, 1, p - 1).to_type(logits.dtype);
+        Tensor? total = null;
+        foreach (var (state, weight) in states)
+        {
+            var (loss, _, _) = Losses.MaskedLoss.PerPosition(Unembed(state), tokens, lossMask);
+            // Logit row i predicts token i + 1: it is weighted by position i's halting weight.
+            var weighted = loss.mul(weight.expand(b, p).narrow(1, 0, p - 1)).mul(mask).sum();
+            total = total is null ? weighted : total.add(weighted, Scalars.One);
+        }
+        return total!.div(mask.sum().clamp_min(Scalars.One));
+    }
+
+    private Tensor Unembed(Tensor resid) => unembed.forward(ln_final is null ? resid : ln_final.forward(resid));
+
+    /// <summary>A loss term the architecture adds to the task's loss, from the last training-mode forward pass (ACT's
+    /// ponder cost); null when there is none.</summary>
+    public Tensor? AuxiliaryLoss => training ? router?.PonderLoss : null;
 
     /// <summary>The residual stream entering the first block: token embeddings, plus positions where they enter the
     /// stream (standard, sinusoidal), plus Conv-Attn's smear, then embedding dropout.</summary>
@@ -82,6 +114,15 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
             resid = resid.add(hook_pos_embed.forward(pos_embed.forward(tokens)), Scalars.One);
         if (conv is not null) resid = resid.add(conv.forward(resid), Scalars.One);
         return embedDropout is null ? resid : embedDropout.forward(resid);
+    }
+
+    /// <summary>Refuses a routed pool for an analysis that reads the blocks as a fixed sequence of layers (a pool's block
+    /// may run at several steps or none, so "the output of layer l" is not one activation).</summary>
+    public void RequireSequentialBlocks(string analysis)
+    {
+        if (Config.Routed)
+            throw new ToolkitException($"{analysis} reads the blocks as a fixed sequence of layers, but this model routes them (routing {Config.Routing})",
+                "analyse the route through the router.steps.{s}.hook_* points, or use a standard model");
     }
 
     /// <summary>Attaches a hook to the named point; dispose the result to remove it.</summary>

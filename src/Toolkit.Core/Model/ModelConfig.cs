@@ -48,6 +48,40 @@ public sealed record ModelConfig
     [JsonPropertyName("conv_padding")] public string ConvPadding { get; init; } = "causal";
     /// <summary>Std of the normal initialization (null: 0.8 / sqrt(d_model), TransformerLens's default).</summary>
     [JsonPropertyName("initializer_range")] public double? InitializerRange { get; init; }
+    /// <summary>Routed layer pools (docs/design.md §9): "none" (the blocks run in order), "per-token" or
+    /// "per-sequence" (a router picks one layer of the pool at each of route_steps steps, from the residual stream),
+    /// "schedule" (closed choice: learned per-step logits, the same for every input) or "fixed" (step s runs block
+    /// s mod n_layers). With routing the n_layers blocks are the pool.</summary>
+    [JsonPropertyName("routing")] public string Routing { get; init; } = "none";
+    /// <summary>Routing: steps T (one layer chosen per step; null: n_layers).</summary>
+    [JsonPropertyName("route_steps")] public int? RouteSteps { get; init; }
+    /// <summary>Routing: identity layers j in the pool besides the n_layers blocks (choosing one skips the step).</summary>
+    [JsonPropertyName("route_identity_layers")] public int RouteIdentityLayers { get; init; }
+    /// <summary>Routing: "linear" (logits = (resid + step embedding) W) or "gru" (a GRU cell over steps, then W).</summary>
+    [JsonPropertyName("router_type")] public string RouterType { get; init; } = "linear";
+    /// <summary>Per-sequence routing: the decision reads the mean residual of the first route_prefix positions.
+    /// Only 1 is causal (every position ≥ 0 may read position 0); more lets positions before the prefix's end see
+    /// later tokens, which the leak detector reports.</summary>
+    [JsonPropertyName("route_prefix")] public int RoutePrefix { get; init; } = 1;
+    /// <summary>Routing: temperature of the straight-through Gumbel-softmax used in training.</summary>
+    [JsonPropertyName("router_temperature")] public double RouterTemperature { get; init; } = 1.0;
+    /// <summary>Routing: adaptive computation time (Graves 2016): a halting probability per step, at most route_steps
+    /// steps, output = halting-weighted mean of the states, ponder cost added to the loss.</summary>
+    [JsonPropertyName("route_act")] public bool RouteAct { get; init; }
+    /// <summary>ACT: weight of the ponder cost N + R in the loss.</summary>
+    [JsonPropertyName("route_ponder_cost")] public double RoutePonderCost { get; init; } = 0.01;
+    /// <summary>ACT: "mixture" (Graves 2016: the loss of the halting-weighted mean state, which is also the output) or
+    /// "per-step" (the halting-weighted mean of every step's own loss, each state read through ln_final and W_U; the
+    /// output is the state at the step where the unit halted).</summary>
+    [JsonPropertyName("route_act_loss")] public string RouteActLoss { get; init; } = "mixture";
+    /// <summary>ACT: a unit halts once its summed halting probability reaches 1 − this.</summary>
+    [JsonPropertyName("route_act_epsilon")] public double RouteActEpsilon { get; init; } = 0.01;
+
+    /// <summary>Whether the blocks are a routed pool rather than a fixed sequence.</summary>
+    [JsonIgnore] public bool Routed => Routing != "none";
+    /// <summary>Routing: the choices at each step, the n_layers blocks then the identity layers.</summary>
+    [JsonIgnore] public int RouteOptions => NLayers + RouteIdentityLayers;
+
     [JsonPropertyName("embed_dropout")] public double EmbedDropout { get; init; }
     [JsonPropertyName("attn_dropout")] public double AttnDropout { get; init; }
     [JsonPropertyName("resid_dropout")] public double ResidDropout { get; init; }
@@ -90,12 +124,33 @@ public sealed record ModelConfig
         Require(ActFn is "gelu" or "relu", $"act_fn '{ActFn}' is not supported", "use gelu or relu");
         foreach (var (name, p) in new[] { ("embed_dropout", EmbedDropout), ("attn_dropout", AttnDropout), ("resid_dropout", ResidDropout) })
             Require(p >= 0 && p < 1, $"{name} {p} is outside [0, 1)", "use a dropout probability such as 0.1");
+        Require(Routing is "none" or "per-token" or "per-sequence" or "schedule" or "fixed", $"routing '{Routing}' is not supported",
+            "use none, per-token, per-sequence, schedule (learned closed choice) or fixed");
+        var routeSteps = RouteSteps ?? NLayers;
+        if (Routed)
+        {
+            Require(routeSteps >= 1 && routeSteps <= 64, $"route_steps {routeSteps} is outside 1..64", "use --route-steps 4, for example");
+            Require(RouteIdentityLayers >= 0 && RouteIdentityLayers <= 16, $"route_identity_layers {RouteIdentityLayers} is outside 0..16", "use --identity 1, for example");
+            Require(RouterType is "linear" or "gru", $"router_type '{RouterType}' is not supported", "use linear or gru");
+            Require(RoutePrefix >= 1 && RoutePrefix <= NCtx, $"route_prefix {RoutePrefix} is outside 1..n_ctx {NCtx}", "use 1 (the only causal choice)");
+            Require(double.IsFinite(RouterTemperature) && RouterTemperature > 0, $"router_temperature {RouterTemperature} must be positive", "use 1");
+            Require(!RouteAct || Routing is "per-token" or "per-sequence", $"route_act needs a router that reads the input (routing {Routing})",
+                "use --route per-token or per-sequence with --act");
+            Require(double.IsFinite(RoutePonderCost) && RoutePonderCost >= 0, $"route_ponder_cost {RoutePonderCost} must be ≥ 0", "use 0.01");
+            Require(RouteActLoss is "mixture" or "per-step", $"route_act_loss '{RouteActLoss}' is not supported", "use mixture or per-step");
+            Require(RouteActEpsilon > 0 && RouteActEpsilon < 1, $"route_act_epsilon {RouteActEpsilon} is outside (0, 1)", "use 0.01");
+            Require(ConvKernel == 0, "routing with conv_kernel is not supported", "drop --arch conv-attn, or routing");
+        }
+        else
+            Require(RouteSteps is null && RouteIdentityLayers == 0 && !RouteAct, "route_steps, route_identity_layers and route_act need routing",
+                "set routing (--arch routed --route per-token), or drop the routing settings");
         return this with
         {
             DHead = HeadDim,
             RotaryDim = PositionalEmbeddingType == "rotary" ? rotaryDim : null,
             DMlp = AttnOnly ? null : DMlp ?? 4 * DModel,
             InitializerRange = InitializerRange ?? 0.8 / Math.Sqrt(DModel),
+            RouteSteps = Routed ? routeSteps : null,
         };
     }
 }

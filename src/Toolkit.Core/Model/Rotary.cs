@@ -26,6 +26,20 @@ internal sealed class Rotary
         return dim == dHead ? result : cat(new[] { result, x.narrow(3, dim, dHead - dim) }, 3);
     }
 
+    /// <summary>Rows x: [n, head, d_head] at the given positions [n] (of sequences of <paramref name="length"/>) → the same,
+    /// rotated as <see cref="Apply"/> rotates those positions.</summary>
+    public Tensor ApplyAt(Tensor x, Tensor positions, long length)
+    {
+        var (cosTable, sinTable) = Table(length, x.device);
+        var cos = cosTable.index_select(0, positions);
+        var sin = sinTable.index_select(0, positions);
+        long dHead = x.shape[2], half = dim / 2;
+        var rotated = x.narrow(2, 0, dim);
+        var rotateHalf = cat(new[] { rotated.narrow(2, half, half).neg(), rotated.narrow(2, 0, half) }, 2);
+        var result = rotated.mul(cos).add(rotateHalf.mul(sin), Scalars.One);
+        return dim == dHead ? result : cat(new[] { result, x.narrow(2, dim, dHead - dim) }, 2);
+    }
+
     private (Tensor Cos, Tensor Sin) Table(long length, Device device)
     {
         lock (tables)

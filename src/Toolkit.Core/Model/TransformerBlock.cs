@@ -36,6 +36,22 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The block's output at some positions only, in evaluation (a routed pool's per-token gather; no hook point
+    /// fires, no dropout): stream x [batch, pos, d_model] → [n, d_model] at (<paramref name="batchIndex"/>,
+    /// <paramref name="positions"/>), flat row batch × pos + position in <paramref name="rows"/>. Attention at a chosen position still reads every earlier position's stream.</summary>
+    internal Tensor ForwardAt(Tensor x, Tensor rows, Tensor batchIndex, Tensor positions)
+    {
+        long b = x.shape[0], p = x.shape[1], d = x.shape[2];
+        var residPre = x.reshape(b * p, d).index_select(0, rows);
+        Tensor Read(LayerNorm? ln, Tensor resid) => ln is null || postNorm ? resid : ln.forward(resid);
+        Tensor Settle(LayerNorm? ln, Tensor resid) => ln is not null && postNorm ? ln.forward(resid) : resid;
+        var attnOut = attn.ForwardAt(Read(ln1, x), Read(ln1, residPre), batchIndex, positions);
+        if (mlp is null) return Settle(ln1, residPre.add(attnOut, Scalars.One));
+        if (parallel) return Settle(ln2, residPre.add(attnOut, Scalars.One).add(mlp.forward(Read(ln2, residPre)), Scalars.One));
+        var residMid = Settle(ln1, residPre.add(attnOut, Scalars.One));
+        return Settle(ln2, residMid.add(mlp.forward(Read(ln2, residMid)), Scalars.One));
+    }
+
     public override Tensor forward(Tensor x)
     {
         var residPre = hook_resid_pre.forward(x);

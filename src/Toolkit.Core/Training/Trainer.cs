@@ -184,12 +184,14 @@ public static class Trainer
             using (var scope = NewDisposeScope())
             {
                 using var batch = Batch.Sample(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize, device);
-                var logits = model.forward(batch.Tokens);
-                var loss = MaskedLoss.Loss(logits, batch.Tokens, batch.LossMask);
+                var taskLoss = model.TaskLoss(batch.Tokens, batch.LossMask);
+                // An architecture's own loss term (ACT's ponder cost) trains with the task's; metrics log the task's.
+                var loss = model.AuxiliaryLoss is { } auxiliary ? taskLoss.add(auxiliary, Scalars.One) : taskLoss;
                 optimizer.ZeroGrad();
                 loss.backward();
                 var gradNorm = nn.utils.clip_grad_norm_(parameters, clipBound);
-                lastLoss = loss.item<float>();
+                lastLoss = taskLoss.item<float>();
+                if (!double.IsFinite(loss.item<float>())) lastLoss = double.NaN;
                 // Stop before a non-finite update reaches the weights (and so any checkpoint).
                 if (!double.IsFinite(lastLoss) || !double.IsFinite(gradNorm))
                     throw new TrainingDivergedException(step + 1,
@@ -210,6 +212,8 @@ public static class Trainer
                     lastEval = Evaluator.Evaluate(model, evalExamples);
                     lastHeads = HeadScores.Compute(model, scoring);
                     lastIcl = task.Context >= 3 ? InContextLearningScore.Compute(model, iclBatch.Tokens).Score : null;
+                    foreach (var writer in model.modules().OfType<IEvaluationWriter>())
+                        writer.WriteEvaluation(model, evalExamples, run.Path, done);
                     model.train();
                 }
                 metrics.Append(done, lr, meanLoss, evalNow ? lastEval : null, evalNow ? lastHeads : null, evalNow ? lastIcl : null);
