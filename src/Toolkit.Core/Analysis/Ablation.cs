@@ -69,9 +69,47 @@ public static class Ablation
     }
 
     /// <summary>The effect of ablating each head in turn, with each of the given kinds (default: zero and mean).</summary>
+    /// <remarks>For sequential pre-norm attention-only models (the demo's and most toy models) the clean run's cache
+    /// makes this cheap and exact: a head's write to the stream is its <c>hook_result</c> slice, linear in its z, so
+    /// zeroing z removes that slice and mean-ablating z replaces it with its mean over batch and positions; the
+    /// stream after the head's layer changes by exactly that difference, and only the later layers run again
+    /// (<see cref="HookedTransformer.ForwardFrom"/>). Other models take the hooked forward pass per head; a test
+    /// checks both paths agree.</remarks>
     public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor tokens, Tensor lossMask, params AblationKind[] kinds)
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
+        var c = model.Config;
+        return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none"
+            ? EveryHeadFromCache(model, tokens, lossMask, kinds)
+            : EveryHeadHooked(model, tokens, lossMask, kinds);
+    }
+
+    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor tokens, Tensor lossMask, AblationKind[] kinds)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var evalMode = model.EvalMode();
+        var (logits, cache) = model.RunWithCache(tokens, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
+        var (cleanLoss, cleanAccuracy) = Measure(logits, tokens, lossMask);
+        var result = new List<AblationEffect>();
+        foreach (var (layer, head) in HeadMatrices.All(model))
+        {
+            var write = cache[$"blocks.{layer}.attn.hook_result"].select(2, head); // [b, pos, d_model]
+            var residPost = cache[$"blocks.{layer}.hook_resid_post"];
+            foreach (var kind in kinds)
+            {
+                using var inner = NewDisposeScope();
+                var replacement = kind == AblationKind.Zero ? zeros_like(write) : write.mean(new long[] { 0, 1 }, keepdim: true).expand_as(write);
+                var ablated = model.ForwardFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One));
+                var (loss, accuracy) = Measure(ablated, tokens, lossMask);
+                result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy));
+            }
+        }
+        return result;
+    }
+
+    private static IReadOnlyList<AblationEffect> EveryHeadHooked(HookedTransformer model, Tensor tokens, Tensor lossMask, AblationKind[] kinds)
+    {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();

@@ -63,20 +63,23 @@ public static class Composition
 
     /// <summary>Every Q-, K-, V-composition score of heads in earlier layers with heads in later
     /// layers, with the random baseline (<paramref name="draws"/> draws with a fixed seed).</summary>
+    /// <remarks>Computed through d_head: every matrix here is a product X Y of a [d_model, d_head] and a [d_head, d_model]
+    /// factor (W_OV = W_V W_O, W_QK = W_Q W_Kᵀ), and ‖X₁ Y₁ X₂ Y₂‖²_F = tr(G(X₁) M (Y₂ Y₂ᵀ) Mᵀ) with M = Y₁ X₂ and the
+    /// Gram matrix G(X) = XᵀX, all [d_head, d_head]: the cost is d_model·d_head² per pair instead of d_model³
+    /// (a test checks the scores against the explicit products).</remarks>
     public static CompositionTable Compute(HookedTransformer model, int draws = DefaultBaselineDraws, ulong seed = 0)
     {
         using var scope = NewDisposeScope();
         int layers = model.Config.NLayers, heads = model.Config.NHeads;
-        var ov = new Tensor[layers, heads];
-        var qk = new Tensor[layers, heads];
-        var norms = new double[layers, heads, 2];
+        // Per head: the factors of W_OV (left V, right O) and of W_QK (left Q, right Kᵀ) and of W_QKᵀ (left K, right Qᵀ).
+        var factors = new (Tensor Left, Tensor Right)[layers, heads, 3];
         for (var l = 0; l < layers; l++)
             for (var h = 0; h < heads; h++)
             {
-                ov[l, h] = HeadMatrices.OV(model, l, h);
-                qk[l, h] = HeadMatrices.QK(model, l, h);
-                norms[l, h, 0] = HeadMatrices.Frobenius(ov[l, h]);
-                norms[l, h, 1] = HeadMatrices.Frobenius(qk[l, h]);
+                Tensor q = HeadMatrices.WQ(model, l, h), k = HeadMatrices.WK(model, l, h);
+                factors[l, h, 0] = (HeadMatrices.WV(model, l, h), HeadMatrices.WO(model, l, h));
+                factors[l, h, 1] = (q, k.t());
+                factors[l, h, 2] = (k, q.t());
             }
         var scores = new List<CompositionScore>();
         for (var la = 0; la < layers; la++)
@@ -84,18 +87,34 @@ public static class Composition
                 for (var lb = la + 1; lb < layers; lb++)
                     for (var hb = 0; hb < heads; hb++)
                     {
-                        double Ratio(Tensor product, double normRight)
-                        {
-                            var d = norms[la, ha, 0] * normRight;
-                            return d == 0 ? 0 : HeadMatrices.Frobenius(product) / d;
-                        }
-                        var left = ov[la, ha];
-                        scores.Add(new(la, ha, lb, hb, CompositionKind.Q, Ratio(left.matmul(qk[lb, hb]), norms[lb, hb, 1])));
-                        scores.Add(new(la, ha, lb, hb, CompositionKind.K, Ratio(left.matmul(qk[lb, hb].t()), norms[lb, hb, 1])));
-                        scores.Add(new(la, ha, lb, hb, CompositionKind.V, Ratio(left.matmul(ov[lb, hb]), norms[lb, hb, 0])));
+                        var ov = factors[la, ha, 0];
+                        scores.Add(new(la, ha, lb, hb, CompositionKind.Q, FactoredScore(ov, factors[lb, hb, 1])));
+                        scores.Add(new(la, ha, lb, hb, CompositionKind.K, FactoredScore(ov, factors[lb, hb, 2])));
+                        scores.Add(new(la, ha, lb, hb, CompositionKind.V, FactoredScore(ov, factors[lb, hb, 0])));
                     }
         var (mean, sd) = BaselineDistribution(model.Config.DModel, model.Config.HeadDim, draws, seed);
         return new CompositionTable(scores, mean, sd);
+    }
+
+    /// <summary>‖L R‖_F / (‖L‖_F ‖R‖_F) for L = X₁ Y₁ and R = X₂ Y₂, batched over any leading dimensions, through
+    /// [d_head, d_head] matrices only.</summary>
+    private static Tensor FactoredRatio(Tensor x1, Tensor y1, Tensor x2, Tensor y2)
+    {
+        static Tensor Gram(Tensor x) => x.transpose(-1, -2).matmul(x);          // XᵀX
+        static Tensor RowGram(Tensor y) => y.matmul(y.transpose(-1, -2));       // YYᵀ
+        static Tensor Trace(Tensor a, Tensor b) => a.mul(b.transpose(-1, -2)).sum(new long[] { -1, -2 }); // tr(A B)
+        var m = y1.matmul(x2);
+        var product = Trace(Gram(x1).matmul(m), RowGram(y2).matmul(m.transpose(-1, -2)));
+        var left = Trace(Gram(x1), RowGram(y1));
+        var right = Trace(Gram(x2), RowGram(y2));
+        return product.clamp_min(Scalars.Zero).sqrt().div(left.mul(right).sqrt());
+    }
+
+    private static double FactoredScore((Tensor Left, Tensor Right) a, (Tensor Left, Tensor Right) b)
+    {
+        using var scope = NewDisposeScope();
+        var ratio = FactoredRatio(a.Left, a.Right, b.Left, b.Right).item<double>();
+        return double.IsFinite(ratio) ? ratio : 0; // a zero matrix composes with nothing
     }
 
     /// <summary>Mean composition score of random matrices with the factored shapes of two heads:
@@ -110,12 +129,11 @@ public static class Composition
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(seed);
-        Tensor Factored() => randn(new long[] { draws, dModel, dHead }, ScalarType.Float64, generator: generator)
-            .bmm(randn(new long[] { draws, dHead, dModel }, ScalarType.Float64, generator: generator));
-        var l = Factored();
-        var r = Factored();
-        Tensor Norm(Tensor t) => t.mul(t).sum(new long[] { 1, 2 }).sqrt();
-        var scores = Norm(l.bmm(r)).div(Norm(l).mul(Norm(r)));
+        Tensor Draw(long rows, long cols) => randn(new long[] { draws, rows, cols }, ScalarType.Float64, generator: generator);
+        // The same draws, in the same order, as forming L = X₁Y₁ and R = X₂Y₂ explicitly would use.
+        var (x1, y1) = (Draw(dModel, dHead), Draw(dHead, dModel));
+        var (x2, y2) = (Draw(dModel, dHead), Draw(dHead, dModel));
+        var scores = FactoredRatio(x1, y1, x2, y2);
         return (scores.mean().item<double>(), draws < 2 ? double.NaN : scores.std().item<double>());
     }
 }

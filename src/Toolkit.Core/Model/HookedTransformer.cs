@@ -101,6 +101,17 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
 
     private Tensor Unembed(Tensor resid) => unembed.forward(ln_final is null ? resid : ln_final.forward(resid));
 
+    /// <summary>Finishes a forward pass from the residual stream entering block <paramref name="firstBlock"/> (n_layers:
+    /// only the final LayerNorm and the unembedding): what analyses that change one layer's output need, without
+    /// recomputing the layers before it. Not for routed pools, whose blocks have no fixed order.</summary>
+    public Tensor ForwardFrom(int firstBlock, Tensor resid)
+    {
+        if (router is not null)
+            throw new ToolkitException("a routed pool has no fixed layer order to resume from", "run the whole model (forward)");
+        for (var l = firstBlock; l < blocks.Count; l++) resid = blocks[l].forward(resid);
+        return Unembed(resid);
+    }
+
     /// <summary>A loss term the architecture adds to the task's loss, from the last training-mode forward pass (ACT's
     /// ponder cost); null when there is none.</summary>
     public Tensor? AuxiliaryLoss => training ? router?.PonderLoss : null;

@@ -186,12 +186,13 @@ public static class Trainer
                 using var batch = Batch.Sample(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize, device);
                 var taskLoss = model.TaskLoss(batch.Tokens, batch.LossMask);
                 // An architecture's own loss term (ACT's ponder cost) trains with the task's; metrics log the task's.
-                var loss = model.AuxiliaryLoss is { } auxiliary ? taskLoss.add(auxiliary, Scalars.One) : taskLoss;
+                var auxiliary = model.AuxiliaryLoss;
+                var loss = auxiliary is null ? taskLoss : taskLoss.add(auxiliary, Scalars.One);
                 optimizer.ZeroGrad();
                 loss.backward();
                 var gradNorm = nn.utils.clip_grad_norm_(parameters, clipBound);
                 lastLoss = taskLoss.item<float>();
-                if (!double.IsFinite(loss.item<float>())) lastLoss = double.NaN;
+                if (auxiliary is not null && !double.IsFinite(loss.item<float>())) lastLoss = double.NaN; // a non-finite ponder cost diverges too
                 // Stop before a non-finite update reaches the weights (and so any checkpoint).
                 if (!double.IsFinite(lastLoss) || !double.IsFinite(gradNorm))
                     throw new TrainingDivergedException(step + 1,

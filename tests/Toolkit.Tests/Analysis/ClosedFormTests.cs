@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 using Toolkit.Analysis;
+using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -104,6 +105,54 @@ public class ClosedFormTests
         Assert.That(Subspaces.MeanCos2(span01, diagonal), Is.EqualTo(0.5).Within(1e-5)); // 45°
         // Rank-deficient input: a repeated column spans one dimension.
         Assert.That(Subspaces.ColumnBasis(e.DenseOfArray(new double[,] { { 1, 2 }, { 1, 2 } })).ColumnCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void CompositionAndCopyingScoresThroughDHeadEqualTheExplicitDModelProducts()
+    {
+        Prop.ForAll(Gen.Choose(0, 1000).ToArbitrary(), Gen.Choose(1, 6).ToArbitrary(), (seed, dHead) =>
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(seed);
+            using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 12, DHead = dHead, DVocab = 9, NCtx = 4 });
+            var table = Composition.Compute(model, draws: 20, seed: (ulong)seed);
+            foreach (var (a, b) in new[] { (0, 0), (0, 1), (1, 1) })
+            {
+                var ov = HeadMatrices.OV(model, 0, a);
+                Assert.That(table.Get(0, a, 1, b, CompositionKind.Q), Is.EqualTo(Composition.Score(ov, HeadMatrices.QK(model, 1, b))).Within(1e-9));
+                Assert.That(table.Get(0, a, 1, b, CompositionKind.K), Is.EqualTo(Composition.Score(ov, HeadMatrices.QK(model, 1, b).t())).Within(1e-9));
+                Assert.That(table.Get(0, a, 1, b, CompositionKind.V), Is.EqualTo(Composition.Score(ov, HeadMatrices.OV(model, 1, b))).Within(1e-9));
+            }
+            var copying = CopyingScore.Compute(model);
+            foreach (var c in copying)
+                Assert.That(c.Score, Is.EqualTo(CopyingScore.OfCircuit(model.W_E, HeadMatrices.OV(model, c.Layer, c.Head), model.W_U)).Within(1e-7), c.Name);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(30));
+    }
+
+    [Test]
+    public void AblationFromTheCleanCacheEqualsTheHookedForwardPassOfEveryHead()
+    {
+        var variants = from seed in Gen.Choose(0, 1000)
+                       from layers in Gen.Choose(1, 3)
+                       from ln in Gen.Elements<string?>(null, "LN", "LNPre")
+                       from positions in Gen.Elements("standard", "rotary", "none")
+                       select (seed, layers, ln, positions);
+        Prop.ForAll(variants.ToArbitrary(), v =>
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(v.seed);
+            using var model = new HookedTransformer(new ModelConfig { NLayers = v.layers, NHeads = 2, DModel = 8, DVocab = 9, NCtx = 10, NormalizationType = v.ln, PositionalEmbeddingType = v.positions });
+            var tokens = randint(0, 9, new long[] { 6, 10 });
+            using var threshold = 0.3.ToScalar();
+            var mask = rand(6, 10).gt(threshold);
+            var fast = Ablation.EveryHead(model, tokens, mask);
+            foreach (var e in fast)
+            {
+                var hooked = Ablation.Run(model, tokens, mask, e.Layer, e.Head, e.Kind);
+                Assert.That(e.Loss, Is.EqualTo(hooked.Loss).Within(1e-4), $"{e.Name} {e.Kind}");
+                Assert.That(e.Accuracy, Is.EqualTo(hooked.Accuracy).Within(0.05), $"{e.Name} {e.Kind}"); // a near-tie may flip one prediction
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
     }
 
     [Test]
