@@ -34,14 +34,7 @@ public static class TokenSampler
     public static long[][] Continue(HookedTransformer model, IReadOnlyList<long[]> prompts, int count, SamplingSettings settings)
     {
         settings.Validate();
-        if (count < 0) throw new ToolkitException($"{count} tokens to generate is negative", "use --tokens 20, for example");
-        foreach (var prompt in prompts)
-        {
-            if (prompt.Length == 0) throw new ToolkitException("a prompt is empty", "give at least one token, e.g. --prompt \"3 7 1\"");
-            if (prompt.Any(t => t < 0 || t >= model.Config.DVocab))
-                throw new ToolkitException($"prompt token {prompt.First(t => t < 0 || t >= model.Config.DVocab)} is outside the vocabulary 0..{model.Config.DVocab - 1}",
-                    "give token ids the model was trained on");
-        }
+        Check(model, prompts, count);
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
         var generator = new Generator(settings.Seed, model.Device);
@@ -57,6 +50,46 @@ public static class TokenSampler
             }
             return sequence.Skip(prompt.Length).ToArray();
         }).ToArray();
+    }
+
+    /// <summary>Beam search (greedy over sequences): keeps the <paramref name="beams"/> continuations with the highest
+    /// summed log-probability at every step and returns the best one's <paramref name="count"/> new tokens. Width 1 is
+    /// greedy decoding. Deterministic; ties go to the lower token id.</summary>
+    public static long[] Beam(HookedTransformer model, long[] prompt, int count, int beams)
+    {
+        if (beams < 1) throw new ToolkitException($"{beams} beams is fewer than 1", "use --beams 4, for example");
+        Check(model, [prompt], count);
+        using var _ = no_grad();
+        using var evalMode = model.EvalMode();
+        var live = new List<(List<long> Tokens, double LogProbability)> { (prompt.ToList(), 0) };
+        for (var i = 0; i < count; i++)
+        {
+            var candidates = new List<(List<long> Tokens, double LogProbability)>();
+            foreach (var (tokens, score) in live)
+            {
+                using var scope = NewDisposeScope();
+                var window = tokens.Skip(Math.Max(0, tokens.Count - model.Config.NCtx)).ToArray();
+                var logProbabilities = model.forward(tensor(window, new long[] { 1, window.Length }, device: model.Device))
+                    .select(1, window.Length - 1).squeeze(0).to_type(ScalarType.Float64).log_softmax(0).cpu().data<double>().ToArray();
+                candidates.AddRange(logProbabilities.Select((lp, token) => (tokens.Append(token).ToList(), score + lp))
+                    .OrderByDescending(c => c.Item2).Take(beams));
+            }
+            live = candidates.Select((c, order) => (c, order)).OrderByDescending(x => x.c.LogProbability).ThenBy(x => x.order)
+                .Take(beams).Select(x => x.c).ToList();
+        }
+        return live[0].Tokens.Skip(prompt.Length).ToArray();
+    }
+
+    private static void Check(HookedTransformer model, IReadOnlyList<long[]> prompts, int count)
+    {
+        if (count < 0) throw new ToolkitException($"{count} tokens to generate is negative", "use --max-tokens 20, for example");
+        foreach (var prompt in prompts)
+        {
+            if (prompt.Length == 0) throw new ToolkitException("a prompt is empty", "give at least one token, e.g. --prompt \"3 7 1\"");
+            if (prompt.Any(t => t < 0 || t >= model.Config.DVocab))
+                throw new ToolkitException($"prompt token {prompt.First(t => t < 0 || t >= model.Config.DVocab)} is outside the vocabulary 0..{model.Config.DVocab - 1}",
+                    "give token ids the model was trained on");
+        }
     }
 
     /// <summary>Draws one token from logits [vocab].</summary>

@@ -54,6 +54,25 @@ public class TokenSamplerTests
     }
 
     [Test]
+    public void Greedy_is_the_argmax_and_beam_width_one_is_greedy()
+    {
+        Prop.ForAll(Gen.Choose(0, 1000).ToArbitrary(), Gen.Choose(2, 4).ToArbitrary(), (seed, beams) =>
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(seed);
+            using var model = new Toolkit.Model.HookedTransformer(new Toolkit.Model.ModelConfig { NLayers = 1, NHeads = 2, DModel = 8, DVocab = 7, NCtx = 12 });
+            model.eval();
+            var prompt = new long[] { 1, 4, 2 };
+            var greedy = TokenSampler.Continue(model, [prompt], 5, new SamplingSettings { Temperature = 0 })[0];
+            using (no_grad())
+                Assert.That(greedy[0], Is.EqualTo(model.forward(tensor(prompt, new long[] { 1, 3 })).select(1, 2).argmax().item<long>()));
+            Assert.That(TokenSampler.Beam(model, prompt, 5, 1), Is.EqualTo(greedy));
+            // (Wider beams are not compared with greedy: beam search is not monotone in its width.)
+            Assert.That(TokenSampler.Beam(model, prompt, 5, beams), Has.Length.EqualTo(5));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+    }
+
+    [Test]
     public void Bad_settings_and_prompts_are_refused_with_a_hint()
     {
         Assert.Throws<ToolkitException>(() => new SamplingSettings { Temperature = -1 }.Validate());
