@@ -20,6 +20,7 @@ public static class BenchCommand
         command.Subcommands.Add(Optimizer());
         command.Subcommands.Add(Memory());
         command.Subcommands.Add(PhaseChangeTime());
+        command.Subcommands.Add(Variants());
         return command;
     }
 
@@ -261,7 +262,47 @@ public static class BenchCommand
     /// <c>toolkit train</c> runs by default (log every 20, evaluation and head scores every 100, checkpoints every
     /// 500), timed by the wall clock around the whole run; without, from its own interval clock with evaluation and
     /// checkpoints only at the end (the first interval dropped as warm-up).</summary>
-    private static double ToolkitTokensPerSecond(int steps, int threads, int seed, bool defaultCadence = false)
+    private static Command Variants()
+    {
+        var steps = new Option<int>("--steps") { Description = "timed steps per round", DefaultValueFactory = _ => 200 };
+        var rounds = new Option<int>("--rounds") { Description = "alternating rounds; medians are printed", DefaultValueFactory = _ => 3 };
+        var command = new Command("variants", "Trainer tokens/s of every architecture variant beside the default model (2 layers, 4 heads, d_model 64, batch 64 × 64), bookkeeping off.");
+        command.Options.Add(steps);
+        command.Options.Add(rounds);
+        command.SetAction(r => CommandLine.Guard(() =>
+        {
+            int n = r.GetValue(steps), k = r.GetValue(rounds);
+            if (n < 20 || n > 100_000) throw new ToolkitException($"--steps {n} is outside 20..100000", "use --steps 200, for example");
+            if (k < 1 || k > 100) throw new ToolkitException($"--rounds {k} is outside 1..100", "use --rounds 3, for example");
+            var threads = Environment.ProcessorCount;
+            TorchSharp.torch.set_num_threads(threads);
+            var standard = new ModelConfig();
+            var variants = new (string Name, ModelConfig Model)[]
+            {
+                ("default (learned positions)", standard),
+                ("sinusoidal positions", standard with { PositionalEmbeddingType = "sinusoidal" }),
+                ("rotary positions", standard with { PositionalEmbeddingType = "rotary" }),
+                ("shortformer positions", standard with { PositionalEmbeddingType = "shortformer" }),
+                ("no positions", standard with { PositionalEmbeddingType = "none" }),
+                ("tied embeddings", standard with { TiedEmbeddings = true }),
+                ("LayerNorm + MLP, pre-norm", standard with { NormalizationType = "LN", AttnOnly = false }),
+                ("LayerNorm + MLP, post-norm", standard with { NormalizationType = "LN", AttnOnly = false, NormalizationPosition = "post" }),
+                ("LayerNorm + MLP, parallel", standard with { NormalizationType = "LN", AttnOnly = false, ParallelAttnMlp = true }),
+                ("Conv-Attn (conv + 1 attention layer)", standard with { NLayers = 1, ConvKernel = 3 }),
+            };
+            var results = variants.ToDictionary(v => v.Name, _ => new List<double>());
+            for (var round = 1; round <= k; round++)
+                foreach (var (name, model) in variants) results[name].Add(ToolkitTokensPerSecond(n, threads, round, model: model));
+            var baseline = Median(results[variants[0].Name]);
+            Console.WriteLine($"trainer tokens/s, bookkeeping off, {n} timed steps × {k} rounds, {threads} threads (medians; ratio to the default model):");
+            foreach (var (name, _) in variants)
+                Console.WriteLine($"  {name,-40} {Median(results[name]) / 1000,5:F0}k  {Median(results[name]) / baseline,5:F2}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static double ToolkitTokensPerSecond(int steps, int threads, int seed, bool defaultCadence = false, ModelConfig? model = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"toolkit-bench-{Guid.NewGuid():N}");
         var rates = new RateObserver();
@@ -279,7 +320,7 @@ public static class BenchCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Trainer.Train(new RunConfig
             {
-                Model = new ModelConfig(),
+                Model = model ?? new ModelConfig(),
                 Training = training,
                 Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "32" } },
             }, dir, rates);
