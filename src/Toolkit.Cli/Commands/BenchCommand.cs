@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Toolkit.Cli.Bench;
+using Toolkit.Experiments;
 using Toolkit.Model;
 using Toolkit.Runs;
 using Toolkit.Training;
@@ -179,8 +180,8 @@ public static class BenchCommand
     {
         var seeds = new Option<int>("--seeds") { Description = "seeds per setting (the median is reported)", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "steps per run", DefaultValueFactory = _ => 800 };
-        var lrs = new Option<string>("--lr") { Description = "learning rates, comma-separated", DefaultValueFactory = _ => "0.003" };
-        var warmups = new Option<string>("--warmup") { Description = "warm-up steps, comma-separated", DefaultValueFactory = _ => "100" };
+        var lrs = new Option<string>("--lr") { Description = "learning rates, comma-separated (default: the demo's)", DefaultValueFactory = _ => MemorizationDemo.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var warmups = new Option<string>("--warmup") { Description = "warm-up steps, comma-separated (default: the demo's)", DefaultValueFactory = _ => MemorizationDemo.WarmupSteps.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var batches = new Option<string>("--batch") { Description = "batch sizes, comma-separated", DefaultValueFactory = _ => "64" };
         var command = new Command("phase-change", "Steps and seconds until the demo's variable-period model forms its induction circuit, per learning rate × warm-up × batch, over seeds, each run judged (target ≤ 6 s).");
         foreach (var o in new Option[] { seeds, steps, lrs, warmups, batches }) command.Options.Add(o);

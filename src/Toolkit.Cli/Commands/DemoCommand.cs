@@ -36,7 +36,7 @@ public static class DemoCommand
             var path = Path.Combine(folder, name);
             if (Directory.Exists(path)) Directory.Delete(path, recursive: true); // the demo's own output, regenerated
             var config = MemorizationDemo.Config(period, steps, seed, threads);
-            Console.WriteLine($"== {name}: repeated-copy period {period}, {steps} steps, batch 64, AdamW lr {MemorizationDemo.LearningRate} (warm-up 100), seed {seed}, {threads} threads");
+            Console.WriteLine($"== {name}: repeated-copy period {period}, {steps} steps, batch 64, AdamW lr {MemorizationDemo.LearningRate} (warm-up {MemorizationDemo.WarmupSteps}), seed {seed}, {threads} threads");
             var progress = new ProgressReporter(name);
             var result = Trainer.Train(config, path, progress);
             progress.Finish();
