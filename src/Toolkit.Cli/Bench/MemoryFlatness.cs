@@ -9,7 +9,8 @@ namespace Toolkit.Cli.Bench;
 /// <summary><c>toolkit bench memory</c>: the process's resident memory over a long training run (the
 /// trainer at <c>toolkit train</c>'s default cadence, so evaluation, head scores and checkpoints are in)
 /// and over many <c>analyze</c> calls in one process. A leaked tensor, Scalar or cache shows as RSS that
-/// keeps climbing; flat means the range of the samples after warm-up stays within 5% of their minimum.</summary>
+/// keeps climbing; flat means the range of the samples after warm-up stays within 5% of their minimum. Each sample
+/// is taken after a full garbage collection, so it shows what the process keeps.</summary>
 public static class MemoryFlatness
 {
     /// <summary>RSS samples (step or call number, bytes) and the share of the run treated as warm-up.</summary>
@@ -18,10 +19,30 @@ public static class MemoryFlatness
         public IReadOnlyList<(int At, long Bytes)> AfterWarmup => Samples.Skip((int)Math.Ceiling(Samples.Count * WarmupShare)).ToList();
         /// <summary>(max − min) / min of the samples after warm-up.</summary>
         public double Range => AfterWarmup.Count == 0 ? double.NaN : (double)(AfterWarmup.Max(s => s.Bytes) - AfterWarmup.Min(s => s.Bytes)) / AfterWarmup.Min(s => s.Bytes);
+        /// <summary>Median of the last fifth of the samples after warm-up over the median of the first fifth, minus 1:
+        /// the trend a leak would show, apart from fluctuation.</summary>
+        public double Drift
+        {
+            get
+            {
+                var after = AfterWarmup.Select(s => (double)s.Bytes).ToList();
+                var fifth = Math.Max(1, after.Count / 5);
+                static double Median(IEnumerable<double> v) { var o = v.Order().ToList(); return o[o.Count / 2]; }
+                return Median(after.TakeLast(fifth)) / Median(after.Take(fifth)) - 1;
+            }
+        }
         public const double Target = 0.05;
     }
 
-    private static long Rss() => Environment.WorkingSet;
+    /// <summary>Resident memory after a full collection: garbage waiting for the collector (and finalizers that free
+    /// native tensors) would otherwise show as a sawtooth that says nothing about what the process keeps.</summary>
+    private static long Rss()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Environment.WorkingSet;
+    }
 
     /// <summary>Trains the demo's variable-period model for <paramref name="steps"/> steps, sampling RSS at every logged step.</summary>
     public static Trace Training(int steps, int threads, ITrainingObserver progress)

@@ -97,6 +97,9 @@ public static class StepProfile
                 Occurrence(() => { eval = Evaluator.Evaluate(model, evalExamples); model.train(); }), 1.0 / defaults.EvalEvery));
             phases.Add(new Phase($"head scores (every {defaults.EvalEvery} steps)",
                 Occurrence(() => { heads = HeadScores.Compute(model, scoring); model.train(); }), 1.0 / defaults.EvalEvery));
+            using var iclBatch = Batch.From(evalExamples.Take(64).ToList(), device);
+            phases.Add(new Phase($"in-context learning score (64 sequences, every {defaults.EvalEvery} steps)",
+                Occurrence(() => InContextLearningScore.Compute(model, iclBatch.Tokens)), 1.0 / defaults.EvalEvery));
             phases.Add(new Phase($"metrics row (every {defaults.LogEvery} steps)",
                 Occurrence(() => metrics.Append(1, 1e-3, 1.0, eval, heads), 50), 1.0 / defaults.LogEvery));
             var k = 0;

@@ -142,7 +142,7 @@ public static class BenchCommand
     {
         var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 10_000 };
         var calls = new Option<int>("--analyze-calls") { Description = "analyze calls in one process", DefaultValueFactory = _ => 1000 };
-        var command = new Command("memory", "Resident memory over a long training run and over many analyze calls in one process (target: within 5% after warm-up).");
+        var command = new Command("memory", "Resident memory (after a full collection) over a long training run and over many analyze calls in one process (target: within 5% after warm-up).");
         command.Options.Add(steps);
         command.Options.Add(calls);
         command.SetAction(r => CommandLine.Guard(() =>
@@ -169,7 +169,7 @@ public static class BenchCommand
         {
             var after = trace.AfterWarmup;
             Console.WriteLine($"{trace.What}: RSS {trace.Samples[0].Bytes / 1048576.0:F0} MiB at the first sample; after warm-up (the first {trace.WarmupShare:P0}) " +
-                              $"{after.Min(s => s.Bytes) / 1048576.0:F0}–{after.Max(s => s.Bytes) / 1048576.0:F0} MiB, range {trace.Range:P1} " +
+                              $"{after.Min(s => s.Bytes) / 1048576.0:F0}–{after.Max(s => s.Bytes) / 1048576.0:F0} MiB, range {trace.Range:P1}, drift (last fifth vs first fifth, medians) {trace.Drift:+0.0%;-0.0%} " +
                               $"(target ≤ {MemoryFlatness.Trace.Target:P0}: {(trace.Range <= MemoryFlatness.Trace.Target ? "met" : "not met")})");
             var deciles = Enumerable.Range(0, 11).Select(i => trace.Samples[Math.Min(trace.Samples.Count - 1, i * (trace.Samples.Count - 1) / 10)]);
             Console.WriteLine("  " + string.Join("  ", deciles.Select(s => $"{s.At}: {s.Bytes / 1048576.0:F0}")) + " MiB");
