@@ -10,7 +10,7 @@ namespace Toolkit.Cli.Bench;
 /// trainer at <c>toolkit train</c>'s default cadence, so evaluation, head scores and checkpoints are in)
 /// and over many <c>analyze</c> calls in one process. A leaked tensor, Scalar or cache shows as RSS that
 /// keeps climbing; flat means the range of the samples after warm-up stays within 5% of their minimum. Each sample
-/// is taken after a full garbage collection, so it shows what the process keeps.</summary>
+/// is taken after a full garbage collection and a malloc_trim, so it shows what the process keeps.</summary>
 public static class MemoryFlatness
 {
     /// <summary>RSS samples (step or call number, bytes) and the share of the run treated as warm-up.</summary>
@@ -34,15 +34,21 @@ public static class MemoryFlatness
         public const double Target = 0.05;
     }
 
-    /// <summary>Resident memory after a full collection: garbage waiting for the collector (and finalizers that free
-    /// native tensors) would otherwise show as a sawtooth that says nothing about what the process keeps.</summary>
+    /// <summary>Resident memory after a full collection and, on Linux, after glibc returns freed heap to the system:
+    /// garbage waiting for the collector (and finalizers that free native tensors) and memory freed but kept by the
+    /// allocator would otherwise show as a sawtooth that says nothing about what the process keeps.</summary>
     private static long Rss()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
+        if (OperatingSystem.IsLinux())
+            try { malloc_trim(0); } catch (DllNotFoundException) { } catch (EntryPointNotFoundException) { }
         return Environment.WorkingSet;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     /// <summary>Trains the demo's variable-period model for <paramref name="steps"/> steps, sampling RSS at every logged step.</summary>
     public static Trace Training(int steps, int threads, ITrainingObserver progress)
