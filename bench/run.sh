@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A ARGS=(
-  [train]="bench train"
+  [train]="bench train --rounds 5"
   [tasks]="bench tasks"
   [analysis]="bench analysis"
   [profile]="bench profile"
