@@ -37,8 +37,8 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             int n = r.GetValue(steps), t = r.GetValue(threads), k = r.GetValue(rounds);
-            if (n < 20 || n > 1_000_000) throw new ToolkitException($"--steps {n} is outside 20..1000000", "use --steps 600, for example");
-            if (k < 1 || k > 100) throw new ToolkitException($"--rounds {k} is outside 1..100", "use --rounds 3, for example");
+            InRange(n, "--steps", 20, 1_000_000, 600);
+            InRange(k, "--rounds", 1, 100, 3);
             TorchSharp.torch.set_num_threads(t);
             Console.WriteLine($"model: 2 layers, 4 heads, d_model 64, vocab 64, context 64, batch 64, attention-only; {t} threads; {n} timed steps per round, {k} rounds");
             var sides = new (string Name, Func<int, double> Measure)[]
@@ -77,10 +77,8 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
-            List<int> sizes;
-            try { sizes = r.GetValue(vocabs)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToList(); }
-            catch (FormatException) { throw new ToolkitException($"--vocab {r.GetValue(vocabs)} is not a list of sizes", "use --vocab 64,50257, for example"); }
-            if (sizes.Count == 0 || sizes.Any(v => v < 16)) throw new ToolkitException($"--vocab {r.GetValue(vocabs)} needs sizes of at least 16", "use --vocab 64,50257, for example");
+            var sizes = NumberList(r.GetValue(vocabs)!, "--vocab", "64,50257", int.Parse);
+            foreach (var v in sizes) InRange(v, "--vocab", 16, 1_000_000, 64);
             Console.WriteLine("the standard analysis (head scores, composition with its random baseline, subspaces, copying scores, path expansion, zero and mean ablation of every head on 64 sequences), 2 layers, 4 heads, context 64:");
             foreach (var (dModel, dVocab) in from v in sizes from d in new[] { 64, 256 } select (d, v))
             {
@@ -101,7 +99,7 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var n = r.GetValue(steps);
-            if (n < 10 || n > 100_000) throw new ToolkitException($"--steps {n} is outside 10..100000", "use --steps 300, for example");
+            InRange(n, "--steps", 10, 100_000, 300);
             var threads = Environment.ProcessorCount;
             var phases = StepProfile.Measure(n, warmup: 20, threads);
             var total = phases.Where(p => !p.Name.StartsWith(' ')).Sum(p => p.MillisecondsPerStep);
@@ -125,8 +123,8 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             int n = r.GetValue(steps), k = r.GetValue(rounds);
-            if (n < 10 || n > 1_000_000) throw new ToolkitException($"--steps {n} is outside 10..1000000", "use --steps 500, for example");
-            if (k < 1 || k > 100) throw new ToolkitException($"--rounds {k} is outside 1..100", "use --rounds 3, for example");
+            InRange(n, "--steps", 10, 1_000_000, 500);
+            InRange(k, "--rounds", 1, 100, 3);
             var result = OptimizerSpeed.Measure(n, k, Environment.ProcessorCount);
             double ours = Median(result.OursMs), theirs = Median(result.TorchSharpMs);
             Console.WriteLine($"AdamW step on the demo model's parameters, {n} steps × {k} rounds, {Environment.ProcessorCount} threads:");
@@ -148,8 +146,8 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             int n = r.GetValue(steps), c = r.GetValue(calls);
-            if (n < 100) throw new ToolkitException($"--steps {n} is below 100", "use --steps 10000, for example");
-            if (c < 10) throw new ToolkitException($"--analyze-calls {c} is below 10", "use --analyze-calls 1000, for example");
+            InRange(n, "--steps", 100, 10_000_000, 10_000);
+            InRange(c, "--analyze-calls", 10, 1_000_000, 1000);
             var threads = Environment.ProcessorCount;
             var bar = new ProgressReporter("training");
             var training = MemoryFlatness.Training(n, threads, bar);
@@ -188,17 +186,11 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             int k = r.GetValue(seeds), n = r.GetValue(steps);
-            if (k < 1 || k > 50) throw new ToolkitException($"--seeds {k} is outside 1..50", "use --seeds 3, for example");
-            if (n < 100) throw new ToolkitException($"--steps {n} is below 100", "use --steps 800, for example");
-            static List<T> List<T>(string text, string option, Func<string, T> parse)
-            {
-                try { return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(parse).ToList(); }
-                catch (FormatException) { throw new ToolkitException($"{option} {text} is not a comma-separated list of numbers", $"use {option} 0.003,0.006, for example"); }
-            }
-            var inv = System.Globalization.CultureInfo.InvariantCulture;
-            var settings = (from lr in List(r.GetValue(lrs)!, "--lr", x => double.Parse(x, inv))
-                            from w in List(r.GetValue(warmups)!, "--warmup", x => int.Parse(x, inv))
-                            from b in List(r.GetValue(batches)!, "--batch", x => int.Parse(x, inv))
+            InRange(k, "--seeds", 1, 50, 3);
+            InRange(n, "--steps", 100, 1_000_000, 800);
+            var settings = (from lr in NumberList(r.GetValue(lrs)!, "--lr", "0.003,0.01", double.Parse)
+                            from w in NumberList(r.GetValue(warmups)!, "--warmup", "100,20", int.Parse)
+                            from b in NumberList(r.GetValue(batches)!, "--batch", "64,32", int.Parse)
                             select new PhaseChangeSpeed.Setting(lr, w, b)).ToList();
             var threads = Environment.ProcessorCount;
             Console.WriteLine($"the demo's variable-period model, {n} steps per run, evaluation and head scores every {PhaseChangeSpeed.EvalEvery} steps (inside the seconds), {threads} threads, seeds 1..{k}");
@@ -232,6 +224,26 @@ public static class BenchCommand
             var seconds = values.Select(v => v.Seconds ?? double.PositiveInfinity).Order().ToList();
             return $"step {steps[(seeds - 1) / 2]} at {seconds[(seeds - 1) / 2]:F1} s ({found.Count}/{seeds} seeds)";
         }
+    }
+
+    /// <summary>A number option inside its range, or an error naming the option, the range and an example.</summary>
+    private static void InRange(int value, string option, int min, int max, int example)
+    {
+        if (value < min || value > max)
+            throw new ToolkitException($"{option} {value} is outside {min}..{max}", $"use {option} {example}, for example");
+    }
+
+    /// <summary>A comma-separated list of numbers, or an error naming the option and an example.</summary>
+    private static List<T> NumberList<T>(string text, string option, string example, Func<string, IFormatProvider, T> parse)
+    {
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(x => parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            if (values.Count > 0) return values;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException) { }
+        throw new ToolkitException($"{option} {text} is not a comma-separated list of numbers", $"use {option} {example}, for example");
     }
 
     private static double Median(List<double> v)
@@ -273,8 +285,8 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             int n = r.GetValue(steps), k = r.GetValue(rounds);
-            if (n < 20 || n > 100_000) throw new ToolkitException($"--steps {n} is outside 20..100000", "use --steps 200, for example");
-            if (k < 1 || k > 100) throw new ToolkitException($"--rounds {k} is outside 1..100", "use --rounds 3, for example");
+            InRange(n, "--steps", 20, 100_000, 200);
+            InRange(k, "--rounds", 1, 100, 3);
             var threads = Environment.ProcessorCount;
             TorchSharp.torch.set_num_threads(threads);
             var standard = new ModelConfig();
