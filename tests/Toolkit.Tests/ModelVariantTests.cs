@@ -58,16 +58,9 @@ public class ModelVariantTests
                 using var model = Build(config, seed);
                 var report = CausalityCheck.Run(model, (ulong)seed);
                 Assert.That(report.Causal, $"{config}: {report}");
-                var path = Path.Combine(dir, $"{seed}.safetensors");
-                Checkpoint.SaveWeights(path, model, new RunConfig { Model = model.Config });
-                manual_seed(seed + 1);
-                using var reloaded = new HookedTransformer(config);
-                reloaded.eval();
-                Checkpoint.LoadWeights(path, reloaded);
-                var tokens = randint(0, 11, new long[] { 2, config.NCtx });
-                using (no_grad())
-                    Assert.That(reloaded.forward(tokens).allclose(model.forward(tokens), rtol: 0, atol: 0), $"{config}: reloaded logits differ");
+                CheckpointRoundTrip.AssertSameLogitsAfterReload(model, Path.Combine(dir, $"{seed}.safetensors"), seed);
                 // The analysis tools run on every variant.
+                var tokens = randint(0, 11, new long[] { 2, config.NCtx });
                 Composition.Compute(model);
                 CopyingScore.Compute(model);
                 Ablation.EveryHead(model, tokens, ones_like(tokens, ScalarType.Bool));

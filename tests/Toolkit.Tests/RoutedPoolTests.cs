@@ -107,15 +107,7 @@ public class RoutedPoolTests
             {
                 using var scope = NewDisposeScope();
                 using var model = Build(config, seed);
-                var path = Path.Combine(dir, $"{seed}.safetensors");
-                Checkpoint.SaveWeights(path, model, new RunConfig { Model = model.Config });
-                manual_seed(seed + 1);
-                using var reloaded = new HookedTransformer(config);
-                reloaded.eval();
-                Checkpoint.LoadWeights(path, reloaded);
-                var tokens = randint(0, 11, new long[] { 2, config.NCtx });
-                using (no_grad())
-                    Assert.That(reloaded.forward(tokens).eq(model.forward(tokens)).all().item<bool>(), $"{config}: reloaded logits differ");
+                CheckpointRoundTrip.AssertSameLogitsAfterReload(model, Path.Combine(dir, $"{seed}.safetensors"), seed);
             }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
         }
         finally { Directory.Delete(dir, recursive: true); }

@@ -140,7 +140,7 @@ public static class BenchCommand
     {
         var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 10_000 };
         var calls = new Option<int>("--analyze-calls") { Description = "analyze calls in one process", DefaultValueFactory = _ => 1000 };
-        var command = new Command("memory", "Resident memory (after a full collection) over a long training run and over many analyze calls in one process (target: within 5% after warm-up).");
+        var command = new Command("memory", "Resident memory (after a full collection and malloc_trim) over a long training run and over many analyze calls in one process (target: within 5% after warm-up).");
         command.Options.Add(steps);
         command.Options.Add(calls);
         command.SetAction(r => CommandLine.Guard(() =>
