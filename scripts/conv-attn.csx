@@ -7,7 +7,7 @@
 // compared on held-out loss, accuracy and where induction heads appear.
 // Wikitext-2 cannot be downloaded here: give its wiki.train.tokens with --corpus PATH; by default the corpus is
 // the English licence texts every Debian machine carries in /usr/share/common-licenses (about 200 KB).
-//   ./toolkit run scripts/conv-attn.csx [--fast] [--out DIR] [--seed N] [--seeds 3] [--steps 1500] [--corpus PATH]
+//   ./toolkit run scripts/conv-attn.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1500] [--corpus PATH]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit;
@@ -20,7 +20,7 @@ using Toolkit.Tasks;
 using Toolkit.Training;
 
 var exp = new Experiment("conv-attn", "Conv-Attn vs Attn-Attn on text, and the causality leak", Args);
-var seeds = exp.Setting("--seeds", 3, 1);
+var seeds = exp.Setting("--seeds", 5, 1);
 var steps = exp.Setting("--steps", 1500, 30);
 var context = exp.Fast ? 32 : 128;
 var corpus = exp.Str("--corpus", "");
@@ -86,11 +86,9 @@ var bestCausal = Math.Max(outcomes["conv-attn"].Max(x => x.Accuracy), outcomes["
 var exploits = leaky.Min(x => x.Accuracy) > bestCausal + 0.05
     ? $"its accuracy exceeds every causal model's by more than 5 points: it reads the answer"
     : "at this length it has not yet turned the leak into accuracy";
-var (diffLow, diffHigh) = Bootstrap.MeanDifferenceInterval(outcomes["conv-attn"].Select(x => x.Accuracy).ToList(), outcomes["attn-attn"].Select(x => x.Accuracy).ToList());
-var comparison = seeds < 3 ? $"(too few seeds, {seeds}, to compare with)"
-    : diffLow > 0 ? "better than" : diffHigh < 0 ? "worse than" : "not distinguishable from";
+var difference = MeanComparison.Of(outcomes["conv-attn"].Select(x => x.Accuracy).ToList(), outcomes["attn-attn"].Select(x => x.Accuracy).ToList());
 exp.Conclude($"{Summary("conv-attn-centred")}: the leak detector flags it in {leaky.Count(x => !x.Causal)} of {leaky.Count} seeds " +
              $"(first leaking activation {string.Join(", ", leaky.Select(x => x.Leak).Distinct())}), and {exploits}; " +
-             $"the causal {Summary("conv-attn")} is {comparison} {Summary("attn-attn")} (paired difference interval [{Fmt.P(diffLow)}, {Fmt.P(diffHigh)}]); " +
+             $"the causal {Summary("conv-attn")} is {difference.Words("better than", "worse than", Summary("attn-attn"))} (95% interval of the difference in accuracy [{Fmt.P(difference.Low)}, {Fmt.P(difference.High)}]); " +
              $"induction heads: conv-attn {string.Join("; ", outcomes["conv-attn"].Select(x => x.Induction))}, attn-attn {string.Join("; ", outcomes["attn-attn"].Select(x => x.Induction))}.");
 exp.Save();

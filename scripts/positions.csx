@@ -65,11 +65,9 @@ string Median(List<double> v) { var o = v.Order().ToList(); return (o.Count % 2 
 var comparisons = new List<string>();
 foreach (var other in new[] { "shortformer", "rotary" })
 {
-    var (low, high) = Bootstrap.MeanDifferenceInterval(firstInduction[other], firstInduction["standard"]);
-    var mean = firstInduction[other].Average() - firstInduction["standard"].Average();
-    var direction = low > 0 ? "later than" : high < 0 ? "earlier than" : "not distinguishable from";
-    comparisons.Add($"{other} forms its first induction head {direction} learned positions (median step {Median(firstInduction[other])} vs {Median(firstInduction["standard"])}; " +
-                    $"mean difference {mean:F0} steps, 95% interval [{low:F0}, {high:F0}] over {seeds} paired seeds)");
+    var c = MeanComparison.Of(firstInduction[other], firstInduction["standard"]);
+    comparisons.Add($"{other} forms its first induction head {c.Words("later than", "earlier than", "learned positions")} (median step {Median(firstInduction[other])} vs {Median(firstInduction["standard"])}; " +
+                    $"mean difference {c.MeanDifference:F0} steps, 95% interval [{c.Low:F0}, {c.High:F0}] over {seeds} seeds)");
 }
 exp.Conclude(string.Join("; ", fixedVerdicts.Select(v => $"on the fixed period, the model with {(v.Positions == "none" ? "no positional embedding" : "learned positions")}: {VerdictKinds.Tally(v.PerSeed.Select(x => x.Kind).ToList())}")) +
              ". " + string.Join("; ", comparisons) + ".");

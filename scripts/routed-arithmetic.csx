@@ -10,7 +10,9 @@
 // 95% bootstrap interval and the difference from the standard arm), compute per token (blocks run per position,
 // and blocks chosen per position), wall time of the sparse evaluation against running every block, and the router
 // statistics. Conclusions are computed from the intervals: a difference is claimed only when its interval excludes 0.
-//   ./toolkit run scripts/routed-arithmetic.csx [--fast] [--out DIR] [--seeds 5] [--steps 1500] [--pool 3] [--identity 1] [--route-steps 4]
+// A sixth arm, the routed pool without identity layers, answers "does adding identity layers help?". A difference
+// is claimed only from at least 3 seeds.
+//   ./toolkit run scripts/routed-arithmetic.csx [--fast] [--out DIR] [--seeds 5] [--steps 800] [--batch 32] [--pool 3] [--identity 1] [--route-steps 4]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using System.Diagnostics;
@@ -26,7 +28,8 @@ using static TorchSharp.torch;
 
 var exp = new Experiment("routed-arithmetic", "Routed layer pools against a standard transformer of equal size on arithmetic", Args);
 var seeds = exp.Setting("--seeds", 5, 2);
-var steps = exp.Setting("--steps", 1500, 60);
+var steps = exp.Setting("--steps", 800, 60);
+var batch = exp.Setting("--batch", 32, 32);
 var poolSize = exp.Setting("--pool", 3, 2);
 var identities = exp.Setting("--identity", 1, 1);
 var routeSteps = exp.Setting("--route-steps", 4, 3);
@@ -45,6 +48,7 @@ var routedArms = new (string Name, ModelConfig Config)[]
     ("per-sequence", pool with { Routing = "per-sequence" }),
     ("per-token", pool with { Routing = "per-token" }),
     ("per-token+ACT", pool with { Routing = "per-token", RouteAct = true }),
+    ("per-token, no identity", pool with { Routing = "per-token", RouteIdentityLayers = 0 }),
 };
 var (baseline, baselineCount) = ParameterBudget.MatchedBaseline(routedArms[2].Config, [routeSteps, poolSize]);
 var arms = routedArms.Prepend(("standard", baseline)).ToList();
@@ -62,7 +66,7 @@ foreach (var (taskName, spec) in taskSpecs)
         for (var s = 0; s < seeds; s++)
         {
             var seed = exp.Seed + s;
-            var training = exp.Training(steps, seed, evalEvery: steps) with { BatchSize = exp.Fast ? 32 : 64, EvalSequences = exp.Fast ? 32 : 128 };
+            var training = exp.Training(steps, seed, evalEvery: steps) with { BatchSize = batch, EvalSequences = exp.Fast ? 32 : 128 };
             var result = exp.Train($"{taskName}-{arm}-seed-{seed}", config, spec, training);
             using var model = result.Run.LoadModel();
             var examples = Sampling.examples(spec.Create(), Seeds.Derive(seed, Seeds.Stream.Probe, 11), evalCount);
@@ -88,6 +92,8 @@ foreach (var (taskName, spec) in taskSpecs)
         }
 
 string Interval((double Low, double High) i) => $"[{Fmt.P(i.Low)}, {Fmt.P(i.High)}]";
+string Compare(IReadOnlyList<double> a, IReadOnlyList<double> b, string reference) => MeanComparison.Of(a, b).Words("better than", "worse than", reference);
+List<double> Accuracies(string task, string arm) => outcomes.Where(o => o.Task == task && o.Arm == arm).Select(o => o.Eval.Accuracy).ToList();
 var perRun = outcomes.Select(o => (IReadOnlyList<string>)new[]
 {
     o.Task, o.Arm, o.Seed.ToString(CultureInfo.InvariantCulture), Fmt.F(o.Eval.Accuracy, 4), Fmt.F(o.Eval.AccuracyLow, 4), Fmt.F(o.Eval.AccuracyHigh, 4),
@@ -99,7 +105,7 @@ exp.Report.AddTable("every run: held-out accuracy on predictable positions (95% 
 
 foreach (var (taskName, _) in taskSpecs)
 {
-    var standard = outcomes.Where(o => o.Task == taskName && o.Arm == "standard").Select(o => o.Eval.Accuracy).ToList();
+    var standard = Accuracies(taskName, "standard");
     var summary = new List<IReadOnlyList<string>>();
     foreach (var (arm, _) in arms)
     {
@@ -110,8 +116,7 @@ foreach (var (taskName, _) in taskSpecs)
         var difference = Bootstrap.MeanDifferenceInterval(accuracy, standard);
         var spent = runs.Average(o => o.Spent);
         var chosen = runs.Average(o => o.Chosen);
-        var verdict = arm == "standard" ? "baseline"
-            : difference.Low > 0 ? "better than standard" : difference.High < 0 ? "worse than standard" : "no difference shown";
+        var verdict = arm == "standard" ? "baseline" : Compare(accuracy, standard, "standard");
         summary.Add(new[] { arm, Fmt.P(mean), Interval(interval), arm == "standard" ? "" : Interval(difference), verdict, Fmt.F(spent, 2), Fmt.F(chosen, 2),
             runs.All(o => double.IsNaN(o.IdentityShare)) ? "" : Fmt.P(runs.Average(o => o.IdentityShare)),
             runs.All(o => double.IsNaN(o.SparseMs)) ? "" : $"{Fmt.F(runs.Average(o => o.SparseMs), 0)} / {Fmt.F(runs.Average(o => o.DenseMs), 0)}" });
@@ -142,19 +147,21 @@ foreach (var (taskName, _) in taskSpecs)
 var conclusions = new List<string>();
 foreach (var (taskName, _) in taskSpecs)
 {
-    var standard = outcomes.Where(o => o.Task == taskName && o.Arm == "standard").Select(o => o.Eval.Accuracy).ToList();
-    var better = new List<string>();
-    var worse = new List<string>();
-    foreach (var (arm, _) in arms.Skip(1))
-    {
-        var d = Bootstrap.MeanDifferenceInterval(outcomes.Where(o => o.Task == taskName && o.Arm == arm).Select(o => o.Eval.Accuracy).ToList(), standard);
-        if (d.Low > 0) better.Add(arm);
-        else if (d.High < 0) worse.Add(arm);
-    }
-    conclusions.Add($"on {taskName}, " + (better.Count + worse.Count == 0
+    var standard = Accuracies(taskName, "standard");
+    var verdicts = arms.Skip(1).Select(a => (Arm: a.Item1, Verdict: Compare(Accuracies(taskName, a.Item1), standard, "standard"))).ToList();
+    var better = verdicts.Where(v => v.Verdict.StartsWith("better")).Select(v => v.Arm).ToList();
+    var worse = verdicts.Where(v => v.Verdict.StartsWith("worse")).Select(v => v.Arm).ToList();
+    conclusions.Add($"on {taskName}, " + (seeds < MeanComparison.MinSeeds
+        ? $"too few seeds ({seeds}) to compare the arms"
+        : better.Count + worse.Count == 0
         ? $"no routed arm differs from the equal-size standard transformer over {seeds} seeds"
         : $"{(better.Count > 0 ? "better than the equal-size standard transformer: " + string.Join(", ", better) : "none is better")}; " +
           $"{(worse.Count > 0 ? "worse: " + string.Join(", ", worse) : "none is worse")}"));
+    var withIdentity = Accuracies(taskName, "per-token");
+    var withoutIdentity = Accuracies(taskName, "per-token, no identity");
+    if (withIdentity.Count > 0 && withoutIdentity.Count > 0)
+        conclusions.Add($"identity layers: the per-token pool with {identities} identity layer(s) against the same pool without: {Compare(withIdentity, withoutIdentity, "the pool without")} " +
+                        $"({Fmt.P(withIdentity.Average())} against {Fmt.P(withoutIdentity.Average())}, difference {Interval(Bootstrap.MeanDifferenceInterval(withIdentity, withoutIdentity))})");
     var routed = outcomes.Where(o => o.Task == taskName && o.Arm == "per-token").ToList();
     var act = outcomes.Where(o => o.Task == taskName && o.Arm == "per-token+ACT").ToList();
     if (routed.Count > 0 && act.Count > 0)
