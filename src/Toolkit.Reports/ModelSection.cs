@@ -63,9 +63,12 @@ public static class ModelSection
             report.AddParagraph("Logit lens and composition are left out: this model routes a pool of blocks, so its blocks are no fixed sequence of layers (see the router statistics below).");
             return true;
         }
-        report.AddHeading("Logit lens");
-        using (var lensBatch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), 256, model.Device))
+        if (model.Config.MaskedLm)
+            report.AddParagraph("Logit lens left out: this model is a masked LM, and the lens reads each layer as a next-token prediction.");
+        else
         {
+            report.AddHeading("Logit lens");
+            using var lensBatch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), 256, model.Device);
             var lens = LogitLens.Run(model, lensBatch.Tokens, lensBatch.LossMask);
             var layers = lens.Select(l => $"layer {l.Layer}").ToList();
             report.AddBarChart("what each layer's residual stream already predicts at predictable positions (through ln_final and W_U)", "layer", "share of positions",

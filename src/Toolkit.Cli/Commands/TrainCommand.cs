@@ -48,6 +48,8 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var evalEvery = new Option<int>("--eval-every") { Description = "steps between evaluations and head scores", DefaultValueFactory = _ => 100 };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints (0: end only)", DefaultValueFactory = _ => 500 };
+        var objective = new Option<string>("--objective") { Description = "next-token (causal), or mlm: a masked LM (BERT-style corruption of the task's predictable positions, attention both ways, loss on the corrupted positions; adds a [MASK] token after the task's)", DefaultValueFactory = _ => "next-token" };
+        var maskProb = new Option<double>("--mask-prob") { Description = "--objective mlm: probability that a predictable position is corrupted (80% [MASK], 10% random, 10% kept)", DefaultValueFactory = _ => 0.15 };
         var allowNonCausal = new Option<bool>("--allow-noncausal") { Description = "train even if the leak detector finds positions that see later tokens (masked LM, encoders)" };
         var output = new Option<string?>("--out") { Description = "run directory to create, e.g. runs/NAME" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its latest checkpoint (to --steps)" };
@@ -56,7 +58,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, objective, maskProb, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -72,7 +74,7 @@ public static class TrainCommand
                     // A sweep's run trains with the config in sweep.json; only --threads may be given.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
                             arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost,
-                            dropout, steps, batch, lr, warmup, schedule, clip, decay, seed, device, evalEvery, ckptEvery, allowNonCausal, output, resume }
+                            dropout, objective, maskProb, steps, batch, lr, warmup, schedule, clip, decay, seed, device, evalEvery, ckptEvery, allowNonCausal, output, resume }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a sweep's run (it trains with the config in {sweepPath}/sweep.json)",
@@ -98,7 +100,7 @@ public static class TrainCommand
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
+                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, objective, maskProb, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
@@ -123,6 +125,13 @@ public static class TrainCommand
                     if (convAttn && r.GetValue(layers) < 2)
                         throw new ToolkitException("--arch conv-attn needs --layers 2 or more (the convolution replaces the first attention layer)", "use --layers 2");
                     if (r.GetValue(parallel) && !r.GetValue(mlp)) throw new ToolkitException("--parallel needs --mlp", "add --mlp, or drop --parallel");
+                    var maskedLm = r.GetValue(objective) switch
+                    {
+                        "next-token" => false,
+                        "mlm" => true,
+                        var other => throw new ToolkitException($"--objective {other} is unknown", "use --objective next-token or mlm"),
+                    };
+                    if (!maskedLm && r.GetResult(maskProb) is { Implicit: false }) throw new ToolkitException("--mask-prob needs --objective mlm", "add --objective mlm, or drop --mask-prob");
                     var config = new RunConfig
                     {
                         Model = new ModelConfig
@@ -145,10 +154,11 @@ public static class TrainCommand
                             WarmupSteps = r.GetValue(warmup), Schedule = r.GetValue(schedule)!, GradClip = r.GetValue(clip),
                             WeightDecay = r.GetValue(decay), Seed = r.GetValue(seed), Threads = r.GetValue(threads),
                             Device = r.GetValue(device)!, EvalEvery = r.GetValue(evalEvery), CheckpointEvery = r.GetValue(ckptEvery),
-                            AllowNonCausal = r.GetValue(allowNonCausal),
+                            AllowNonCausal = r.GetValue(allowNonCausal), MaskProb = r.GetValue(maskProb),
                         },
                         Task = task.Read(r, null, r.GetValue(context), r.GetValue(vocab)),
                     };
+                    if (maskedLm) config = config with { Model = MaskedLmModel(config.Model, config.Task) };
                     if (routed)
                     {
                         // The comparison a routed pool needs: a standard transformer of the same parameter count.
@@ -172,5 +182,14 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A masked LM of a task: the [MASK] token takes the first id after the task's tokens.</summary>
+    private static ModelConfig MaskedLmModel(ModelConfig model, TaskSpec task)
+    {
+        int size;
+        try { size = task.Create().Vocabulary.Size; }
+        catch (Toolkit.Tasks.TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
+        return model with { DVocab = size + 1, MaskToken = size };
     }
 }

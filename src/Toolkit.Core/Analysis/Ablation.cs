@@ -32,11 +32,23 @@ public sealed record AblationEffect(int Layer, int Head, AblationKind Kind, doub
 /// only, as <see cref="MaskedLoss"/> defines them.</remarks>
 public static class Ablation
 {
-    /// <summary>Masked loss and accuracy of logits [batch, pos, vocab].</summary>
+    /// <summary>Masked next-token loss and accuracy of logits [batch, pos, vocab].</summary>
     public static (double Loss, double Accuracy) Measure(Tensor logits, Tensor tokens, Tensor lossMask)
     {
         using var scope = NewDisposeScope();
-        var (loss, correct, mask) = MaskedLoss.PerPosition(logits, tokens, lossMask);
+        return Mean(MaskedLoss.PerPosition(logits, tokens, lossMask));
+    }
+
+    /// <summary>Loss and accuracy of logits on a batch's scored positions (next-token or masked LM).</summary>
+    public static (double Loss, double Accuracy) Measure(Tensor logits, Data.Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        return Mean(MaskedLoss.PerPosition(logits, batch));
+    }
+
+    private static (double Loss, double Accuracy) Mean((Tensor Loss, Tensor Correct, Tensor Mask) scored)
+    {
+        var (loss, correct, mask) = scored;
         var m = mask.to_type(ScalarType.Float64);
         var count = m.sum().item<double>();
         if (count == 0) return (double.NaN, double.NaN);
@@ -60,6 +72,7 @@ public static class Ablation
     /// <summary>The effect of ablating one head on a batch.</summary>
     public static AblationEffect Run(HookedTransformer model, Tensor tokens, Tensor lossMask, int layer, int head, AblationKind kind)
     {
+        model.RequireNextToken("ablation on tokens and a loss mask (pass a Batch)");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
@@ -68,29 +81,41 @@ public static class Ablation
         return new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy);
     }
 
-    /// <summary>The effect of ablating each head in turn, with each of the given kinds (default: zero and mean).</summary>
+    /// <summary>The effect of ablating each head in turn on a next-token model's tokens, scored at the loss mask's
+    /// positions, with each of the given kinds (default: zero and mean).</summary>
+    public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor tokens, Tensor lossMask, params AblationKind[] kinds)
+    {
+        model.RequireNextToken("ablation on tokens and a loss mask (pass a Batch)");
+        return EveryHead(model, tokens, logits => Measure(logits, tokens, lossMask), kinds);
+    }
+
+    /// <summary>The effect of ablating each head in turn on a batch (next-token, or a masked LM's corrupted batch),
+    /// with each of the given kinds (default: zero and mean).</summary>
     /// <remarks>For sequential pre-norm attention-only models (the demo's and most toy models) the clean run's cache
     /// makes this cheap and exact: a head's write to the stream is its <c>hook_result</c> slice, linear in its z, so
     /// zeroing z removes that slice and mean-ablating z replaces it with its mean over batch and positions; the
     /// stream after the head's layer changes by exactly that difference, and only the later layers run again
     /// (<see cref="HookedTransformer.ForwardFrom"/>). Other models take the hooked forward pass per head; a test
     /// checks both paths agree.</remarks>
-    public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor tokens, Tensor lossMask, params AblationKind[] kinds)
+    public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Data.Batch batch, params AblationKind[] kinds) =>
+        EveryHead(model, batch.Tokens, logits => Measure(logits, batch), kinds);
+
+    private static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
         var c = model.Config;
         return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none"
-            ? EveryHeadFromCache(model, tokens, lossMask, kinds)
-            : EveryHeadHooked(model, tokens, lossMask, kinds);
+            ? EveryHeadFromCache(model, input, measure, kinds)
+            : EveryHeadHooked(model, input, measure, kinds);
     }
 
-    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor tokens, Tensor lossMask, AblationKind[] kinds)
+    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
-        var (logits, cache) = model.RunWithCache(tokens, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
-        var (cleanLoss, cleanAccuracy) = Measure(logits, tokens, lossMask);
+        var (logits, cache) = model.RunWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
+        var (cleanLoss, cleanAccuracy) = measure(logits);
         var result = new List<AblationEffect>();
         foreach (var (layer, head) in HeadMatrices.All(model))
         {
@@ -100,26 +125,25 @@ public static class Ablation
             {
                 using var inner = NewDisposeScope();
                 var replacement = kind == AblationKind.Zero ? zeros_like(write) : write.mean(new long[] { 0, 1 }, keepdim: true).expand_as(write);
-                var ablated = model.ForwardFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One));
-                var (loss, accuracy) = Measure(ablated, tokens, lossMask);
+                var (loss, accuracy) = measure(model.ForwardFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One)));
                 result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy));
             }
         }
         return result;
     }
 
-    private static IReadOnlyList<AblationEffect> EveryHeadHooked(HookedTransformer model, Tensor tokens, Tensor lossMask, AblationKind[] kinds)
+    private static IReadOnlyList<AblationEffect> EveryHeadHooked(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
-        var (cleanLoss, cleanAccuracy) = Measure(model.forward(tokens), tokens, lossMask);
+        var (cleanLoss, cleanAccuracy) = measure(model.forward(input));
         var result = new List<AblationEffect>();
         foreach (var (layer, head) in HeadMatrices.All(model))
             foreach (var kind in kinds)
             {
                 using var inner = NewDisposeScope();
-                var (loss, accuracy) = Measure(model.RunWithHooks(tokens, ($"blocks.{layer}.attn.hook_z", Hook(head, kind))), tokens, lossMask);
+                var (loss, accuracy) = measure(model.RunWithHooks(input, ($"blocks.{layer}.attn.hook_z", Hook(head, kind))));
                 result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy));
             }
         return result;

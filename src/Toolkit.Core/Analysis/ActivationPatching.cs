@@ -42,6 +42,7 @@ public static class ActivationPatching
     /// <summary>Sweeps resid_pre per layer × position and hook_z per layer × head with any metric.</summary>
     public static PatchingSweep Sweep(HookedTransformer model, PatchingInputs inputs, PatchingMetricKind metric)
     {
+        model.RequireNextToken("activation patching");
         var watch = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         using var _ = no_grad();

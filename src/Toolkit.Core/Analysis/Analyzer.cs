@@ -26,8 +26,8 @@ public static class Analyzer
         var subspaces = Subspaces.Compute(model);
         var copying = CopyingScore.Compute(model);
         IReadOnlyList<AblationEffect> ablations;
-        using (var batch = Batch.Sample(task, Seeds.Derive(seed, Seeds.Stream.Eval), sequences, model.Device))
-            ablations = Ablation.EveryHead(model, batch.Tokens, batch.LossMask);
+        using (var batch = Batch.ForEvaluation(model.Config, Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Eval), sequences), model.Device))
+            ablations = Ablation.EveryHead(model, batch);
         var paths = model.Config.AttnOnly ? PathExpansion.Compute(model) : null;
         return new CircuitReport(heads, composition, subspaces, copying, ablations,
             FindCircuit(heads, composition, subspaces), watch.Elapsed, paths);

@@ -85,6 +85,7 @@ public static class CircuitDiscovery
     public static CircuitResult Find(HookedTransformer model, PatchingInputs inputs, CircuitMethod method,
         PatchingMetricKind metric = PatchingMetricKind.KL, double threshold = DefaultThreshold)
     {
+        model.RequireNextToken("circuit discovery");
         if (!(threshold >= 0) || double.IsInfinity(threshold))
             throw new ToolkitException($"threshold {threshold} is not a non-negative number", "use --threshold 0.02, for example");
         var watch = Stopwatch.StartNew();

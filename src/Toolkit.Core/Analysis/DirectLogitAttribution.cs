@@ -32,6 +32,7 @@ public static class DirectLogitAttribution
     /// <summary>Attributions on tokens [batch, pos].</summary>
     public static LogitAttribution Compute(HookedTransformer model, Tensor tokens)
     {
+        model.RequireNextToken("direct logit attribution");
         model.RequireSequentialBlocks("direct logit attribution");
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -22,6 +22,7 @@ public static class InContextLearningScore
     /// <summary>The score of a model on tokens [batch, pos].</summary>
     public static IclScore Compute(HookedTransformer model, Tensor tokens)
     {
+        model.RequireNextToken("the in-context learning score");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         long n = tokens.shape[1];

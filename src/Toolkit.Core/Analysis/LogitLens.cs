@@ -21,6 +21,7 @@ public static class LogitLens
     /// <summary>Per layer, the correct-token probability, rank and accuracy at masked positions.</summary>
     public static IReadOnlyList<LogitLensLayer> Run(HookedTransformer model, Tensor tokens, Tensor lossMask)
     {
+        model.RequireNextToken("the logit lens");
         model.RequireSequentialBlocks("logit lens");
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -36,6 +36,7 @@ public static class PathPatching
     public static PathPatchingResult Run(HookedTransformer model, PatchingProblem problem,
         int senderLayer, int senderHead, int receiverLayer, int receiverHead, CompositionKind input)
     {
+        model.RequireNextToken("path patching");
         if (senderLayer >= receiverLayer)
             throw new ToolkitException($"sender L{senderLayer}H{senderHead} is not in an earlier layer than receiver L{receiverLayer}H{receiverHead}",
                 "a head can only send to heads of later layers");

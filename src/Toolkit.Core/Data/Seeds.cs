@@ -6,7 +6,7 @@ namespace Toolkit.Data;
 public static class Seeds
 {
     /// <summary>Streams of data drawn during a run.</summary>
-    public enum Stream : ulong { Train = 1, Eval = 2, Scoring = 3, Probe = 4, Baseline = 5 }
+    public enum Stream : ulong { Train = 1, Eval = 2, Scoring = 3, Probe = 4, Baseline = 5, Corruption = 6 }
 
     /// <summary>A well-mixed 64-bit seed for (run seed, stream, index).</summary>
     public static ulong Derive(long runSeed, Stream stream, long index = 0) =>

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Evaluation;
 
-/// <summary>Measures a model on a task's predictable positions.</summary>
+/// <summary>Measures a model on a task's predictable positions (a masked LM: on the positions its evaluation corruption
+/// picks among them, <see cref="MaskedLmCorruption.ForEvaluation"/>; the same examples give the same picks).</summary>
 public static class Evaluator
 {
     /// <summary>Evaluates on <paramref name="sequences"/> examples of <paramref name="task"/> drawn with <paramref name="seed"/>.</summary>
@@ -25,7 +26,7 @@ public static class Evaluator
         var maskedPerSeq = new long[examples.Count];
         ForEachBatch(model, examples, batchSize, (start, batch, logits) =>
         {
-            var (loss, correct, mask) = MaskedLoss.PerPosition(logits, batch.Tokens, batch.LossMask);
+            var (loss, correct, mask) = MaskedLoss.PerPosition(logits, batch);
             var maskF = mask.to_type(ScalarType.Float64);
             lossSum += (loss.to_type(ScalarType.Float64) * maskF).sum().item<double>();
             var c = (correct.logical_and(mask)).sum(1).cpu().data<long>().ToArray();
@@ -45,7 +46,8 @@ public static class Evaluator
     }
 
     /// <summary>The model's top-1 prediction for every position of every example: <c>result[k][i]</c> is the
-    /// token it predicts at position i from positions 0..i−1 (−1 at position 0, which nothing predicts).</summary>
+    /// token it predicts at position i from positions 0..i−1 (−1 at position 0, which nothing predicts). A masked LM
+    /// predicts only the positions its evaluation corruption picked (−1 elsewhere).</summary>
     public static int[][] Predictions(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128)
     {
         var result = new int[examples.Count][];
@@ -54,11 +56,17 @@ public static class Evaluator
             var argmax = logits.argmax(-1).cpu();
             var p = (int)argmax.shape[1];
             var data = argmax.data<long>().ToArray();
+            var picked = batch.NextToken ? null : batch.LossMask.cpu().data<bool>().ToArray();
             for (var k = 0; k < batch.Examples.Count; k++)
             {
                 var row = new int[p];
-                row[0] = -1;
-                for (var i = 1; i < p; i++) row[i] = (int)data[k * p + i - 1];
+                if (picked is null)
+                {
+                    row[0] = -1;
+                    for (var i = 1; i < p; i++) row[i] = (int)data[k * p + i - 1];
+                }
+                else
+                    for (var i = 0; i < p; i++) row[i] = picked[k * p + i] ? (int)data[k * p + i] : -1;
                 result[start + k] = row;
             }
         });
@@ -74,7 +82,7 @@ public static class Evaluator
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            using var batch = Batch.From(examples.Skip(start).Take(batchSize).ToList(), model.Device);
+            using var batch = Batch.ForEvaluation(model.Config, examples.Skip(start).Take(batchSize).ToList(), model.Device, firstIndex: start);
             read(start, batch, model.forward(batch.Tokens));
         }
     }

@@ -33,6 +33,7 @@ public static class TokenSampler
     /// <summary>Continues each prompt by <paramref name="count"/> tokens; returns the generated tokens only.</summary>
     public static long[][] Continue(HookedTransformer model, IReadOnlyList<long[]> prompts, int count, SamplingSettings settings)
     {
+        model.RequireNextToken("sampling");
         settings.Validate();
         Check(model, prompts, count);
         using var _ = no_grad();
@@ -57,6 +58,7 @@ public static class TokenSampler
     /// greedy decoding. Deterministic; ties go to the lower token id.</summary>
     public static long[] Beam(HookedTransformer model, long[] prompt, int count, int beams)
     {
+        model.RequireNextToken("beam search");
         if (beams < 1) throw new ToolkitException($"{beams} beams is fewer than 1", "use --beams 4, for example");
         Check(model, [prompt], count);
         using var _ = no_grad();

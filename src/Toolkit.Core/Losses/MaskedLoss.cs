@@ -3,11 +3,32 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Losses;
 
-/// <summary>Next-token cross-entropy and accuracy measured only at predictable positions; shared by training,
-/// evaluation and analysis (ablation), so none of them reaches into another for it.</summary>
-/// <remarks>Logits at position i predict token i+1, so position i+1's mask selects logit row i.</remarks>
+/// <summary>Cross-entropy and accuracy measured only at the scored positions; shared by training, evaluation and
+/// analysis (ablation), so none of them reaches into another for it.</summary>
+/// <remarks>Next-token: logits at position i predict token i+1, so position i+1's mask selects logit row i. Masked LM
+/// (a <see cref="Data.Batch"/> that is not <see cref="Data.Batch.NextToken"/>): row i predicts the uncorrupted token i
+/// where position i was corrupted.</remarks>
 public static class MaskedLoss
 {
+    /// <summary>Mean loss over a batch's scored positions, for either kind of batch.</summary>
+    public static Tensor Loss(Tensor logits, Data.Batch batch)
+    {
+        if (batch.NextToken) return Loss(logits, batch.Tokens, batch.LossMask);
+        var (loss, _, mask) = PerPosition(logits, batch);
+        var weights = mask.to_type(logits.dtype);
+        return loss.mul(weights).sum().div(weights.sum().clamp_min(Scalars.One));
+    }
+
+    /// <summary>Per-position loss and correctness with the mask of the positions scored, for either kind of batch:
+    /// [batch, pos-1] tensors for next-token (row i scores token i+1), [batch, pos] for masked LM.</summary>
+    public static (Tensor Loss, Tensor Correct, Tensor Mask) PerPosition(Tensor logits, Data.Batch batch)
+    {
+        if (batch.NextToken) return PerPosition(logits, batch.Tokens, batch.LossMask);
+        long b = logits.shape[0], p = logits.shape[1], v = logits.shape[2];
+        var loss = nn.functional.cross_entropy(logits.reshape(-1, v), batch.Targets.reshape(-1), reduction: nn.Reduction.None).view(b, p);
+        return (loss, logits.argmax(-1).eq(batch.Targets), batch.LossMask);
+    }
+
     /// <summary>Mean loss over masked targets (a scalar tensor with gradient).</summary>
     public static Tensor Loss(Tensor logits, Tensor tokens, Tensor lossMask)
     {

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Model;
 
-/// <summary>Causal multi-head self-attention with per-head weights, as in TransformerLens; rotary queries and
-/// keys, or shortformer positions on the query and key inputs, when the config asks for them.</summary>
+/// <summary>Multi-head self-attention with per-head weights, as in TransformerLens: causal, or both directions for a
+/// masked LM; rotary queries and keys, or shortformer positions on the query and key inputs, when the config asks.</summary>
 /// <remarks>Row-vector convention (<c>x @ W</c>): W_Q, W_K, W_V are [n_heads, d_model, d_head],
 /// W_O is [n_heads, d_head, d_model]. Field names are the state-dict names (blocks.L.attn.W_Q).</remarks>
 public sealed class Attention : nn.Module<Tensor, Tensor>
@@ -19,6 +19,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     // Shortformer: positions [pos, d_model] added to the query and key inputs only (not a registered module:
     // the weights belong to the model's pos_embed).
     private readonly Func<long, Tensor>? queryKeyPositions;
+    // A masked LM reads both directions; a next-token model must not see later positions.
+    private readonly bool causal;
 
 #pragma warning disable IDE1006 // TransformerLens names, kept for weight interchange
     public readonly Parameter W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O;
@@ -29,6 +31,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     internal Attention(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null) : base("Attention")
     {
         this.queryKeyPositions = queryKeyPositions;
+        causal = !cfg.MaskedLm;
         if (cfg.PositionalEmbeddingType == "rotary") rotary = new Rotary(cfg.RotaryDim!.Value, cfg.RotaryBase);
         nHeads = cfg.NHeads; dHead = cfg.HeadDim; dModel = cfg.DModel;
         scale = (1.0 / Math.Sqrt(dHead)).ToScalar();
@@ -71,9 +74,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         var keys = k.index_select(0, batchIndex);   // [n, pos, head, d_head]
         var values = v.index_select(0, batchIndex);
         var scores = einsum("nhe,nphe->nhp", q, keys).mul_(scale);
-        using var stop = p.ToScalar(); // explicit and disposed after use (see Scalars)
-        using (var future = arange(stop, ScalarType.Int64, device: x.device).unsqueeze(0).gt(positions.unsqueeze(1)).unsqueeze(1))
+        if (causal)
+        {
+            using var stop = p.ToScalar(); // explicit and disposed after use (see Scalars)
+            using var future = arange(stop, ScalarType.Int64, device: x.device).unsqueeze(0).gt(positions.unsqueeze(1)).unsqueeze(1);
             scores = scores.masked_fill(future, Scalars.NegativeInfinity);
+        }
         var z = einsum("nhp,nphe->nhe", scores.softmax(-1), values);
         return z.reshape(n, nHeads * dHead).matmul(W_O.reshape(nHeads * dHead, dModel)).add(b_O, Scalars.One);
     }
@@ -97,8 +103,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         }
 
         var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)).mul_(scale); // [b, head, dest, src]
-        using (var future = ones(p, p, ScalarType.Bool, device: x.device).triu_(1))
-            scores = scores.masked_fill(future, Scalars.NegativeInfinity);
+        if (causal)
+            using (var future = ones(p, p, ScalarType.Bool, device: x.device).triu_(1))
+                scores = scores.masked_fill(future, Scalars.NegativeInfinity);
         scores = hook_attn_scores.forward(scores);
         var pattern = hook_pattern.forward(scores.softmax(-1));
         if (dropout is not null) pattern = dropout.forward(pattern);

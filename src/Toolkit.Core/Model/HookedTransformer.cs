@@ -80,23 +80,24 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         return Unembed(resid);
     }
 
-    /// <summary>The training loss on a batch: next-token cross-entropy at the masked positions (for ACT with per-step loss,
-    /// the halting-weighted mean of every step's loss), without <see cref="AuxiliaryLoss"/>.</summary>
-    public Tensor TaskLoss(Tensor tokens, Tensor lossMask)
+    /// <summary>The training loss on a batch: cross-entropy at its scored positions (next-token, or the corrupted
+    /// positions of a masked LM; for ACT with per-step loss, the halting-weighted mean of every step's loss), without
+    /// <see cref="AuxiliaryLoss"/>.</summary>
+    public Tensor TaskLoss(Data.Batch batch)
     {
-        var logits = forward(tokens);
-        if (router?.StepStates is not { } states) return Losses.MaskedLoss.Loss(logits, tokens, lossMask);
-        long b = tokens.shape[0], p = tokens.shape[1];
-        var mask = lossMask.narrow(1, 1, p - 1).to_type(logits.dtype);
-        Tensor? total = null;
+        var logits = forward(batch.Tokens);
+        if (router?.StepStates is not { } states) return Losses.MaskedLoss.Loss(logits, batch);
+        Tensor? total = null, mask = null;
         foreach (var (state, weight) in states)
         {
-            var (loss, _, _) = Losses.MaskedLoss.PerPosition(Unembed(state), tokens, lossMask);
-            // Logit row i predicts token i + 1: it is weighted by position i's halting weight.
-            var weighted = loss.mul(weight.expand(b, p).narrow(1, 0, p - 1)).mul(mask).sum();
+            var (loss, _, scored) = Losses.MaskedLoss.PerPosition(Unembed(state), batch);
+            mask ??= scored.to_type(logits.dtype);
+            // A next-token row i predicts token i + 1, so it is weighted by position i's halting weight.
+            var w = weight.expand(batch.Tokens.shape[0], batch.Tokens.shape[1]).narrow(1, 0, loss.shape[1]);
+            var weighted = loss.mul(w).mul(mask).sum();
             total = total is null ? weighted : total.add(weighted, Scalars.One);
         }
-        return total!.div(mask.sum().clamp_min(Scalars.One));
+        return total!.div(mask!.sum().clamp_min(Scalars.One));
     }
 
     private Tensor Unembed(Tensor resid) => unembed.forward(ln_final is null ? resid : ln_final.forward(resid));
@@ -134,6 +135,15 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         if (Config.Routed)
             throw new ToolkitException($"{analysis} reads the blocks as a fixed sequence of layers, but this model routes them (routing {Config.Routing})",
                 "analyse the route through the router.steps.{s}.hook_* points, or use a standard model");
+    }
+
+    /// <summary>Refuses a masked LM for an analysis that reads logit row i as the prediction of token i+1 (or, like
+    /// sampling, generates left to right).</summary>
+    public void RequireNextToken(string analysis)
+    {
+        if (Config.MaskedLm)
+            throw new ToolkitException($"{analysis} reads the logits as next-token predictions, but this model is a masked LM (mask_token {Config.MaskToken})",
+                "use what works on a masked LM (toolkit analyze, probe and report: head scores, composition, ablations and accuracy on masked positions), or a next-token model");
     }
 
     /// <summary>Attaches a hook to the named point; dispose the result to remove it.</summary>

@@ -77,6 +77,15 @@ public sealed record ModelConfig
     /// <summary>ACT: a unit halts once its summed halting probability reaches 1 − this.</summary>
     [JsonPropertyName("route_act_epsilon")] public double RouteActEpsilon { get; init; } = 0.01;
 
+    /// <summary>Masked LM (BERT-style, docs/design.md §4): the id of the [MASK] token a corruption writes over the
+    /// positions to predict. Set, attention reads both directions and the logits at position i predict the token at
+    /// position i (the uncorrupted one); null, the model is a causal next-token model (logits at i predict token i+1).
+    /// The id lies outside the task's tokens: <c>--objective mlm</c> adds it after them (d_vocab = task vocabulary + 1).</summary>
+    [JsonPropertyName("mask_token")] public int? MaskToken { get; init; }
+
+    /// <summary>A masked LM: bidirectional attention, logits predict the token at their own position.</summary>
+    [JsonIgnore] public bool MaskedLm => MaskToken is not null;
+
     /// <summary>Whether the blocks are a routed pool rather than a fixed sequence.</summary>
     [JsonIgnore] public bool Routed => Routing != "none";
     /// <summary>Routing: the choices at each step, the n_layers blocks then the identity layers.</summary>
@@ -121,6 +130,8 @@ public sealed record ModelConfig
         Require(ConvKernel >= 0 && ConvKernel <= NCtx, $"conv_kernel {ConvKernel} is outside 0..n_ctx", "use 3 (Conv-Attn) or 0 (none)");
         Require(ConvType is "depthwise" or "full", $"conv_type '{ConvType}' is not supported", "use depthwise or full");
         Require(ConvPadding is "causal" or "same", $"conv_padding '{ConvPadding}' is not supported", "use causal (same exists only to demonstrate a leak)");
+        Require(MaskToken is null || (MaskToken >= 0 && MaskToken < DVocab), $"mask_token {MaskToken} is outside the vocabulary 0..{DVocab - 1}",
+            "train with --objective mlm, which adds the [MASK] token after the task's tokens");
         Require(ActFn is "gelu" or "relu", $"act_fn '{ActFn}' is not supported", "use gelu or relu");
         foreach (var (name, p) in new[] { ("embed_dropout", EmbedDropout), ("attn_dropout", AttnDropout), ("resid_dropout", ResidDropout) })
             Require(p >= 0 && p < 1, $"{name} {p} is outside [0, 1)", "use a dropout probability such as 0.1");

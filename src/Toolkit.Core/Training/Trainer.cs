@@ -95,9 +95,22 @@ public static class Trainer
             try { task = config.Task.Create(); }
             catch (TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
             Evaluator.CheckFits(model, task);
+            if (model.MaskedLm) CheckMaskedLm(model, task);
             Devices.Resolve(t.Device);
             return new Plan(config, t, model, task);
         }
+    }
+
+    /// <summary>A masked LM needs a [MASK] id that is none of the task's tokens, and examples with positions to corrupt
+    /// (the corruption picks among the task's predictable positions).</summary>
+    private static void CheckMaskedLm(ModelConfig model, ITask task)
+    {
+        if (model.MaskToken < task.Vocabulary.Size)
+            throw new ToolkitException($"mask_token {model.MaskToken} is one of task {task.Name}'s tokens (0..{task.Vocabulary.Size - 1})",
+                $"use mask_token {task.Vocabulary.Size} with d_vocab {task.Vocabulary.Size + 1} (what --objective mlm sets)");
+        if (Sampling.examples(task, 0UL, 8).All(e => !e.LossMask.Any(m => m)))
+            throw new ToolkitException($"task {task.Name} marks no predictable position, so a masked LM has nothing to corrupt and predict",
+                "train it as a next-token model (drop --objective mlm), or use a task whose rule determines some tokens");
     }
 
     private static TrainingResult Run(Plan plan, RunDirectory run, string? resumeFrom, Provenance? originalProvenance,
@@ -141,7 +154,9 @@ public static class Trainer
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
         var evalExamples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
         // The in-context learning score is read on (at most) 64 of the held-out sequences: a cheap forward per evaluation.
-        using var iclBatch = Batch.From(evalExamples.Take(64).ToList(), device);
+        // (a next-token measure: a masked LM has none).
+        using var iclBatch = modelConfig.MaskedLm ? null : Batch.From(evalExamples.Take(64).ToList(), device);
+        var corruption = modelConfig.MaskedLm ? MaskedLmCorruption.ForTraining(modelConfig, t.MaskProb, task.Vocabulary) : null;
         var parameters = model.parameters().ToList();
         var tokensPerStep = (double)t.BatchSize * task.Context;
         // With clipping off, an infinite bound still returns the norm that the divergence check needs.
@@ -183,8 +198,9 @@ public static class Trainer
             optimizer.LearningRate = lr;
             using (var scope = NewDisposeScope())
             {
-                using var batch = Batch.Sample(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize, device);
-                var taskLoss = model.TaskLoss(batch.Tokens, batch.LossMask);
+                var examples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize);
+                using var batch = corruption is null ? Batch.From(examples, device) : corruption.Apply(examples, t.Seed, (long)step * t.BatchSize, device);
+                var taskLoss = model.TaskLoss(batch);
                 // An architecture's own loss term (ACT's ponder cost) trains with the task's; metrics log the task's.
                 var auxiliary = model.AuxiliaryLoss;
                 var loss = auxiliary is null ? taskLoss : taskLoss.add(auxiliary, Scalars.One);
@@ -212,7 +228,7 @@ public static class Trainer
                 {
                     lastEval = Evaluator.Evaluate(model, evalExamples);
                     lastHeads = HeadScores.Compute(model, scoring);
-                    lastIcl = task.Context >= 3 ? InContextLearningScore.Compute(model, iclBatch.Tokens).Score : null;
+                    lastIcl = task.Context >= 3 && iclBatch is not null ? InContextLearningScore.Compute(model, iclBatch.Tokens).Score : null;
                     foreach (var writer in model.modules().OfType<IEvaluationWriter>())
                         writer.WriteEvaluation(model, evalExamples, run.Path, done);
                     model.train();
@@ -240,6 +256,12 @@ public static class Trainer
     /// the leak detector runs on the model before the first step, and a leak stops the run unless it was allowed.</summary>
     private static void RequireCausal(HookedTransformer model, TrainingConfig t, ITrainingObserver observer)
     {
+        if (model.Config.MaskedLm)
+        {
+            // Reading both directions is the point; what must stay hidden is the token to predict, and the corruption hides it.
+            observer.OnNotice("a masked LM reads both directions by design: the leak detector does not apply (the corruption hides each predicted token)");
+            return;
+        }
         var report = CausalityCheck.Run(model, (ulong)t.Seed);
         if (report.Causal) return;
         if (!t.AllowNonCausal)

@@ -30,6 +30,10 @@ public sealed record TrainingConfig
     [JsonPropertyName("eval_sequences")] public int EvalSequences { get; init; } = 256;
     /// <summary>Train even when the leak detector finds that positions see later tokens (masked LM, encoders).</summary>
     [JsonPropertyName("allow_noncausal")] public bool AllowNonCausal { get; init; }
+    /// <summary>Masked LM (a model with mask_token): the probability that a predictable position is picked for
+    /// corruption in a training batch (BERT: 0.15; picked positions become [MASK] 80%, a random content token 10%,
+    /// themselves 10%). Unused by next-token models.</summary>
+    [JsonPropertyName("mask_prob")] public double MaskProb { get; init; } = 0.15;
     /// <summary>Steps between checkpoints (0: only at the end).</summary>
     [JsonPropertyName("checkpoint_every")] public int CheckpointEvery { get; init; } = 500;
 
@@ -59,6 +63,7 @@ public sealed record TrainingConfig
             $"use --threads {Environment.ProcessorCount} (this machine's cores), for example");
         Require(GradClip >= 0, $"grad clip {GradClip} is negative", "use --grad-clip 1, or 0 to disable");
         Require(LogEvery >= 1 && EvalEvery >= 1, "log and eval intervals must be at least 1 step", "use --eval-every 100, for example");
+        Require(double.IsFinite(MaskProb) && MaskProb > 0 && MaskProb <= 1, $"mask_prob {MaskProb} is outside (0, 1]", "use --mask-prob 0.15 (BERT's rate)");
         Require(CheckpointEvery >= 0, "checkpoint interval is negative", "use --checkpoint-every 500, or 0 for the end only");
         return this;
     }

@@ -74,33 +74,38 @@ public static class GeneralizationCheck
         sb.AppendLine($"instance: {string.Join(" ", instance.Shape.Select(kv => $"{kv.Key}={kv.Value}"))} (seed {instance.Seed})");
         sb.AppendLine($"tokens ([masked]): {Render.example(task.Vocabulary, example)}");
         using var scope = NewDisposeScope();
-        using var batch = Batch.From(new[] { example }, model.Device);
+        // A masked LM reads its evaluation corruption, and predicts position i from row i (next-token: from row i − 1).
+        using var batch = Batch.ForEvaluation(model.Config, new[] { example }, model.Device);
         var (logits, cache) = model.RunWithCache(batch.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
         var predicted = logits.argmax(-1)[0].cpu().data<long>().ToArray();
+        var scored = batch.LossMask[0].cpu().data<bool>().ToArray();
         // Key heads: the best induction-like head in the last layer and best previous-token head in layer 0,
         // judged on this very example by where the copy rule says to look.
         var rows = new List<string>();
         var wrong = 0;
+        var judged = 0;
         for (var i = 1; i < example.Tokens.Length; i++)
         {
-            if (!example.LossMask[i]) continue;
-            var ok = predicted[i - 1] == example.Tokens[i];
+            if (!scored[i]) continue;
+            judged++;
+            var row = batch.NextToken ? i - 1 : i;
+            var ok = predicted[row] == example.Tokens[i];
             if (!ok) wrong++;
             if (rows.Count >= 12) continue;
             var heads = new List<string>();
             for (var layer = 0; layer < model.Config.NLayers; layer++)
             {
-                var pattern = cache.Pattern(layer)[0, .., i - 1, ..];                  // [head, src]
+                var pattern = cache.Pattern(layer)[0, .., row, ..];                    // [head, src]
                 var (weights, sources) = pattern.max(-1);
                 var w = weights.cpu().data<float>().ToArray();
                 var s = sources.cpu().data<long>().ToArray();
                 var top = Enumerable.Range(0, w.Length).MaxBy(h => w[h]);
                 heads.Add($"L{layer}H{top}→{s[top]} ({w[top]:F2})");
             }
-            rows.Add($"  pos {i}: target {task.Vocabulary.Show(example.Tokens[i])}, predicted {task.Vocabulary.Show((int)predicted[i - 1])} {(ok ? "ok" : "WRONG")}; " +
-                     $"from pos {i - 1} the strongest heads attend {string.Join(", ", heads)}");
+            rows.Add($"  pos {i}: target {task.Vocabulary.Show(example.Tokens[i])}, predicted {task.Vocabulary.Show((int)predicted[row])} {(ok ? "ok" : "WRONG")}; " +
+                     $"from pos {row} the strongest heads attend {string.Join(", ", heads)}");
         }
-        sb.AppendLine($"{wrong} of {example.LossMask.Count(m => m)} predictable positions wrong; first positions:");
+        sb.AppendLine($"{wrong} of {judged} {(batch.NextToken ? "predictable" : "masked")} positions wrong; first positions:");
         foreach (var r in rows) sb.AppendLine(r);
         return sb.ToString();
     }

@@ -32,7 +32,7 @@ public sealed record ShortcutAgreement(long Positions, double Agreement, double 
             var ex = examples[k];
             for (var i = 1; i < ex.Tokens.Length; i++)
             {
-                if (!ex.LossMask[i]) continue;
+                if (!ex.LossMask[i] || predictions[k][i] < 0) continue; // a masked LM predicts only the positions it had masked
                 var shortcutToken = shortcut.Predict(ex.Tokens, i);
                 if (shortcutToken < 0 || shortcutToken == ex.Tokens[i]) continue;
                 disagreePerSequence[k]++;
