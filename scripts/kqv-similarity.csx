@@ -15,12 +15,18 @@
 // the picture), each as a z-score against random heads of the same shapes, ranks the L0 -> L1 pairs; ACDC
 // (toolkit circuit, edge pruning on the task's own corruption) gives the pairs that are really connected.
 // Per seed, each measure's precision at k = the number of ACDC pairs (R-precision), against what a random
-// ranking gets (k / pairs), over seeds with intervals.
+// ranking gets (k / pairs), over seeds with intervals. O/O compares what the two heads write (W_O row spaces), and
+// through W_U the tokens those writes push.
+// The notes also worried about the MLP: every measure reads W_OV and W_QK directly, but with MLPs a layer-0 head's
+// write reaches layer 1 also through MLP 0. So the whole study runs twice, on attention-only models and on the same
+// models with LayerNorm and MLPs, and each measure's separation and R-precision are compared between the two
+// (MeanComparison: the bootstrap interval of the difference over seeds must exclude 0).
 //   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1200]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
 using Toolkit.Evaluation;
+using Toolkit.Model;
 using Toolkit.Training;
 
 var exp = new Experiment("kqv-similarity", "Do cooperating heads share subspaces? K/Q/V subspaces and composition", Args);
@@ -28,97 +34,143 @@ var steps = exp.Setting("--steps", 1200, 20);
 var seeds = exp.Setting("--seeds", 5, 2);
 var samples = exp.Fast ? 20 : 200;
 var measures = new[] { "Q-comp", "K-comp", "V-comp", "sim W_O/W_Q", "sim W_O/W_K", "sim W_O/W_V" };
-var headMeasures = new[] { "Q/Q", "K/K", "V/V", "Q/Q via W_E", "K/K via W_E", "V/V via W_E" };
+var headMeasures = new[] { "Q/Q", "K/K", "V/V", "O/O", "Q/Q via W_E", "K/K via W_E", "V/V via W_E", "O/O via W_U" };
+var headSubspaces = new[] { HeadSubspace.Q, HeadSubspace.K, HeadSubspace.V, HeadSubspace.O };
 var rankers = measures.Concat(headMeasures).ToArray();
-var precision = new List<double[]>(); // per seed, per ranker: R-precision against ACDC's pairs
-var randomPrecision = new List<double>();
 var acdcRows = new List<IReadOnlyList<string>>();
-var separations = new List<double[]>();   // per seed, per measure: (circuit mean - other mean) / random sd
 var allPairs = new List<IReadOnlyList<string>>();
-for (var k = 0; k < seeds; k++)
+var kinds = new (string Name, ModelConfig Model)[]
 {
-    var seed = exp.Seed + k;
-    var result = exp.Train($"variable-seed{seed}", exp.Model(), exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps, seed));
-    using var model = result.Run.LoadModel();
-    var heads = result.FinalHeads;
-    var cfg = model.Config;
-    int nHeads = cfg.NHeads, dModel = cfg.DModel, dHead = cfg.HeadDim;
-    var composition = Composition.Compute(model, samples, (ulong)seed + 17);
-    var overlaps = Subspaces.Compute(model);
-    var randomComposition = Composition.BaselineDistribution(dModel, dHead, samples, (ulong)seed + 17);
-    var randomSimilarity = Subspaces.BaselineDistribution(dModel, dHead, samples, (int)seed + 23);
-    var prevNamed = heads.Named(HeadRole.PreviousToken).Where(h => h.Layer == 0).Select(h => h.Head).ToHashSet();
-    var indNamed = heads.Named(HeadRole.Induction).Where(h => h.Layer == 1).Select(h => h.Head).ToHashSet();
-    double Overlap(int a, int b, HeadSubspace read) => overlaps.First(o => o.LayerA == 0 && o.HeadA == a && o.LayerB == 1 && o.HeadB == b && o.Read == read).MeanCos2;
-    var pairs = new List<(bool Circuit, double[] Z, double[] Raw, string Name)>();
-    for (var a = 0; a < nHeads; a++)
-        for (var b = 0; b < nHeads; b++)
-        {
-            var raw = new[] { composition.Get(0, a, 1, b, CompositionKind.Q), composition.Get(0, a, 1, b, CompositionKind.K), composition.Get(0, a, 1, b, CompositionKind.V),
-                              Overlap(a, b, HeadSubspace.Q), Overlap(a, b, HeadSubspace.K), Overlap(a, b, HeadSubspace.V) };
-            var z = raw.Select((x, i) => i < 3 ? (x - randomComposition.Mean) / randomComposition.Sd : (x - randomSimilarity.Mean) / randomSimilarity.Sd).ToArray();
-            pairs.Add((prevNamed.Contains(a) && indNamed.Contains(b), z, raw, $"L0H{a}->L1H{b}"));
-            allPairs.Add(new[] { seed.ToString(), $"L0H{a}", $"L1H{b}", prevNamed.Contains(a) && indNamed.Contains(b) ? "1" : "0" }
-                .Concat(raw.Select(x => Fmt.F(x, 5))).Concat(z.Select(x => Fmt.F(x, 2))).ToArray());
-        }
+    ("attention-only", exp.Model()),
+    ("with MLPs", exp.Model() with { AttnOnly = false, NormalizationType = "LN" }),
+};
+var studies = kinds.Select(kind => Study(kind.Name, kind.Model)).ToList();
 
-    // ACDC's circuit: the L0 -> L1 pairs it keeps an edge between (through Q, K or V), found without any role or measure.
-    var task = exp.RepeatedCopy(exp.VariablePeriods).Create();
-    var acdc = CircuitDiscovery.Find(model, PatchingInputs.FromTask(task, (ulong)seed + 31, exp.Fast ? 8 : 16, model.Device), CircuitMethod.Acdc);
-    var connected = acdc.Circuit.Where(e => e.Edge.Sender.Kind == GraphNodeKind.Head && e.Edge.Receiver.Kind == GraphNodeKind.Head
-                                           && e.Edge.Sender.Layer == 0 && e.Edge.Receiver.Layer == 1)
-        .Select(e => (e.Edge.Sender.Head, e.Edge.Receiver.Head)).ToHashSet();
-    acdcRows.Add(new[] { seed.ToString(), string.Join(" ", acdc.Circuit.Where(e => e.Edge.Sender.Kind == GraphNodeKind.Head && e.Edge.Receiver.Kind == GraphNodeKind.Head).Select(e => $"{e.Name}({Fmt.F(e.Effect, 3)})")), Fmt.P(acdc.Faithfulness) });
-    var headBaseline = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: false, samples, (int)seed + 41);
-    var embeddedBaseline = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: true, samples, (int)seed + 43);
-    double HeadZ(int a, int b, HeadSubspace which, bool viaE)
+// What one kind of model gives: per seed, per measure the separation of the circuit pairs from the others (random
+// sds) and per ranker the R-precision against ACDC's pairs, beside a random ranking's.
+(List<double[]> Separations, List<double[]> Precision, List<double> RandomPrecision) Study(string kind, ModelConfig modelConfig)
+{
+    var precision = new List<double[]>(); // per seed, per ranker: R-precision against ACDC's pairs
+    var randomPrecision = new List<double>();
+    var separations = new List<double[]>();   // per seed, per measure: (circuit mean - other mean) / random sd
+    var tag = kind == kinds[0].Name ? "" : "mlp-";
+    for (var k = 0; k < seeds; k++)
     {
-        var (mean, sd) = viaE ? embeddedBaseline : headBaseline;
-        return (Subspaces.HeadSimilarity(model, (0, a), (1, b), which, viaE) - mean) / sd;
-    }
-    var rankings = new List<(int A, int B, double[] Z)>();
-    for (var a = 0; a < nHeads; a++)
-        for (var b = 0; b < nHeads; b++)
-        {
-            var z = pairs.First(p => p.Name == $"L0H{a}->L1H{b}").Z.Concat(new[]
+        var seed = exp.Seed + k;
+        var result = exp.Train($"{tag}variable-seed{seed}", modelConfig, exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps, seed));
+        using var model = result.Run.LoadModel();
+        var heads = result.FinalHeads;
+        var cfg = model.Config;
+        int nHeads = cfg.NHeads, dModel = cfg.DModel, dHead = cfg.HeadDim;
+        var composition = Composition.Compute(model, samples, (ulong)seed + 17);
+        var overlaps = Subspaces.Compute(model);
+        var randomComposition = Composition.BaselineDistribution(dModel, dHead, samples, (ulong)seed + 17);
+        var randomSimilarity = Subspaces.BaselineDistribution(dModel, dHead, samples, (int)seed + 23);
+        var prevNamed = heads.Named(HeadRole.PreviousToken).Where(h => h.Layer == 0).Select(h => h.Head).ToHashSet();
+        var indNamed = heads.Named(HeadRole.Induction).Where(h => h.Layer == 1).Select(h => h.Head).ToHashSet();
+        double Overlap(int a, int b, HeadSubspace read) => overlaps.First(o => o.LayerA == 0 && o.HeadA == a && o.LayerB == 1 && o.HeadB == b && o.Read == read).MeanCos2;
+        var pairs = new List<(bool Circuit, double[] Z, double[] Raw, string Name)>();
+        for (var a = 0; a < nHeads; a++)
+            for (var b = 0; b < nHeads; b++)
             {
-                HeadZ(a, b, HeadSubspace.Q, false), HeadZ(a, b, HeadSubspace.K, false), HeadZ(a, b, HeadSubspace.V, false),
-                HeadZ(a, b, HeadSubspace.Q, true), HeadZ(a, b, HeadSubspace.K, true), HeadZ(a, b, HeadSubspace.V, true),
-            }).ToArray();
-            rankings.Add((a, b, z));
-        }
-    if (connected.Count == 0 || connected.Count == rankings.Count)
-        exp.Result($"seed {seed}: ACDC connects {connected.Count} of {rankings.Count} L0 -> L1 pairs: no ranking to score");
-    else
-    {
-        var top = connected.Count;
-        var perRanker = rankers.Select((_, i) => (double)rankings.OrderByDescending(r => r.Z[i]).Take(top).Count(r => connected.Contains((r.A, r.B))) / top).ToArray();
-        precision.Add(perRanker);
-        randomPrecision.Add((double)top / rankings.Count);
-        exp.Result($"seed {seed}: ACDC connects {string.Join(", ", connected.Select(c => $"L0H{c.Item1}->L1H{c.Item2}"))} (faithfulness {Fmt.P(acdc.Faithfulness)}); " +
-                   $"precision of the top {top} pairs: " + string.Join(", ", rankers.Select((m, i) => $"{m} {Fmt.P(perRanker[i])}")) + $" (random ranking {Fmt.P((double)top / rankings.Count)})");
-    }
+                var raw = new[] { composition.Get(0, a, 1, b, CompositionKind.Q), composition.Get(0, a, 1, b, CompositionKind.K), composition.Get(0, a, 1, b, CompositionKind.V),
+                                  Overlap(a, b, HeadSubspace.Q), Overlap(a, b, HeadSubspace.K), Overlap(a, b, HeadSubspace.V) };
+                var z = raw.Select((x, i) => i < 3 ? (x - randomComposition.Mean) / randomComposition.Sd : (x - randomSimilarity.Mean) / randomSimilarity.Sd).ToArray();
+                pairs.Add((prevNamed.Contains(a) && indNamed.Contains(b), z, raw, $"L0H{a}->L1H{b}"));
+                allPairs.Add(new[] { kind, seed.ToString(), $"L0H{a}", $"L1H{b}", prevNamed.Contains(a) && indNamed.Contains(b) ? "1" : "0" }
+                    .Concat(raw.Select(x => Fmt.F(x, 5))).Concat(z.Select(x => Fmt.F(x, 2))).ToArray());
+            }
 
-    var circuit = pairs.Where(p => p.Circuit).ToList();
-    var others = pairs.Where(p => !p.Circuit).ToList();
-    exp.Report.AddHeading($"seed {seed}: {HeadTables.Summary(heads)}; held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}");
-    exp.Report.AddTable($"seed {seed}: every L0 -> L1 pair as z-scores against random (composition random {Fmt.F(randomComposition.Mean)} ± {Fmt.F(randomComposition.Sd)}, subspace similarity random {Fmt.F(randomSimilarity.Mean)} ± {Fmt.F(randomSimilarity.Sd)})",
-        new[] { "pair", "circuit pair" }.Concat(measures).ToArray(),
-        pairs.Select(p => (IReadOnlyList<string>)new[] { p.Name, p.Circuit ? "yes" : "" }.Concat(p.Z.Select(x => Fmt.F(x, 1))).ToArray()));
-    if (circuit.Count == 0 || others.Count == 0)
-    {
-        exp.Result($"seed {seed}: {circuit.Count} circuit pairs and {others.Count} other pairs: no separation measurable ({HeadTables.Summary(heads)})");
-        continue;
+        // ACDC's circuit: the L0 -> L1 pairs it keeps an edge between (through Q, K or V), found without any role or measure.
+        var task = exp.RepeatedCopy(exp.VariablePeriods).Create();
+        var acdc = CircuitDiscovery.Find(model, PatchingInputs.FromTask(task, (ulong)seed + 31, exp.Fast ? 8 : 16, model.Device), CircuitMethod.Acdc);
+        var connected = acdc.Circuit.Where(e => e.Edge.Sender.Kind == GraphNodeKind.Head && e.Edge.Receiver.Kind == GraphNodeKind.Head
+                                               && e.Edge.Sender.Layer == 0 && e.Edge.Receiver.Layer == 1)
+            .Select(e => (e.Edge.Sender.Head, e.Edge.Receiver.Head)).ToHashSet();
+        acdcRows.Add(new[] { kind, seed.ToString(), string.Join(" ", acdc.Circuit.Where(e => e.Edge.Sender.Kind == GraphNodeKind.Head && e.Edge.Receiver.Kind == GraphNodeKind.Head).Select(e => $"{e.Name}({Fmt.F(e.Effect, 3)})")), Fmt.P(acdc.Faithfulness) });
+        // Each head-vs-head similarity against random heads of the same shapes (in token space: through W_E for what a
+        // head reads, through W_U for what it writes).
+        var headBaseline = Subspaces.HeadSimilarityBaseline(model, throughTokens: false, samples, (int)seed + 41);
+        var readBaseline = Subspaces.HeadSimilarityBaseline(model, throughTokens: true, samples, (int)seed + 43, HeadSubspace.Q);
+        var writeBaseline = Subspaces.HeadSimilarityBaseline(model, throughTokens: true, samples, (int)seed + 47, HeadSubspace.O);
+        double HeadZ(int a, int b, HeadSubspace which, bool viaTokens)
+        {
+            var (mean, sd) = !viaTokens ? headBaseline : which == HeadSubspace.O ? writeBaseline : readBaseline;
+            return (Subspaces.HeadSimilarity(model, (0, a), (1, b), which, viaTokens) - mean) / sd;
+        }
+        var rankings = new List<(int A, int B, double[] Z)>();
+        for (var a = 0; a < nHeads; a++)
+            for (var b = 0; b < nHeads; b++)
+            {
+                var z = pairs.First(p => p.Name == $"L0H{a}->L1H{b}").Z
+                    .Concat(headSubspaces.Select(x => HeadZ(a, b, x, false)))
+                    .Concat(headSubspaces.Select(x => HeadZ(a, b, x, true))).ToArray();
+                rankings.Add((a, b, z));
+            }
+        if (connected.Count == 0 || connected.Count == rankings.Count)
+            exp.Result($"{kind}, seed {seed}: ACDC connects {connected.Count} of {rankings.Count} L0 -> L1 pairs: no ranking to score");
+        else
+        {
+            var top = connected.Count;
+            var perRanker = rankers.Select((_, i) => (double)rankings.OrderByDescending(r => r.Z[i]).Take(top).Count(r => connected.Contains((r.A, r.B))) / top).ToArray();
+            precision.Add(perRanker);
+            randomPrecision.Add((double)top / rankings.Count);
+            exp.Result($"{kind}, seed {seed}: ACDC connects {string.Join(", ", connected.Select(c => $"L0H{c.Item1}->L1H{c.Item2}"))} (faithfulness {Fmt.P(acdc.Faithfulness)}); " +
+                       $"precision of the top {top} pairs: " + string.Join(", ", rankers.Select((m, i) => $"{m} {Fmt.P(perRanker[i])}")) + $" (random ranking {Fmt.P((double)top / rankings.Count)})");
+        }
+
+        var circuit = pairs.Where(p => p.Circuit).ToList();
+        var others = pairs.Where(p => !p.Circuit).ToList();
+        exp.Report.AddHeading($"{kind}, seed {seed}: {HeadTables.Summary(heads)}; held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}");
+        exp.Report.AddTable($"{kind}, seed {seed}: every L0 -> L1 pair as z-scores against random (composition random {Fmt.F(randomComposition.Mean)} ± {Fmt.F(randomComposition.Sd)}, subspace similarity random {Fmt.F(randomSimilarity.Mean)} ± {Fmt.F(randomSimilarity.Sd)})",
+            new[] { "pair", "circuit pair" }.Concat(measures).ToArray(),
+            pairs.Select(p => (IReadOnlyList<string>)new[] { p.Name, p.Circuit ? "yes" : "" }.Concat(p.Z.Select(x => Fmt.F(x, 1))).ToArray()));
+        if (circuit.Count == 0 || others.Count == 0)
+        {
+            exp.Result($"{kind}, seed {seed}: {circuit.Count} circuit pairs and {others.Count} other pairs: no separation measurable ({HeadTables.Summary(heads)})");
+            continue;
+        }
+        var sep = Enumerable.Range(0, measures.Length).Select(i => circuit.Average(p => p.Z[i]) - others.Average(p => p.Z[i])).ToArray();
+        separations.Add(sep);
+        exp.Result($"{kind}, seed {seed}: {circuit.Count} circuit pairs, {others.Count} other pairs; separation in random-sd units: " +
+                   string.Join(", ", measures.Select((m, i) => $"{m} {Fmt.F(sep[i], 1)}")));
     }
-    var sep = Enumerable.Range(0, measures.Length).Select(i => circuit.Average(p => p.Z[i]) - others.Average(p => p.Z[i])).ToArray();
-    separations.Add(sep);
-    exp.Result($"seed {seed}: {circuit.Count} circuit pairs, {others.Count} other pairs; separation in random-sd units: " +
-               string.Join(", ", measures.Select((m, i) => $"{m} {Fmt.F(sep[i], 1)}")));
+    return (separations, precision, randomPrecision);
 }
-exp.Csv("acdc.csv", new[] { "seed", "head-to-head edges kept (effect)", "faithfulness" }, acdcRows);
-string Ranking()
+exp.Csv("acdc.csv", new[] { "model", "seed", "head-to-head edges kept (effect)", "faithfulness" }, acdcRows);
+exp.Csv("pairs.csv", new[] { "model", "seed", "a", "b", "circuit" }.Concat(measures.Select(m => "raw " + m)).Concat(measures.Select(m => "z " + m)).ToArray(), allPairs);
+
+var conclusions = kinds.Select((kind, i) => $"{kind.Name}: " + Conclusion(kind.Name, studies[i].Separations, studies[i].Precision, studies[i].RandomPrecision)).ToList();
+conclusions.Add(MlpEffect());
+exp.Conclude(string.Join(" ", conclusions));
+exp.Save();
+
+// The MLP's effect: each measure's separation and R-precision, models with MLPs minus attention-only, over seeds.
+string MlpEffect()
 {
-    if (precision.Count < 2) return $" ACDC gave a scoreable set of pairs in {precision.Count} of {seeds} seeds: too few to rank the measures.";
+    var (a, m) = (studies[0], studies[1]);
+    var effects = new List<string>();
+    foreach (var (name, i) in measures.Select((x, i) => (x, i)))
+    {
+        var c = MeanComparison.Of(m.Separations.Select(s => s[i]).ToList(), a.Separations.Select(s => s[i]).ToList());
+        exp.Result($"MLP effect on {name} separation: " + (c.Direction == Difference.TooFewSeeds ? c.Words("", "", "attention-only")
+            : $"with MLPs minus attention-only {Fmt.F(c.MeanDifference, 1)} sds [{Fmt.F(c.Low, 1)}, {Fmt.F(c.High, 1)}]: {c.Words("larger than", "smaller than", "attention-only")}"));
+        if (c.Direction is Difference.Higher or Difference.Lower) effects.Add($"{name} separation {c.Words("larger", "smaller", "")}".TrimEnd());
+    }
+    foreach (var (name, i) in rankers.Select((x, i) => (x, i)))
+    {
+        var c = MeanComparison.Of(m.Precision.Select(p => p[i]).ToList(), a.Precision.Select(p => p[i]).ToList());
+        exp.Result($"MLP effect on {name} R-precision: " + (c.Direction == Difference.TooFewSeeds ? c.Words("", "", "attention-only")
+            : $"with MLPs minus attention-only {Fmt.P(c.MeanDifference)} [{Fmt.P(c.Low)}, {Fmt.P(c.High)}]: {c.Words("higher than", "lower than", "attention-only")}"));
+        if (c.Direction is Difference.Higher or Difference.Lower) effects.Add($"{name} R-precision {c.Words("higher", "lower", "")}".TrimEnd());
+    }
+    return $"MLPs change the picture (with MLPs against attention-only, intervals over seeds excluding 0): " +
+           (effects.Count == 0 ? "no measure's separation or R-precision differs resolvably." : string.Join(", ", effects) + ".");
+}
+
+string Ranking(List<double[]> precision, List<double> randomPrecision, string kind)
+{
+    if (precision.Count < MeanComparison.MinSeeds) return $" ACDC gave a scoreable set of pairs in {precision.Count} of {seeds} seeds: too few to rank the measures.";
     var lines = rankers.Select((m, i) =>
     {
         var values = precision.Select(p => p[i]).ToList();
@@ -127,7 +179,7 @@ string Ranking()
         return (m, values.Average(), lo, hi, dLo, dHi);
     }).ToList();
     foreach (var (m, mean, lo, hi, dLo, dHi) in lines)
-        exp.Result($"{m}: precision of its top pairs against ACDC's over {precision.Count} seeds {Fmt.P(mean)} [{Fmt.P(lo)}, {Fmt.P(hi)}]; minus a random ranking's {Fmt.P(randomPrecision.Average())}: [{Fmt.P(dLo)}, {Fmt.P(dHi)}]");
+        exp.Result($"{kind}, {m}: precision of its top pairs against ACDC's over {precision.Count} seeds {Fmt.P(mean)} [{Fmt.P(lo)}, {Fmt.P(hi)}]; minus a random ranking's {Fmt.P(randomPrecision.Average())}: [{Fmt.P(dLo)}, {Fmt.P(dHi)}]");
     var beat = lines.Where(l => l.dLo > 0).Select(l => l.m).ToList();
     var headOnes = lines.Where(l => headMeasures.Contains(l.m)).ToList();
     return $" Against ACDC's circuit (R-precision over {precision.Count} seeds; a random ranking scores {Fmt.P(randomPrecision.Average())}): " +
@@ -135,26 +187,24 @@ string Ranking()
            $"; the notes' head-vs-head similarities score {string.Join(", ", headOnes.Select(l => $"{l.m} {Fmt.P(l.Item2)}"))}" +
            (headOnes.Any(l => l.dLo > 0) ? "." : ", none resolvably above random: similar projections do not find this circuit.");
 }
-exp.Csv("pairs.csv", new[] { "seed", "a", "b", "circuit" }.Concat(measures.Select(m => "raw " + m)).Concat(measures.Select(m => "z " + m)).ToArray(), allPairs);
-
 string MeanCi(IReadOnlyList<double> v) { var (lo, hi) = Bootstrap.MeanInterval(v); return $"{Fmt.F(v.Average(), 1)} [{Fmt.F(lo, 1)}, {Fmt.F(hi, 1)}]"; }
-if (separations.Count < 2)
-    exp.Conclude($"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (train longer or use more seeds)." + Ranking());
-else
+
+string Conclusion(string kind, List<double[]> separations, List<double[]> precision, List<double> randomPrecision)
 {
+    if (separations.Count < MeanComparison.MinSeeds)
+        return $"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (train longer or use more seeds)." + Ranking(precision, randomPrecision, kind);
     int K = Array.IndexOf(measures, "K-comp"), S = Array.IndexOf(measures, "sim W_O/W_K");
     foreach (var (m, i) in measures.Select((m, i) => (m, i)))
-        exp.Result($"{m}: separation of circuit pairs from the other pairs over {separations.Count} seeds, in random-sd units: {MeanCi(separations.Select(s => s[i]).ToList())}");
+        exp.Result($"{kind}, {m}: separation of circuit pairs from the other pairs over {separations.Count} seeds, in random-sd units: {MeanCi(separations.Select(s => s[i]).ToList())}");
     var k = separations.Select(s => s[K]).ToList();
     var sim = separations.Select(s => s[S]).ToList();
     var (kLo, _) = Bootstrap.MeanInterval(k);
     var (simLo, simHi) = Bootstrap.MeanInterval(sim);
     var (dLo, dHi) = Bootstrap.MeanInterval(k.Zip(sim, (x, y) => x - y).ToList());
-    exp.Conclude($"over {separations.Count} seeds, K-composition separates the circuit pairs by {MeanCi(k)} random sds and W_O/W_K subspace similarity by {MeanCi(sim)}; " +
+    return $"over {separations.Count} seeds, K-composition separates the circuit pairs by {MeanCi(k)} random sds and W_O/W_K subspace similarity by {MeanCi(sim)}; " +
         (simLo > 0 ? "the subspace similarity does single the circuit pairs out" : simHi < 0 ? "the subspace similarity ranks the circuit pairs below the others" : "the subspace similarity does not resolve the circuit pairs from the others") +
         (dLo > 0 ? $", and K-composition separates them better (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds): what finds the circuit is how W_OV maps into W_QK, more than whether the spaces overlap"
          : dHi < 0 ? $", and better than K-composition (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)"
          : $"; the two measures' separations do not differ resolvably (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)") +
-        (kLo > 0 ? "." : "; K-composition itself does not resolve them either.") + Ranking());
+        (kLo > 0 ? "." : "; K-composition itself does not resolve them either.") + Ranking(precision, randomPrecision, kind);
 }
-exp.Save();

@@ -103,33 +103,35 @@ public static class Subspaces
     }
     /// <summary>The research notes' circuit finder: how similar two heads' own projections are, the mean cos² of the
     /// principal angles between the column spaces of W_X of head A and W_X of head B (X = Q, K, V; O compares W_O row
-    /// spaces). With <paramref name="throughEmbedding"/> both are first mapped through W_E (the spaces W_E W_X in token
-    /// space), which shows what the embedding does to the comparison.</summary>
-    public static double HeadSimilarity(HookedTransformer model, (int Layer, int Head) a, (int Layer, int Head) b, HeadSubspace which, bool throughEmbedding = false)
+    /// spaces). With <paramref name="throughTokens"/> both are first mapped into token space, which shows what the
+    /// embedding and unembedding do to the comparison: what a head reads (Q, K, V) through W_E (the spaces W_E W_X),
+    /// what it writes (O) through W_U (the spaces W_Uᵀ W_Oᵀ, the tokens its output pushes).</summary>
+    public static double HeadSimilarity(HookedTransformer model, (int Layer, int Head) a, (int Layer, int Head) b, HeadSubspace which, bool throughTokens = false)
     {
-        if (!throughEmbedding) return MeanCos2(Basis(model, a.Layer, a.Head, which), Basis(model, b.Layer, b.Head, which));
-        using var scope = NewDisposeScope();
-        var wE = CopyingScore.ToMatrix(HeadMatrices.F64(model.W_E));
-        return MeanCos2(ColumnBasis(wE * Projection(model, a, which)), ColumnBasis(wE * Projection(model, b, which)));
+        if (!throughTokens) return MeanCos2(Basis(model, a.Layer, a.Head, which), Basis(model, b.Layer, b.Head, which));
+        var tokens = TokenMap(model, which);
+        return MeanCos2(ColumnBasis(tokens * Projection(model, a, which)), ColumnBasis(tokens * Projection(model, b, which)));
     }
 
     /// <summary>Mean and sd of <see cref="HeadSimilarity"/> for random heads of the model's shapes (Gaussian W_X; through
-    /// the model's own W_E when asked), the baseline each similarity is read against.</summary>
-    public static (double Mean, double Sd) HeadSimilarityBaseline(HookedTransformer model, bool throughEmbedding, int draws = 200, int seed = 0)
+    /// the model's own token map for <paramref name="which"/> when asked), the baseline each similarity is read against.</summary>
+    public static (double Mean, double Sd) HeadSimilarityBaseline(HookedTransformer model, bool throughTokens, int draws = 200, int seed = 0, HeadSubspace which = HeadSubspace.Q)
     {
         var rng = new Random(seed);
         var normal = new MathNet.Numerics.Distributions.Normal(0, 1, rng);
         int dModel = model.Config.DModel, dHead = model.Config.HeadDim;
-        Matrix<double>? wE = null;
-        if (throughEmbedding)
-        {
-            using var scope = NewDisposeScope();
-            wE = CopyingScore.ToMatrix(HeadMatrices.F64(model.W_E));
-        }
-        Matrix<double> Space() { var m = Matrix<double>.Build.Random(dModel, dHead, normal); return ColumnBasis(wE is null ? m : wE * m); }
+        var tokens = throughTokens ? TokenMap(model, which) : null;
+        Matrix<double> Space() { var m = Matrix<double>.Build.Random(dModel, dHead, normal); return ColumnBasis(tokens is null ? m : tokens * m); }
         var values = Enumerable.Range(0, draws).Select(_ => MeanCos2(Space(), Space())).ToArray();
         var mean = values.Average();
         return (mean, draws < 2 ? double.NaN : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (draws - 1)));
+    }
+
+    /// <summary>[d_vocab, d_model]: W_E for what a head reads, W_Uᵀ for what it writes (O).</summary>
+    private static Matrix<double> TokenMap(HookedTransformer model, HeadSubspace which)
+    {
+        using var scope = NewDisposeScope();
+        return CopyingScore.ToMatrix(HeadMatrices.F64(which == HeadSubspace.O ? model.W_U.t() : model.W_E));
     }
 
     private static Matrix<double> Projection(HookedTransformer model, (int Layer, int Head) x, HeadSubspace which)

@@ -214,9 +214,29 @@ public class ClosedFormTests
         Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K), Is.EqualTo(1).Within(1e-9));
         Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 0), HeadSubspace.K), Is.EqualTo(0).Within(1e-9));
         // Through W_E the shared space stays shared (the same columns of W_E span both images).
-        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K, throughEmbedding: true), Is.EqualTo(1).Within(1e-9));
-        var (mean, sd) = Subspaces.HeadSimilarityBaseline(model, throughEmbedding: false, draws: 400, seed: 3);
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 1), HeadSubspace.K, throughTokens: true), Is.EqualTo(1).Within(1e-9));
+        var (mean, sd) = Subspaces.HeadSimilarityBaseline(model, throughTokens: false, draws: 400, seed: 3);
         Assert.That(mean, Is.EqualTo(2.0 / 8).Within(3 * sd / Math.Sqrt(400) + 0.02));
+    }
+
+    [Test]
+    public void WriteSpacesAreComparedInTokenSpaceThroughTheUnembedding()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(10);
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 1, DModel = 8, DHead = 2, DVocab = 12, NCtx = 4 });
+        using (no_grad())
+        {
+            // L0H0 writes dimensions {0, 1}, L1H0 writes {0, 2}: half shared in the stream.
+            var a = zeros(2, 8); a[0, 0] = tensor(1f); a[1, 1] = tensor(1f);
+            var b = zeros(2, 8); b[0, 0] = tensor(1f); b[1, 2] = tensor(1f);
+            model.blocks[0].attn.W_O[0].copy_(a);
+            model.blocks[1].attn.W_O[0].copy_(b);
+            // The unembedding reads dimensions 1 and 2 as the same logits: in token space the two writes coincide.
+            model.unembed.W_U!.select(0, 2).copy_(model.unembed.W_U!.select(0, 1));
+        }
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 0), HeadSubspace.O), Is.EqualTo(0.5).Within(1e-9));
+        Assert.That(Subspaces.HeadSimilarity(model, (0, 0), (1, 0), HeadSubspace.O, throughTokens: true), Is.EqualTo(1).Within(1e-9));
     }
 
     [Test]
