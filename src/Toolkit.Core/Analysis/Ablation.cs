@@ -104,7 +104,7 @@ public static class Ablation
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
         var c = model.Config;
-        return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none"
+        return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none" && !c.EncoderDecoder
             ? EveryHeadFromCache(model, input, measure, kinds)
             : EveryHeadHooked(model, input, measure, kinds);
     }

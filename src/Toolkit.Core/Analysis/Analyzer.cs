@@ -28,7 +28,8 @@ public static class Analyzer
         IReadOnlyList<AblationEffect> ablations;
         using (var batch = Batch.ForEvaluation(model.Config, Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Eval), sequences), model.Device))
             ablations = Ablation.EveryHead(model, batch);
-        var paths = model.Config.AttnOnly ? PathExpansion.Compute(model) : null;
+        // Path expansion follows the stream from W_E to W_U through the blocks alone: not an encoder-decoder's.
+        var paths = model.Config.AttnOnly && !model.Config.EncoderDecoder ? PathExpansion.Compute(model) : null;
         return new CircuitReport(heads, composition, subspaces, copying, ablations,
             FindCircuit(heads, composition, subspaces), watch.Elapsed, paths);
     }
