@@ -94,9 +94,16 @@ public class EncoderDecoderTests
             // Analyses that read the blocks as the whole model refuse it by name.
             Assert.That(Assert.Throws<ToolkitException>(() => LogitLens.Run(loaded, tokens, ones_like(tokens, ScalarType.Bool)))!.Message, Does.Contain("encoder-decoder"));
             Assert.That(Assert.Throws<ToolkitException>(() => PathExpansion.Compute(loaded))!.Message, Does.Contain("encoder-decoder"));
-            // Head scores and ablations read hooks and work.
+            // Head scores and ablations read hooks and work, on the encoder's and the cross-attention's heads too.
             var report = Analyzer.Analyze(loaded, config.Task.Create(), 3, sequences: 16);
             Assert.That(report.Ablations.All(x => double.IsFinite(x.Loss)));
+            Assert.That(report.Ablations.Select(x => x.Site).Distinct(), Is.EquivalentTo(new[] { AttentionSite.Self, AttentionSite.Cross, AttentionSite.Encoder }));
+            // The trained model reads, from the row that emits a token, that token's copy in the source.
+            var best = report.Cross!.MaxBy(c => c.SourceCopy)!;
+            TestContext.Out.WriteLine(report);
+            Assert.That(best.SourceCopy, Is.GreaterThan(3 * best.UniformBaseline));
+            var ablated = report.Ablations.Single(x => x.Name == best.Name && x.Kind == AblationKind.Zero);
+            Assert.That(ablated.Loss, Is.GreaterThan(ablated.CleanLoss), "the source-reading head matters");
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
