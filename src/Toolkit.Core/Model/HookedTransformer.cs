@@ -150,14 +150,23 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// source_end_token, or position 0 alone when the row has none (so no later token is ever readable).</summary>
     public Tensor SourceMask(Tensor tokens)
     {
-        var sep = Config.SourceEndToken ?? throw new ToolkitException("a decoder-only model has no source", "use an encoder-decoder (--arch encoder-decoder)");
+        if (Config.SourceEndToken is null) throw new ToolkitException("a decoder-only model has no source", "use an encoder-decoder (--arch encoder-decoder)");
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], p = tokens.shape[1];
-        var isEnd = tokens.eq(sep).to_type(ScalarType.Int64);
+        var (isEnd, hasEnd) = SourceEnds(tokens);
         var before = isEnd.cumsum(1).sub(isEnd);                       // source ends strictly before each position
-        var hasEnd = isEnd.sum(1, keepdim: true).gt(0L);               // [b, 1]
-        var firstPosition = arange(p, device: tokens.device).eq(0L).unsqueeze(0).expand(b, p);
-        return where(hasEnd, before.eq(0L), firstPosition).MoveToOuterDisposeScope();
+        var firstPosition = zeros(b, p, ScalarType.Bool, device: tokens.device);
+        firstPosition[.., 0] = ones(b, ScalarType.Bool, device: tokens.device);
+        return where(hasEnd, before.eq(Scalars.Zero), firstPosition).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Where the source-end token stands, [batch, pos] (int64 0/1), and whether a row has one, [batch, 1].</summary>
+    private (Tensor IsEnd, Tensor HasEnd) SourceEnds(Tensor tokens)
+    {
+        // Explicit Scalars, disposed after use: an implicit one can be freed while native code reads it (see Scalars).
+        using var sep = Config.SourceEndToken!.Value.ToScalar();
+        var isEnd = tokens.eq(sep).to_type(ScalarType.Int64);
+        return (isEnd, isEnd.sum(1, keepdim: true).gt(Scalars.Zero));
     }
 
     /// <summary>An encoder-decoder's decoder output stream: the encoder reads the source (token embeddings elsewhere
@@ -167,9 +176,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     private Tensor EncoderDecoderStream(Tensor tokens)
     {
         var source = SourceMask(tokens);
-        var sep = tokens.eq(Config.SourceEndToken!.Value).to_type(ScalarType.Int64);
-        var hasEnd = sep.sum(1, keepdim: true).gt(0L);
-        var target = where(hasEnd, sep.cumsum(1).gt(0L), ones_like(source));
+        var (isEnd, hasEnd) = SourceEnds(tokens);
+        var target = where(hasEnd, isEnd.cumsum(1).gt(Scalars.Zero), ones_like(source));
         var embedded = hook_embed.forward(embed.forward(tokens));
         var positions = pos_embed is not null && Config.PositionalEmbeddingType != "shortformer" ? hook_pos_embed.forward(pos_embed.forward(tokens)) : null;
         Tensor Input(Tensor keep)
