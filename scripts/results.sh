@@ -11,7 +11,7 @@
 # date, the duration and the lines the script printed starting with "RESULT:".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(fixed-vs-variable-period phase-change kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads positions conv-attn routed-arithmetic)
+ALL=(fixed-vs-variable-period phase-change kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads positions conv-attn routed-arithmetic encoder-decoder)
 CODE=(src tasks scripts build toolkit Directory.Build.props Directory.Build.targets paket.dependencies paket.lock ':!scripts/RESULTS.md' ':!scripts/README.md')
 CODE_COMMIT=$(git log -1 --format=%h --abbrev=7 -- "${CODE[@]}")
 

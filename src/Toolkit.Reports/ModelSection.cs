@@ -65,6 +65,8 @@ public static class ModelSection
         }
         if (model.Config.MaskedLm)
             report.AddParagraph("Logit lens left out: this model is a masked LM, and the lens reads each layer as a next-token prediction.");
+        else if (model.Config.EncoderDecoder)
+            report.AddParagraph("Logit lens left out: this model is an encoder-decoder, and the lens reads the decoder blocks as the whole model (they also read the encoder). Composition below is between the decoder's self-attention heads only.");
         else
         {
             report.AddHeading("Logit lens");

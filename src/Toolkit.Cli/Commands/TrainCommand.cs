@@ -19,7 +19,8 @@ public static class TrainCommand
         var dHead = new Option<int?>("--d-head") { Description = "d_head (default d_model / n_heads)" };
         var mlp = new Option<bool>("--mlp") { Description = "add MLP blocks (attention-only by default)" };
         var ln = new Option<bool>("--ln") { Description = "pre-LayerNorm in every block and before the unembedding" };
-        var arch = new Option<string>("--arch") { Description = "transformer, conv-attn (a causal convolution over positions replaces the first attention layer), or routed (a router picks one of a pool of blocks at each step)", DefaultValueFactory = _ => "transformer" };
+        var arch = new Option<string>("--arch") { Description = "transformer, conv-attn (a causal convolution over positions replaces the first attention layer), routed (a router picks one of a pool of blocks at each step), or encoder-decoder (an encoder reads the source up to the task's SEP both ways; --layers decoder blocks read the target and the source through cross-attention)", DefaultValueFactory = _ => "transformer" };
+        var encoderLayers = new Option<int?>("--encoder-layers") { Description = "encoder-decoder: encoder blocks (default --layers)" };
         var positional = new Option<string>("--positional") { Description = "learned, sinusoidal, rotary, shortformer (positions on queries and keys only) or none", DefaultValueFactory = _ => "learned" };
         var tied = new Option<bool>("--tied") { Description = "tie the unembedding to the token embedding (W_U = W_Eᵀ)" };
         var postNorm = new Option<bool>("--post-norm") { Description = "LayerNorm after each residual addition instead of before each sublayer (needs --ln)" };
@@ -58,7 +59,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model on a task; writes config.json, metrics.csv and checkpoints to the run directory.");
         task.AddTo(command);
-        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, objective, maskProb, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
+        foreach (var o in new Option[] { context, vocab, layers, heads, dModel, dHead, mlp, ln, arch, encoderLayers, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, objective, maskProb, steps, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output, resume, sweep, index })
             command.Options.Add(o);
 
         command.SetAction(r => CommandLine.Guard(() =>
@@ -73,7 +74,7 @@ public static class TrainCommand
                 {
                     // A sweep's run trains with the config in sweep.json; only --threads may be given.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost,
+                            arch, encoderLayers, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost,
                             dropout, objective, maskProb, steps, batch, lr, warmup, schedule, clip, decay, seed, device, evalEvery, ckptEvery, allowNonCausal, output, resume }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
@@ -100,7 +101,7 @@ public static class TrainCommand
                     // A resumed run continues with its own config.json: an option that would change it
                     // is an error, not silently ignored.
                     var ignored = new Option[] { task.Task, task.Period, task.Start, task.Params, context, vocab, layers, heads, dModel, dHead, mlp, ln,
-                            arch, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, objective, maskProb, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
+                            arch, encoderLayers, positional, tied, postNorm, parallel, convPadding, convType, convKernel, pool, identity, routeSteps, route, router, act, actLoss, ponderCost, dropout, objective, maskProb, batch, lr, warmup, schedule, clip, decay, seed, threads, device, evalEvery, ckptEvery, allowNonCausal, output }
                         .Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
                     if (ignored.Count > 0)
                         throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
@@ -115,8 +116,11 @@ public static class TrainCommand
                         ?? throw new ToolkitException("no run directory given", "add --out runs/NAME (or --resume runs/NAME)");
                     var p = r.GetValue(dropout);
                     var archName = r.GetValue(arch);
-                    if (archName is not ("transformer" or "conv-attn" or "routed"))
-                        throw new ToolkitException($"--arch {archName} is unknown", "use --arch transformer, conv-attn or routed");
+                    if (archName is not ("transformer" or "conv-attn" or "routed" or "encoder-decoder"))
+                        throw new ToolkitException($"--arch {archName} is unknown", "use --arch transformer, conv-attn, routed or encoder-decoder");
+                    var encoderDecoder = archName == "encoder-decoder";
+                    if (!encoderDecoder && r.GetResult(encoderLayers) is { Implicit: false })
+                        throw new ToolkitException("--encoder-layers needs --arch encoder-decoder", "add --arch encoder-decoder, or drop --encoder-layers");
                     var convAttn = archName == "conv-attn";
                     var routed = archName == "routed";
                     var routeOptions = new Option[] { pool, identity, routeSteps, route, router, act, actLoss, ponderCost }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
@@ -159,6 +163,8 @@ public static class TrainCommand
                         Task = task.Read(r, null, r.GetValue(context), r.GetValue(vocab)),
                     };
                     if (maskedLm) config = config with { Model = MaskedLmModel(config.Model, config.Task) };
+                    if (encoderDecoder)
+                        config = config with { Model = EncoderDecoderModel(config.Model, r.GetValue(encoderLayers) ?? config.Model.NLayers, config.Task) };
                     if (routed)
                     {
                         // The comparison a routed pool needs: a standard transformer of the same parameter count.
@@ -182,6 +188,18 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>An encoder-decoder of a task: the source ends at the task's SEP.</summary>
+    private static ModelConfig EncoderDecoderModel(ModelConfig model, int encoderLayers, TaskSpec task)
+    {
+        Toolkit.Tasks.Vocabulary vocabulary;
+        try { vocabulary = task.Create().Vocabulary; }
+        catch (Toolkit.Tasks.TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
+        if (!vocabulary.Reserved.Contains("SEP"))
+            throw new ToolkitException($"task {task.Name} has no SEP token to end the source (its reserved tokens: {string.Join(", ", vocabulary.Reserved)})",
+                "use --arch encoder-decoder with a task that separates input and output by SEP (set-extraction, unique-token)");
+        return model with { NEncoderLayers = encoderLayers, SourceEndToken = vocabulary.Id("SEP") };
     }
 
     /// <summary>A masked LM of a task: the [MASK] token takes the first id after the task's tokens.</summary>

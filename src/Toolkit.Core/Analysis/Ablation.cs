@@ -13,11 +13,36 @@ public enum AblationKind
     Mean,
 }
 
-/// <summary>Masked loss and accuracy of a batch with one head ablated, beside the clean values.</summary>
-public sealed record AblationEffect(int Layer, int Head, AblationKind Kind, double Loss, double Accuracy, double CleanLoss, double CleanAccuracy)
+/// <summary>Which attention a head belongs to.</summary>
+public enum AttentionSite
 {
-    /// <summary>e.g. L1H3.</summary>
-    public string Name => HeadMatrices.Name(Layer, Head);
+    /// <summary>A (decoder) block's self-attention, <c>blocks.{l}.attn</c>: named L1H3.</summary>
+    Self,
+    /// <summary>An encoder-decoder's cross-attention, <c>blocks.{l}.cross_attn</c>: named L1X3.</summary>
+    Cross,
+    /// <summary>An encoder block's self-attention, <c>encoder.blocks.{l}.attn</c>: named E1H3.</summary>
+    Encoder,
+}
+
+/// <summary>Masked loss and accuracy of a batch with one head ablated, beside the clean values.</summary>
+public sealed record AblationEffect(int Layer, int Head, AblationKind Kind, double Loss, double Accuracy, double CleanLoss, double CleanAccuracy,
+    AttentionSite Site = AttentionSite.Self)
+{
+    /// <summary>e.g. L1H3 (self-attention), L1X3 (cross-attention), E1H3 (encoder).</summary>
+    public string Name => Site switch
+    {
+        AttentionSite.Cross => $"L{Layer}X{Head}",
+        AttentionSite.Encoder => $"E{Layer}H{Head}",
+        _ => HeadMatrices.Name(Layer, Head),
+    };
+
+    /// <summary>The hook point of a head's z at a site and layer.</summary>
+    public static string HookZ(AttentionSite site, int layer) => site switch
+    {
+        AttentionSite.Cross => $"blocks.{layer}.cross_attn.hook_z",
+        AttentionSite.Encoder => $"encoder.blocks.{layer}.attn.hook_z",
+        _ => $"blocks.{layer}.attn.hook_z",
+    };
     /// <summary>Loss increase caused by the ablation.</summary>
     public double LossIncrease => Loss - CleanLoss;
     /// <summary>Accuracy lost by the ablation.</summary>
@@ -104,7 +129,7 @@ public static class Ablation
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
         var c = model.Config;
-        return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none"
+        return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none" && !c.EncoderDecoder
             ? EveryHeadFromCache(model, input, measure, kinds)
             : EveryHeadHooked(model, input, measure, kinds);
     }
@@ -139,13 +164,26 @@ public static class Ablation
         using var evalMode = model.EvalMode();
         var (cleanLoss, cleanAccuracy) = measure(model.forward(input));
         var result = new List<AblationEffect>();
-        foreach (var (layer, head) in HeadMatrices.All(model))
+        foreach (var (site, layer, head) in Heads(model))
             foreach (var kind in kinds)
             {
                 using var inner = NewDisposeScope();
-                var (loss, accuracy) = measure(model.RunWithHooks(input, ($"blocks.{layer}.attn.hook_z", Hook(head, kind))));
-                result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy));
+                var (loss, accuracy) = measure(model.RunWithHooks(input, (AblationEffect.HookZ(site, layer), Hook(head, kind))));
+                result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy, site));
             }
         return result;
+    }
+
+    /// <summary>Every attention head: the blocks' self-attention heads, then an encoder-decoder's cross-attention and
+    /// encoder heads.</summary>
+    private static IEnumerable<(AttentionSite Site, int Layer, int Head)> Heads(HookedTransformer model)
+    {
+        var c = model.Config;
+        foreach (var (layer, head) in HeadMatrices.All(model)) yield return (AttentionSite.Self, layer, head);
+        if (!c.EncoderDecoder) yield break;
+        for (var layer = 0; layer < c.NLayers; layer++)
+            for (var head = 0; head < c.NHeads; head++) yield return (AttentionSite.Cross, layer, head);
+        for (var layer = 0; layer < c.NEncoderLayers; layer++)
+            for (var head = 0; head < c.NHeads; head++) yield return (AttentionSite.Encoder, layer, head);
     }
 }

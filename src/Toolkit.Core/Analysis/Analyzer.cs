@@ -26,11 +26,14 @@ public static class Analyzer
         var subspaces = Subspaces.Compute(model);
         var copying = CopyingScore.Compute(model);
         IReadOnlyList<AblationEffect> ablations;
-        using (var batch = Batch.ForEvaluation(model.Config, Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Eval), sequences), model.Device))
+        var examples = Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Eval), sequences);
+        using (var batch = Batch.ForEvaluation(model.Config, examples, model.Device))
             ablations = Ablation.EveryHead(model, batch);
-        var paths = model.Config.AttnOnly ? PathExpansion.Compute(model) : null;
+        var cross = model.Config.EncoderDecoder ? CrossAttentionScores.Compute(model, examples) : null;
+        // Path expansion follows the stream from W_E to W_U through the blocks alone: not an encoder-decoder's.
+        var paths = model.Config.AttnOnly && !model.Config.EncoderDecoder ? PathExpansion.Compute(model) : null;
         return new CircuitReport(heads, composition, subspaces, copying, ablations,
-            FindCircuit(heads, composition, subspaces), watch.Elapsed, paths);
+            FindCircuit(heads, composition, subspaces), watch.Elapsed, paths, cross);
     }
 
     /// <summary>How far above random a K-composition link must be before it is reported as a circuit, in random

@@ -9,17 +9,21 @@ namespace Toolkit.Analysis;
 public static class AttentionPattern
 {
     /// <summary>Pattern [dest, src] of head <paramref name="head"/> in layer <paramref name="layer"/> (eval mode,
-    /// restored afterwards; no gradient).</summary>
-    public static double[,] Of(HookedTransformer model, Example example, int layer, int head)
+    /// restored afterwards; no gradient): of its self-attention (<paramref name="attention"/> "attn"), or of an
+    /// encoder-decoder's cross-attention ("cross_attn", src = encoder positions).</summary>
+    public static double[,] Of(HookedTransformer model, Example example, int layer, int head, string attention = "attn")
     {
         if (layer < 0 || layer >= model.Config.NLayers || head < 0 || head >= model.Config.NHeads)
             throw new ToolkitException($"head L{layer}H{head} does not exist", $"the model has {model.Config.NLayers} layers of {model.Config.NHeads} heads");
+        var name = $"blocks.{layer}.{attention}.hook_pattern";
+        if (!model.HookPoints.ContainsKey(name))
+            throw new ToolkitException($"the model has no {attention} in layer {layer}", "use attn, or cross_attn for an encoder-decoder");
         using var scope = NewDisposeScope();
         using var evalMode = model.EvalMode();
         using var noGrad = no_grad();
         using var batch = Batch.From([example], model.Device);
-        var (_, cache) = model.RunWithCache(batch.Tokens, n => n == $"blocks.{layer}.attn.hook_pattern");
-        var pattern = cache.Pattern(layer)[0, head].to_type(ScalarType.Float64).cpu();
+        var (_, cache) = model.RunWithCache(batch.Tokens, n => n == name);
+        var pattern = cache[name][0, head].to_type(ScalarType.Float64).cpu();
         var n = (int)pattern.shape[0];
         var values = pattern.data<double>().ToArray();
         var z = new double[n, n];

@@ -28,7 +28,9 @@ public static class CausalityCheck
     public const double Tolerance = 1e-6;
 
     /// <summary>Checks the model on <paramref name="sequences"/> random sequences of n_ctx tokens, cutting at the
-    /// first position, a quarter, half and three quarters of the context and the last-but-one position.</summary>
+    /// first position, a quarter, half and three quarters of the context and the last-but-one position. An
+    /// encoder-decoder reads its whole source by design (nothing there is predicted): its sequences end the source at a
+    /// quarter of the context (source_end_token there, and nowhere before), and only cuts at or after it are tried.</summary>
     public static CausalityReport Run(HookedTransformer model, ulong seed = 0, int sequences = 4)
     {
         using var scope = NewDisposeScope();
@@ -37,7 +39,8 @@ public static class CausalityCheck
         var n = model.Config.NCtx;
         var vocab = model.Config.DVocab;
         var random = new Random((int)(seed % int.MaxValue));
-        var cuts = new[] { 0, n / 4, n / 2, 3 * n / 4, n - 2 }.Where(c => c >= 0 && c < n - 1).Distinct().ToList();
+        var sourceEnd = model.Config.SourceEndToken is int sep ? Math.Min(Math.Max(1, n / 4), n - 2) : -1;
+        var cuts = new[] { 0, n / 4, n / 2, 3 * n / 4, n - 2 }.Where(c => c >= 0 && c < n - 1 && c >= sourceEnd).Distinct().ToList();
         double maxChange = 0;
         var trials = 0;
         foreach (var cut in cuts)
@@ -45,6 +48,13 @@ public static class CausalityCheck
             using var trial = NewDisposeScope();
             var clean = new long[sequences * n];
             for (var i = 0; i < clean.Length; i++) clean[i] = random.NextInt64(vocab);
+            if (model.Config.SourceEndToken is int end)
+                for (var b = 0; b < sequences; b++)
+                {
+                    for (var p = 0; p < sourceEnd; p++)
+                        if (clean[b * n + p] == end) clean[b * n + p] = (end + 1) % vocab;
+                    clean[b * n + sourceEnd] = end;
+                }
             var changed = (long[])clean.Clone();
             for (var b = 0; b < sequences; b++)
                 for (var p = cut + 1; p < n; p++)

@@ -21,7 +21,8 @@ public sealed record CircuitReport(
     IReadOnlyList<AblationEffect> Ablations,
     Circuit? Circuit,
     TimeSpan Elapsed,
-    IReadOnlyList<PathTerm>? Paths = null)
+    IReadOnlyList<PathTerm>? Paths = null,
+    IReadOnlyList<CrossAttentionScore>? Cross = null)
 {
     private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 
@@ -54,6 +55,10 @@ public sealed record CircuitReport(
                 (virtualHeads.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; virtual heads (V-composition) {Top(virtualHeads, 3)} (mean {virtualHeads.Average(t => t.Norm):0.00})"));
             s.AppendLine(line);
         }
+        if (Cross is { Count: > 0 })
+            s.AppendLine("cross-attention (attention from the row that emits a token to its source copies; uniform over the source " +
+                         string.Create(CultureInfo.InvariantCulture, $"{Cross[0].UniformBaseline:0.00}): ") +
+                         string.Join(", ", Cross.OrderByDescending(c => c.SourceCopy).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} {c.SourceCopy:0.00}"))));
         s.AppendLine("ablations (masked accuracy / loss; clean first):");
         var clean = Ablations.FirstOrDefault();
         if (clean is not null)

@@ -73,6 +73,7 @@ public static class TransformerLensExport
         if (m.ParallelAttnMlp && !m.AttnOnly) refused.Add("parallel_attn_mlp");
         if (m.ConvKernel > 0) refused.Add($"Conv-Attn (conv_kernel {m.ConvKernel})");
         if (m.Routed) refused.Add($"a routed layer pool (routing {m.Routing})");
+        if (m.EncoderDecoder) refused.Add($"an encoder-decoder (n_encoder_layers {m.NEncoderLayers})");
         if (m.MaskedLm) refused.Add($"a masked LM (mask_token {m.MaskToken}; TransformerLens's HookedTransformer is causal)");
         if (refused.Count > 0)
             throw new ToolkitException($"the run's model has settings the export does not map to TransformerLens: {string.Join(", ", refused)}",

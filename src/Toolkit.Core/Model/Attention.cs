@@ -28,10 +28,12 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         hook_pattern = new(), hook_z = new(), hook_result = new(), hook_rot_q = new(), hook_rot_k = new();
 #pragma warning restore IDE1006
 
-    internal Attention(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null) : base("Attention")
+    /// <param name="causal">Whether a query reads only earlier keys when no readable-key mask is given (null: unless the
+    /// model is a masked LM); an encoder's and cross-attention's keys come from a mask instead.</param>
+    internal Attention(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null, bool? causal = null) : base("Attention")
     {
         this.queryKeyPositions = queryKeyPositions;
-        causal = !cfg.MaskedLm;
+        this.causal = causal ?? !cfg.MaskedLm;
         if (cfg.PositionalEmbeddingType == "rotary") rotary = new Rotary(cfg.RotaryDim!.Value, cfg.RotaryBase);
         nHeads = cfg.NHeads; dHead = cfg.HeadDim; dModel = cfg.DModel;
         scale = (1.0 / Math.Sqrt(dHead)).ToScalar();
@@ -84,18 +86,25 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         return z.reshape(n, nHeads * dHead).matmul(W_O.reshape(nHeads * dHead, dModel)).add(b_O, Scalars.One);
     }
 
-    /// <summary>x: [batch, pos, d_model] → [batch, pos, d_model].</summary>
-    public override Tensor forward(Tensor x)
+    /// <summary>Self-attention, x: [batch, pos, d_model] → [batch, pos, d_model].</summary>
+    public override Tensor forward(Tensor x) => Attend(x, x, null);
+
+    /// <summary>Queries read from <paramref name="x"/> attend over keys and values read from <paramref name="memory"/>
+    /// ([batch, pos, d_model], the same positions: x itself for self-attention, the encoder's output for cross-attention).
+    /// <paramref name="readable"/> [batch, pos] (bool) marks the key positions every query may read (an encoder-decoder's
+    /// source); without it the causal mask applies (or none, for a masked LM).</summary>
+    internal Tensor Attend(Tensor x, Tensor memory, Tensor? readable)
     {
         long b = x.shape[0], p = x.shape[1];
         // One matmul per projection over all heads: [d_model, n_heads*d_head].
         Tensor Project(Tensor input, Parameter w, Parameter bias) =>
             input.matmul(w.permute(1, 0, 2).reshape(dModel, nHeads * dHead)).view(b, p, nHeads, dHead).add(bias, Scalars.One);
 
-        var queryKeyInput = AddQueryKeyPositions(x);
-        var q = hook_q.forward(Project(queryKeyInput, W_Q, b_Q));   // [b, pos, head, d_head]
-        var k = hook_k.forward(Project(queryKeyInput, W_K, b_K));
-        var v = hook_v.forward(Project(x, W_V, b_V));
+        var queryInput = AddQueryKeyPositions(x);
+        var keyInput = ReferenceEquals(memory, x) ? queryInput : AddQueryKeyPositions(memory);
+        var q = hook_q.forward(Project(queryInput, W_Q, b_Q));   // [b, pos, head, d_head]
+        var k = hook_k.forward(Project(keyInput, W_K, b_K));
+        var v = hook_v.forward(Project(memory, W_V, b_V));
         if (rotary is not null)
         {
             q = hook_rot_q.forward(rotary.Apply(q));
@@ -103,7 +112,10 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         }
 
         var scores = q.transpose(1, 2).matmul(k.permute(0, 2, 3, 1)).mul_(scale); // [b, head, dest, src]
-        if (causal)
+        if (readable is not null)
+            using (var hidden = readable.logical_not().unsqueeze(1).unsqueeze(1)) // [b, 1, 1, src]
+                scores = scores.masked_fill(hidden, Scalars.NegativeInfinity);
+        else if (causal)
             using (var future = ones(p, p, ScalarType.Bool, device: x.device).triu_(1))
                 scores = scores.masked_fill(future, Scalars.NegativeInfinity);
         scores = hook_attn_scores.forward(scores);

@@ -27,6 +27,9 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>Conv-Attn's convolution over positions before the first block (null when conv_kernel is 0).</summary>
     public readonly PositionSmear? conv;
     public readonly ModuleList<TransformerBlock> blocks;
+    /// <summary>An encoder-decoder's encoder (n_encoder_layers > 0); null for a decoder-only model, whose
+    /// <see cref="blocks"/> are then the whole model rather than the decoder.</summary>
+    public readonly Encoder? encoder;
     /// <summary>Routed layer pools (routing not "none"): the router that picks one of <see cref="blocks"/> or an
     /// identity at each step; null for a standard model.</summary>
     public readonly RoutedPool? router;
@@ -47,6 +50,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         Func<long, Tensor>? queryKeyPositions = Config.PositionalEmbeddingType == "shortformer" ? pos_embed!.At : null;
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config, queryKeyPositions)).ToArray());
+        if (Config.EncoderDecoder) encoder = new Encoder(Config, queryKeyPositions);
         // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
         // A delegate to the blocks, and to whether any block's hook point listens: the pool owns neither.
         if (Config.Routed) router = new RoutedPool(Config, l => blocks[l], () => blockHooks.Any(h => h.IsHooked));
@@ -73,6 +77,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         if (tokens.dim() != 2 || tokens.shape[1] > Config.NCtx)
             throw new ToolkitException($"tokens of shape [{string.Join(", ", tokens.shape)}] do not fit the model",
                 $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
+        if (encoder is not null) return Unembed(EncoderDecoderStream(tokens));
         // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
         var resid = StreamIntoFirstBlock(tokens);
         if (router is not null) resid = router.forward(resid);
@@ -107,8 +112,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// recomputing the layers before it. Not for routed pools, whose blocks have no fixed order.</summary>
     public Tensor ForwardFrom(int firstBlock, Tensor resid)
     {
-        if (router is not null)
-            throw new ToolkitException("a routed pool has no fixed layer order to resume from", "run the whole model (forward)");
+        if (router is not null || encoder is not null)
+            throw new ToolkitException($"{(router is not null ? "a routed pool has no fixed layer order" : "an encoder-decoder's decoder also needs the encoder")} to resume from", "run the whole model (forward)");
         for (var l = firstBlock; l < blocks.Count; l++) resid = blocks[l].forward(resid);
         return Unembed(resid);
     }
@@ -129,12 +134,63 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Refuses a routed pool for an analysis that reads the blocks as a fixed sequence of layers (a pool's block
-    /// may run at several steps or none, so "the output of layer l" is not one activation).</summary>
+    /// may run at several steps or none, so "the output of layer l" is not one activation), and an encoder-decoder (its
+    /// decoder blocks also read the encoder, which such an analysis does not follow).</summary>
     public void RequireSequentialBlocks(string analysis)
     {
         if (Config.Routed)
             throw new ToolkitException($"{analysis} reads the blocks as a fixed sequence of layers, but this model routes them (routing {Config.Routing})",
                 "analyse the route through the router.steps.{s}.hook_* points, or use a standard model");
+        if (Config.EncoderDecoder)
+            throw new ToolkitException($"{analysis} reads the blocks as the whole model, but this model is an encoder-decoder (its decoder also reads the encoder through cross-attention)",
+                "use what reads attention and hooks (head scores, patterns, ablations, probes), or a decoder-only model");
+    }
+
+    /// <summary>An encoder-decoder's source positions of each row, [batch, pos] (bool): up to and including its first
+    /// source_end_token, or position 0 alone when the row has none (so no later token is ever readable).</summary>
+    public Tensor SourceMask(Tensor tokens)
+    {
+        if (Config.SourceEndToken is null) throw new ToolkitException("a decoder-only model has no source", "use an encoder-decoder (--arch encoder-decoder)");
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0], p = tokens.shape[1];
+        var (isEnd, hasEnd) = SourceEnds(tokens);
+        var before = isEnd.cumsum(1).sub(isEnd);                       // source ends strictly before each position
+        var firstPosition = zeros(b, p, ScalarType.Bool, device: tokens.device);
+        firstPosition[.., 0] = ones(b, ScalarType.Bool, device: tokens.device);
+        return where(hasEnd, before.eq(Scalars.Zero), firstPosition).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Where the source-end token stands, [batch, pos] (int64 0/1), and whether a row has one, [batch, 1].</summary>
+    private (Tensor IsEnd, Tensor HasEnd) SourceEnds(Tensor tokens)
+    {
+        // Explicit Scalars, disposed after use: an implicit one can be freed while native code reads it (see Scalars).
+        using var sep = Config.SourceEndToken!.Value.ToScalar();
+        var isEnd = tokens.eq(sep).to_type(ScalarType.Int64);
+        return (isEnd, isEnd.sum(1, keepdim: true).gt(Scalars.Zero));
+    }
+
+    /// <summary>An encoder-decoder's decoder output stream: the encoder reads the source (token embeddings elsewhere
+    /// zeroed), the decoder blocks read the target (token embeddings before the source end zeroed; the end token itself,
+    /// where the first target token is predicted, kept) and the encoder's output at source positions. Positions are
+    /// embedded everywhere.</summary>
+    private Tensor EncoderDecoderStream(Tensor tokens)
+    {
+        var source = SourceMask(tokens);
+        var (isEnd, hasEnd) = SourceEnds(tokens);
+        var target = where(hasEnd, isEnd.cumsum(1).gt(Scalars.Zero), ones_like(source));
+        var embedded = hook_embed.forward(embed.forward(tokens));
+        var positions = pos_embed is not null && Config.PositionalEmbeddingType != "shortformer" ? hook_pos_embed.forward(pos_embed.forward(tokens)) : null;
+        Tensor Input(Tensor keep)
+        {
+            var x = embedded.mul(keep.unsqueeze(-1).to_type(embedded.dtype));
+            if (positions is not null) x = x.add(positions, Scalars.One);
+            return embedDropout is null ? x : embedDropout.forward(x);
+        }
+        var memory = encoder!.Forward(Input(source), source);
+        var context = new SourceContext(source, memory);
+        var resid = Input(target);
+        foreach (var block in blocks) resid = block.Forward(resid, context);
+        return resid;
     }
 
     /// <summary>Refuses a masked LM for an analysis that reads logit row i as the prediction of token i+1 (or, like

@@ -86,6 +86,17 @@ public sealed record ModelConfig
     /// <summary>A masked LM: bidirectional attention, logits predict the token at their own position.</summary>
     [JsonIgnore] public bool MaskedLm => MaskToken is not null;
 
+    /// <summary>Encoder-decoder (docs/design.md §3): encoder blocks (<c>encoder.blocks.{l}</c>) that read the source both
+    /// ways; 0 (the default) for a decoder-only model. With an encoder the <c>n_layers</c> blocks are the decoder: they see
+    /// the target only and read the source through cross-attention (<c>blocks.{l}.cross_attn</c>).</summary>
+    [JsonPropertyName("n_encoder_layers")] public int NEncoderLayers { get; init; }
+    /// <summary>Encoder-decoder: the token that ends the source (the task's SEP). A row's source is its positions up to
+    /// and including the first such token (position 0 alone when the row has none), its target everything from it on.</summary>
+    [JsonPropertyName("source_end_token")] public int? SourceEndToken { get; init; }
+
+    /// <summary>An encoder-decoder rather than a decoder-only model.</summary>
+    [JsonIgnore] public bool EncoderDecoder => NEncoderLayers > 0;
+
     /// <summary>Whether the blocks are a routed pool rather than a fixed sequence.</summary>
     [JsonIgnore] public bool Routed => Routing != "none";
     /// <summary>Routing: the choices at each step, the n_layers blocks then the identity layers.</summary>
@@ -132,6 +143,17 @@ public sealed record ModelConfig
         Require(ConvPadding is "causal" or "same", $"conv_padding '{ConvPadding}' is not supported", "use causal (same exists only to demonstrate a leak)");
         Require(MaskToken is null || (MaskToken >= 0 && MaskToken < DVocab), $"mask_token {MaskToken} is outside the vocabulary 0..{DVocab - 1}",
             "train with --objective mlm, which adds the [MASK] token after the task's tokens");
+        Require(NEncoderLayers >= 0, $"n_encoder_layers {NEncoderLayers} is negative", "use --encoder-layers 2, for example");
+        if (EncoderDecoder)
+        {
+            Require(SourceEndToken is int sep && sep >= 0 && sep < DVocab, $"an encoder-decoder needs source_end_token inside the vocabulary 0..{DVocab - 1} (it is {SourceEndToken?.ToString() ?? "unset"})",
+                "train with --arch encoder-decoder on a task with a SEP token (set-extraction, unique-token), which sets it");
+            Require(!Routed && ConvKernel == 0 && !MaskedLm && NormalizationPosition == "pre" && !ParallelAttnMlp,
+                "an encoder-decoder works with pre-norm sequential blocks only (no routing, Conv-Attn, masked LM, post-norm or parallel blocks)",
+                "drop those settings, or use a decoder-only model");
+        }
+        else
+            Require(SourceEndToken is null, "source_end_token needs an encoder (n_encoder_layers > 0)", "use --arch encoder-decoder, or drop source_end_token");
         Require(ActFn is "gelu" or "relu", $"act_fn '{ActFn}' is not supported", "use gelu or relu");
         foreach (var (name, p) in new[] { ("embed_dropout", EmbedDropout), ("attn_dropout", AttnDropout), ("resid_dropout", ResidDropout) })
             Require(p >= 0 && p < 1, $"{name} {p} is outside [0, 1)", "use a dropout probability such as 0.1");

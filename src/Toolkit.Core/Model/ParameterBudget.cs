@@ -48,6 +48,7 @@ public static class ParameterBudget
         var c = config.Resolve();
         var shape = c.Routed
             ? $"pool {c.NLayers} blocks + {c.RouteIdentityLayers} identities, {c.RouteSteps} steps, routing {c.Routing}{(c.RouteAct ? " + ACT" : "")}, d_model {c.DModel}"
+            : c.EncoderDecoder ? $"encoder {c.NEncoderLayers} + decoder {c.NLayers} layers, d_model {c.DModel}"
             : $"n_layers {c.NLayers}, d_model {c.DModel}";
         return $"{name}: {Count(c):N0} parameters ({shape})";
     }

@@ -96,6 +96,7 @@ public static class Trainer
             catch (TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
             Evaluator.CheckFits(model, task);
             if (model.MaskedLm) CheckMaskedLm(model, task);
+            if (model.EncoderDecoder) CheckSource(model, task);
             Devices.Resolve(t.Device);
             return new Plan(config, t, model, task);
         }
@@ -111,6 +112,22 @@ public static class Trainer
         if (Sampling.examples(task, 0UL, 8).All(e => !e.LossMask.Any(m => m)))
             throw new ToolkitException($"task {task.Name} marks no predictable position, so a masked LM has nothing to corrupt and predict",
                 "train it as a next-token model (drop --objective mlm), or use a task whose rule determines some tokens");
+    }
+
+    /// <summary>An encoder-decoder shows its decoder the whole source through cross-attention, so every token the task
+    /// predicts must lie after the source end (the first source_end_token): a prediction inside the source would read
+    /// its own answer.</summary>
+    private static void CheckSource(ModelConfig model, ITask task)
+    {
+        var sep = model.SourceEndToken!.Value;
+        foreach (var e in Sampling.examples(task, 0UL, 32))
+        {
+            var end = Array.IndexOf(e.Tokens, sep);
+            var inside = Enumerable.Range(0, e.Tokens.Length).FirstOrDefault(i => e.LossMask[i] && (end < 0 || i <= end), -1);
+            if (inside >= 0)
+                throw new ToolkitException($"task {task.Name} predicts position {inside}, {(end < 0 ? "but the sequence has no source end" : $"inside its source (which ends at {end})")}: an encoder-decoder would show the answer to the decoder",
+                    "use a task whose predicted tokens all follow a SEP (set-extraction, unique-token), or a decoder-only model");
+        }
     }
 
     private static TrainingResult Run(Plan plan, RunDirectory run, string? resumeFrom, Provenance? originalProvenance,
