@@ -53,15 +53,23 @@ exp.Report.AddTable($"per seed ({steps} steps, eval and head scores every {every
 exp.Csv("seeds.csv", new[] { "seed", "phase_step", "loss_before_after", "window", "first_induction_step", "in_window", "accuracy" }, rows);
 var across = PhaseChangeAcrossSeeds.Of(phases);
 exp.Result(across?.ToString() ?? $"no phase change in any of {seeds} seeds");
+// The lag says more than the window test: whether the head is named before, during or after the loss drop, with
+// an interval (a window test alone says "coincide" or not at the evaluation grid's resolution).
+var lag = "";
 if (gaps.Count > 0)
 {
     var (lo, hi) = Bootstrap.MeanInterval(gaps);
     exp.Result($"first induction head minus phase-change step over {gaps.Count} seeds: mean {Fmt.F(gaps.Average(), 0)} [{Fmt.F(lo, 0)}, {Fmt.F(hi, 0)}] steps (per seed: {string.Join(", ", gaps.Select(g => Fmt.F(g, 0)))})");
+    var interval = $"{Fmt.F(Math.Abs(gaps.Average()), 0)} [{Fmt.F(lo, 0)}, {Fmt.F(hi, 0)}] steps over {gaps.Count} seeds";
+    lag = gaps.Count < 3 ? $"; the lag from the phase change to the first induction head rests on {gaps.Count} seeds, too few for an interval"
+        : lo > 0 ? $"; the first induction head (score above {HeadScoreTable.DefaultThreshold}) is named after the phase change, by {interval}"
+        : hi < 0 ? $"; the first induction head (score above {HeadScoreTable.DefaultThreshold}) is named before the phase change, by {interval}"
+        : $"; the lag from the phase change to the first induction head, {Fmt.F(gaps.Average(), 0)} [{Fmt.F(lo, 0)}, {Fmt.F(hi, 0)}] steps, includes 0";
 }
 exp.Conclude(across is null ? $"no seed shows a phase change by the stated rule in {steps} steps: nothing to relate to the induction heads"
     : $"{across}; the first induction head appears inside the phase change's own window in {inWindow} of {seeds} seeds" +
       (inWindow == seeds ? ": in every seed, the loss drop and the induction head's formation coincide at this resolution" + (seeds >= 5 ? "" : " (fewer than 5 seeds: a small sample)")
-       : inWindow * 2 > seeds ? ": in most seeds they coincide, not in all" : ": the timing alone does not tie the two together here") + ".");
+       : inWindow * 2 > seeds ? ": in most seeds they coincide, not in all" : ": the timing alone does not tie the two together here") + lag + ".");
 exp.Save();
 
 /// <summary>Records held-out evaluation and head scores at each evaluation.</summary>

@@ -10,7 +10,7 @@ type Catalog private () =
     static let factories = ConcurrentDictionary<string, ITaskFactory>(StringComparer.Ordinal)
 
     static do
-        for f in [ RepeatedCopy.Factory; ShiftedCopy.Factory; PatternInNoise.Factory; SetExtraction.Factory
+        for f in [ RepeatedCopy.Factory; ShiftedCopy.Factory; PatternInNoise.Factory; SetExtraction.Factory; SourceCopy.Factory
                    UniqueToken.Factory; Ioi.Factory; Arithmetic.Factory; TextTask.Factory ] do
             factories.[f.Name] <- f
 

@@ -52,7 +52,7 @@ let ``a task registered from F# is found, created and sampled like the built-in 
 [<Test>]
 let ``every built-in family is registered and creates with its defaults`` () =
     let names = Catalog.All |> List.map (fun f -> f.Name)
-    for n in [ "repeated-copy"; "shifted-copy"; "pattern-in-noise"; "set-extraction"; "unique-token"; "ioi"; "arithmetic"; "text" ] do
+    for n in [ "repeated-copy"; "shifted-copy"; "pattern-in-noise"; "set-extraction"; "copy"; "unique-token"; "ioi"; "arithmetic"; "text" ] do
         Assert.That(names, Does.Contain n)
         let task = Catalog.Create(n, pars [])
         Assert.That(task.Name, Is.EqualTo n)
@@ -75,7 +75,7 @@ let ``unknown task and unknown parameter raise a typed error with a hint`` () =
 
 [<Test>]
 let ``rendering brackets exactly the masked positions and uses the task's token names`` () =
-    for name in [ "repeated-copy"; "ioi"; "arithmetic"; "set-extraction" ] do
+    for name in [ "repeated-copy"; "ioi"; "arithmetic"; "set-extraction"; "copy" ] do
         let task = create name []
         let ex = (Sampling.examples task 1UL 1).[0]
         let text = TaskRender.example task ex

@@ -170,8 +170,8 @@ public static class Trainer
 
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
         var evalExamples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
-        // The in-context learning score is read on (at most) 64 of the held-out sequences: a cheap forward per evaluation.
-        // (a next-token measure: a masked LM has none).
+        // The in-context learning score is read on (at most) 64 of the held-out sequences: a cheap forward per
+        // evaluation. It is a next-token measure, so a masked LM has none.
         using var iclBatch = modelConfig.MaskedLm ? null : Batch.From(evalExamples.Take(64).ToList(), device);
         var corruption = modelConfig.MaskedLm ? MaskedLmCorruption.ForTraining(modelConfig, t.MaskProb, task.Vocabulary) : null;
         var parameters = model.parameters().ToList();
