@@ -3,6 +3,9 @@
 #   scripts/results.sh            run every experiment (one at a time), then rewrite RESULTS.md
 #   scripts/results.sh NAME...    run only these (e.g. phase-change), then rewrite RESULTS.md
 #   scripts/results.sh --collect  rewrite RESULTS.md from the existing logs, running nothing
+#   scripts/results.sh --threads N NAME...   pass --threads N to each script (recorded in its command): two
+#                                 clones running disjoint NAMEs with --threads 1 each finish sooner on 2 cores than
+#                                 one run with 2 threads (the models are small), and --collect merges their logs
 # Experiments run only on a clean checkout of the code (src/, tasks/, scripts/, build/): the commit a log
 # records is then the code that produced it. Each section's code commit is the newest commit that changed the
 # code every script shares (src/, tasks/, the build, scripts/lib) or that section's own script, so committing
@@ -24,10 +27,11 @@ run_one() {
   echo "== $name" >&2
   local start; start=$(date +%s)
   local status
-  if ./toolkit run "scripts/$name.csx" > "$dir/stdout.log.tmp" 2>&1; then status=ok; else status="failed (exit $?)"; fi
+  local command=(./toolkit run "scripts/$name.csx" "${THREADS[@]}")
+  if "${command[@]}" > "$dir/stdout.log.tmp" 2>&1; then status=ok; else status="failed (exit $?)"; fi
   local seconds=$(( $(date +%s) - start ))
   { echo "#date $(date -u '+%Y-%m-%d %H:%M UTC')"; echo "#seconds $seconds"; echo "#status $status"
-    echo "#commit $(code_commit "$name")"; echo "#command ./toolkit run scripts/$name.csx"; cat "$dir/stdout.log.tmp"; } > "$dir/stdout.log"
+    echo "#commit $(code_commit "$name")"; echo "#command ${command[*]}"; cat "$dir/stdout.log.tmp"; } > "$dir/stdout.log"
   rm -f "$dir/stdout.log.tmp"
   grep '^RESULT:' "$dir/stdout.log" >&2 || true
 }
@@ -68,6 +72,8 @@ if ! code_is_clean; then
   echo "hint: commit (or stash) the changes under src/, tasks/, scripts/ and build/, then run scripts/results.sh again" >&2
   exit 2
 fi
+THREADS=()
+if [[ ${1:-} == --threads ]]; then THREADS=(--threads "$2"); shift 2; fi
 names=("$@"); [[ ${#names[@]} -eq 0 ]] && names=("${ALL[@]}")
 for n in "${names[@]}"; do run_one "$n"; done
 collect
