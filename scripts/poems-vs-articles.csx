@@ -34,7 +34,15 @@ var steps = exp.Setting("--steps", 2000, 40);
 var context = exp.Fast ? 64 : 256;
 
 // The two corpora, as lists of documents.
-var poemsPath = exp.Str("--poems", Path.Combine(Environment.GetEnvironmentVariable("TOOLKIT_CORPORA") ?? ".toolkit/corpora", "songs-poems"));
+// ./toolkit exports TOOLKIT_CORPORA; elsewhere (dotnet test, dotnet script) the clone's .toolkit/corpora is found upwards.
+static string? Upwards(string start)
+{
+    for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+        if (Directory.Exists(Path.Combine(d.FullName, ".toolkit", "corpora"))) return Path.Combine(d.FullName, ".toolkit", "corpora");
+    return null;
+}
+var corporaDir = Environment.GetEnvironmentVariable("TOOLKIT_CORPORA") ?? Upwards(Environment.CurrentDirectory) ?? Upwards(AppContext.BaseDirectory) ?? ".toolkit/corpora";
+var poemsPath = exp.Str("--poems", Path.Combine(corporaDir, "songs-poems"));
 if (!File.Exists(poemsPath))
     throw new ToolkitException($"the poems corpus {poemsPath} does not exist",
         "run ./toolkit once with access to the Debian registry (it fetches the fortunes package into .toolkit/corpora), or give --poems PATH (a fortune file: texts separated by lines of %)");
