@@ -23,6 +23,18 @@ public class EncoderDecoderTests
         ["context"] = "24", ["vocab"] = "16", ["length"] = "4..8", ["distinct"] = "2..4",
     };
 
+    /// <summary>The tiny model trained on a task at lr 1e-2 (20 warm-up steps), evaluated once at the end.</summary>
+    private static RunConfig TinyRun(string task, Dictionary<string, string> parameters, int steps, int seed) => new()
+    {
+        Model = Model,
+        Training = new TrainingConfig
+        {
+            Steps = steps, BatchSize = 32, LearningRate = 1e-2, WarmupSteps = 20, Seed = seed, Threads = 1, EvalEvery = steps,
+            LogEvery = 20, EvalSequences = 64, CheckpointEvery = 0,
+        },
+        Task = new TaskSpec { Name = task, Parameters = new(parameters) },
+    };
+
     private static HookedTransformer Build(ModelConfig config, int seed = 2)
     {
         manual_seed(seed);
@@ -72,12 +84,7 @@ public class EncoderDecoderTests
         var dir = Directory.CreateTempSubdirectory("toolkit-encdec-").FullName;
         try
         {
-            var config = new RunConfig
-            {
-                Model = Model,
-                Training = new TrainingConfig { Steps = 800, BatchSize = 32, LearningRate = 1e-2, WarmupSteps = 20, Seed = 3, Threads = 1, EvalEvery = 800, LogEvery = 20, EvalSequences = 64, CheckpointEvery = 0 },
-                Task = new TaskSpec { Name = "set-extraction", Parameters = new(SetExtraction) },
-            };
+            var config = TinyRun("set-extraction", SetExtraction, steps: 800, seed: 3);
             var result = Trainer.Train(config, Path.Combine(dir, "a"));
             TestContext.Out.WriteLine($"loss {result.LossCurve[0].Loss:F3} -> {result.LossCurve[^1].Loss:F3}; held-out {result.FinalEval}");
             Assert.That(result.FinalEval.AccuracyLow, Is.GreaterThan(0.6));
@@ -114,12 +121,7 @@ public class EncoderDecoderTests
         var dir = Directory.CreateTempSubdirectory("toolkit-encdec-copy-").FullName;
         try
         {
-            var config = new RunConfig
-            {
-                Model = Model,
-                Training = new TrainingConfig { Steps = 400, BatchSize = 32, LearningRate = 1e-2, WarmupSteps = 20, Seed = 4, Threads = 1, EvalEvery = 400, LogEvery = 20, EvalSequences = 64, CheckpointEvery = 0 },
-                Task = new TaskSpec { Name = "copy", Parameters = new() { ["context"] = "24", ["vocab"] = "16", ["length"] = "3..8" } },
-            };
+            var config = TinyRun("copy", new() { ["context"] = "24", ["vocab"] = "16", ["length"] = "3..8" }, steps: 400, seed: 4);
             var result = Trainer.Train(config, dir);
             TestContext.Out.WriteLine($"loss {result.LossCurve[0].Loss:F3} -> {result.LossCurve[^1].Loss:F3}; held-out {result.FinalEval}");
             Assert.That(result.FinalEval.AccuracyLow, Is.GreaterThan(0.8));
