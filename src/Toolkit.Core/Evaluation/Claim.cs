@@ -1,0 +1,39 @@
+namespace Toolkit.Evaluation;
+
+/// <summary>One claim of a <see cref="ClaimFamily"/>: its comparison and its decision after Holm's correction.</summary>
+public sealed class Claim
+{
+    private readonly ClaimFamily _family;
+    private readonly int _index;
+
+    internal Claim(ClaimFamily family, int index, string what, IComparison comparison)
+    {
+        _family = family;
+        _index = index;
+        What = what;
+        Comparison = comparison;
+    }
+
+    /// <summary>What the claim compares.</summary>
+    public string What { get; }
+
+    /// <summary>The test behind it (its own p-value, its decision taken alone).</summary>
+    public IComparison Comparison { get; }
+
+    /// <summary>The Holm-adjusted p-value (NaN with too few seeds).</summary>
+    public double AdjustedP => _family.AdjustedP(_index);
+
+    /// <summary>The decision after correction for the whole family.</summary>
+    public Difference Direction => Comparison.Seeds < IComparison.MinSeeds ? Difference.TooFewSeeds
+        : AdjustedP <= IComparison.Alpha && Comparison.Sign != 0 ? (Comparison.Sign > 0 ? Difference.Higher : Difference.Lower) : Difference.NotShown;
+
+    /// <summary>True when the corrected decision shows a difference either way.</summary>
+    public bool Shown => Direction is Difference.Higher or Difference.Lower;
+
+    /// <summary>The corrected decision in words (<see cref="IComparison.Words"/>).</summary>
+    public string Words(string higher, string lower, string reference) => IComparison.Words(Direction, Comparison.Seeds, higher, lower, reference);
+
+    /// <summary>"p = 0.004, Holm-adjusted p = 0.03 over 12 claims".</summary>
+    public string Evidence => Comparison.Seeds < IComparison.MinSeeds ? $"{Comparison.Seeds} seeds"
+        : $"{IComparison.FormatP(Comparison.P)}, Holm-adjusted {IComparison.FormatP(AdjustedP)} over {_family.Size} claims";
+}
