@@ -78,17 +78,20 @@ exp.Csv("models.csv", columns, rows);
 string Summary(string name)
 {
     var o = outcomes[name];
-    var (low, high) = Bootstrap.MeanInterval(o.Select(x => x.Accuracy).ToList());
-    return $"{name} {Fmt.P(o.Average(x => x.Accuracy))} held-out accuracy (95% interval over seeds [{Fmt.P(low)}, {Fmt.P(high)}]), loss {Fmt.F(o.Average(x => x.Loss))}";
+    var accuracy = MeanInterval.Of(o.Select(x => x.Accuracy).ToList()).Within(0, 1);
+    return $"{name} {Fmt.P(accuracy.Mean)} held-out accuracy (95% t interval over {o.Count} seeds [{Fmt.P(accuracy.Low)}, {Fmt.P(accuracy.High)}]), loss {Fmt.F(o.Average(x => x.Loss))}";
 }
 var leaky = outcomes["conv-attn-centred"];
 var bestCausal = Math.Max(outcomes["conv-attn"].Max(x => x.Accuracy), outcomes["attn-attn"].Max(x => x.Accuracy));
 var exploits = leaky.Min(x => x.Accuracy) > bestCausal + 0.05
     ? $"its accuracy exceeds every causal model's by more than 5 points: it reads the answer"
     : "at this length it has not yet turned the leak into accuracy";
-var difference = MeanComparison.Of(outcomes["conv-attn"].Select(x => x.Accuracy).ToList(), outcomes["attn-attn"].Select(x => x.Accuracy).ToList());
+// The script's one claim over seeds (Welch: different architectures, so the seeds do not pair), as a family of one.
+var claims = new ClaimFamily("conv-attn");
+var difference = claims.Add("conv-attn against attn-attn accuracy", MeanComparison.Of(outcomes["conv-attn"].Select(x => x.Accuracy).ToList(), outcomes["attn-attn"].Select(x => x.Accuracy).ToList()));
+exp.Result(claims.Summary());
 exp.Conclude($"{Summary("conv-attn-centred")}: the leak detector flags it in {leaky.Count(x => !x.Causal)} of {leaky.Count} seeds " +
              $"(first leaking activation {string.Join(", ", leaky.Select(x => x.Leak).Distinct())}), and {exploits}; " +
-             $"the causal {Summary("conv-attn")} is {difference.Words("better than", "worse than", Summary("attn-attn"))} (95% interval of the difference in accuracy [{Fmt.P(difference.Low)}, {Fmt.P(difference.High)}]); " +
+             $"the causal {Summary("conv-attn")} is {difference.Words("better than", "worse than", Summary("attn-attn"))} (difference in accuracy {difference.Detail(Fmt.P)}); " +
              $"induction heads: conv-attn {string.Join("; ", outcomes["conv-attn"].Select(x => x.Induction))}, attn-attn {string.Join("; ", outcomes["attn-attn"].Select(x => x.Induction))}.");
 exp.Save();

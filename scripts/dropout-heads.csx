@@ -3,8 +3,10 @@
 // patterns and residual writes), over several seeds. A head is counted twice: *named* when its score is
 // above the threshold on an unseen period, *needed* when it is named and mean-ablating it alone raises
 // held-out loss by at least --needed-loss nats (so four redundant heads that each do not matter are not
-// "four heads"). Differences between the settings are means over seeds with a 95% bootstrap interval;
-// a difference is claimed only when its interval excludes 0.
+// "four heads"). The two settings pair by seed (dropout has no weights: the same seed gives both the same
+// initialization and data order), so each difference is the mean of per-seed differences with its 95% t interval;
+// the four differences are one family of claims under Holm's correction, each from at least 5 seeds
+// (docs/design.md §4, statistics over seeds).
 //   ./toolkit run scripts/dropout-heads.csx [--fast] [--out DIR] [--seeds 5] [--steps 1000] [--dropout 0.1] [--needed-loss 0.05]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
@@ -49,7 +51,7 @@ var columns = new[] { "dropout", "seed", "previous-token named", "previous-token
 exp.Csv("counts.csv", new[] { "dropout", "seed", "prev_named", "prev_needed", "ind_named", "ind_needed", "prev_needed_names", "ind_needed_names", "accuracy" }, rows);
 exp.Report.AddTable($"heads per run ({steps} steps, periods {exp.VariablePeriods}; named: score > 0.4; needed: named and mean ablation raises loss ≥ {neededLoss})", columns, rows);
 
-string MeanCi(IReadOnlyList<double> v) { var (lo, hi) = Bootstrap.MeanInterval(v); return $"{Fmt.F(v.Average(), 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}]"; }
+string MeanCi(IReadOnlyList<double> v) => MeanInterval.Of(v).Format(x => Fmt.F(x, 2));
 var measures = new (string Name, Func<Count, double> Of)[]
 {
     ("named previous-token heads", c => c.NamedPrev), ("needed previous-token heads", c => c.NeededPrev),
@@ -61,18 +63,22 @@ foreach (var p in settings)
     exp.Result($"dropout {p}, {seeds} seeds: " + string.Join("; ", measures.Select(m => $"{m.Name} per seed [{string.Join(", ", counts[p].Select(c => Fmt.F(m.Of(c), m.Name.Contains("accuracy") ? 3 : 0)))}], mean {MeanCi(counts[p].Select(m.Of).ToList())}")));
 
 var (p0, p1) = (settings[0], settings[1]);
+var claims = new ClaimFamily("dropout-heads");
+var differences = measures.Take(4).Select(m => (m.Name, Claim: claims.Add(m.Name, MeanComparison.PairedOf(counts[p1].Select(m.Of).ToList(), counts[p0].Select(m.Of).ToList())))).ToList();
 var findings = new List<string>();
-foreach (var m in measures.Take(4))
+foreach (var (name, claim) in differences)
 {
-    var a = counts[p1].Select(m.Of).ToList();
-    var b = counts[p0].Select(m.Of).ToList();
-    var (lo, hi) = Bootstrap.MeanDifferenceInterval(a, b);
-    var diff = a.Average() - b.Average();
-    exp.Result($"{m.Name}: dropout {p1} minus dropout {p0} = {Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}] (95% bootstrap over seeds)");
-    findings.Add(lo > 0 ? $"more {m.Name} with dropout (+{Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}])"
-               : hi < 0 ? $"fewer {m.Name} with dropout ({Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}])"
-               : $"no resolved difference in {m.Name} ({Fmt.F(diff, 2)} [{Fmt.F(lo, 2)}, {Fmt.F(hi, 2)}])");
+    var text = claim.Detail(x => Fmt.F(x, 2));
+    exp.Result($"{name}: dropout {p1} minus dropout {p0} = {text}: {claim.Words($"higher with dropout {p1} than with", $"lower with dropout {p1} than with", $"dropout {p0}")}");
+    findings.Add(claim.Direction switch
+    {
+        Difference.Higher => $"more {name} with dropout ({text})",
+        Difference.Lower => $"fewer {name} with dropout ({text})",
+        Difference.TooFewSeeds => $"too few seeds for {name} ({seeds}, need {MeanComparison.MinSeeds})",
+        _ => $"no resolved difference in {name} ({text})",
+    });
 }
+exp.Result(claims.Summary());
 var learned = counts.Values.SelectMany(v => v).Count(c => c.Accuracy > 0.9);
 exp.Conclude($"dropout {p1} against none over {seeds} seeds each: {string.Join("; ", findings)}; {learned} of {counts.Values.Sum(v => v.Count)} runs reached 90% held-out accuracy.");
 exp.Save();

@@ -9,7 +9,7 @@
 // induction circuit is previous-token head -> induction head by K-composition; the question is whether
 // the K-subspace similarity alone picks those pairs out as well. Per seed, a measure's separation is
 // (mean over circuit pairs - mean over the other pairs) / random sd; over seeds, its mean with a 95%
-// bootstrap interval, and the paired difference between the two measures' separations.
+// t interval, and the paired difference between the two measures' separations.
 // Then the notes' own proposal, tested against a circuit found without any measure: head-vs-head similarity of
 // the two heads' Q, K and V projections (principal angles; also through W_E, which the notes worried changes
 // the picture), each as a z-score against random heads of the same shapes, ranks the L0 -> L1 pairs; ACDC
@@ -20,7 +20,8 @@
 // The notes also worried about the MLP: every measure reads W_OV and W_QK directly, but with MLPs a layer-0 head's
 // write reaches layer 1 also through MLP 0. So the whole study runs twice, on attention-only models and on the same
 // models with LayerNorm and MLPs, and each measure's separation and R-precision are compared between the two
-// (MeanComparison: the bootstrap interval of the difference over seeds must exclude 0).
+// (MeanComparison, Welch's t interval over seeds). Every claim of the script (54 at the defaults) is one family under
+// Holm's correction; each needs at least 5 seeds (docs/design.md §4, statistics over seeds).
 // The MLP models train longer (--mlp-steps): at the attention-only budget of 1,200 steps none of 5 formed a named
 // previous-token -> induction pair (commit 2ca6fea), and a comparison with no circuit on one side says little.
 //   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1200] [--mlp-steps 3000]
@@ -145,9 +146,27 @@ var studies = kinds.Select(kind => Study(kind.Name, kind.Model, kind.Steps)).ToL
 exp.Csv("acdc.csv", new[] { "model", "seed", "head-to-head edges kept (effect)", "faithfulness" }, acdcRows);
 exp.Csv("pairs.csv", new[] { "model", "seed", "a", "b", "circuit" }.Concat(measures.Select(m => "raw " + m)).Concat(measures.Select(m => "z " + m)).ToArray(), allPairs);
 
-var conclusions = kinds.Select((kind, i) => $"{kind.Name}: " + Conclusion(kind.Name, studies[i].Separations, studies[i].Precision, studies[i].RandomPrecision)).ToList();
+// Every claim of the script is one family under Holm's correction (docs/design.md §4, statistics over seeds): per kind of
+// model, each ranker's R-precision above a random ranking (paired by seed), the W_O/W_K similarity's and K-composition's
+// separation from 0 and their paired difference; and, models with MLPs against attention-only (Welch: different models),
+// each measure's separation and each ranker's R-precision above random. All are added before any decision is read.
+var claims = new ClaimFamily("kqv-similarity");
+int K = Array.IndexOf(measures, "K-comp"), S = Array.IndexOf(measures, "sim W_O/W_K");
+List<double> Column(List<double[]> rows, int i) => rows.Select(r => r[i]).ToList();
+List<double> Excess((List<double[]> Separations, List<double[]> Precision, List<double> RandomPrecision, List<double> Accuracy) study, int i) =>
+    study.Precision.Select((p, seed) => p[i] - study.RandomPrecision[seed]).ToList();
+var aboveRandom = studies.Select(st => rankers.Select((_, i) => claims.Add($"R-precision of {rankers[i]} above random", MeanComparison.FromZero(Excess(st, i)) with { Paired = true })).ToList()).ToList();
+var separationClaims = studies.Select(st => (
+    Sim: claims.Add("W_O/W_K similarity separation", MeanComparison.FromZero(Column(st.Separations, S))),
+    KVsSim: claims.Add("K-composition against W_O/W_K similarity separation", MeanComparison.PairedOf(Column(st.Separations, K), Column(st.Separations, S))),
+    K: claims.Add("K-composition separation", MeanComparison.FromZero(Column(st.Separations, K))))).ToList();
+var mlpSeparation = measures.Select((name, i) => claims.Add($"MLP effect on {name} separation", MeanComparison.Of(Column(studies[1].Separations, i), Column(studies[0].Separations, i)))).ToList();
+var mlpPrecision = rankers.Select((name, i) => claims.Add($"MLP effect on {name} R-precision above random", MeanComparison.Of(Excess(studies[1], i), Excess(studies[0], i)))).ToList();
+
+var conclusions = kinds.Select((kind, i) => $"{kind.Name}: " + Conclusion(kind.Name, i)).ToList();
 conclusions.Add(MlpEffect());
-exp.Conclude(string.Join(" ", conclusions));
+exp.Result(claims.Summary());
+exp.Conclude(string.Join(" ", conclusions) + $" ({claims.Summary()}.)");
 exp.Save();
 
 // The MLP's effect: each measure's separation and R-precision above its random ranking, models with MLPs minus
@@ -162,64 +181,53 @@ string MlpEffect()
     var formation = $"named previous-token -> induction pairs formed in {m.Separations.Count} of {seeds} seeds with MLPs and {a.Separations.Count} of {seeds} " +
                     $"attention-only (held-out accuracy {Fmt.P(m.Accuracy.Average())} against {Fmt.P(a.Accuracy.Average())})";
     exp.Result($"MLP effect on the circuit: {formation}");
-    foreach (var (name, i) in measures.Select((x, i) => (x, i)))
+    foreach (var (name, c) in measures.Zip(mlpSeparation))
     {
-        var c = MeanComparison.Of(m.Separations.Select(s => s[i]).ToList(), a.Separations.Select(s => s[i]).ToList());
         exp.Result($"MLP effect on {name} separation: " + (c.Direction == Difference.TooFewSeeds ? c.Words("", "", "attention-only")
-            : $"with MLPs minus attention-only {Fmt.F(c.MeanDifference, 1)} sds [{Fmt.F(c.Low, 1)}, {Fmt.F(c.High, 1)}]: {c.Words("larger than", "smaller than", "attention-only")}"));
-        if (c.Direction is Difference.Higher or Difference.Lower) effects.Add($"{name} separation {c.Words("larger", "smaller", "")}".TrimEnd());
+            : $"with MLPs minus attention-only {c.Detail(x => Fmt.F(x, 1))} sds: {c.Words("larger than", "smaller than", "attention-only")}"));
+        if (c.Shown) effects.Add($"{name} separation {c.Words("larger", "smaller", "")}");
     }
-    foreach (var (name, i) in rankers.Select((x, i) => (x, i)))
+    foreach (var (name, c) in rankers.Zip(mlpPrecision))
     {
-        List<double> Excess((List<double[]> Separations, List<double[]> Precision, List<double> RandomPrecision, List<double> Accuracy) study) =>
-            study.Precision.Select((p, seed) => p[i] - study.RandomPrecision[seed]).ToList();
-        var c = MeanComparison.Of(Excess(m), Excess(a));
         exp.Result($"MLP effect on {name} R-precision above a random ranking: " + (c.Direction == Difference.TooFewSeeds ? c.Words("", "", "attention-only")
-            : $"with MLPs minus attention-only {Fmt.P(c.MeanDifference)} [{Fmt.P(c.Low)}, {Fmt.P(c.High)}]: {c.Words("higher than", "lower than", "attention-only")}"));
-        if (c.Direction is Difference.Higher or Difference.Lower) effects.Add($"{name} R-precision above random {c.Words("higher", "lower", "")}".TrimEnd());
+            : $"with MLPs minus attention-only {c.Detail(Fmt.P)}: {c.Words("higher than", "lower than", "attention-only")}"));
+        if (c.Shown) effects.Add($"{name} R-precision above random {c.Words("higher", "lower", "")}");
     }
     return $"The MLP: {formation}" + (m.Separations.Count < MeanComparison.MinSeeds ? ", so with MLPs the task is solved without the circuit these measures look for in most seeds, and the comparison below is between different circuits" : "") +
-           "; with MLPs against attention-only (intervals over seeds excluding 0): " +
+           "; with MLPs against attention-only (after Holm's correction over the script's claims): " +
            (effects.Count == 0 ? "no measure's separation or R-precision above random differs resolvably." : string.Join(", ", effects) + ".");
 }
 
-string Ranking(List<double[]> precision, List<double> randomPrecision, string kind)
+string Ranking(int study, string kind)
 {
-    if (precision.Count < MeanComparison.MinSeeds) return $" ACDC gave a scoreable set of pairs in {precision.Count} of {seeds} seeds: too few to rank the measures.";
-    var lines = rankers.Select((m, i) =>
-    {
-        var values = precision.Select(p => p[i]).ToList();
-        var (lo, hi) = Bootstrap.MeanInterval(values);
-        var (dLo, dHi) = Bootstrap.MeanDifferenceInterval(values, randomPrecision);
-        return (m, values.Average(), lo, hi, dLo, dHi);
-    }).ToList();
-    foreach (var (m, mean, lo, hi, dLo, dHi) in lines)
-        exp.Result($"{kind}, {m}: precision of its top pairs against ACDC's over {precision.Count} seeds {Fmt.P(mean)} [{Fmt.P(lo)}, {Fmt.P(hi)}]; minus a random ranking's {Fmt.P(randomPrecision.Average())}: [{Fmt.P(dLo)}, {Fmt.P(dHi)}]");
-    var beat = lines.Where(l => l.dLo > 0).Select(l => l.m).ToList();
+    var (precision, randomPrecision) = (studies[study].Precision, studies[study].RandomPrecision);
+    if (precision.Count < MeanComparison.MinSeeds) return $" ACDC gave a scoreable set of pairs in {precision.Count} of {seeds} seeds: too few to rank the measures (need {MeanComparison.MinSeeds}).";
+    var lines = rankers.Select((m, i) => (m, Mean: MeanInterval.Of(precision.Select(p => p[i]).ToList()), Claim: aboveRandom[study][i])).ToList();
+    foreach (var (m, mean, claim) in lines)
+        exp.Result($"{kind}, {m}: precision of its top pairs against ACDC's over {precision.Count} seeds {mean.Format(Fmt.P)}; minus a random ranking's {Fmt.P(randomPrecision.Average())}: {claim.Detail(Fmt.P)}: {claim.Words("above", "below", "random")}");
+    var beat = lines.Where(l => l.Claim.Direction == Difference.Higher).Select(l => l.m).ToList();
     var headOnes = lines.Where(l => headMeasures.Contains(l.m)).ToList();
     return $" Against ACDC's circuit (R-precision over {precision.Count} seeds; a random ranking scores {Fmt.P(randomPrecision.Average())}): " +
            (beat.Count == 0 ? "no measure ranks ACDC's pairs resolvably above random" : $"{string.Join(", ", beat)} rank ACDC's pairs resolvably above random") +
-           $"; the notes' head-vs-head similarities score {string.Join(", ", headOnes.Select(l => $"{l.m} {Fmt.P(l.Item2)}"))}" +
-           (headOnes.Any(l => l.dLo > 0) ? "." : ", none resolvably above random: similar projections do not find this circuit.");
+           $"; the notes' head-vs-head similarities score {string.Join(", ", headOnes.Select(l => $"{l.m} {Fmt.P(l.Mean.Mean)}"))}" +
+           (headOnes.Any(l => l.Claim.Direction == Difference.Higher) ? "." : ", none resolvably above random: similar projections do not find this circuit.");
 }
-string MeanCi(IReadOnlyList<double> v) { var (lo, hi) = Bootstrap.MeanInterval(v); return $"{Fmt.F(v.Average(), 1)} [{Fmt.F(lo, 1)}, {Fmt.F(hi, 1)}]"; }
+string MeanCi(IReadOnlyList<double> v) => MeanInterval.Of(v).Format(x => Fmt.F(x, 1));
 
-string Conclusion(string kind, List<double[]> separations, List<double[]> precision, List<double> randomPrecision)
+string Conclusion(string kind, int study)
 {
+    var separations = studies[study].Separations;
     if (separations.Count < MeanComparison.MinSeeds)
-        return $"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (train longer or use more seeds)." + Ranking(precision, randomPrecision, kind);
-    int K = Array.IndexOf(measures, "K-comp"), S = Array.IndexOf(measures, "sim W_O/W_K");
+        return $"only {separations.Count} of {seeds} seeds formed both named previous-token and induction heads: too few to compare the measures (need {MeanComparison.MinSeeds}; train longer or use more seeds)." + Ranking(study, kind);
     foreach (var (m, i) in measures.Select((m, i) => (m, i)))
-        exp.Result($"{kind}, {m}: separation of circuit pairs from the other pairs over {separations.Count} seeds, in random-sd units: {MeanCi(separations.Select(s => s[i]).ToList())}");
-    var k = separations.Select(s => s[K]).ToList();
-    var sim = separations.Select(s => s[S]).ToList();
-    var (kLo, _) = Bootstrap.MeanInterval(k);
-    var (simLo, simHi) = Bootstrap.MeanInterval(sim);
-    var (dLo, dHi) = Bootstrap.MeanInterval(k.Zip(sim, (x, y) => x - y).ToList());
-    return $"over {separations.Count} seeds, K-composition separates the circuit pairs by {MeanCi(k)} random sds and W_O/W_K subspace similarity by {MeanCi(sim)}; " +
-        (simLo > 0 ? "the subspace similarity does single the circuit pairs out" : simHi < 0 ? "the subspace similarity ranks the circuit pairs below the others" : "the subspace similarity does not resolve the circuit pairs from the others") +
-        (dLo > 0 ? $", and K-composition separates them better (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds): what finds the circuit is how W_OV maps into W_QK, more than whether the spaces overlap"
-         : dHi < 0 ? $", and better than K-composition (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)"
-         : $"; the two measures' separations do not differ resolvably (paired difference {Fmt.F(dLo, 1)}..{Fmt.F(dHi, 1)} sds)") +
-        (kLo > 0 ? "." : "; K-composition itself does not resolve them either.") + Ranking(precision, randomPrecision, kind);
+        exp.Result($"{kind}, {m}: separation of circuit pairs from the other pairs over {separations.Count} seeds, in random-sd units: {MeanCi(Column(separations, i))}");
+    var (sim, kVsSim, k) = separationClaims[study];
+    string F1(double x) => Fmt.F(x, 1);
+    return $"over {separations.Count} seeds, K-composition separates the circuit pairs by {MeanCi(Column(separations, K))} random sds and W_O/W_K subspace similarity by {MeanCi(Column(separations, S))}; " +
+        (sim.Direction == Difference.Higher ? "the subspace similarity does single the circuit pairs out" : sim.Direction == Difference.Lower ? "the subspace similarity ranks the circuit pairs below the others" : "the subspace similarity does not resolve the circuit pairs from the others") +
+        $" ({sim.Evidence})" +
+        (kVsSim.Direction == Difference.Higher ? $", and K-composition separates them better (paired difference {kVsSim.Detail(F1)} sds): what finds the circuit is how W_OV maps into W_QK, more than whether the spaces overlap"
+         : kVsSim.Direction == Difference.Lower ? $", and better than K-composition (paired difference {kVsSim.Detail(F1)} sds)"
+         : $"; the two measures' separations do not differ resolvably (paired difference {kVsSim.Detail(F1)} sds)") +
+        (k.Direction == Difference.Higher ? $" ({k.Evidence} for K-composition's own separation)." : $"; K-composition itself does not resolve them either ({k.Evidence}).") + Ranking(study, kind);
 }

@@ -9,9 +9,10 @@
 //     model (its own random baseline);
 //   - the in-context learning score (loss of the last token minus loss of the token at a tenth of the context;
 //     negative: the context helps) on held-out windows of its own corpus, and of both corpora, so a difference in
-//     the model is told apart from a difference in the text.
-// Corpus against corpus, with MeanComparison: a difference is claimed only when the 95% interval over seeds of the
-// difference in means excludes 0, from 3 seeds up.
+//     the model is told apart from a difference in the text. Each seed draws its own held-out windows, so the spread
+//     over seeds includes the sampling of windows (seeds, then windows) and the interval over seeds covers both.
+// Corpus against corpus, with MeanComparison (Welch's t interval: different corpora, so the seeds do not pair); the
+// five comparisons are one family of claims under Holm's correction, each from at least 5 seeds (docs/design.md §4).
 //   ./toolkit run scripts/poems-vs-articles.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 2000]
 //        [--poems PATH] [--documents DIR]
 #load "toolkit.csx"
@@ -83,11 +84,14 @@ foreach (var c in corpora)
 var vocab = corpora[0].Task.Create().Vocabulary.Size;
 var model = exp.Model() with { DVocab = vocab, NCtx = context };
 
-// Held-out windows of each corpus (the end of each file, never trained on), for the ICL scores.
-var heldOut = corpora.ToDictionary(c => c.Name, c => Sampling.examples(c.Task.Create().Probes.Single(p => p.Name == "held-out-text").Task, 7UL, exp.Fast ? 16 : 64));
+// Held-out windows of each corpus (the end of each file, never trained on), for the ICL scores: each seed draws its own,
+// so that the interval over seeds includes the sampling of windows; a seed's trained and untrained models share them.
+Dictionary<string, IReadOnlyList<Example>> HeldOut(long seed) => corpora.ToDictionary(c => c.Name,
+    c => (IReadOnlyList<Example>)Sampling.examples(c.Task.Create().Probes.Single(p => p.Name == "held-out-text").Task, Seeds.Derive(seed, Seeds.Stream.Probe, 5), exp.Fast ? 16 : 64));
 sealed record Measures(double Induction, double PreviousToken, int InductionHeads, int PreviousTokenHeads, double OwnIcl, Dictionary<string, double> Icl, double Loss, double Accuracy);
 Measures Measure(HookedTransformer m, TaskSpec task, string own, long seed, EvalResult? eval)
 {
+    var heldOut = HeldOut(seed);
     using var scoring = ScoringBatch.ForRun(m, task.Create(), seed);
     var heads = HeadScores.Compute(m, scoring);
     var icl = heldOut.ToDictionary(h => h.Key, h =>
@@ -129,26 +133,25 @@ exp.Csv("models.csv", columns, rows);
 
 // Documents minus poems, per measure, each measure taken as its excess over the same seed's untrained model.
 List<double> Excess(string corpus, Func<Measures, double> f) => trained[corpus].Zip(untrained[corpus], (a, b) => f(a) - f(b)).ToList();
-string Compare(string what, Func<Measures, double> f, int digits, string higher, string lower)
+// The five comparisons are one family of claims (Holm): every claim is added before any decision is read.
+var claims = new ClaimFamily("poems-vs-articles");
+var compared = new (string What, Func<Measures, double> Of, string Higher, string Lower)[]
 {
-    var c = MeanComparison.Of(Excess("documents", f), Excess("poems", f));
-    var (dl, dh) = Bootstrap.MeanInterval(Excess("documents", f));
-    var (pl, ph) = Bootstrap.MeanInterval(Excess("poems", f));
-    var line = $"{what} above the untrained model: documents {Fmt.F(Excess("documents", f).Average(), digits)} [{Fmt.F(dl, digits)}, {Fmt.F(dh, digits)}], " +
-               $"poems {Fmt.F(Excess("poems", f).Average(), digits)} [{Fmt.F(pl, digits)}, {Fmt.F(ph, digits)}]; documents minus poems {Fmt.F(c.MeanDifference, digits)} [{Fmt.F(c.Low, digits)}, {Fmt.F(c.High, digits)}]: " +
-               c.Words(higher, lower, "the poems model");
-    exp.Result(line);
-    return $"{what}: the documents model's is {c.Words(higher, lower, "the poems model's")} ({Fmt.F(c.MeanDifference, digits)} [{Fmt.F(c.Low, digits)}, {Fmt.F(c.High, digits)}])";
-}
-var findings = new List<string>
-{
-    Compare("best induction score", m => m.Induction, 3, "higher than", "lower than"),
-    Compare("best layer-0 previous-token score", m => m.PreviousToken, 3, "higher than", "lower than"),
+    ("best induction score", m => m.Induction, "higher than", "lower than"),
+    ("best layer-0 previous-token score", m => m.PreviousToken, "higher than", "lower than"),
     // More negative is more in-context learning: "lower" reads as "learns more from its context".
-    Compare("ICL score on its own corpus", m => m.OwnIcl, 3, "higher (uses its context less) than", "lower (uses its context more) than"),
-    Compare("ICL score on the documents", m => m.Icl["documents"], 3, "higher (uses its context less) than", "lower (uses its context more) than"),
-    Compare("ICL score on the poems", m => m.Icl["poems"], 3, "higher (uses its context less) than", "lower (uses its context more) than"),
-};
+    ("ICL score on its own corpus", m => m.OwnIcl, "higher (uses its context less) than", "lower (uses its context more) than"),
+    ("ICL score on the documents", m => m.Icl["documents"], "higher (uses its context less) than", "lower (uses its context more) than"),
+    ("ICL score on the poems", m => m.Icl["poems"], "higher (uses its context less) than", "lower (uses its context more) than"),
+}.Select(x => (x.What, x.Of, x.Higher, x.Lower, Claim: claims.Add(x.What, MeanComparison.Of(Excess("documents", x.Of), Excess("poems", x.Of))))).ToList();
+string F3(double x) => Fmt.F(x, 3);
+var findings = compared.Select(x =>
+{
+    exp.Result($"{x.What} above the untrained model: documents {MeanInterval.Of(Excess("documents", x.Of)).Format(F3)}, poems {MeanInterval.Of(Excess("poems", x.Of)).Format(F3)}; " +
+               $"documents minus poems {x.Claim.Comparison.Format(F3)}: {x.Claim.Sentence(x.Higher, x.Lower, "the poems model")}");
+    return $"{x.What}: the documents model's is {x.Claim.Words(x.Higher, x.Lower, "the poems model's")} ({x.Claim.Detail(F3)})";
+}).ToList();
+exp.Result(claims.Summary());
 var named = corpora.Select(c => $"{c.Name} {trained[c.Name].Count(m => m.InductionHeads > 0)} of {seeds}").ToList();
 exp.Conclude($"models with a named induction head (score above {HeadScoreTable.DefaultThreshold}): {string.Join(", ", named)}; " + string.Join("; ", findings) +
              (exp.Fast ? ". (fast mode: tiny settings, the numbers mean nothing)" : "."));

@@ -4,7 +4,10 @@
 //     Learned positions vs none, over seeds, each run judged by the library's verdict.
 // (2) Shortformer (positions added only to queries and keys) is reported to make induction heads form earlier on
 //     text; a quick trial here formed them later on variable periods. Steps to the first induction head for
-//     learned, shortformer and rotary positions over the same seeds, with a paired interval against learned.
+//     learned, shortformer and rotary positions over the same seeds: a censored outcome (a run that forms none is
+//     "not by the budget", never counted as the budget), reported as "reached in k of n" and compared with learned
+//     positions by CensoredComparison's exact permutation test, unpaired (the arms' weights differ in shape, so a seed
+//     gives them different initializations); the two comparisons are one family under Holm's correction (docs/design.md §4).
 //   ./toolkit run scripts/positions.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--fixed-steps 1500] [--variable-steps 1500]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
@@ -39,10 +42,10 @@ foreach (var positions in new[] { "standard", "none" })
 }
 
 // (2) Steps to the first induction head on variable periods.
-var firstInduction = new Dictionary<string, List<double>>();
+var firstInduction = new Dictionary<string, List<TimeToEvent>>();
 foreach (var positions in new[] { "standard", "shortformer", "rotary" })
 {
-    firstInduction[positions] = new List<double>();
+    firstInduction[positions] = new List<TimeToEvent>();
     for (var k = 0; k < seeds; k++)
     {
         var seed = exp.Seed + k;
@@ -51,24 +54,25 @@ foreach (var positions in new[] { "standard", "shortformer", "rotary" })
         var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = positions }, exp.RepeatedCopy(exp.VariablePeriods),
             exp.Training(variableSteps, seed, evalEvery: 25), watch);
         var verdict = VerdictTables.Judge(result);
-        // A run that never forms one counts as the run's length (a lower bound), and says so.
-        firstInduction[positions].Add(watch.Step ?? variableSteps);
+        // A run that never forms one is censored at the run's length: known only to be later.
+        firstInduction[positions].Add(TimeToEvent.Of(watch.Step, variableSteps));
         exp.Result($"{name}: first induction head {(watch.Step is int s ? $"at step {s}" : $"never (within {variableSteps} steps)")}; {verdict.Kind.Word()} ({Fmt.P(verdict.InDistribution.Accuracy)} in distribution)");
         csv.AddRange(VerdictTables.CsvRows(name, verdict));
     }
 }
 exp.Csv("probes.csv", new[] { "model" }.Concat(VerdictTables.Columns).ToArray(), csv);
 exp.Csv("first-induction-head.csv", new[] { "positions", "seed", "step" },
-    firstInduction.SelectMany(kv => kv.Value.Select((s, i) => (IReadOnlyList<string>)new[] { kv.Key, (exp.Seed + i).ToString(), s.ToString("F0") })));
+    firstInduction.SelectMany(kv => kv.Value.Select((s, i) => (IReadOnlyList<string>)new[] { kv.Key, (exp.Seed + i).ToString(), s.ToString() })));
 
-string Median(List<double> v) { var o = v.Order().ToList(); return (o.Count % 2 == 1 ? o[o.Count / 2] : (o[o.Count / 2 - 1] + o[o.Count / 2]) / 2).ToString("F0"); }
-var comparisons = new List<string>();
-foreach (var other in new[] { "shortformer", "rotary" })
-{
-    var c = MeanComparison.Of(firstInduction[other], firstInduction["standard"]);
-    comparisons.Add($"{other} forms its first induction head {c.Words("later than", "earlier than", "learned positions")} (median step {Median(firstInduction[other])} vs {Median(firstInduction["standard"])}; " +
-                    $"mean difference {c.MeanDifference:F0} steps, 95% interval [{c.Low:F0}, {c.High:F0}] over {seeds} seeds)");
-}
+foreach (var (positions, steps) in firstInduction)
+    exp.Result($"first induction head, {positions} positions: {TimeToEventSummary.Of(steps)} within {variableSteps} steps");
+var claims = new ClaimFamily("positions");
+var compared = new[] { "shortformer", "rotary" }.Select(other => (Other: other, Claim: claims.Add($"{other} against learned: first induction head",
+    CensoredComparison.Of(firstInduction[other], firstInduction["standard"])))).ToList();
+var comparisons = compared.Select(c =>
+    $"{c.Other} forms its first induction head {c.Claim.Words("later than", "earlier than", "learned positions")} ({c.Other} {TimeToEventSummary.Of(firstInduction[c.Other])}; " +
+    $"learned {TimeToEventSummary.Of(firstInduction["standard"])}; {c.Claim.Detail(Fmt.P)})").ToList();
+exp.Result(claims.Summary());
 exp.Conclude(string.Join("; ", fixedVerdicts.Select(v => $"on the fixed period, the model with {(v.Positions == "none" ? "no positional embedding" : "learned positions")}: {VerdictKinds.Tally(v.PerSeed.Select(x => x.Kind).ToList())}")) +
              ". " + string.Join("; ", comparisons) + ".");
 exp.Save();

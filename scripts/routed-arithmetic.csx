@@ -6,12 +6,13 @@
 //   per-sequence closed choice with a router: one choice per sequence and step, read from position 0
 //   per-token    the routed pool: every position chooses its own layer at every step
 //   per-token+ACT the routed pool with adaptive computation time (Graves 2016), at most --route-steps steps
-// Accuracy on held-out predictable positions (95% bootstrap over sequences per run; over seeds, the mean with a
-// 95% bootstrap interval and the difference from the standard arm), compute per token (blocks run per position,
-// and blocks chosen per position), wall time of the sparse evaluation against running every block, and the router
-// statistics. Conclusions are computed from the intervals: a difference is claimed only when its interval excludes 0.
-// A sixth arm, the routed pool without identity layers, answers "does adding identity layers help?". A difference
-// is claimed only from at least 3 seeds.
+// Accuracy on held-out predictable positions (95% bootstrap over sequences per run; over seeds, the mean with its
+// 95% t interval and the difference from the standard arm, Welch's interval: the arms differ in architecture, so their
+// seeds do not pair), compute per token (blocks run per position, and blocks chosen per position), wall time of the
+// sparse evaluation against running every block, and the router statistics. A sixth arm, the routed pool without
+// identity layers, answers "does adding identity layers help?". The script's claims (each arm against the standard one,
+// and identity layers, per task: 12) are one family under Holm's correction (docs/design.md §4, statistics over seeds),
+// each claimed only from at least 5 seeds.
 //   ./toolkit run scripts/routed-arithmetic.csx [--fast] [--out DIR] [--seeds 5] [--steps 800] [--batch 32] [--pool 3] [--identity 1] [--route-steps 4]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
@@ -91,8 +92,6 @@ foreach (var (taskName, spec) in taskSpecs)
             outcomes.Add(new Outcome(taskName, arm, seed, eval, stats.Compute.SpentPerToken, stats.Compute.ChosenPerToken, identityShare, Time(false), Time(true), stats));
         }
 
-string Interval((double Low, double High) i) => $"[{Fmt.P(i.Low)}, {Fmt.P(i.High)}]";
-string Compare(IReadOnlyList<double> a, IReadOnlyList<double> b, string reference) => MeanComparison.Of(a, b).Words("better than", "worse than", reference);
 List<double> Accuracies(string task, string arm) => outcomes.Where(o => o.Task == task && o.Arm == arm).Select(o => o.Eval.Accuracy).ToList();
 var perRun = outcomes.Select(o => (IReadOnlyList<string>)new[]
 {
@@ -103,29 +102,41 @@ exp.Csv("runs.csv", new[] { "task", "arm", "seed", "accuracy", "accuracy_low", "
 exp.Report.AddTable("every run: held-out accuracy on predictable positions (95% bootstrap over sequences), compute per token (blocks run; blocks chosen), identity share, evaluation time sparse vs every block",
     new[] { "task", "arm", "seed", "accuracy", "low", "high", "blocks run / token", "blocks chosen / token", "identity share", "eval ms (sparse)", "eval ms (all blocks)" }, perRun);
 
+// Every claim of the script, decided together (Holm): each routed arm against the standard one, and identity layers.
+var claims = new ClaimFamily("routed-arithmetic");
+var againstStandard = new Dictionary<(string Task, string Arm), Claim>();
+var identityClaims = new Dictionary<string, Claim>();
 foreach (var (taskName, _) in taskSpecs)
 {
-    var standard = Accuracies(taskName, "standard");
+    foreach (var (arm, _) in arms.Skip(1))
+        againstStandard[(taskName, arm)] = claims.Add($"{taskName}: {arm} against standard", MeanComparison.Of(Accuracies(taskName, arm), Accuracies(taskName, "standard")));
+    if (Accuracies(taskName, "per-token").Count > 0 && Accuracies(taskName, "per-token, no identity").Count > 0)
+        identityClaims[taskName] = claims.Add($"{taskName}: identity layers", MeanComparison.Of(Accuracies(taskName, "per-token"), Accuracies(taskName, "per-token, no identity")));
+}
+string Decision(Claim c, string reference) => c.Sentence("better than", "worse than", reference);
+
+foreach (var (taskName, _) in taskSpecs)
+{
     var summary = new List<IReadOnlyList<string>>();
     foreach (var (arm, _) in arms)
     {
         var runs = outcomes.Where(o => o.Task == taskName && o.Arm == arm).ToList();
         var accuracy = runs.Select(o => o.Eval.Accuracy).ToList();
-        var mean = accuracy.Average();
-        var interval = Bootstrap.MeanInterval(accuracy);
-        var difference = Bootstrap.MeanDifferenceInterval(accuracy, standard);
+        var interval = MeanInterval.Of(accuracy).Within(0, 1);
+        var claim = arm == "standard" ? null : againstStandard[(taskName, arm)];
+        var difference = claim is null ? "" : claim.Comparison.Format(Fmt.P);
         var spent = runs.Average(o => o.Spent);
         var chosen = runs.Average(o => o.Chosen);
-        var verdict = arm == "standard" ? "baseline" : Compare(accuracy, standard, "standard");
-        summary.Add(new[] { arm, Fmt.P(mean), Interval(interval), arm == "standard" ? "" : Interval(difference), verdict, Fmt.F(spent, 2), Fmt.F(chosen, 2),
+        var verdict = claim is null ? "baseline" : Decision(claim, "standard");
+        summary.Add(new[] { arm, Fmt.P(interval.Mean), $"[{Fmt.P(interval.Low)}, {Fmt.P(interval.High)}]", difference, verdict, Fmt.F(spent, 2), Fmt.F(chosen, 2),
             runs.All(o => double.IsNaN(o.IdentityShare)) ? "" : Fmt.P(runs.Average(o => o.IdentityShare)),
             runs.All(o => double.IsNaN(o.SparseMs)) ? "" : $"{Fmt.F(runs.Average(o => o.SparseMs), 0)} / {Fmt.F(runs.Average(o => o.DenseMs), 0)}" });
-        exp.Result($"{taskName} {arm}: accuracy {Fmt.P(mean)} {Interval(interval)} over {runs.Count} seeds" +
-                   (arm == "standard" ? "" : $"; minus standard {Interval(difference)} ({verdict})") +
+        exp.Result($"{taskName} {arm}: accuracy {interval.Format(Fmt.P)} over {runs.Count} seeds" +
+                   (claim is null ? "" : $"; minus standard {difference} ({verdict})") +
                    $"; blocks run per token {Fmt.F(spent, 2)}, chosen {Fmt.F(chosen, 2)}");
     }
-    exp.Report.AddTable($"{taskName}: mean over seeds with 95% bootstrap intervals; compute per token in block applications (standard: its n_layers)",
-        new[] { "arm", "accuracy", "95% interval", "minus standard (95%)", "result", "blocks run / token", "blocks chosen / token", "identity share", "eval ms sparse / all blocks" }, summary);
+    exp.Report.AddTable($"{taskName}: mean over seeds with 95% t intervals; difference from standard (Welch); result after Holm's correction over the script's {claims.Size} claims; compute per token in block applications (standard: its n_layers)",
+        new[] { "arm", "accuracy", "95% interval", "minus standard (95%, p)", "result (Holm)", "blocks run / token", "blocks chosen / token", "identity share", "eval ms sparse / all blocks" }, summary);
 
     // Router statistics of the first seed of each routed arm, as heatmaps.
     foreach (var o in outcomes.Where(o => o.Task == taskName && o.Stats is not null && o.Seed == exp.Seed))
@@ -147,21 +158,18 @@ foreach (var (taskName, _) in taskSpecs)
 var conclusions = new List<string>();
 foreach (var (taskName, _) in taskSpecs)
 {
-    var standard = Accuracies(taskName, "standard");
-    var verdicts = arms.Skip(1).Select(a => (Arm: a.Item1, Verdict: Compare(Accuracies(taskName, a.Item1), standard, "standard"))).ToList();
-    var better = verdicts.Where(v => v.Verdict.StartsWith("better")).Select(v => v.Arm).ToList();
-    var worse = verdicts.Where(v => v.Verdict.StartsWith("worse")).Select(v => v.Arm).ToList();
+    var verdicts = arms.Skip(1).Select(a => (Arm: a.Item1, Claim: againstStandard[(taskName, a.Item1)])).ToList();
+    var better = verdicts.Where(v => v.Claim.Direction == Difference.Higher).Select(v => v.Arm).ToList();
+    var worse = verdicts.Where(v => v.Claim.Direction == Difference.Lower).Select(v => v.Arm).ToList();
     conclusions.Add($"on {taskName}, " + (seeds < MeanComparison.MinSeeds
-        ? $"too few seeds ({seeds}) to compare the arms"
+        ? $"too few seeds ({seeds}, need {MeanComparison.MinSeeds}) to compare the arms"
         : better.Count + worse.Count == 0
-        ? $"no routed arm differs from the equal-size standard transformer over {seeds} seeds"
+        ? $"no routed arm differs from the equal-size standard transformer over {seeds} seeds (after Holm's correction over {claims.Size} claims)"
         : $"{(better.Count > 0 ? "better than the equal-size standard transformer: " + string.Join(", ", better) : "none is better")}; " +
           $"{(worse.Count > 0 ? "worse: " + string.Join(", ", worse) : "none is worse")}"));
-    var withIdentity = Accuracies(taskName, "per-token");
-    var withoutIdentity = Accuracies(taskName, "per-token, no identity");
-    if (withIdentity.Count > 0 && withoutIdentity.Count > 0)
-        conclusions.Add($"identity layers: the per-token pool with {identities} identity layer(s) against the same pool without: {Compare(withIdentity, withoutIdentity, "the pool without")} " +
-                        $"({Fmt.P(withIdentity.Average())} against {Fmt.P(withoutIdentity.Average())}, difference {Interval(Bootstrap.MeanDifferenceInterval(withIdentity, withoutIdentity))})");
+    if (identityClaims.TryGetValue(taskName, out var identity))
+        conclusions.Add($"identity layers: the per-token pool with {identities} identity layer(s) against the same pool without: {Decision(identity, "the pool without")} " +
+                        $"({Fmt.P(Accuracies(taskName, "per-token").Average())} against {Fmt.P(Accuracies(taskName, "per-token, no identity").Average())}, difference {identity.Comparison.Format(Fmt.P)})");
     var routed = outcomes.Where(o => o.Task == taskName && o.Arm == "per-token").ToList();
     var act = outcomes.Where(o => o.Task == taskName && o.Arm == "per-token+ACT").ToList();
     if (routed.Count > 0 && act.Count > 0)
@@ -174,5 +182,6 @@ foreach (var (taskName, _) in taskSpecs)
         conclusions.Add($"per-token identity share {Fmt.P(routed.Average(o => o.IdentityShare))}; sparse evaluation ran {Fmt.F(routed.Average(o => o.Spent), 2)} blocks per token " +
                         $"against {poolSize * routeSteps} for every block at every step, {Fmt.F(routed.Average(o => o.SparseMs), 0)} ms against {Fmt.F(routed.Average(o => o.DenseMs), 0)} ms");
 }
+exp.Result(claims.Summary());
 exp.Conclude(string.Join("; ", conclusions) + (exp.Fast ? " (fast mode: tiny settings, the numbers mean nothing)" : ""));
 exp.Save();

@@ -56,8 +56,11 @@ public sealed record CensoredComparison(Difference Direction, int Statistic, int
     /// <summary>The decision at 0.05 alone as words (<see cref="IComparison.Words"/>).</summary>
     public string Words(string later, string sooner, string reference) => IComparison.Words(Direction, Seeds, later, sooner, reference);
 
-    /// <summary>"Gehan statistic 12 of 25 pairs, p = 0.03".</summary>
-    public override string ToString() => $"Gehan statistic {Statistic} over {Pairs} pairs, exact permutation {IComparison.FormatP(P)}";
+    /// <summary>"Gehan statistic 12 over 25 pairs, permutation p = 0.03".</summary>
+    public override string ToString() => $"{Format(x => x.ToString())}, permutation {IComparison.FormatP(P)}";
+
+    /// <summary>"Gehan statistic 12 over 25 pairs" (the statistic is a count: the formatter is not used).</summary>
+    public string Format(Func<double, string> number) => $"Gehan statistic {Statistic} over {Pairs} pairs";
 
     /// <summary>Calls <paramref name="visit"/> with the statistic (sum of <paramref name="rows"/> over the chosen members)
     /// of every way to choose <paramref name="k"/> of the items.</summary>

@@ -33,7 +33,14 @@ public sealed class Claim
     /// <summary>The corrected decision in words (<see cref="IComparison.Words"/>).</summary>
     public string Words(string higher, string lower, string reference) => IComparison.Words(Direction, Comparison.Seeds, higher, lower, reference);
 
-    /// <summary>"p = 0.004, Holm-adjusted p = 0.03 over 12 claims".</summary>
-    public string Evidence => Comparison.Seeds < IComparison.MinSeeds ? $"{Comparison.Seeds} seeds"
+    /// <summary>"p = 0.004, Holm-adjusted p = 0.03 over 12 claims" (empty with too few seeds: no test was made).</summary>
+    public string Evidence => Comparison.Seeds < IComparison.MinSeeds ? ""
         : $"{IComparison.FormatP(Comparison.P)}, Holm-adjusted {IComparison.FormatP(AdjustedP)} over {_family.Size} claims";
+
+    /// <summary>The estimate and the evidence: "3.1% [0.4%, 5.8%]; p = 0.004, Holm-adjusted p = 0.03 over 12 claims".</summary>
+    public string Detail(Func<double, string> number) => Comparison.Format(number) + (Evidence == "" ? "" : "; " + Evidence);
+
+    /// <summary>The corrected decision with its evidence: "better than standard (p = 0.004, Holm-adjusted p = 0.03 over 12 claims)".</summary>
+    public string Sentence(string higher, string lower, string reference) =>
+        Words(higher, lower, reference) + (Evidence == "" ? "" : $" ({Evidence})");
 }

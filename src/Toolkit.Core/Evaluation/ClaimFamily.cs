@@ -42,7 +42,8 @@ public sealed class ClaimFamily
     {
         var shown = _claims.Count(c => c.Direction is Difference.Higher or Difference.Lower);
         var untested = _claims.Count - Size;
-        return $"{Name}: {Size} claims tested as one family, {shown} shown after Holm's correction (family-wise error ≤ {IComparison.Alpha:P0})" +
-               (untested > 0 ? $"; {untested} with too few seeds (need {IComparison.MinSeeds}) make no claim" : "");
+        var alpha = (100 * IComparison.Alpha).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+        return $"{Name}: {Size} claims tested as one family, {shown} shown after Holm's correction (family-wise error ≤ {alpha}%)" +
+               (untested > 0 ? $"; {untested} not tested (too few seeds, need {IComparison.MinSeeds})" : "");
     }
 }

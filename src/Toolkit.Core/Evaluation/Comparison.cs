@@ -28,6 +28,9 @@ public interface IComparison
     /// <summary>Seeds in the smaller group (pairs when paired).</summary>
     int Seeds { get; }
 
+    /// <summary>The estimate as text, numbers through <paramref name="number"/> ("3.1% [0.4%, 5.8%]"); the p-value is the claim's.</summary>
+    string Format(Func<double, string> number);
+
     /// <summary>The decision for a p-value at a level: too few seeds, not shown, or the observed sign.</summary>
     static Difference Decide(int seeds, double p, int sign, double level = Alpha) =>
         seeds < MinSeeds ? Difference.TooFewSeeds : p <= level && sign != 0 ? (sign > 0 ? Difference.Higher : Difference.Lower) : Difference.NotShown;

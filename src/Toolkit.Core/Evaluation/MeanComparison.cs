@@ -53,9 +53,9 @@ public sealed record MeanComparison(Difference Direction, double MeanDifference,
     /// <summary>The decision at 0.05 alone as words (<see cref="IComparison.Words"/>).</summary>
     public string Words(string higher, string lower, string reference) => IComparison.Words(Direction, Seeds, higher, lower, reference);
 
-    /// <summary>"difference [low, high], p = …" with a formatter for the numbers.</summary>
+    /// <summary>"difference [low, high]" (95%; "paired by seed" when paired) with a formatter for the numbers.</summary>
     public string Format(Func<double, string> number) =>
-        $"{number(MeanDifference)} [{number(Low)}, {number(High)}]{(Paired ? " paired by seed" : "")}, {IComparison.FormatP(P)}";
+        $"{number(MeanDifference)} [{number(Low)}, {number(High)}]{(Paired ? " paired by seed" : "")}";
 
     private static double Variance(IReadOnlyList<double> xs)
     {
