@@ -110,7 +110,7 @@ var summary = new List<string>();
 foreach (var t in perTask)
 {
     var gain = $"held-out accuracy after {steps} steps, fine-tuned minus scratch: {t.Gain.Detail(Fmt.P)}";
-    var speed = $"steps to {Fmt.P(Target)}: fine-tuned {t.Speed.Words("later than", "sooner than", "scratch")} ({t.Speed.Detail(Fmt.P)})";
+    var speed = $"steps to {Fmt.P(Target)}: {t.Speed.Words("the fine-tuned model later than", "the fine-tuned model sooner than", "scratch")} ({t.Speed.Detail(Fmt.P)})";
     exp.Result($"{t.Task}: {gain}; {speed}");
     var reached = $"{Fmt.P(Target)} reached first by the fine-tuned model in {t.Faster} of {seeds} seeds, by scratch in {t.Slower}";
     summary.Add(t.NoPressure == seeds ? $"{t.Task}: no pressure to change (the induction model already solved it)"

@@ -166,7 +166,7 @@ var mlpPrecision = rankers.Select((name, i) => claims.Add($"MLP effect on {name}
 var conclusions = kinds.Select((kind, i) => $"{kind.Name}: " + Conclusion(kind.Name, i)).ToList();
 conclusions.Add(MlpEffect());
 exp.Result(claims.Summary());
-exp.Conclude(string.Join(" ", conclusions) + $" ({claims.Summary()}.)");
+exp.Conclude(string.Join(" ", conclusions));
 exp.Save();
 
 // The MLP's effect: each measure's separation and R-precision above its random ranking, models with MLPs minus

@@ -149,7 +149,7 @@ var findings = compared.Select(x =>
 {
     exp.Result($"{x.What} above the untrained model: documents {MeanInterval.Of(Excess("documents", x.Of)).Format(F3)}, poems {MeanInterval.Of(Excess("poems", x.Of)).Format(F3)}; " +
                $"documents minus poems {x.Claim.Comparison.Format(F3)}: {x.Claim.Sentence(x.Higher, x.Lower, "the poems model")}");
-    return $"{x.What}: the documents model's is {x.Claim.Words(x.Higher, x.Lower, "the poems model's")} ({x.Claim.Detail(F3)})";
+    return $"{x.What}, the documents model's against the poems model's: {x.Claim.Words(x.Higher, x.Lower, "the poems model's")} ({x.Claim.Detail(F3)})";
 }).ToList();
 exp.Result(claims.Summary());
 var named = corpora.Select(c => $"{c.Name} {trained[c.Name].Count(m => m.InductionHeads > 0)} of {seeds}").ToList();

@@ -70,7 +70,7 @@ var claims = new ClaimFamily("positions");
 var compared = new[] { "shortformer", "rotary" }.Select(other => (Other: other, Claim: claims.Add($"{other} against learned: first induction head",
     CensoredComparison.Of(firstInduction[other], firstInduction["standard"])))).ToList();
 var comparisons = compared.Select(c =>
-    $"{c.Other} forms its first induction head {c.Claim.Words("later than", "earlier than", "learned positions")} ({c.Other} {TimeToEventSummary.Of(firstInduction[c.Other])}; " +
+    $"{c.Other} positions' first induction head: {c.Claim.Words("later than", "earlier than", "with learned positions")} ({c.Other} {TimeToEventSummary.Of(firstInduction[c.Other])}; " +
     $"learned {TimeToEventSummary.Of(firstInduction["standard"])}; {c.Claim.Detail(Fmt.P)})").ToList();
 exp.Result(claims.Summary());
 exp.Conclude(string.Join("; ", fixedVerdicts.Select(v => $"on the fixed period, the model with {(v.Positions == "none" ? "no positional embedding" : "learned positions")}: {VerdictKinds.Tally(v.PerSeed.Select(x => x.Kind).ToList())}")) +
