@@ -46,8 +46,7 @@ public sealed record MeanComparison(Difference Direction, double MeanDifference,
         var i = MeanInterval.Of(values);
         var se = values.Count < 2 ? double.NaN : MeanInterval.StandardError(values);
         var p = values.Count < 2 ? double.NaN : se == 0 ? (i.Mean == 0 ? 1 : 0) : StudentT.TwoSidedP(i.Mean / se, values.Count - 1);
-        var (low, high) = se == 0 ? (i.Mean, i.Mean) : (i.Low, i.High);
-        return new MeanComparison(IComparison.Decide(values.Count, p, double.IsNaN(i.Mean) ? 0 : Math.Sign(i.Mean)), i.Mean, low, high, p, values.Count, false);
+        return new MeanComparison(IComparison.Decide(values.Count, p, double.IsNaN(i.Mean) ? 0 : Math.Sign(i.Mean)), i.Mean, i.Low, i.High, p, values.Count, false);
     }
 
     /// <summary>The decision at 0.05 alone as words (<see cref="IComparison.Words"/>).</summary>
