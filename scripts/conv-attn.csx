@@ -89,7 +89,7 @@ var exploits = leaky.Min(x => x.Accuracy) > bestCausal + 0.05
 // The script's one claim over seeds (Welch: different architectures, so the seeds do not pair), as a family of one.
 var claims = new ClaimFamily("conv-attn");
 var difference = claims.Add("conv-attn against attn-attn accuracy", MeanComparison.Of(outcomes["conv-attn"].Select(x => x.Accuracy).ToList(), outcomes["attn-attn"].Select(x => x.Accuracy).ToList()));
-exp.Result(claims.Summary());
+exp.Claims(claims);
 exp.Conclude($"{Summary("conv-attn-centred")}: the leak detector flags it in {leaky.Count(x => !x.Causal)} of {leaky.Count} seeds " +
              $"(first leaking activation {string.Join(", ", leaky.Select(x => x.Leak).Distinct())}), and {exploits}; " +
              $"the causal {Summary("conv-attn")} is {difference.Words("better than", "worse than", Summary("attn-attn"))} (difference in accuracy {difference.Detail(Fmt.P)}); " +

@@ -78,7 +78,7 @@ foreach (var (name, claim) in differences)
         _ => $"no resolved difference in {name} ({text})",
     });
 }
-exp.Result(claims.Summary());
+exp.Claims(claims);
 var learned = counts.Values.SelectMany(v => v).Count(c => c.Accuracy > 0.9);
 exp.Conclude($"dropout {p1} against none over {seeds} seeds each: {string.Join("; ", findings)}; {learned} of {counts.Values.Sum(v => v.Count)} runs reached 90% held-out accuracy.");
 exp.Save();

@@ -91,7 +91,7 @@ foreach (var (taskName, task, steps) in tasks)
 var conclusions = compared.GroupBy(c => (c.Task, c.Steps)).Select(g => $"on {g.Key.Task} after {g.Key.Steps} steps: " + string.Join("; ", g.Select(c =>
     $"the encoder-decoder's accuracy: {c.Accuracy.Words("higher than", "lower than", c.Arm)} ({c.Accuracy.Detail(Fmt.P)}); " +
     $"its step to 90%: {c.Speed.Words("later than", "sooner than", c.Arm)} ({c.Speed.Detail(Fmt.P)})"))).ToList();
-exp.Result(claims.Summary());
+exp.Claims(claims);
 exp.Csv("probes.csv", new[] { "model" }.Concat(VerdictTables.Columns).ToArray(), csv);
 exp.Conclude(string.Join(". ", conclusions) + "." + (exp.Fast ? " (fast mode: tiny settings, the numbers mean nothing)" : ""));
 exp.Save();

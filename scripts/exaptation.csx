@@ -118,7 +118,7 @@ foreach (var t in perTask)
         : t.Gain.Direction == Difference.Lower ? $"{t.Task}: the induction model is a handicap ({gain}; {speed}; {reached})"
         : $"{t.Task}: no resolved head start from induction ({gain}; {speed}; {reached})");
 }
-exp.Result(claims.Summary());
+exp.Claims(claims);
 exp.Report.AddTable($"per seed: steps to {Fmt.P(Target)} held-out accuracy (fine-tuned / scratch), final held-out accuracy (fine-tuned / scratch), inherited induction heads keeping their role, mean accuracy drop under mean ablation (inherited induction heads / other heads), held-out loss on the new task before → after fine-tuning, verdict after",
     new[] { "task", "seed", "fine-tuned steps to target", "scratch steps to target", "fine-tuned final accuracy", "scratch final accuracy", "induction heads kept", "ablation drop (inherited)", "ablation drop (others)", "loss before", "loss after", "verdict after" }, rows);
 exp.Csv("exaptation.csv", new[] { "task", "seed", "finetuned_steps_to_target", "scratch_steps_to_target", "finetuned_final_accuracy", "scratch_final_accuracy", "induction_heads_kept", "ablation_drop_inherited", "ablation_drop_others", "new_task_loss_before", "new_task_loss_after", "verdict_after" }, rows);

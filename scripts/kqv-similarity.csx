@@ -155,17 +155,17 @@ int K = Array.IndexOf(measures, "K-comp"), S = Array.IndexOf(measures, "sim W_O/
 List<double> Column(List<double[]> rows, int i) => rows.Select(r => r[i]).ToList();
 List<double> Excess((List<double[]> Separations, List<double[]> Precision, List<double> RandomPrecision, List<double> Accuracy) study, int i) =>
     study.Precision.Select((p, seed) => p[i] - study.RandomPrecision[seed]).ToList();
-var aboveRandom = studies.Select(st => rankers.Select((_, i) => claims.Add($"R-precision of {rankers[i]} above random", MeanComparison.FromZero(Excess(st, i)) with { Paired = true })).ToList()).ToList();
-var separationClaims = studies.Select(st => (
-    Sim: claims.Add("W_O/W_K similarity separation", MeanComparison.FromZero(Column(st.Separations, S))),
-    KVsSim: claims.Add("K-composition against W_O/W_K similarity separation", MeanComparison.PairedOf(Column(st.Separations, K), Column(st.Separations, S))),
-    K: claims.Add("K-composition separation", MeanComparison.FromZero(Column(st.Separations, K))))).ToList();
+var aboveRandom = studies.Select((st, s) => rankers.Select((_, i) => claims.Add($"{kinds[s].Name}: R-precision of {rankers[i]} above random", MeanComparison.FromZero(Excess(st, i)) with { Paired = true })).ToList()).ToList();
+var separationClaims = studies.Select((st, s) => (
+    Sim: claims.Add($"{kinds[s].Name}: W_O/W_K similarity separation", MeanComparison.FromZero(Column(st.Separations, S))),
+    KVsSim: claims.Add($"{kinds[s].Name}: K-composition against W_O/W_K similarity separation", MeanComparison.PairedOf(Column(st.Separations, K), Column(st.Separations, S))),
+    K: claims.Add($"{kinds[s].Name}: K-composition separation", MeanComparison.FromZero(Column(st.Separations, K))))).ToList();
 var mlpSeparation = measures.Select((name, i) => claims.Add($"MLP effect on {name} separation", MeanComparison.Of(Column(studies[1].Separations, i), Column(studies[0].Separations, i)))).ToList();
 var mlpPrecision = rankers.Select((name, i) => claims.Add($"MLP effect on {name} R-precision above random", MeanComparison.Of(Excess(studies[1], i), Excess(studies[0], i)))).ToList();
 
 var conclusions = kinds.Select((kind, i) => $"{kind.Name}: " + Conclusion(kind.Name, i)).ToList();
 conclusions.Add(MlpEffect());
-exp.Result(claims.Summary());
+exp.Claims(claims);
 exp.Conclude(string.Join(" ", conclusions));
 exp.Save();
 

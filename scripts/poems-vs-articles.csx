@@ -151,7 +151,7 @@ var findings = compared.Select(x =>
                $"documents minus poems {x.Claim.Comparison.Format(F3)}: {x.Claim.Sentence(x.Higher, x.Lower, "the poems model")}");
     return $"{x.What}, the documents model's against the poems model's: {x.Claim.Words(x.Higher, x.Lower, "the poems model's")} ({x.Claim.Detail(F3)})";
 }).ToList();
-exp.Result(claims.Summary());
+exp.Claims(claims);
 var named = corpora.Select(c => $"{c.Name} {trained[c.Name].Count(m => m.InductionHeads > 0)} of {seeds}").ToList();
 exp.Conclude($"models with a named induction head (score above {HeadScoreTable.DefaultThreshold}): {string.Join(", ", named)}; " + string.Join("; ", findings) +
              (exp.Fast ? ". (fast mode: tiny settings, the numbers mean nothing)" : "."));

@@ -72,7 +72,7 @@ var compared = new[] { "shortformer", "rotary" }.Select(other => (Other: other, 
 var comparisons = compared.Select(c =>
     $"{c.Other} positions' first induction head: {c.Claim.Words("later than", "earlier than", "with learned positions")} ({c.Other} {TimeToEventSummary.Of(firstInduction[c.Other])}; " +
     $"learned {TimeToEventSummary.Of(firstInduction["standard"])}; {c.Claim.Detail(Fmt.P)})").ToList();
-exp.Result(claims.Summary());
+exp.Claims(claims);
 exp.Conclude(string.Join("; ", fixedVerdicts.Select(v => $"on the fixed period, the model with {(v.Positions == "none" ? "no positional embedding" : "learned positions")}: {VerdictKinds.Tally(v.PerSeed.Select(x => x.Kind).ToList())}")) +
              ". " + string.Join("; ", comparisons) + ".");
 exp.Save();

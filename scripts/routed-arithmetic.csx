@@ -182,6 +182,6 @@ foreach (var (taskName, _) in taskSpecs)
         conclusions.Add($"per-token identity share {Fmt.P(routed.Average(o => o.IdentityShare))}; sparse evaluation ran {Fmt.F(routed.Average(o => o.Spent), 2)} blocks per token " +
                         $"against {poolSize * routeSteps} for every block at every step, {Fmt.F(routed.Average(o => o.SparseMs), 0)} ms against {Fmt.F(routed.Average(o => o.DenseMs), 0)} ms");
 }
-exp.Result(claims.Summary());
+exp.Claims(claims);
 exp.Conclude(string.Join("; ", conclusions) + (exp.Fast ? " (fast mode: tiny settings, the numbers mean nothing)" : ""));
 exp.Save();

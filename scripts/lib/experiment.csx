@@ -82,6 +82,20 @@ public sealed class Experiment
         Result("conclusion: " + text);
     }
 
+    /// <summary>A script's family of claims, decided (Holm): one RESULT line (claims tested, claims shown) and a report
+    /// table of every claim with its estimate, p-value, Holm-adjusted p-value and decision.</summary>
+    public void Claims(ClaimFamily family)
+    {
+        Result(family.Summary());
+        Report.AddTable($"{family.Name}: every claim over seeds, decided as one family (Holm's correction, docs/design.md §4)",
+            new[] { "claim", "estimate", "p", "Holm-adjusted p", "decision" },
+            family.Claims.Select(c => (IReadOnlyList<string>)new[]
+            {
+                c.What, c.Comparison.Format(x => Fmt.F(x, 3)), Fmt.F(c.Comparison.P, 4), Fmt.F(c.AdjustedP, 4),
+                c.Direction switch { Difference.Higher => "shown: higher", Difference.Lower => "shown: lower", Difference.NotShown => "not shown", _ => $"too few seeds ({c.Comparison.Seeds})" },
+            }));
+    }
+
     /// <summary>Writes a CSV (invariant culture) into the output folder; returns its path.</summary>
     public string Csv(string file, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
     {
