@@ -42,29 +42,42 @@ public static class AttentionOffsets
         using var noGrad = no_grad();
         using var batch = Batch.From(examples, model.Device);
         var (_, cache) = model.RunWithCache(batch.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
-        int b = (int)batch.Tokens.shape[0], p = (int)batch.Tokens.shape[1], heads = model.Config.NHeads;
-        var offsets = Enumerable.Range(0, p).Select(r => At(shortcut, r)).ToArray();
-        // Query rows r that predict a masked token r + 1.
-        var predicting = Enumerable.Range(0, b).SelectMany(k => Enumerable.Range(0, p - 1).Where(r => examples[k].LossMask[r + 1]).Select(r => (k, r))).ToList();
         var result = new List<HeadOffset>();
-        if (predicting.Count == 0) return result;
         for (var layer = 0; layer < model.Config.NLayers; layer++)
-        {
-            var pattern = cache.Pattern(layer).to_type(ScalarType.Float64).cpu().data<double>().ToArray();   // [b, h, dest, src]
-            for (var h = 0; h < heads; h++)
+            for (var h = 0; h < model.Config.NHeads; h++)
             {
-                var perOffset = new double[p];
-                foreach (var (k, r) in predicting)
-                {
-                    var row = ((long)(k * heads + h) * p + r) * p;
-                    foreach (var o in offsets[r]) perOffset[o] += pattern[row + r - o];
-                }
-                var rows = predicting.Count;
-                var main = Enumerable.Range(0, p).Where(o => perOffset[o] / rows >= MainShare).ToList();
-                result.Add(new HeadOffset(layer, h, perOffset.Sum() / rows, main));
+                var attention = Attention(cache.Pattern(layer).select(1, h));
+                result.Add(Share(layer, h, attention, examples, shortcut));
             }
-        }
         return result;
+    }
+
+    /// <summary>One head's share from its attention (sequence, destination, source): pure, so tests can check it
+    /// on hand-built patterns.</summary>
+    public static HeadOffset Share(int layer, int head, Func<int, int, int, double> attention, IReadOnlyList<Example> examples, PositionBaseline shortcut)
+    {
+        var p = examples.Count == 0 ? 0 : examples.Max(e => e.Tokens.Length);
+        var perOffset = new double[Math.Max(p, 1)];
+        var rows = 0;
+        for (var k = 0; k < examples.Count; k++)
+            for (var r = 0; r + 1 < examples[k].Tokens.Length; r++)
+            {
+                // Query row r predicts the masked token r + 1.
+                if (!examples[k].LossMask[r + 1]) continue;
+                rows++;
+                foreach (var o in At(shortcut, r)) perOffset[o] += attention(k, r, r - o);
+            }
+        if (rows == 0) return new HeadOffset(layer, head, double.NaN, []);
+        var main = Enumerable.Range(0, perOffset.Length).Where(o => perOffset[o] / rows >= MainShare).ToList();
+        return new HeadOffset(layer, head, perOffset.Sum() / rows, main);
+    }
+
+    /// <summary>A head's attention pattern [batch, dest, src] as a lookup (sequence, destination, source).</summary>
+    private static Func<int, int, int, double> Attention(Tensor pattern)
+    {
+        long p = pattern.shape[1];
+        var data = pattern.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        return (k, dest, src) => data[(k * p + dest) * p + src];
     }
 
     /// <summary>A head's attention on a layout where the shortcut's offsets and the induction target differ.</summary>
@@ -84,43 +97,38 @@ public static class AttentionOffsets
             : "neither (no half of its attention on either)";
     }
 
-    /// <summary>Tests each head on the scoring layout (a block of length Period repeated once): from every position
-    /// in the second copy, its summed attention at the shortcut's offsets of the predicted position against its
-    /// attention at the induction target. Positions whose shortcut offsets include the layout's induction (Period − 1)
-    /// or duplicate (Period) offset cannot tell the two apart and are left out.</summary>
+    /// <summary>Tests each head on the scoring layout (a block of length Period repeated once).</summary>
     public static IReadOnlyList<OffsetTest> Discriminate(HookedTransformer model, IReadOnlyList<HeadOffset> heads, ScoringBatch layout, PositionBaseline shortcut)
     {
         using var scope = NewDisposeScope();
         using var evalMode = model.EvalMode();
         using var _ = no_grad();
         var (_, cache) = model.RunWithCache(layout.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
-        var period = layout.Period;
-        var result = new List<OffsetTest>();
-        foreach (var h in heads)
+        return heads.Select(h => Compare(h, Attention(cache.Pattern(h.Layer).select(1, h.Head)), layout.Period, layout.Starts, (int)layout.Tokens.shape[1], shortcut)).ToList();
+    }
+
+    /// <summary>One head on a layout of <paramref name="period"/> from <paramref name="starts"/>: from every position in
+    /// the second copy whose next token is predictable, its summed attention at the shortcut's offsets of the predicted
+    /// position against its attention at the induction target. Positions whose shortcut offsets include the layout's
+    /// induction (period − 1) or duplicate (period) offset cannot tell the two apart and are left out. Pure.</summary>
+    public static OffsetTest Compare(HeadOffset head, Func<int, int, int, double> attention, int period, IReadOnlyList<int> starts, int context, PositionBaseline shortcut)
+    {
+        double atOffsets = 0, atTarget = 0;
+        var rows = 0;
+        for (var k = 0; k < starts.Count; k++)
         {
-            var pattern = cache.Pattern(h.Layer).select(1, h.Head).to_type(ScalarType.Float64).cpu();  // [b, dest, src]
-            long b = pattern.shape[0], p = pattern.shape[1];
-            var data = pattern.data<double>().ToArray();
-            double atOffsets = 0, atTarget = 0;
-            var rows = 0;
-            for (var k = 0; k < b; k++)
+            // Dest i in the second copy: its earlier copy is at i − period, the induction target one after it.
+            var start = starts[k];
+            for (var i = start + period; i <= start + 2 * period - 2 && i < context; i++)
             {
-                // Dest i in the second copy whose next token is predictable: its earlier copy is at i − Period,
-                // the induction target one after it.
-                var start = layout.Starts[k];
-                for (var i = start + period; i <= start + 2 * period - 2 && i < p; i++)
-                {
-                    var offsets = At(shortcut, i);
-                    if (offsets.Contains(period - 1) || offsets.Contains(period)) continue;
-                    var row = (k * p + i) * p;
-                    atTarget += data[row + i - period + 1];
-                    foreach (var o in offsets) atOffsets += data[row + i - o];
-                    rows++;
-                }
+                var offsets = At(shortcut, i);
+                if (offsets.Contains(period - 1) || offsets.Contains(period)) continue;
+                atTarget += attention(k, i, i - period + 1);
+                foreach (var o in offsets) atOffsets += attention(k, i, i - o);
+                rows++;
             }
-            result.Add(new OffsetTest(h, period, rows == 0 ? double.NaN : atOffsets / rows, rows == 0 ? double.NaN : atTarget / rows));
         }
-        return result;
+        return new OffsetTest(head, period, rows == 0 ? double.NaN : atOffsets / rows, rows == 0 ? double.NaN : atTarget / rows);
     }
 
     /// <summary>The tests in a few lines: heads with the same main offsets and the same reading share one line.</summary>
