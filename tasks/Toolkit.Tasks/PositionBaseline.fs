@@ -7,7 +7,7 @@ open System
 /// its accuracy column copies from the single best offset of each position, and the shortcut test uses the
 /// whole set of offsets (nearly) as predictive as that best one (with R repeats of a fixed period P, every
 /// earlier copy's offset is right every time, and a memorizer may copy from any of them).
-/// Sets.[i] is the set at position i, best first (empty at position 0 and at positions never masked in training).
+/// sets.[i] is the set at position i, best first (empty at position 0 and at positions never masked in training).
 type PositionBaseline(sets: int[][], fallbackSet: int[]) =
     /// An offset joins a position's set when its training hits reach this share of the best offset's hits
     /// (the best is always in the set; others need at least one hit).
