@@ -3,37 +3,52 @@ namespace Toolkit.Tasks
 open System
 
 /// The position-only baseline (docs/design.md §4, "position-only baseline"): the memorizing solution,
-/// measured. For each position it copies the token at the one fixed offset back that was best for
-/// that position on training data; its accuracy on a probe tells what "just positions" scores there.
-/// Offsets.[i] is the offset used at position i (0: no offset, i.e. position 0).
-type PositionBaseline(offsets: int[], fallback: int) =
-    /// Offset back used at each position (training context length); 0 at position 0.
-    member _.Offsets = offsets
+/// measured. For each position it knows, from training data, which fixed offsets back copy the right token:
+/// its accuracy column copies from the single best offset of each position, and the shortcut test uses the
+/// whole set of offsets (nearly) as predictive as that best one (with R repeats of a fixed period P, every
+/// earlier copy's offset is right every time, and a memorizer may copy from any of them).
+/// sets.[i] is the set at position i, best first (empty at position 0 and at positions never masked in training).
+type PositionBaseline(sets: int[][], fallbackSet: int[]) =
+    /// An offset joins a position's set when its training hits reach this share of the best offset's hits
+    /// (the best is always in the set; others need at least one hit).
+    static member NearBest = 0.9
+
+    /// Offset back used at each position (training context length): the best one; 0 where none was fitted.
+    member _.Offsets = sets |> Array.map (fun s -> if s.Length = 0 then 0 else s.[0])
     /// Offset used at positions never masked in training: the best offset over all positions
     /// (the memorizer has nothing position-specific there; this is the kindest fixed choice).
-    member _.Fallback = fallback
+    member _.Fallback = fallbackSet.[0]
 
     /// Whether position i was a predictable (loss) position in the training examples the baseline was fitted on.
-    member _.WasTrained(i: int) = i < offsets.Length && offsets.[i] > 0
+    member _.WasTrained(i: int) = i < sets.Length && sets.[i].Length > 0
 
     /// Share of the predictable positions of examples that were never predictable in training (NaN when none is
     /// predictable): what an "inside" probe should keep near 0, since positions are part of what training saw.
     member b.UntrainedShare(examples: Example[]) = Predictable.share examples (fun _ i -> not (b.WasTrained i))
 
-    /// The offset used at position i.
-    member _.OffsetAt(i: int) =
-        if i < offsets.Length && offsets.[i] > 0 then offsets.[i] else fallback
+    /// The offset used at position i (the best one of its set).
+    member b.OffsetAt(i: int) = (b.OffsetSetAt i).[0]
+
+    /// The shortcut's offsets at position i, best first: the position's set, or the fallback set where training
+    /// never masked position i.
+    member b.OffsetSetAt(i: int) : int[] = if b.WasTrained i then sets.[i] else fallbackSet
 
     /// The baseline's prediction at position i of a sequence (-1 when the offset reaches before 0).
     member b.Predict(tokens: int[], i: int) =
         let d = b.OffsetAt i
         if d >= 1 && i - d >= 0 then tokens.[i - d] else -1
 
+    /// The distinct tokens the shortcut's offsets at position i point at (those reaching before 0 point at
+    /// nothing): a prediction that is any of them follows the shortcut.
+    member b.ShortcutTokens(tokens: int[], i: int) =
+        b.OffsetSetAt i |> Array.filter (fun d -> d >= 1 && i - d >= 0) |> Array.map (fun d -> tokens.[i - d]) |> Array.distinct
+
     /// Top-1 accuracy on the masked positions of examples (NaN when none is masked).
     member b.Score(examples: Example[]) = Predictable.share examples (fun tokens i -> b.Predict(tokens, i) = tokens.[i])
 
-    /// Fits the best fixed offset per position on the masked positions of training examples.
-    /// Ties go to the smaller offset. Cost: positions × offsets × examples.
+    /// Fits, per position, the offsets that copy the right token at the masked positions of training examples:
+    /// the best (ties go to the smaller offset) and every other offset right at least NearBest as often, at least
+    /// once. Cost: positions × offsets × examples.
     static member Fit(examples: Example[]) =
         let ctx = if examples.Length = 0 then 0 else examples |> Array.map (fun e -> e.Tokens.Length) |> Array.max
         // counts.[i].[d]: how often tokens[i] = tokens[i-d] at masked position i.
@@ -48,18 +63,23 @@ type PositionBaseline(offsets: int[], fallback: int) =
                     let target = t.[i]
                     for d in 1 .. i do
                         if t.[i - d] = target then c.[d] <- c.[d] + 1
-        let best (c: int[]) =
+        // The best offset first, then the others near it, by hits (ties: the smaller offset).
+        let near (c: int[]) =
             let mutable bd = 1
             for d in 2 .. c.Length - 1 do
                 if c.[d] > c.[bd] then bd <- d
-            bd
-        let offsets = Array.init ctx (fun i -> if i > 0 && seen.[i] > 0 then best counts.[i] else 0)
-        // Global best offset: summed over positions.
+            let others =
+                [| for d in 1 .. c.Length - 1 do
+                     if d <> bd && c.[d] >= 1 && float c.[d] >= PositionBaseline.NearBest * float c.[bd] then yield d |]
+                |> Array.sortBy (fun d -> -c.[d], d)
+            Array.append [| bd |] others
+        let sets = Array.init ctx (fun i -> if i > 0 && seen.[i] > 0 then near counts.[i] else [||])
+        // Global counts: summed over positions.
         let total = Array.zeroCreate<int> (max 2 ctx)
         for i in 1 .. ctx - 1 do
             for d in 1 .. i do total.[d] <- total.[d] + counts.[i].[d]
-        let fallback = if ctx < 2 then 1 else best total
-        PositionBaseline(offsets, fallback)
+        let fallback = if ctx < 2 then [| 1 |] else near total
+        PositionBaseline(sets, fallback)
 
     /// Chance level of top-1 accuracy: one over the number of content tokens.
     static member Chance(vocab: Vocabulary) = 1.0 / float (max 1 vocab.ContentCount)

@@ -34,7 +34,7 @@ public class ScriptRunTests
     public void The_experiment_scripts_are_found()
     {
         var names = Experiments().Select(t => Path.GetFileNameWithoutExtension((string)t.Arguments[0]!)).ToList();
-        Assert.That(names, Is.SupersetOf(new[] { "fixed-vs-variable-period", "phase-change", "dropout-heads", "kqv-similarity", "exaptation", "pattern-in-noise", "set-extraction", "new-task", "encoder-decoder", "poems-vs-articles" }));
+        Assert.That(names, Is.SupersetOf(new[] { "fixed-vs-variable-period", "phase-change", "dropout-heads", "kqv-similarity", "exaptation", "pattern-in-noise", "set-extraction", "new-task", "encoder-decoder", "poems-vs-articles", "fixed-period-repeats" }));
     }
 
     [TestCaseSource(nameof(Experiments))]

@@ -66,7 +66,7 @@ public sealed record GeneralizationVerdict(
     public string Headline => Kind switch
     {
         VerdictKind.Generalizes => "generalizes",
-        VerdictKind.MemorizesPositions => $"memorizes positions (on {Names(ShortcutFollowed)} it predicts the position-only shortcut's token where the shortcut and the rule disagree)",
+        VerdictKind.MemorizesPositions => $"memorizes positions (on {Names(ShortcutFollowed)} it predicts a token at one of the position-only shortcut's offsets where they and the rule disagree)",
         VerdictKind.FailsNotPositional => $"fails (not positional): fails {Names(FailingInside)} without following the position-only shortcut",
         VerdictKind.Undetermined => "undetermined: no inside probe (the task's probes cannot test generalization, and none shows the shortcut)",
         _ => InDistribution.Accuracy < Settings.GoodAccuracy

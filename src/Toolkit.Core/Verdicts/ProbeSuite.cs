@@ -52,11 +52,11 @@ public static class ProbeSuite
             }
             evidence.Add($"{Roles(HeadRole.PreviousToken, "previous-token")}; {Roles(HeadRole.Induction, "induction")} (scored on period {heads.ScoringPeriod}, unseen in training)");
         }
-        var offsets = AttentionOffsets.Measure(model, inExamples.Take(64).ToList()).Where(h => h.Offset >= 2 && h.Share >= 0.5).ToList();
+        var offsets = AttentionOffsets.Measure(model, inExamples.Take(64).ToList(), shortcut).Where(h => h.Share >= 0.5).ToList();
         if (offsets.Count > 0)
         {
             using var own = layout is null ? ScoringBatch.ForRun(model, task, seed) : null;
-            evidence.AddRange(AttentionOffsets.Summarize(AttentionOffsets.Discriminate(model, offsets, layout ?? own!)));
+            evidence.AddRange(AttentionOffsets.Summarize(AttentionOffsets.Discriminate(model, offsets, layout ?? own!, shortcut)));
         }
         return new GeneralizationVerdict(kind, inDist, shortcut.Score(inExamples), chance, outcomes, evidence, settings);
     }

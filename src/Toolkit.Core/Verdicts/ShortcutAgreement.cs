@@ -5,15 +5,17 @@ using Toolkit.Tasks;
 namespace Toolkit.Verdicts;
 
 /// <summary>The mechanism test behind "memorizes positions" (docs/design.md §4): on the predictable positions
-/// where the position-only shortcut and the task's rule predict different tokens, how often the model's
-/// top-1 prediction is the shortcut's. A model that memorized positions follows the shortcut there; a model
-/// that fails for another reason does not. A low probe score alone shows neither.</summary>
-/// <param name="Positions">Predictable positions where the shortcut predicts a token other than the rule's.</param>
-/// <param name="Agreement">Share of those positions where the model predicts the shortcut's token.</param>
+/// where every offset of the position-only shortcut (<see cref="PositionBaseline.OffsetSetAt"/>) predicts a token
+/// other than the rule's, how often the model's top-1 prediction is one of the shortcut's tokens. A model that
+/// memorized positions follows the shortcut there, from whichever earlier copy it reads; a model that fails for
+/// another reason does not. A low probe score alone shows neither.</summary>
+/// <param name="Positions">Predictable positions where every shortcut offset predicts a token other than the rule's.</param>
+/// <param name="Agreement">Share of those positions where the model predicts one of the shortcut's tokens.</param>
 /// <param name="AgreementLow">2.5th percentile of <paramref name="Agreement"/>, bootstrapping over sequences.</param>
 /// <param name="AgreementHigh">97.5th percentile.</param>
 /// <param name="RuleAccuracy">Share of those positions where the model predicts the rule's token.</param>
-/// <param name="Chance">Agreement a model predicting content tokens at random would reach: 1 / content tokens.</param>
+/// <param name="Chance">Agreement a model predicting content tokens at random would reach: per position, the
+/// shortcut's distinct content tokens over the content tokens, averaged over the positions counted.</param>
 public sealed record ShortcutAgreement(long Positions, double Agreement, double AgreementLow, double AgreementHigh, double RuleAccuracy, double Chance)
 {
     /// <summary>Measures the model against a fitted shortcut on examples of a task.</summary>
@@ -27,22 +29,24 @@ public sealed record ShortcutAgreement(long Positions, double Agreement, double 
         var agreePerSequence = new long[examples.Count];
         var rulePerSequence = new long[examples.Count];
         var disagreePerSequence = new long[examples.Count];
+        double chanceSum = 0;
         for (var k = 0; k < examples.Count; k++)
         {
             var ex = examples[k];
             for (var i = 1; i < ex.Tokens.Length; i++)
             {
                 if (!ex.LossMask[i] || predictions[k][i] < 0) continue; // a masked LM predicts only the positions it had masked
-                var shortcutToken = shortcut.Predict(ex.Tokens, i);
-                if (shortcutToken < 0 || shortcutToken == ex.Tokens[i]) continue;
+                var shortcutTokens = shortcut.ShortcutTokens(ex.Tokens, i);
+                if (shortcutTokens.Length == 0 || shortcutTokens.Contains(ex.Tokens[i])) continue;
                 disagreePerSequence[k]++;
-                if (predictions[k][i] == shortcutToken) agreePerSequence[k]++;
+                if (shortcutTokens.Contains(predictions[k][i])) agreePerSequence[k]++;
                 if (predictions[k][i] == ex.Tokens[i]) rulePerSequence[k]++;
+                chanceSum += shortcutTokens.Count(t => t >= vocabulary.ContentStart && t < vocabulary.Size);
             }
         }
         var positions = disagreePerSequence.Sum();
-        var chance = PositionBaseline.Chance(vocabulary);
-        if (positions == 0) return new ShortcutAgreement(0, double.NaN, double.NaN, double.NaN, double.NaN, chance);
+        if (positions == 0) return new ShortcutAgreement(0, double.NaN, double.NaN, double.NaN, double.NaN, PositionBaseline.Chance(vocabulary));
+        var chance = chanceSum / positions * PositionBaseline.Chance(vocabulary);
         var (low, high) = Bootstrap.Interval(agreePerSequence, disagreePerSequence);
         return new ShortcutAgreement(positions, (double)agreePerSequence.Sum() / positions, low, high,
             (double)rulePerSequence.Sum() / positions, chance);
@@ -59,6 +63,6 @@ public sealed record ShortcutAgreement(long Positions, double Agreement, double 
 
     public override string ToString() => Positions == 0
         ? "the shortcut and the rule never disagree here"
-        : $"where the shortcut and the rule disagree ({Positions} positions) the model predicts the shortcut's token {Agreement:P1} " +
+        : $"where the shortcut and the rule disagree ({Positions} positions) the model predicts a token at one of the shortcut's offsets {Agreement:P1} " +
           $"[{AgreementLow:P1}, {AgreementHigh:P1}] (chance {Chance:P1}) and the rule's {RuleAccuracy:P1}";
 }

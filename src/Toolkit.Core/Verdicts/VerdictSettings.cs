@@ -1,3 +1,5 @@
+using Toolkit.Tasks;
+
 namespace Toolkit.Verdicts;
 
 /// <summary>The thresholds a generalization verdict uses (docs/design.md §4); printed with every verdict.</summary>
@@ -20,8 +22,9 @@ public sealed record VerdictSettings
 
     public override string ToString() =>
         $"a probe passes when the upper end of its 95% interval reaches in-distribution accuracy − {Tolerance:0.##}; judged only when in-distribution ≥ {GoodAccuracy:0.##}; " +
-        $"memorizes positions when, on a failing probe, the model predicts the position-only shortcut's token on ≥ {ShortcutAgreement:0.##} (95% interval's lower end) " +
-        $"of ≥ {MinShortcutPositions} positions where shortcut and rule disagree; generalizes when every inside probe passes and no probe shows the shortcut; " +
+        $"memorizes positions when, on a failing probe, the model predicts a token at one of the position-only shortcut's offsets (per position, every offset " +
+        $"right in training at least {PositionBaseline.NearBest:0.##} times as often as the best) on ≥ {ShortcutAgreement:0.##} (95% interval's lower end) " +
+        $"of ≥ {MinShortcutPositions} positions where every such offset disagrees with the rule; generalizes when every inside probe passes and no probe shows the shortcut; " +
         $"fails (not positional) when every failing inside probe stays below {ShortcutAgreement:0.##} agreement (upper end); undetermined without an inside probe; " +
         $"outside probes' accuracy never decides; {Sequences} sequences per probe";
 }
