@@ -36,6 +36,8 @@ if (corpus == "")
 var task = new TaskSpec { Name = "text", Parameters = new() { ["corpus"] = corpus, ["context"] = context.ToString(), ["tokenizer"] = "byte" } };
 var vocab = task.Create().Vocabulary.Size;
 exp.Result($"corpus {corpus}: byte tokens, vocabulary {vocab}, context {context}");
+using (var layout = ScoringBatch.Create(new ModelConfig { DVocab = vocab, NCtx = context }, [task.Create()], 0))
+    exp.Result($"head scores on the {layout.Layout}");
 
 ModelConfig Model(bool conv, string padding = "causal") => new()
 {

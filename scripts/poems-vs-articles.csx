@@ -83,6 +83,12 @@ foreach (var c in corpora)
     exp.Result($"{c.Name}: {c.Texts} texts of {Fmt.F(c.MeanBytes, 0)} bytes on average (a window is {context} bytes), cut at {bytes} bytes, sha256 {c.Sha}…, from {(c.Name == "poems" ? poemsPath : documentsDir)}");
 var vocab = corpora[0].Task.Create().Vocabulary.Size;
 var model = exp.Model() with { DVocab = vocab, NCtx = context };
+// Head scores are read on the bytes each corpus's training part uses, named here.
+foreach (var c in corpora)
+{
+    using var layout = ScoringBatch.Create(model, [c.Task.Create()], 0);
+    exp.Result($"{c.Name}: head scores on the {layout.Layout}");
+}
 
 // Held-out windows of each corpus (the end of each file, never trained on), for the ICL scores: each seed draws its own,
 // so that the interval over seeds includes the sampling of windows; a seed's trained and untrained models share them.

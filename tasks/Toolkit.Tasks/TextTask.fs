@@ -57,6 +57,8 @@ type TextTask(s: TextSettings) =
     let total = corpus.Tokens.Length
     let split = total - total * s.Heldout / 100
     let partLo, partHi = if s.Part = "heldout" then split, total else 0, split
+    /// The distinct tokens of this task's part of the corpus (every one is in some window).
+    let used = lazy (Array.sub corpus.Tokens partLo (partHi - partLo) |> Array.filter (fun t -> t >= vocab.ContentStart) |> Array.distinct |> Array.sort)
 
     do
         if s.Context < 2 then fail $"context {s.Context} is too short" "use a context of at least 2"
@@ -94,6 +96,9 @@ type TextTask(s: TextSettings) =
 
     interface ITokenNames with
         member _.TokenName t = corpus.Tokenizer.TokenText t
+
+    interface IUsedTokens with
+        member _.UsedTokens = used.Value
 
     interface ITask with
         member _.Name = "text"

@@ -1,87 +1,174 @@
 namespace Toolkit.Analysis;
 
 /// <summary>An abrupt fall of the training loss on predictable positions (Olsson et al. 2022, "In-context
-/// Learning and Induction Heads": a plateau, then a sudden drop while induction heads form): the grid step
-/// where the smoothed loss falls fastest, the smoothed loss half a window before and after it, and the
-/// <see cref="GridStep"/> the curve was resampled on (docs/design.md §4).</summary>
-public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, double Drop, int GridStep)
+/// Learning and Induction Heads": a plateau, then a sudden drop while induction heads form): the step by which half
+/// of the drop has happened, the loss at the top and bottom of the drop, and the span over which the middle 80%
+/// of the drop happens (its own timescale, measured on the curve; docs/design.md §4).</summary>
+/// <param name="Step">The first step by which half of the drop has happened (for a symmetric drop, where it is steepest).</param>
+/// <param name="LossBefore">Smoothed loss where the drop begins (its fall rate first reaches 1/10 of the peak).</param>
+/// <param name="LossAfter">Smoothed loss where the drop ends (its fall rate is back below 1/10 of the peak).</param>
+/// <param name="Drop">LossBefore − LossAfter.</param>
+/// <param name="DropStart">First step at which 10% of the drop has happened.</param>
+/// <param name="DropEnd">First step at which 90% of the drop has happened.</param>
+public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, double Drop, int DropStart, int DropEnd)
 {
-    /// <summary>Number of grid intervals the curve is resampled onto (grid step = max(1, span / 100)).</summary>
-    public const int GridIntervals = 100;
-    /// <summary>Centred moving average over this many grid points before taking slopes.</summary>
-    public const int SmoothingPoints = 5;
-    /// <summary>Width, in grid points (10% of the run), of the "short window" the drop must happen in, and of
-    /// the window before it whose fall rate is compared with the peak.</summary>
-    public const int Window = 10;
-    /// <summary>The drop inside the short window must be at least this fraction of the whole fall of the run.</summary>
-    public const double MinConcentration = 0.5;
-    /// <summary>Before the drop, the loss must fall at most this fraction of the peak rate (a plateau, not a
-    /// decay that is already fast and slowing down).</summary>
-    public const double MaxRateBeforeOverPeak = 1.0 / 3.0;
+    /// <summary>The drop extends, on each side of the steepest fall, as long as the loss falls at least this
+    /// fraction of the peak rate.</summary>
+    public const double ExtentRate = 0.1;
+    /// <summary>The drop's width is the span between the steps where this fraction, and one minus it, of the drop
+    /// has happened (10% to 90%: about 4 τ for a logistic drop of timescale τ).</summary>
+    public const double WidthQuantile = 0.1;
+    /// <summary>Over the window of the drop's width just before it, the smoothed loss may move (max − min) by at
+    /// most this fraction of the drop: a plateau, not a decay already under way (a logistic drop moves 0.1 there).</summary>
+    public const double MaxPlateauMoveOverDrop = 0.25;
+    /// <summary>The smoothing window is the smallest (logging interval × 1, 2, 4, …) at which the noise of the fall
+    /// rate (its standard deviation) is at most this fraction of <see cref="ExtentRate"/> × the peak: noise then
+    /// cannot cut the drop short, and a fall no window lifts that far above noise is no phase change.</summary>
+    public const double MaxRateNoiseOverExtent = 1.0 / 3.0;
+
+    /// <summary>Steps over which 80% of the drop happens (DropEnd − DropStart, at least 1).</summary>
+    public int Width => Math.Max(1, DropEnd - DropStart);
 
     /// <summary>The rule, in one line, for reports.</summary>
     public const string Rule =
-        "loss resampled on an even grid (span/100 steps), 5-point moving average; a phase change is the steepest fall " +
-        "when ≥ 50% of the run's total fall happens within 10% of the run around it and the loss fell ≤ 1/3 as fast " +
-        "over the 10% before (a plateau then an abrupt drop, Olsson et al. 2022); a smooth decay is no phase change";
+        "logged rows read as means over the steps since the previous row; smoothed over the smallest window (the logging interval " +
+        "× 1, 2, 4, …) where the fall rate's noise is ≤ 1/30 of its peak; the drop around the steepest fall extends while the loss " +
+        "falls ≥ 1/10 of the peak rate and must end before the curve does; its width w spans 10% to 90% of it; a phase change " +
+        "when the loss moved ≤ 1/4 of the drop over the w steps before (a plateau, then an abrupt drop, Olsson et al. 2022); " +
+        "no window depends on the run's length";
 
-    /// <summary>Detects the phase change on a logged loss curve, independent of how often rows were logged:
+    /// <summary>Detects the phase change on a logged loss curve, as the trainer logs it: each row's loss is the mean
+    /// of the per-step losses since the previous row (the first row only anchors the curve). No window is a
+    /// fraction of the run, so cutting a curve after its drop has ended, or extending its converged tail, leaves
+    /// the answer as it is.
     /// <list type="number">
-    /// <item>The curve (sorted by step, duplicate steps averaged) is linearly interpolated onto an even grid of
-    /// <c>g = max(1, span / 100)</c> steps, so extra rows at evaluation steps cannot change a slope.</item>
-    /// <item>A centred moving average over <see cref="SmoothingPoints"/> grid points; the fall rate at grid point
-    /// i is the central difference <c>(s[i−1] − s[i+1]) / 2</c>.</item>
-    /// <item>At the steepest fall i*, the fall is called abrupt (Olsson et al. 2022 describe a plateau followed
-    /// by a sudden drop) only when both hold: the smoothed loss falls by ≥ <see cref="MinConcentration"/> of the
-    /// whole run's fall (first smoothed value minus the minimum) within <see cref="Window"/> grid points centred
-    /// on i*; and over the <see cref="Window"/> grid points before that window the mean fall rate is
-    /// ≤ <see cref="MaxRateBeforeOverPeak"/> of the peak (so an exponential decay, steepest at its start and
-    /// slowing down, is not a phase change; nor is a steepest fall at the very start of training).</item>
+    /// <item>The per-step loss is rebuilt from the rows (each row's mean over its own interval), so extra rows at
+    /// evaluation steps only refine it. It is smoothed by a centred moving average over S steps; the fall rate at
+    /// a step is the smoothed fall over the S steps around it, per step.</item>
+    /// <item>At a given S, the candidate is the steepest fall of the whole curve. The drop extends left and right of it while the fall
+    /// rate stays ≥ <see cref="ExtentRate"/> of the peak; a drop that reaches the start or the end of the curve is
+    /// not reported (its plateau or its end is not seen). Its size D is the smoothed loss at the left end minus at
+    /// the right end, its width w the steps from 10% to 90% of D (<see cref="WidthQuantile"/>).</item>
+    /// <item>S is the smallest of G, 2G, 4G, … (G the longest interval between rows, the log's resolution) at which
+    /// the fall rate's noise, √2 σ / S^1.5 (σ the per-step noise, measured on the rows away from the drop), is at most
+    /// <see cref="MaxRateNoiseOverExtent"/> of <see cref="ExtentRate"/> × the peak rate: finer windows let noise
+    /// cut the drop short, coarser ones blur it. A curve where no window (up to a third of its length) gets there
+    /// has no fall above its noise.</item>
+    /// <item>It is a phase change only when the w steps before the 10% point (at least S, inside the curve) are a
+    /// plateau: the smoothed loss there moves by at most <see cref="MaxPlateauMoveOverDrop"/> · D. An exponential
+    /// decay (steepest at its start: no plateau before it), a linear decline (no end) and noise are not phase
+    /// changes.</item>
     /// </list>
-    /// Returns null when the curve is too short (fewer than 3 windows of grid points) or has no abrupt fall.</summary>
+    /// Returns null when the curve has fewer than 3 rows or no abrupt drop by this rule.</summary>
     public static PhaseChange? Detect(IReadOnlyList<(int Step, double Loss)> curve)
     {
         var points = curve.Where(p => double.IsFinite(p.Loss)).GroupBy(p => p.Step).OrderBy(g => g.Key)
             .Select(g => (Step: g.Key, Loss: g.Average(p => p.Loss))).ToList();
-        if (points.Count < 2) return null;
-        int first = points[0].Step, span = points[^1].Step - first;
-        var grid = Math.Max(1, span / GridIntervals);
-        var n = span / grid + 1;
-        if (n < 3 * Window) return null;
-        var resampled = new double[n];
-        var k = 0;
-        for (var i = 0; i < n; i++)
+        if (points.Count < 3) return null;
+        var first = points[0].Step;
+        var n = points[^1].Step - first; // per-step losses of steps first+1 .. last
+        var resolution = Enumerable.Range(1, points.Count - 1).Max(k => points[k].Step - points[k - 1].Step);
+        // Prefix sums of the per-step loss: each row's mean over its own interval.
+        var prefix = new double[n + 1];
+        for (int k = 1, i = 0; k < points.Count; k++)
+            for (; i < points[k].Step - first; i++) prefix[i + 1] = prefix[i] + points[k].Loss;
+
+        // The noise is estimated away from the steepest fall seen at the log's own resolution (its rows are trend).
+        var fine = Fall.Measure(prefix, resolution);
+        var noise = Noise(points, fine is null ? int.MaxValue : first + fine.Start - resolution, fine is null ? int.MinValue : first + fine.End + resolution);
+        Fall? chosen = null;
+        if (double.IsNaN(noise)) chosen = fine; // too few rows to measure noise: the log's resolution
+        for (var window = resolution; 3 * window <= n && chosen is null; window *= 2)
+            if (Fall.Measure(prefix, window) is { } fall && Math.Sqrt(2) * noise / Math.Pow(window, 1.5) <= MaxRateNoiseOverExtent * ExtentRate * fall.Peak)
+                chosen = fall;
+        if (chosen is not { } d) return null;
+        var width = Math.Max(Math.Max(1, d.To - d.From), d.Window);
+        if (d.From - width < d.Lo) return null; // no plateau can be seen before the drop
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
+        for (var i = d.From - width; i <= d.From; i++)
         {
-            var step = first + i * grid;
-            while (k + 1 < points.Count - 1 && points[k + 1].Step <= step) k++;
-            var (s0, l0) = points[k];
-            var (s1, l1) = points[Math.Min(k + 1, points.Count - 1)];
-            resampled[i] = s1 == s0 ? l0 : l0 + (l1 - l0) * Math.Clamp((step - s0) / (double)(s1 - s0), 0, 1);
+            var s = d.Smooth(i);
+            min = Math.Min(min, s);
+            max = Math.Max(max, s);
         }
-        var smooth = new double[n];
-        for (var i = 0; i < n; i++)
+        if (max - min > MaxPlateauMoveOverDrop * d.Size) return null;
+        return new PhaseChange(first + d.Middle, d.Top, d.Top - d.Size, d.Size, first + d.From, first + d.To);
+    }
+
+    /// <summary>Standard deviation σ of one step's loss. A row is the mean of the n steps since the previous row; each
+    /// row is compared with the straight line through its neighbours at their intervals' centres, which takes out the
+    /// curve's local trend; that residual's variance is σ² (1/n + a²/n₋ + b²/n₊) for the line's weights a, b. σ is
+    /// from the median scaled residual over rows whose intervals stay out of [skipFrom, skipTo] (the drop); when fewer
+    /// than 3 are left (a short log that is mostly drop), from the lower quartile of every row's, which the drop's
+    /// knees cannot reach; NaN (unknown) with fewer than 3 residuals in all.</summary>
+    private static double Noise(IReadOnlyList<(int Step, double Loss)> points, int skipFrom, int skipTo)
+    {
+        List<double> all = [], kept = [];
+        for (var k = 2; k + 1 < points.Count; k++)
         {
-            int lo = Math.Max(0, i - SmoothingPoints / 2), hi = Math.Min(n - 1, i + SmoothingPoints / 2);
-            double sum = 0;
-            for (var j = lo; j <= hi; j++) sum += resampled[j];
-            smooth[i] = sum / (hi - lo + 1);
+            double Centre(int j) => (points[j - 1].Step + points[j].Step + 1) / 2.0;
+            double Steps(int j) => points[j].Step - points[j - 1].Step;
+            double before = Centre(k) - Centre(k - 1), after = Centre(k + 1) - Centre(k);
+            double a = after / (before + after), b = before / (before + after); // weights of the previous and next row
+            var residual = points[k].Loss - (a * points[k - 1].Loss + b * points[k + 1].Loss);
+            var scaled = Math.Abs(residual) / Math.Sqrt(1 / Steps(k) + a * a / Steps(k - 1) + b * b / Steps(k + 1));
+            all.Add(scaled);
+            if (points[k + 1].Step < skipFrom || points[k - 2].Step > skipTo) kept.Add(scaled); // these rows' intervals miss the drop
         }
-        int best = -1;
-        var bestFall = 0.0;
-        for (var i = 1; i < n - 1; i++)
+        // |N(0, σ²)| has median 0.6745 σ and lower quartile 0.3186 σ.
+        if (kept.Count >= 3) return Quantile(kept, 0.5) / 0.6745;
+        return all.Count >= 3 ? Quantile(all, 0.25) / 0.3186 : double.NaN;
+    }
+
+    private static double Quantile(List<double> values, double q)
+    {
+        values.Sort();
+        var at = q * (values.Count - 1);
+        int below = (int)Math.Floor(at), above = Math.Min(below + 1, values.Count - 1);
+        return values[below] + (at - below) * (values[above] - values[below]);
+    }
+
+    /// <summary>The drop around the steepest fall of the per-step loss smoothed over <see cref="Window"/> steps
+    /// (indices count steps after the curve's first row).</summary>
+    private sealed record Fall(double[] Prefix, int Window, int Steepest, double Peak, int Start, int End, int From, int Middle, int To, double Top, double Size)
+    {
+        /// <summary>First index where the smoothed loss is defined.</summary>
+        public int Lo => Window / 2;
+
+        /// <summary>Mean per-step loss over the window centred on index i.</summary>
+        public double Smooth(int i) => Smooth(Prefix, Window, i);
+
+        private static double Smooth(double[] prefix, int window, int i) => (prefix[i - window / 2 + window] - prefix[i - window / 2]) / window;
+
+        public static Fall? Measure(double[] prefix, int window)
         {
-            var fall = (smooth[i - 1] - smooth[i + 1]) / 2;
-            if (fall > bestFall) { bestFall = fall; best = i; }
+            var n = prefix.Length - 1;
+            int half = window / 2, lo = half, hi = n - (window - half); // where the smoothed loss is defined
+            int rlo = lo + half, rhi = hi - (window - half); // where the fall rate is defined
+            if (rhi - rlo < window) return null;
+            double Rate(int i) => (Smooth(prefix, window, i - half) - Smooth(prefix, window, i - half + window)) / window;
+            int best = -1;
+            var peak = 0.0;
+            for (var i = rlo; i <= rhi; i++)
+            {
+                var r = Rate(i);
+                if (r > peak) { peak = r; best = i; }
+            }
+            if (best < 0) return null;
+            var start = best;
+            while (start > rlo && Rate(start) >= ExtentRate * peak) start--;
+            var end = best;
+            while (end < rhi && Rate(end) >= ExtentRate * peak) end++;
+            if (Rate(start) >= ExtentRate * peak || Rate(end) >= ExtentRate * peak) return null; // its start or end is not seen
+            double top = Smooth(prefix, window, start), size = top - Smooth(prefix, window, end);
+            if (size <= 0) return null;
+            int Crossing(double share)
+            {
+                var i = start;
+                while (i < end && Smooth(prefix, window, i) > top - share * size) i++;
+                return i;
+            }
+            return new Fall(prefix, window, best, peak, start, end, Crossing(WidthQuantile), Crossing(0.5), Crossing(1 - WidthQuantile), top, size);
         }
-        if (best < 0) return null;
-        var totalFall = smooth[0] - smooth.Min();
-        int windowStart = Math.Max(0, best - Window / 2), windowEnd = Math.Min(n - 1, best + Window / 2);
-        var drop = smooth[windowStart] - smooth[windowEnd];
-        if (totalFall <= 0 || drop < MinConcentration * totalFall) return null;
-        var beforeStart = windowStart - Window;
-        if (beforeStart < 0) return null; // no plateau can be seen before a drop at the start
-        var rateBefore = (smooth[beforeStart] - smooth[windowStart]) / Window;
-        if (rateBefore > MaxRateBeforeOverPeak * bestFall) return null;
-        return new PhaseChange(first + best * grid, smooth[windowStart], smooth[windowEnd], drop, grid);
     }
 }

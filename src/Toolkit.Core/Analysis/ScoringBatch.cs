@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
-/// <summary>The batch head scores are measured on (docs/design.md §4): random tokens from the trained task's own
-/// content range with a block of length <see cref="Period"/> repeated twice from a random start. The period Q
+/// <summary>The batch head scores are measured on (docs/design.md §4): random tokens from those the trained task's
+/// examples use (<see cref="TaskTokens.used"/>: its content range, or the distinct tokens of a text corpus) with a
+/// block of length <see cref="Period"/> repeated twice from a random start. The period Q
 /// is chosen so the layout's induction offset (Q − 1), duplicate offset (Q) and previous-token offset (1)
 /// coincide with no offset the training distribution makes predictive (<see cref="ITask.PredictiveOffsets"/>:
 /// k·P and k·P − 1 for every trained period P and copy k), so a head that memorized a fixed offset cannot
@@ -21,15 +22,17 @@ public sealed class ScoringBatch : IDisposable
     public int[] Starts { get; }
     /// <summary>The examples, for rendering.</summary>
     public IReadOnlyList<Example> Examples { get; }
+    /// <summary>The token ids the sequences are drawn from, ascending: those every trained task uses.</summary>
+    public IReadOnlyList<int> TokenIds { get; }
     /// <summary>The layout chosen and why, in one line (printed by <c>toolkit heads</c> and <c>analyze</c>).</summary>
     public string Layout { get; }
     /// <summary>False when no period that fits avoids the predictive offsets: the scores are still computed
     /// (on the longest period that fits) but name no head, since they would credit the shortcut.</summary>
     public bool Measurable { get; }
 
-    private ScoringBatch(Tensor tokens, int period, int[] starts, IReadOnlyList<Example> examples, string layout, bool measurable)
+    private ScoringBatch(Tensor tokens, int period, int[] starts, IReadOnlyList<Example> examples, IReadOnlyList<int> tokenIds, string layout, bool measurable)
     {
-        Tokens = tokens; Period = period; Starts = starts; Examples = examples; Layout = layout; Measurable = measurable;
+        Tokens = tokens; Period = period; Starts = starts; Examples = examples; TokenIds = tokenIds; Layout = layout; Measurable = measurable;
     }
 
     /// <summary>Offsets a scoring layout of period <paramref name="period"/> credits: induction (Q − 1),
@@ -59,44 +62,79 @@ public sealed class ScoringBatch : IDisposable
         ForRun(model, [trainedOn], runSeed);
 
     /// <summary>The scoring batch of a run trained on several tasks in turn (fine-tuning): offsets predictive in
-    /// any of them are avoided and tokens come from the content range they share.</summary>
+    /// any of them are avoided and tokens come from those they all use.</summary>
     public static ScoringBatch ForRun(HookedTransformer model, IReadOnlyList<ITask> trainedOn, long runSeed) =>
         Create(model.Config, trainedOn, Seeds.Derive(runSeed, Seeds.Stream.Scoring), device: model.Device);
 
-    /// <summary>Builds the scoring batch for a model trained on <paramref name="trainedOn"/>.</summary>
-    public static ScoringBatch Create(ModelConfig config, IReadOnlyList<ITask> trainedOn, ulong seed, int count = 32, Device? device = null)
+    /// <summary>Builds the scoring batch for a model trained on <paramref name="trainedOn"/>. <paramref name="period"/>
+    /// fixes the block length instead of choosing it (to see how scores depend on it); a period whose scored offsets
+    /// training makes predictive names no head.</summary>
+    public static ScoringBatch Create(ModelConfig config, IReadOnlyList<ITask> trainedOn, ulong seed, int count = 32, Device? device = null, int? period = null)
     {
-        var lo = trainedOn.Select(t => t.Vocabulary.ContentStart).DefaultIfEmpty(1).Max();
-        lo = Math.Max(lo, 1); // id 0 is PAD in the repeated-copy layout that builds the batch
-        var hi = trainedOn.Select(t => t.Vocabulary.Size - 1).Append(config.DVocab - 1).Min();
-        if (hi - lo + 1 < 4)
-            throw new ToolkitException($"the trained tasks share only {Math.Max(0, hi - lo + 1)} content tokens ({lo}..{hi}), too few for a scoring batch",
+        // Id 0 is PAD in the repeated-copy layout that builds the batch; ids past d_vocab do not fit the model.
+        var ids = (trainedOn.Count == 0 ? Enumerable.Range(1, Math.Max(0, config.DVocab - 1))
+                : trainedOn.Select(t => (IEnumerable<int>)TaskTokens.used(t)).Aggregate((a, b) => a.Intersect(b)))
+            .Where(t => t >= 1 && t < config.DVocab).Distinct().Order().ToArray();
+        if (ids.Length < 4)
+            throw new ToolkitException($"the trained tasks share only {ids.Length} content tokens ({Ranges(ids)}), too few for a scoring batch",
                 "score heads on a model trained on a task with at least 4 content tokens");
         var predictive = trainedOn.SelectMany(t => t.PredictiveOffsets).Distinct().Order().ToList();
         // Block tokens are distinct and the filler avoids them, so one content token is left for filler.
-        int period;
         string? unmeasurable = null;
-        try { period = ChoosePeriod(config.NCtx, predictive, hi - lo); }
-        catch (ToolkitException e)
+        int q;
+        if (period is int fixedPeriod)
         {
-            // Training and reports go on; the table says why no head is named.
-            period = Math.Max(3, Math.Min(config.NCtx / 2, hi - lo));
-            unmeasurable = e.Message;
+            if (fixedPeriod < 3 || fixedPeriod > Math.Min(config.NCtx / 2, ids.Length - 1))
+                throw new ToolkitException($"scoring period {fixedPeriod} does not fit n_ctx {config.NCtx} with {ids.Length} tokens",
+                    $"choose a period from 3 to {Math.Min(config.NCtx / 2, ids.Length - 1)}");
+            q = fixedPeriod;
+            var hit = ScoredOffsets(q).Where(predictive.Contains).ToList();
+            if (hit.Count > 0) unmeasurable = $"the chosen period {q} scores offsets training makes predictive ({string.Join(",", hit)})";
         }
+        else
+        {
+            try { q = ChoosePeriod(config.NCtx, predictive, ids.Length - 1); }
+            catch (ToolkitException e)
+            {
+                // Training and reports go on; the table says why no head is named.
+                q = Math.Max(3, Math.Min(config.NCtx / 2, ids.Length - 1));
+                unmeasurable = e.Message;
+            }
+        }
+        // The layout is drawn over ids 1..n and mapped onto the used ids (the draws depend only on positions in the
+        // list, so a contiguous range lo..hi gives the same sequences as drawing from lo..hi directly).
         var task = Catalog.Create("repeated-copy", new Dictionary<string, string>
         {
-            ["context"] = config.NCtx.ToString(), ["vocab"] = config.DVocab.ToString(), ["period"] = period.ToString(),
-            ["start"] = "any", ["filler"] = "random", ["collisions"] = "false", ["tokens"] = $"{lo}..{hi}",
+            ["context"] = config.NCtx.ToString(), ["vocab"] = (ids.Length + 1).ToString(), ["period"] = q.ToString(),
+            ["start"] = "any", ["filler"] = "random", ["collisions"] = "false", ["tokens"] = $"1..{ids.Length}",
         });
-        var examples = Sampling.examples(task, seed, count);
+        var examples = Sampling.examples(task, seed, count)
+            .Select(e => new Example(e.Tokens.Select(t => t == 0 ? 0 : ids[t - 1]).ToArray(), e.LossMask, e.Meta)).ToArray();
         var starts = examples.Select(e => e.Meta["start"]).ToArray();
         var tokens = Batch.From(examples, device ?? CPU);
         tokens.LossMask.Dispose();
-        var layout = $"scoring layout: period {period} (induction offset {period - 1}, duplicate {period}, previous-token 1), tokens {lo}..{hi}; " +
+        var tokenText = ids[^1] - ids[0] + 1 == ids.Length ? $"tokens {ids[0]}..{ids[^1]}"
+            : $"tokens {Ranges(ids, trainedOn.FirstOrDefault() as ITokenNames)} ({ids.Length} ids training uses)";
+        var layout = $"scoring layout: period {q} (induction offset {q - 1}, duplicate {q}, previous-token 1), {tokenText}; " +
                      (unmeasurable is not null ? $"NOT MEASURABLE, no head is named: {unmeasurable}"
                       : predictive.Count == 0 ? "training makes no offset predictive"
                       : $"avoids the offsets training makes predictive: {Summarize(predictive)}");
-        return new ScoringBatch(tokens.Tokens, period, starts, examples, layout, unmeasurable is null);
+        return new ScoringBatch(tokens.Tokens, q, starts, examples, ids, layout, unmeasurable is null);
+    }
+
+    /// <summary>Ascending ids as runs, "11,33..127" (at most 12 runs shown), each run followed by its tokens' text
+    /// when the task names them (a text model's bytes).</summary>
+    private static string Ranges(IReadOnlyList<int> ids, ITokenNames? names = null)
+    {
+        var runs = new List<(int Lo, int Hi)>();
+        foreach (var id in ids)
+            if (runs.Count > 0 && runs[^1].Hi == id - 1) runs[^1] = (runs[^1].Lo, id);
+            else runs.Add((id, id));
+        string Name(int id) => names is null ? "" : $"'{names.TokenName(id)}'";
+        string Run((int Lo, int Hi) r) => (r.Lo == r.Hi ? $"{r.Lo}" : $"{r.Lo}..{r.Hi}") +
+            (names is null ? "" : r.Lo == r.Hi ? $" {Name(r.Lo)}" : $" {Name(r.Lo)}..{Name(r.Hi)}");
+        var shown = string.Join(", ", runs.Take(12).Select(Run));
+        return runs.Count <= 12 ? shown : $"{shown}, … ({runs.Count} runs)";
     }
 
     private static string Summarize(IReadOnlyList<int> offsets) =>

@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace Toolkit.Analysis;
 
-/// <summary>What a run's metrics.csv says about training: the phase change (docs/design.md §4, the step
-/// where loss on predictable positions falls fastest) and the best induction score over training.</summary>
+/// <summary>What a run's metrics.csv says about training: the phase change (docs/design.md §4, a plateau then an
+/// abrupt drop of the loss on predictable positions) and the best induction score over training.</summary>
 public sealed record TrainingDynamics(PhaseChange? Phase, double BestInduction, string? BestInductionHead, int BestInductionStep,
     IReadOnlyList<(int Step, double Loss)> LossCurve)
 {
@@ -40,6 +40,6 @@ public sealed record TrainingDynamics(PhaseChange? Phase, double BestInduction, 
     }
 
     public override string ToString() => !HasMetrics ? "no metrics.csv: training dynamics unknown (the weights are judged as they are)" :
-        (Phase is { } p ? $"phase change at step {p.Step} (smoothed loss {p.LossBefore:F2} → {p.LossAfter:F2})" : "no phase change detected") +
+        (Phase is { } p ? $"phase change at step {p.Step} (smoothed loss {p.LossBefore:F2} → {p.LossAfter:F2}, 10–90% of the drop at steps {p.DropStart}..{p.DropEnd})" : "no phase change detected") +
         (BestInductionHead is null ? "" : $"; best induction score over training {BestInduction:F2} ({BestInductionHead} at step {BestInductionStep})");
 }

@@ -1,74 +1,177 @@
+using FsCheck;
+using FsCheck.Fluent;
 using NUnit.Framework;
 using Toolkit.Analysis;
 
 namespace Toolkit.Tests.Analysis;
 
-/// <summary>The phase-change rule (<see cref="PhaseChange.Rule"/>) on synthetic loss curves: an abrupt drop is
-/// found where it is, a smooth decay is not a phase change, and the logging cadence does not move the step.</summary>
+/// <summary>The phase-change rule (<see cref="PhaseChange.Rule"/>) on synthetic loss curves logged as the trainer
+/// logs them: each row is the mean of noisy per-step losses since the previous row. An abrupt drop is found where it
+/// is, whatever the run's length and the logging cadence; a smooth decay, a linear decline and noise are not phase
+/// changes.</summary>
 [TestFixture]
 public class PhaseChangeTests
 {
-    private const int Steps = 1500;
+    /// <summary>A plateau at <paramref name="plateau"/> (falling by <paramref name="slope"/> over the steps before
+    /// the drop), a logistic drop centred at <paramref name="centre"/> of timescale <paramref name="tau"/>, then a
+    /// converged tail at <paramref name="floor"/>.</summary>
+    private static Func<int, double> Abrupt(int centre, double tau, double plateau = 4.1, double floor = 0.05, double slope = 0) =>
+        step =>
+        {
+            var before = 1 / (1 + Math.Exp((step - centre) / tau));
+            return floor + (plateau - floor + slope * Math.Max(0, 1 - step / (double)centre)) * before;
+        };
 
-    /// <summary>Plateau at 3.5, sigmoid drop centred at <paramref name="centre"/> to 0.2, plus small
-    /// deterministic noise that depends only on the step (so two cadences see the same run).</summary>
-    private static double Abrupt(int step, int centre = 620) =>
-        0.2 + 3.3 / (1 + Math.Exp((step - centre) / 15.0)) + 0.03 * Math.Sin(step * 1.7);
+    /// <summary>Exponential decay from 4.1 to 0.05 with timescale <paramref name="tau"/>, run through a linear
+    /// learning-rate warm-up of <paramref name="warmup"/> steps (the decay proceeds in learning-rate-weighted time).</summary>
+    private static Func<int, double> Exponential(double tau, int warmup = 0) =>
+        step =>
+        {
+            double time = warmup == 0 || step >= warmup ? step - warmup / 2.0 : step * (double)step / (2.0 * warmup);
+            return 0.05 + 4.05 * Math.Exp(-time / tau);
+        };
 
-    private static double Exponential(int step, double tau) => 0.2 + 3.3 * Math.Exp(-step / tau) + 0.03 * Math.Sin(step * 1.7);
-
-    /// <summary>Rows every <paramref name="every"/> steps plus a row at every evaluation, as the trainer logs.</summary>
-    private static List<(int Step, double Loss)> Log(Func<int, double> loss, int every, int evalEvery)
+    /// <summary>What the trainer writes to metrics.csv for a run of <paramref name="steps"/> steps whose per-step
+    /// loss is <paramref name="mean"/> plus Gaussian noise of sd <paramref name="noise"/> (never below 0): a row at
+    /// every multiple of <paramref name="logEvery"/> and of <paramref name="evalEvery"/> and at the last step, holding
+    /// the mean loss of the steps since the previous row (Trainer.Run).</summary>
+    private static List<(int Step, double Loss)> TrainerLog(Func<int, double> mean, int steps, int logEvery, int evalEvery, double noise, int seed)
     {
-        var steps = Enumerable.Range(0, Steps / every + 1).Select(i => i * every)
-            .Concat(Enumerable.Range(1, Steps / evalEvery).Select(i => i * evalEvery)).Distinct().Order();
-        return steps.Select(s => (s, loss(s))).ToList();
+        var rng = new Random(seed);
+        var rows = new List<(int, double)>();
+        double sum = 0;
+        var count = 0;
+        for (var done = 1; done <= steps; done++)
+        {
+            var u = 1 - rng.NextDouble();
+            var gaussian = Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            sum += Math.Max(0, mean(done) + noise * gaussian);
+            count++;
+            if (done % logEvery == 0 || done % evalEvery == 0 || done == steps)
+            {
+                rows.Add((done, sum / count));
+                (sum, count) = (0, 0);
+            }
+        }
+        return rows;
     }
 
-    [TestCase(300)]
-    [TestCase(620)]
-    [TestCase(1100)]
-    public void An_abrupt_drop_is_found_at_its_step_within_one_grid_step(int centre)
+    private static List<(int Step, double Loss)> Cut(List<(int Step, double Loss)> rows, int steps) => rows.Where(r => r.Step <= steps).ToList();
+
+    [TestCase(300, 15.0)]
+    [TestCase(620, 15.0)]
+    [TestCase(1100, 40.0)]
+    [TestCase(250, 5.0)]
+    public void An_abrupt_drop_is_found_at_its_step(int centre, double tau)
     {
-        var phase = PhaseChange.Detect(Log(s => Abrupt(s, centre), 20, 100));
-        Assert.That(phase, Is.Not.Null);
+        var phase = PhaseChange.Detect(TrainerLog(Abrupt(centre, tau), 1500, 20, 100, 0.03, 1));
         TestContext.Out.WriteLine(phase);
-        Assert.That(phase!.GridStep, Is.EqualTo(Steps / PhaseChange.GridIntervals));
-        Assert.That(phase.Step, Is.InRange(centre - phase.GridStep, centre + phase.GridStep));
-        Assert.That(phase.Drop, Is.GreaterThan(1.5));
+        Assert.That(phase, Is.Not.Null);
+        Assert.That(phase!.Step, Is.InRange(centre - 10, centre + 10));
+        Assert.That(phase.Drop, Is.GreaterThan(3.5));
+        // The width measured on the curve is the drop's own: 10% to 90% of the drop between the points where its rate is 1/10 of the peak is about 4 τ (plus the
+        // 20-step logging resolution).
+        Assert.That(phase.Width, Is.InRange(3.6 * tau - 10, 4.4 * tau + 25));
     }
 
-    [TestCase(50.0)]
-    [TestCase(200.0)]
-    [TestCase(600.0)]
-    [TestCase(3000.0)]
-    public void A_smooth_exponential_decay_is_no_phase_change(double tau) =>
-        Assert.That(PhaseChange.Detect(Log(s => Exponential(s, tau), 20, 100)), Is.Null);
+    /// <summary>The property of issue 21 §3: on random plateau → logistic drop → converged tail curves, logged as the
+    /// trainer logs them at random cadences, cutting the run anywhere after the drop has ended (which is also
+    /// extending a shorter run's converged tail) moves the detected step by at most 5% and never loses it.</summary>
+    [Test]
+    public void Cutting_after_the_drop_or_extending_the_tail_neither_moves_nor_loses_the_phase_change()
+    {
+        var cases = from tau in Gen.Choose(4, 50)
+                    from logEvery in Gen.Elements(5, 10, 20, 25, 50)
+                    from evalEvery in Gen.Elements(25, 50, 100, 250)
+                    from lead in Gen.Choose(0, 1000)
+                    from extra in Gen.Choose(0, 5000)
+                    from cutShare in Gen.Choose(0, 1000)
+                    from plateau in Gen.Choose(150, 500)
+                    from floor in Gen.Choose(1, 50)
+                    from slope in Gen.Choose(0, 10)
+                    from noise in Gen.Choose(5, 60)
+                    from seed in Gen.Choose(0, int.MaxValue)
+                    select (tau, logEvery, evalEvery, lead, extra, cutShare, plateau, floor, slope, noise, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            // Room for a plateau of several drop widths before the drop.
+            var centre = 12 * c.tau + 3 * c.logEvery + c.lead;
+            var ended = centre + 6 * c.tau + 3 * c.logEvery;
+            var steps = ended + c.extra;
+            var cut = ended + (int)((long)c.extra * c.cutShare / 1000);
+            var rows = TrainerLog(Abrupt(centre, c.tau, c.plateau / 100.0, c.floor / 1000.0, c.slope / 100.0), steps, c.logEvery, c.evalEvery, c.noise / 1000.0, c.seed);
+            var whole = PhaseChange.Detect(rows);
+            var part = PhaseChange.Detect(Cut(rows, cut));
+            var ok = whole is not null && part is not null && Math.Abs(whole.Step - part.Step) <= 0.05 * whole.Step;
+            if (!ok) TestContext.Out.WriteLine($"{c}: centre {centre}, {steps} steps: {whole?.ToString() ?? "none"}; cut at {cut}: {part?.ToString() ?? "none"}");
+            return ok;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200).WithQuietOnSuccess(true));
+    }
+
+    [TestCase(50.0, 0)]
+    [TestCase(200.0, 0)]
+    [TestCase(600.0, 0)]
+    [TestCase(3000.0, 0)]
+    [TestCase(50.0, 100)]
+    [TestCase(200.0, 100)]
+    [TestCase(30.0, 20)]
+    [TestCase(200.0, 20)]
+    public void A_smooth_exponential_decay_is_no_phase_change_at_any_length(double tau, int warmup)
+    {
+        var rows = TrainerLog(Exponential(tau, warmup), 3000, 20, 100, 0.03, 2);
+        foreach (var steps in new[] { 300, 500, 800, 1200, 1600, 3000 })
+            Assert.That(PhaseChange.Detect(Cut(rows, steps)), Is.Null, $"{steps} steps");
+    }
 
     [Test]
-    public void A_linear_decline_is_no_phase_change() =>
-        Assert.That(PhaseChange.Detect(Log(s => 3.5 - 3.0 * s / Steps, 20, 50)), Is.Null);
+    public void A_linear_decline_is_no_phase_change_at_any_length()
+    {
+        var rows = TrainerLog(s => 4.1 - 3.5 * s / 3000.0, 3000, 20, 50, 0.03, 3);
+        foreach (var steps in new[] { 300, 500, 800, 1200, 1600, 3000 })
+            Assert.That(PhaseChange.Detect(Cut(rows, steps)), Is.Null, $"{steps} steps");
+    }
+
+    [Test]
+    public void Noise_around_a_constant_is_no_phase_change()
+    {
+        Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), Gen.Elements(5, 20, 50).ToArbitrary(), (seed, logEvery) =>
+            PhaseChange.Detect(TrainerLog(_ => 1.0, 1500, logEvery, 100, 0.05, seed)) is null)
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true));
+    }
 
     [Test]
     public void The_logging_cadence_does_not_move_the_step()
     {
-        var a = PhaseChange.Detect(Log(s => Abrupt(s), 20, 100))!;
-        var b = PhaseChange.Detect(Log(s => Abrupt(s), 20, 50))!;
-        var c = PhaseChange.Detect(Log(s => Abrupt(s), 50, 50))!;
-        Assert.That(Math.Abs(a.Step - b.Step), Is.LessThanOrEqualTo(a.GridStep));
-        Assert.That(Math.Abs(a.Step - c.Step), Is.LessThanOrEqualTo(a.GridStep));
+        // One run (the same per-step losses) written at four cadences.
+        var steps = new List<int>();
+        foreach (var (log, eval) in new[] { (20, 100), (20, 50), (50, 50), (5, 25) })
+        {
+            var phase = PhaseChange.Detect(TrainerLog(Abrupt(620, 15), 1500, log, eval, 0.03, 4));
+            Assert.That(phase, Is.Not.Null, $"log every {log}, eval every {eval}");
+            steps.Add(phase!.Step);
+        }
+        TestContext.Out.WriteLine(string.Join(", ", steps));
+        Assert.That(steps.Max() - steps.Min(), Is.LessThanOrEqualTo(25), "within half the coarsest logging interval");
+    }
+
+    [Test]
+    public void A_drop_still_under_way_at_the_end_of_the_run_is_not_reported()
+    {
+        var rows = TrainerLog(Abrupt(620, 15), 1500, 20, 100, 0.03, 5);
+        Assert.That(PhaseChange.Detect(Cut(rows, 640)), Is.Null);
+        Assert.That(PhaseChange.Detect(Cut(rows, 720)), Is.Not.Null);
     }
 
     [Test]
     public void Across_seeds_the_median_step_and_its_range_are_reported()
     {
-        var perSeed = new[] { 500, 620, 540, 900 }.Select(c => PhaseChange.Detect(Log(s => Abrupt(s, c), 20, 100)))
-            .Append(PhaseChange.Detect(Log(s => Exponential(s, 200), 20, 100))).ToList();
+        var perSeed = new[] { 500, 620, 540, 900 }.Select(c => PhaseChange.Detect(TrainerLog(Abrupt(c, 15), 1500, 20, 100, 0.03, c)))
+            .Append(PhaseChange.Detect(TrainerLog(Exponential(200), 1500, 20, 100, 0.03, 6))).ToList();
         var across = PhaseChangeAcrossSeeds.Of(perSeed)!;
         Assert.That((across.Detected, across.Seeds), Is.EqualTo((4, 5)));
         Assert.That(across.MedianStep, Is.InRange(580 - 15, 580 + 15));
-        Assert.That(across.MinStep, Is.InRange(485, 515));
-        Assert.That(across.MaxStep, Is.InRange(885, 915));
+        Assert.That(across.MinStep, Is.InRange(490, 510));
+        Assert.That(across.MaxStep, Is.InRange(890, 910));
         Assert.That(PhaseChangeAcrossSeeds.Of([null, null]), Is.Null);
     }
 }

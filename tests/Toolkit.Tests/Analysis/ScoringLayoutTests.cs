@@ -134,6 +134,7 @@ public class ScoringLayoutTests
                 var tokens = batch.Tokens.data<long>().ToArray();
                 TestContext.Out.WriteLine($"{factory.Name}: content {vocab.ContentStart}..{vocab.Size - 1}; {batch.Layout}");
                 Assert.That(tokens, Is.All.InRange((long)vocab.ContentStart, vocab.Size - 1), factory.Name);
+                Assert.That(tokens.Distinct(), Is.SubsetOf(TaskTokens.used(task).Select(t => (long)t)), factory.Name);
             }
         }
     }
