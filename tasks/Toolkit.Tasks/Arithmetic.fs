@@ -157,6 +157,12 @@ type Arithmetic(s: ArithmeticSettings) =
             seq {
                 if t > s.Terms.Lo then yield mk d s.Terms.Lo
                 for d' in [ s.Digits.Lo; d - 1 ] do
-                    if d' < d && d' >= s.Digits.Lo && not (List.contains d' s.Holdout) then yield mk d' t
+                    if d' < d && Array.contains d' digitCounts then yield mk d' t
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "digits"; "terms" ] shape with
+            | Some [ d; t ] -> Array.contains d digitCounts && s.Terms.Contains t
+            | _ -> false

@@ -46,6 +46,9 @@ type SetExtraction(s: SetExtractionSettings) =
         if s.Distinct.Hi > s.Tokens.Count then
             fail $"distinct {s.Distinct} needs more than the {s.Tokens.Count} content tokens" "use a larger --vocab or fewer distinct tokens"
 
+    /// Whether training draws this shape (the support of Instances, in closed form).
+    let draws n d = Array.contains n lengths && d >= s.Distinct.Lo && d <= min s.Distinct.Hi n
+
     let probe name kind description settings : Probe option =
         try Some { Name = name; Kind = kind; Description = description; Task = SetExtraction(settings) }
         with :? TaskParameterException -> None
@@ -145,8 +148,14 @@ type SetExtraction(s: SetExtractionSettings) =
             let mk n d = { inst with Shape = Map [ "length", n; "distinct", d ] }
             seq {
                 for d' in [ s.Distinct.Lo; d - 1 ] do
-                    if d' < d && d' >= s.Distinct.Lo then yield mk n d'
+                    if d' < d && draws n d' then yield mk n d'
                 for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && n' >= s.Length.Lo && n' >= d && not (List.contains n' s.Holdout) then yield mk n' d
+                    if n' < n && draws n' d then yield mk n' d
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "length"; "distinct" ] shape with
+            | Some [ n; d ] -> draws n d
+            | _ -> false

@@ -70,6 +70,11 @@ module TaskSupport =
                 j <- j + 1
         allowed
 
+    /// The values of `keys` in a shape, in order, or None when one is missing (a shape of another family).
+    let tryShape (keys: string list) (shape: Map<string, int>) =
+        let values = keys |> List.choose shape.TryFind
+        if values.Length = keys.Length then Some values else None
+
     /// Adds `key=value` pairs to a metadata map.
     let withMeta (pairs: (string * int) seq) (m: Map<string, int>) =
         pairs |> Seq.fold (fun acc (k, v) -> Map.add k v acc) m

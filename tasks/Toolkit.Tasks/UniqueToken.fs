@@ -127,6 +127,12 @@ type UniqueToken(s: UniqueTokenSettings) =
             let n = shape inst "length"
             seq {
                 for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && n' >= s.Length.Lo && not (List.contains n' s.Holdout) then yield { inst with Shape = Map [ "length", n' ] }
+                    if n' < n && Array.contains n' lengths then yield { inst with Shape = Map [ "length", n' ] }
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "length" ] shape with
+            | Some [ n ] -> Array.contains n lengths
+            | _ -> false

@@ -21,7 +21,7 @@ public sealed record VerdictSettings
     public override string ToString() =>
         $"a probe passes when the upper end of its 95% interval reaches in-distribution accuracy − {Tolerance:0.##}; judged only when in-distribution ≥ {GoodAccuracy:0.##}; " +
         $"memorizes positions when, on a failing probe, the model predicts the position-only shortcut's token on ≥ {ShortcutAgreement:0.##} (95% interval's lower end) " +
-        $"of ≥ {MinShortcutPositions} positions where shortcut and rule disagree; generalizes when every inside probe passes and no probe shows the shortcut; " +
-        $"fails (not positional) when every failing inside probe stays below {ShortcutAgreement:0.##} agreement (upper end); undetermined without an inside probe; " +
+        $"of ≥ {MinShortcutPositions} positions where shortcut and rule disagree; generalizes when every inside probe of instances training never drew passes and no probe shows the shortcut; " +
+        $"fails (not positional) when every failing such probe stays below {ShortcutAgreement:0.##} agreement (upper end); undetermined without one; " +
         $"outside probes' accuracy never decides; {Sequences} sequences per probe";
 }
