@@ -101,7 +101,7 @@ module TaskSupport =
     /// Validates a `holdout` list against its range: every value inside, something left to train on.
     let checkHoldout (name: string) (range: IntRange) (holdout: int list) =
         for h in holdout do
-            if not (range.Contains h) then fail $"held-out {name} {h} is not in the {name} range {range}" $"hold out values inside {range}"
+            if not (range.Contains h) then fail $"held-out {name} {h} is not in the {name} range {range}" $"hold out values inside {range}, or none (holdout=none)"
         if (allowedValues range holdout).Length = 0 then
             fail $"holdout {holdout} removes every {name} of {range}" "hold out fewer values or widen the range"
 
