@@ -22,7 +22,7 @@ type Arithmetic(s: ArithmeticSettings) =
     static let specs: ParamSpec list =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "digits"; Default = "1..3"; Help = "digits of the longest operand of a problem, a number or range" }
-          holdoutSpecAuto "digit counts"
+          holdoutSpec "digit counts"
           { Name = "terms"; Default = "2"; Help = "operands per problem: 2 (a+b) or more (a+b+c)" }
           { Name = "reverse"; Default = "false"; Help = "write answers least significant digit first" } ]
 

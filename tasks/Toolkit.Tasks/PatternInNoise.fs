@@ -24,7 +24,7 @@ type PatternInNoise(s: PatternInNoiseSettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included" }
           { Name = "motif"; Default = "3..8"; Help = "motif length, a number or range" }
-          holdoutSpecAuto "motif lengths"
+          holdoutSpec "motif lengths"
           { Name = "occurrences"; Default = "2..4"; Help = "how many times the motif occurs (at least 2)" }
           { Name = "collisions"; Default = "false"; Help = "allow the noise to use motif tokens and the motif to repeat tokens" }
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]

@@ -36,7 +36,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length (the model's n_ctx)" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included (the model's d_vocab)" }
           { Name = "period"; Default = "6..29"; Help = "block length: 32 (fixed) or a range 6..29 (variable)" }
-          holdoutSpecAuto "periods"
+          holdoutSpec "periods"
           { Name = "repeats"; Default = "2"; Help = "occurrences of the block (2 = block then copy)" }
           { Name = "start"; Default = "any"; Help = "start offset of the first block: any, a number or a range" }
           { Name = "filler"; Default = "random"; Help = "what surrounds the blocks: random or pad" }

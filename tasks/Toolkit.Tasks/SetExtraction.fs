@@ -23,7 +23,7 @@ type SetExtraction(s: SetExtractionSettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "8..24"; Help = "input length before SEP" }
-          holdoutSpecAuto "input lengths"
+          holdoutSpec "input lengths"
           { Name = "distinct"; Default = "2..10"; Help = "distinct tokens in the input" }
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 

@@ -28,7 +28,7 @@ type ShiftedCopy(s: ShiftedCopySettings) =
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included" }
           { Name = "length"; Default = "4..12"; Help = "block length, a number or range" }
           { Name = "gap"; Default = "0..16"; Help = "filler tokens between the block and its copy" }
-          holdoutSpecAuto "gaps"
+          holdoutSpec "gaps"
           { Name = "filler"; Default = "random"; Help = "random (noise) or pad" }
           { Name = "collisions"; Default = "false"; Help = "allow repeated tokens in the block and block tokens in the noise" }
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]

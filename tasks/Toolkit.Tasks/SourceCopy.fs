@@ -22,7 +22,7 @@ type SourceCopy(s: SourceCopySettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "4..24"; Help = "input length before SEP" }
-          holdoutSpecAuto "input lengths"
+          holdoutSpec "input lengths"
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 
     static let reserved = [ "PAD"; "SEP"; "EOS" ]

@@ -114,13 +114,9 @@ module TaskSupport =
     let holdoutText (holdout: int list) =
         if holdout.IsEmpty then "none" else holdout |> List.map string |> String.concat ","
 
-    /// The `holdout` parameter's declaration for a family (what it holds out).
+    /// The `holdout` parameter's declaration of a family: "auto" by default, so the default task has a held-out inside
+    /// probe, drawn from values training never drew, and can be judged "generalizes" (docs/design.md §4).
     let holdoutSpec (what: string) : ParamSpec =
-        { Name = "holdout"; Default = "none"; Help = $"{what} never trained on, e.g. 5,7 (held-out probe, inside)" }
-
-    /// The `holdout` declaration of a family whose only inside probe is its held-out probe: "auto" by default,
-    /// so the default task can be judged "generalizes" (docs/design.md §4) instead of "undetermined".
-    let holdoutSpecAuto (what: string) : ParamSpec =
         { Name = "holdout"; Default = "auto"
           Help = $"{what} never trained on, e.g. 5,7, or none, or auto: the middle value of a range of 3 or more (held-out probe, inside)" }
 

@@ -21,7 +21,7 @@ type UniqueToken(s: UniqueTokenSettings) =
         [ { Name = "context"; Default = "32"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "5..21"; Help = "input length before SEP (at least 3)" }
-          holdoutSpecAuto "input lengths"
+          holdoutSpec "input lengths"
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 
     static let reserved = [ "PAD"; "SEP"; "EOS" ]

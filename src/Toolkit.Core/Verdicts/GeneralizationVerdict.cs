@@ -11,7 +11,7 @@ public enum VerdictKind
     Generalizes,
     /// <summary>On a failing probe the model's predictions follow the positional shortcut where it disagrees with the rule.</summary>
     MemorizesPositions,
-    /// <summary>Inside probes fail, and on each the model is shown not to follow the shortcut.</summary>
+    /// <summary>Held-out inside probes fail, and on each the model is shown not to follow the shortcut.</summary>
     FailsNotPositional,
     /// <summary>The task has no held-out inside probe, and no probe shows the shortcut.</summary>
     Undetermined,
@@ -79,8 +79,9 @@ public sealed record GeneralizationVerdict(
     {
         VerdictKind.Generalizes => Probes.Where(p => p.HeldOut).ToList(),
         VerdictKind.MemorizesPositions => ShortcutFollowed,
-        VerdictKind.Undetermined => [],
-        _ => FailingInside,
+        VerdictKind.FailsNotPositional => FailingInside,
+        VerdictKind.Partial when InDistribution.Accuracy >= Settings.GoodAccuracy => FailingInside,
+        _ => [],
     };
 
     /// <summary>The deciding probes cited with their accuracy and 95% interval, e.g. "held-out-periods 99.1% [98.6%, 99.5%]".</summary>
