@@ -22,7 +22,7 @@ type Arithmetic(s: ArithmeticSettings) =
     static let specs: ParamSpec list =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "digits"; Default = "1..3"; Help = "digits of the longest operand of a problem, a number or range" }
-          holdoutSpecAuto "digit counts"
+          holdoutSpec "digit counts"
           { Name = "terms"; Default = "2"; Help = "operands per problem: 2 (a+b) or more (a+b+c)" }
           { Name = "reverse"; Default = "false"; Help = "write answers least significant digit first" } ]
 
@@ -157,6 +157,12 @@ type Arithmetic(s: ArithmeticSettings) =
             seq {
                 if t > s.Terms.Lo then yield mk d s.Terms.Lo
                 for d' in [ s.Digits.Lo; d - 1 ] do
-                    if d' < d && d' >= s.Digits.Lo && not (List.contains d' s.Holdout) then yield mk d' t
+                    if d' < d && Array.contains d' digitCounts then yield mk d' t
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "digits"; "terms" ] shape with
+            | Some [ d; t ] -> Array.contains d digitCounts && s.Terms.Contains t
+            | _ -> false

@@ -202,6 +202,12 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
                 if o > 0 && s.Order = "both" then yield mk t 0 start
             }
 
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "template"; "order"; "start" ] shape with
+            | Some [ t; o; start ] -> t >= 0 && t < s.Templates && Array.contains o orders && s.Start.Contains start
+            | _ -> false
+
 /// Restricts a task's instances to templates at or above `first` (the unseen-templates probe).
 and private OnlyTemplates(inner: ITask, first: int) =
     interface ITokenNames with
@@ -222,3 +228,8 @@ and private OnlyTemplates(inner: ITask, first: int) =
             }
         member _.Build i = inner.Build i
         member _.Shrink _ = Seq.empty
+    interface IShapeSupport with
+        member _.Draws shape =
+            match shape.TryFind "template", inner with
+            | Some t, (:? IShapeSupport as support) -> t >= first && support.Draws shape
+            | _ -> false

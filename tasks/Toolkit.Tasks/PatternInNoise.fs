@@ -11,8 +11,6 @@ type PatternInNoiseSettings =
       Motif: IntRange
       /// Motif lengths of the range never drawn (the held-out-motifs probe draws only these).
       Holdout: int list
-      /// First position where an occurrence may start (0: anywhere; the late-placement probe moves it).
-      Region: int
       /// Number of occurrences of the motif (≥ 2).
       Occurrences: IntRange
       Collisions: bool
@@ -33,20 +31,21 @@ type PatternInNoise(s: PatternInNoiseSettings) =
 
     let vocab = { Size = s.VocabSize; Reserved = [ "PAD" ] }
     let motifs = allowedValues s.Motif s.Holdout
-    let room = s.Context - s.Region
 
     do
         if s.Motif.Lo < 2 then fail $"motif {s.Motif} includes motifs shorter than 2" "use motif lengths of at least 2"
         if s.Occurrences.Lo < 2 then fail $"occurrences {s.Occurrences} includes fewer than 2: nothing repeats" "use occurrences of 2 or more"
         checkHoldout "motif length" s.Motif s.Holdout
-        if s.Region < 0 then fail $"region {s.Region} is negative" "place occurrences from position 0 or later"
-        if s.Motif.Hi * s.Occurrences.Hi > room then
-            fail $"{s.Occurrences.Hi} occurrences of a motif of {s.Motif.Hi} need {s.Motif.Hi * s.Occurrences.Hi} tokens, more than the {room} positions of context {s.Context} from {s.Region}"
+        if s.Motif.Hi * s.Occurrences.Hi > s.Context then
+            fail $"{s.Occurrences.Hi} occurrences of a motif of {s.Motif.Hi} need {s.Motif.Hi * s.Occurrences.Hi} tokens, more than context {s.Context}"
                  "use shorter motifs, fewer occurrences, or a longer --context"
         checkTokens vocab s.Tokens
         if not s.Collisions && s.Motif.Hi + 1 > s.Tokens.Count then
             fail $"a motif of {s.Motif.Hi} distinct tokens plus noise needs more than the {s.Tokens.Count} content tokens"
                  "use a larger --vocab, shorter motifs, or collisions=true"
+
+    /// Whether training draws this shape (the support of Instances, in closed form).
+    let draws m c = Array.contains m motifs && c >= s.Occurrences.Lo && c <= min s.Occurrences.Hi (s.Context / m)
 
     let probe name kind description settings : Probe option =
         try Some { Name = name; Kind = kind; Description = description; Task = PatternInNoise(settings) }
@@ -68,8 +67,7 @@ type PatternInNoise(s: PatternInNoiseSettings) =
                     { Context = Params.int specs given "context"
                       VocabSize = vocabSize
                       Motif = Params.range specs given "motif"
-                      Holdout = intList "holdout" (Params.get specs given "holdout")
-                      Region = 0
+                      Holdout = holdoutOf (Params.range specs given "motif") (Params.get specs given "holdout")
                       Occurrences = Params.range specs given "occurrences"
                       Collisions = Params.bool specs given "collisions"
                       Tokens = tokenRange { Size = max vocabSize 2; Reserved = [ "PAD" ] } (Params.get specs given "tokens") })
@@ -90,12 +88,8 @@ type PatternInNoise(s: PatternInNoiseSettings) =
         member _.PredictiveOffsets = []
 
         member _.Probes =
-            [ // Inside: placement is random in training, so occurrences confined to the second half
-              // of the context move nothing the training distribution did not already vary.
-              (if s.Region > 0 then None
-               else probe "late-placement" Inside "every occurrence in the second half of the context"
-                        { s with Region = s.Context / 2 })
-              // Inside: motif lengths inside the trained range that training never drew.
+            [ // Inside: motif lengths inside the trained range that training never drew. (Training places occurrences
+              // anywhere they fit, so no placement is a probe of unseen instances.)
               (if s.Holdout.IsEmpty then None
                else probe "held-out-motifs" Inside $"motif lengths {holdoutText s.Holdout} inside {s.Motif}, held out of training"
                         { s with Holdout = onlyHoldout s.Motif s.Holdout })
@@ -116,14 +110,14 @@ type PatternInNoise(s: PatternInNoiseSettings) =
         member _.Instances =
             gen {
                 let! m = Gen.elements motifs
-                let! c = Gen.choose (s.Occurrences.Lo, min s.Occurrences.Hi (room / m))
+                let! c = Gen.choose (s.Occurrences.Lo, min s.Occurrences.Hi (s.Context / m))
                 let! seed = Sampling.seed
                 return { Shape = Map [ "motif", m; "occurrences", c ]; Seed = seed }
             }
 
         member _.Build inst =
             let m, c = shape inst "motif", shape inst "occurrences"
-            if m < 1 || c < 1 || m * c > room then
+            if m < 1 || c < 1 || m * c > s.Context then
                 fail $"instance motif={m} occurrences={c} does not fit context {s.Context}" "choose smaller shapes"
             let rng = FastRng(inst.Seed)
             let lo, hi = s.Tokens.Lo, s.Tokens.Hi
@@ -132,10 +126,10 @@ type PatternInNoise(s: PatternInNoiseSettings) =
             fillFrom rng tokens 0 tokens.Length (if s.Collisions then [| lo .. hi |] else without s.Tokens motif)
             // Non-overlapping places by stars and bars: c sorted distinct draws x_k from
             // [0, free + c - 1] give starts x_k - k + k*m, gaps ≥ 0 between occurrences.
-            let free = room - c * m
+            let free = s.Context - c * m
             let xs = rng.Distinct(0, free + c - 1, c)
             System.Array.Sort xs
-            let starts = xs |> Array.mapi (fun k x -> s.Region + x - k + k * m)
+            let starts = xs |> Array.mapi (fun k x -> x - k + k * m)
             let mask = Array.zeroCreate s.Context
             for k in 0 .. c - 1 do
                 Array.blit motif 0 tokens starts.[k] m
@@ -149,8 +143,14 @@ type PatternInNoise(s: PatternInNoiseSettings) =
             let mk m c = { inst with Shape = Map [ "motif", m; "occurrences", c ] }
             seq {
                 for c' in [ s.Occurrences.Lo; c - 1 ] do
-                    if c' < c && c' >= s.Occurrences.Lo then yield mk m c'
+                    if c' < c && draws m c' then yield mk m c'
                 for m' in [ s.Motif.Lo; (m + s.Motif.Lo) / 2; m - 1 ] do
-                    if m' < m && m' >= s.Motif.Lo && not (List.contains m' s.Holdout) then yield mk m' c
+                    if m' < m && draws m' c then yield mk m' c
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "motif"; "occurrences" ] shape with
+            | Some [ m; c ] -> draws m c
+            | _ -> false

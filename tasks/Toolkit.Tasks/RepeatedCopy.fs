@@ -72,6 +72,11 @@ type RepeatedCopy(s: RepeatedCopySettings) =
     /// Start offsets that fit a given period.
     let startsFor period = s.Start.Lo, min s.Start.Hi (s.Context - span period)
 
+    /// Whether training draws this period at this start (the support of Instances, in closed form).
+    let draws period start =
+        let lo, hi = startsFor period
+        Array.contains period periods && start >= lo && start <= hi
+
     /// A probe task, or None when the shifted settings are not a valid task for this context.
     let probe name kind description (settings: RepeatedCopySettings) : Probe option =
         try Some { Name = name; Kind = kind; Description = description; Task = RepeatedCopy(settings) }
@@ -113,7 +118,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
                     { Context = context
                       VocabSize = vocabSize
                       Period = Params.range specs given "period"
-                      Holdout = intList "holdout" (Params.get specs given "holdout")
+                      Holdout = holdoutOf (Params.range specs given "period") (Params.get specs given "holdout")
                       Repeats = Params.int specs given "repeats"
                       Start = start
                       Filler = Params.choice specs given "filler" [ "random"; "pad" ]
@@ -147,12 +152,12 @@ type RepeatedCopy(s: RepeatedCopySettings) =
         member _.Probes =
             let maxFit = (s.Context - s.Start.Lo) / s.Repeats
             let widen = max 2 (s.Period.Count / 4)
-            [ // Inside: start offsets are a nuisance the rule ignores; fixed-start training never saw these.
-              (let seenAll = s.Start.Lo = 0 && s.Start.Hi >= s.Context - span s.Period.Lo
-               let lo = if seenAll then (s.Context - span s.Period.Lo) / 2 else s.Start.Hi + 1
+            [ // Inside: start offsets are a nuisance the rule ignores; this probe draws only starts after the last one
+              // training draws, so no instance of it is a training instance. With start=any training draws every start
+              // that fits, and there is no such probe (nor when a fixed period fills the context).
+              (let lo = s.Start.Hi + 1
                let fits = [| for p in periods do if lo + span p <= s.Context then p |]
-               // No room to move the start (e.g. a fixed period filling the context): no such probe.
-               if fits.Length = 0 || lo <= s.Start.Lo then None
+               if fits.Length = 0 then None
                else
                    probe "shifted-start" Inside $"first block starts at {lo} or later (training: {s.Start})"
                        { s with Start = { Lo = lo; Hi = s.Context }; Period = { Lo = Array.min fits; Hi = Array.max fits }
@@ -228,14 +233,18 @@ type RepeatedCopy(s: RepeatedCopySettings) =
 
         member _.Shrink inst =
             let period, start = shape inst "period", shape inst "start"
-            let fits p st =
-                st >= s.Start.Lo && p >= s.Period.Lo && st + span p <= s.Context && st <= s.Start.Hi
-                && not (List.contains p s.Holdout) // shrinks stay in the training distribution
             let withShape p st = { inst with Shape = inst.Shape |> Map.add "period" p |> Map.add "start" st }
+            // Shrinks stay in the training distribution.
             seq {
                 for st in [ s.Start.Lo; start / 2; start - 1 ] do
-                    if st < start && fits period st then yield withShape period st
+                    if st < start && draws period st then yield withShape period st
                 for p in [ s.Period.Lo; (period + s.Period.Lo) / 2; period - 1 ] do
-                    if p < period && fits p start then yield withShape p start
+                    if p < period && draws p start then yield withShape p start
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "period"; "start"; "repeats" ] shape with
+            | Some [ period; start; repeats ] -> repeats = s.Repeats && draws period start
+            | _ -> false

@@ -23,7 +23,7 @@ type SetExtraction(s: SetExtractionSettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "8..24"; Help = "input length before SEP" }
-          holdoutSpecAuto "input lengths"
+          holdoutSpec "input lengths"
           { Name = "distinct"; Default = "2..10"; Help = "distinct tokens in the input" }
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 
@@ -45,6 +45,9 @@ type SetExtraction(s: SetExtractionSettings) =
         checkTokens vocab s.Tokens
         if s.Distinct.Hi > s.Tokens.Count then
             fail $"distinct {s.Distinct} needs more than the {s.Tokens.Count} content tokens" "use a larger --vocab or fewer distinct tokens"
+
+    /// Whether training draws this shape (the support of Instances, in closed form).
+    let draws n d = Array.contains n lengths && d >= s.Distinct.Lo && d <= min s.Distinct.Hi n
 
     let probe name kind description settings : Probe option =
         try Some { Name = name; Kind = kind; Description = description; Task = SetExtraction(settings) }
@@ -145,8 +148,14 @@ type SetExtraction(s: SetExtractionSettings) =
             let mk n d = { inst with Shape = Map [ "length", n; "distinct", d ] }
             seq {
                 for d' in [ s.Distinct.Lo; d - 1 ] do
-                    if d' < d && d' >= s.Distinct.Lo then yield mk n d'
+                    if d' < d && draws n d' then yield mk n d'
                 for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && n' >= s.Length.Lo && n' >= d && not (List.contains n' s.Holdout) then yield mk n' d
+                    if n' < n && draws n' d then yield mk n' d
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "length"; "distinct" ] shape with
+            | Some [ n; d ] -> draws n d
+            | _ -> false

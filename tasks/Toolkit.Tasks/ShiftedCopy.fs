@@ -37,6 +37,10 @@ type ShiftedCopy(s: ShiftedCopySettings) =
     let need len gap = 2 * len + gap
     let gaps = allowedValues s.Gap s.Holdout
 
+    /// Whether training draws this shape (the support of Instances, in closed form).
+    let draws len gap start =
+        s.Length.Contains len && Array.contains gap gaps && start >= 0 && start + need len gap <= s.Context
+
     do
         if s.Context < 4 then fail $"context {s.Context} is too short" "use a context of at least 4 tokens"
         if s.Length.Lo < 2 then fail $"length {s.Length} includes blocks shorter than 2" "use length of at least 2"
@@ -72,7 +76,7 @@ type ShiftedCopy(s: ShiftedCopySettings) =
                       VocabSize = vocabSize
                       Length = Params.range specs given "length"
                       Gap = Params.range specs given "gap"
-                      Holdout = intList "holdout" (Params.get specs given "holdout")
+                      Holdout = holdoutOf (Params.range specs given "gap") (Params.get specs given "holdout")
                       Filler = Params.choice specs given "filler" [ "random"; "pad" ]
                       Collisions = Params.bool specs given "collisions"
                       Tokens = tokenRange { Size = max vocabSize 2; Reserved = [ "PAD" ] } (Params.get specs given "tokens") })
@@ -95,10 +99,8 @@ type ShiftedCopy(s: ShiftedCopySettings) =
 
         member _.Probes =
             let maxGap = s.Context - 2 * s.Length.Lo
-            [ // Inside: a start shift: blocks placed only in the later half of the context.
-              (probe "late-start" Inside "block and copy end at the end of the context (training: any start)"
-                  { s with Gap = s.Gap } |> Option.map (fun p -> { p with Task = LateStart(p.Task, s.Context) :> ITask }))
-              // Inside: gaps inside the trained range that training never drew.
+            [ // Inside: gaps inside the trained range that training never drew. (Training draws every start that fits, so
+              // no start shift is a probe of unseen instances.)
               (if s.Holdout.IsEmpty then None
                else probe "held-out-gaps" Inside $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training"
                         { s with Holdout = onlyHoldout s.Gap s.Holdout })
@@ -148,26 +150,14 @@ type ShiftedCopy(s: ShiftedCopySettings) =
                 if start > 0 then yield mk len gap 0
                 if start > 1 then yield mk len gap (start / 2)
                 for g in [ s.Gap.Lo; gap / 2; gap - 1 ] do
-                    if g < gap && g >= s.Gap.Lo && not (List.contains g s.Holdout) then yield mk len g start
+                    if g < gap && draws len g start then yield mk len g start
                 for l in [ s.Length.Lo; (len + s.Length.Lo) / 2; len - 1 ] do
-                    if l < len && l >= s.Length.Lo then yield mk l gap start
+                    if l < len && draws l gap start then yield mk l gap start
             }
             |> Seq.distinct
 
-/// A wrapper that moves every instance to the latest start that fits (an inside start-shift probe).
-and private LateStart(inner: ITask, context: int) =
-    interface ITask with
-        member _.Name = inner.Name
-        member _.Parameters = inner.Parameters
-        member _.Vocabulary = inner.Vocabulary
-        member _.Context = inner.Context
-        member _.SeenPeriods = inner.SeenPeriods
-        member _.PredictiveOffsets = inner.PredictiveOffsets
-        member _.Probes = []
-        member _.Instances =
-            inner.Instances
-            |> Gen.map (fun i ->
-                let used = 2 * i.Shape.["length"] + i.Shape.["gap"]
-                { i with Shape = i.Shape.Add("start", context - used) })
-        member _.Build i = inner.Build i
-        member _.Shrink i = Seq.empty
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "length"; "gap"; "start" ] shape with
+            | Some [ len; gap; start ] -> draws len gap start
+            | _ -> false

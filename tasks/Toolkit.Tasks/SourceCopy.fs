@@ -22,7 +22,7 @@ type SourceCopy(s: SourceCopySettings) =
         [ { Name = "context"; Default = "64"; Help = "sequence length" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
           { Name = "length"; Default = "4..24"; Help = "input length before SEP" }
-          holdoutSpecAuto "input lengths"
+          holdoutSpec "input lengths"
           { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
 
     static let reserved = [ "PAD"; "SEP"; "EOS" ]
@@ -113,7 +113,12 @@ type SourceCopy(s: SourceCopySettings) =
             let n = shape inst "length"
             seq {
                 for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && n' >= s.Length.Lo && not (List.contains n' s.Holdout) then
-                        yield { inst with Shape = Map [ "length", n' ] }
+                    if n' < n && Array.contains n' lengths then yield { inst with Shape = Map [ "length", n' ] }
             }
             |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "length" ] shape with
+            | Some [ n ] -> Array.contains n lengths
+            | _ -> false

@@ -83,6 +83,27 @@ and Probe =
       Description: string
       Task: ITask }
 
+/// A task whose generator's support is stated in closed form: which shapes (Instance.Shape) it draws with
+/// non-zero probability (every seed is drawable). An inside probe of a family must draw only shapes its training
+/// task never draws (docs/design.md §4); the tests check that for every family, and the verdict reports the share.
+/// Optional, like ITokenNames: a task without it is judged as before, its probes' overlap with training unknown.
+type IShapeSupport =
+    /// Whether this task's generator draws an instance of this shape, or builds the same example from another
+    /// shape it draws (text: the same window elsewhere in the corpus).
+    abstract Draws: Map<string, int> -> bool
+
+/// The training/probe overlap that IShapeSupport makes measurable.
+module ShapeSupport =
+    /// The share of `instances` (a probe's draws) whose shape `training` could draw; null when `training` does not
+    /// state its support (IShapeSupport) or there are no instances.
+    let drawnShare (training: ITask) (instances: Instance seq) : Nullable<float> =
+        match training with
+        | :? IShapeSupport as support ->
+            let shapes = Seq.toArray instances
+            if shapes.Length = 0 then Nullable()
+            else Nullable(float (shapes |> Array.filter (fun i -> support.Draws i.Shape) |> Array.length) / float shapes.Length)
+        | _ -> Nullable()
+
 /// Declares one task parameter for help text and validation.
 type ParamSpec =
     { Name: string

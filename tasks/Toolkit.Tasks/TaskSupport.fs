@@ -70,6 +70,11 @@ module TaskSupport =
                 j <- j + 1
         allowed
 
+    /// The values of `keys` in a shape, in order, or None when one is missing (a shape of another family).
+    let tryShape (keys: string list) (shape: Map<string, int>) =
+        let values = keys |> List.choose shape.TryFind
+        if values.Length = keys.Length then Some values else None
+
     /// Adds `key=value` pairs to a metadata map.
     let withMeta (pairs: (string * int) seq) (m: Map<string, int>) =
         pairs |> Seq.fold (fun acc (k, v) -> Map.add k v acc) m
@@ -96,7 +101,7 @@ module TaskSupport =
     /// Validates a `holdout` list against its range: every value inside, something left to train on.
     let checkHoldout (name: string) (range: IntRange) (holdout: int list) =
         for h in holdout do
-            if not (range.Contains h) then fail $"held-out {name} {h} is not in the {name} range {range}" $"hold out values inside {range}"
+            if not (range.Contains h) then fail $"held-out {name} {h} is not in the {name} range {range}" $"hold out values inside {range}, or none (holdout=none)"
         if (allowedValues range holdout).Length = 0 then
             fail $"holdout {holdout} removes every {name} of {range}" "hold out fewer values or widen the range"
 
@@ -109,13 +114,9 @@ module TaskSupport =
     let holdoutText (holdout: int list) =
         if holdout.IsEmpty then "none" else holdout |> List.map string |> String.concat ","
 
-    /// The `holdout` parameter's declaration for a family (what it holds out).
+    /// The `holdout` parameter's declaration of a family: "auto" by default, so the default task has a held-out inside
+    /// probe, drawn from values training never drew, and can be judged "generalizes" (docs/design.md §4).
     let holdoutSpec (what: string) : ParamSpec =
-        { Name = "holdout"; Default = "none"; Help = $"{what} never trained on, e.g. 5,7 (held-out probe, inside)" }
-
-    /// The `holdout` declaration of a family whose only inside probe is its held-out probe: "auto" by default,
-    /// so the default task can be judged "generalizes" (docs/design.md §4) instead of "undetermined".
-    let holdoutSpecAuto (what: string) : ParamSpec =
         { Name = "holdout"; Default = "auto"
           Help = $"{what} never trained on, e.g. 5,7, or none, or auto: the middle value of a range of 3 or more (held-out probe, inside)" }
 

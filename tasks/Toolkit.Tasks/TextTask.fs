@@ -5,6 +5,46 @@ open System.Collections.Concurrent
 open FsCheck.FSharp
 open Toolkit.Tasks.TaskSupport
 
+/// Comparing windows of a token sequence.
+module TextWindows =
+    /// For each window of `context` tokens starting at split + j (up to the end), whether the same tokens also form a
+    /// window that ends at or before `split` (a training window). Windows are matched by a polynomial rolling hash, then
+    /// compared token by token, so the answer is exact.
+    let repeatsTraining (tokens: int[]) (split: int) (context: int) : bool[] =
+        let heldCount = max 0 (tokens.Length - context - split + 1)
+        let trainCount = max 0 (split - context + 1)
+        let found = Array.zeroCreate heldCount
+        if heldCount > 0 && trainCount > 0 then
+            let b = 0x100000001B3UL
+            let top = Seq.fold (fun acc _ -> acc * b) 1UL (seq { 1 .. context - 1 }) // b^(context − 1)
+            /// The hashes of the `count` windows from `first`, rolled one token at a time.
+            let hashes first count =
+                let h = Array.zeroCreate count
+                let mutable x = 0UL
+                for k in 0 .. context - 1 do x <- x * b + uint64 tokens.[first + k]
+                h.[0] <- x
+                for i in 1 .. count - 1 do
+                    x <- (x - uint64 tokens.[first + i - 1] * top) * b + uint64 tokens.[first + i - 1 + context]
+                    h.[i] <- x
+                h
+            let sorted = hashes split heldCount
+            let order = Array.init heldCount id // order.[i]: the held-out window whose hash is sorted.[i]
+            Array.Sort(sorted, order)
+            let same a c =
+                let mutable k = 0
+                while k < context && tokens.[a + k] = tokens.[c + k] do k <- k + 1
+                k = context
+            let train = hashes 0 trainCount
+            for t in 0 .. trainCount - 1 do
+                let mutable i = Array.BinarySearch(sorted, train.[t])
+                if i >= 0 then
+                    while i > 0 && sorted.[i - 1] = train.[t] do i <- i - 1
+                    while i < heldCount && sorted.[i] = train.[t] do
+                        let j = order.[i]
+                        if not found.[j] && same t (split + j) then found.[j] <- true
+                        i <- i + 1
+        found
+
 /// Settings of the text family.
 type TextSettings =
     { Context: int
@@ -39,12 +79,14 @@ type TextTask(s: TextSettings) =
           { Name = "heldout"; Default = "10"; Help = "percent of the corpus end held out for the held-out-text probe" } ]
 
     static let cache = ConcurrentDictionary<string, TokenizedCorpus>()
+    static let repeatCache = ConcurrentDictionary<string, Lazy<bool[]>>()
+
+    let remap = s.Remap && s.Tokenizer = "bpe"
+    let corpusKey = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}"
 
     let corpus =
         if s.Tokenizer <> "byte" && s.Tokenizer <> "bpe" then fail $"tokenizer '{s.Tokenizer}' is unknown" "use tokenizer=byte or tokenizer=bpe"
-        let remap = s.Remap && s.Tokenizer = "bpe"
-        let key = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}"
-        cache.GetOrAdd(key, fun _ ->
+        cache.GetOrAdd(corpusKey, fun _ ->
             let text = Corpus.load s.Corpus s.Format
             let tok: ITextTokenizer =
                 if s.Tokenizer = "byte" then ByteTokenizer()
@@ -66,6 +108,26 @@ type TextTask(s: TextSettings) =
         if partHi - partLo < s.Context then
             fail $"the {s.Part} part of corpus '{s.Corpus}' has {partHi - partLo} tokens, fewer than context {s.Context}"
                  "use a shorter --context, a smaller heldout, or a larger corpus"
+
+    /// Per held-out window (offset split + j), whether the same tokens also form a training window: computed once per
+    /// corpus, context and split, and only when asked (by the held-out probe or by Draws).
+    let repeats () =
+        repeatCache.GetOrAdd($"{corpusKey}|{s.Context}|{split}", fun _ -> lazy (TextWindows.repeatsTraining corpus.Tokens split s.Context)).Value
+
+    /// The held-out part's windows that never occur in the training part: all the held-out probe draws.
+    let heldOutOffsets =
+        lazy (let r = repeats () in [| for j in 0 .. r.Length - 1 do if not r.[j] then split + j |])
+
+    do
+        if s.Part = "heldout" && heldOutOffsets.Value.Length = 0 then
+            fail $"every window of the held-out part of corpus '{s.Corpus}' also occurs in its training part"
+                 "hold out more of it (e.g. heldout=20) or use a corpus that does not repeat itself"
+
+    /// Whether the generator draws the window at this offset, or the same tokens at another offset it draws.
+    let draws offset =
+        if offset < 0 || offset + s.Context > total then false
+        elif s.Part = "heldout" then offset >= split && not (repeats ()).[offset - split]
+        else offset + s.Context <= split || (offset >= split && (repeats ()).[offset - split])
 
     /// The validated settings of this task.
     member _.Settings = s
@@ -114,13 +176,15 @@ type TextTask(s: TextSettings) =
             if s.Part = "heldout" then []
             else
                 try [ { Name = "held-out-text"; Kind = Inside
-                        Description = $"windows from the last {s.Heldout} percent of the corpus, never trained on"
+                        Description = $"windows from the last {s.Heldout} percent of the corpus that occur nowhere in its training part"
                         Task = TextTask({ s with Part = "heldout" }) } ]
                 with :? TaskParameterException -> []
 
         member _.Instances =
             gen {
-                let! offset = Gen.choose (partLo, partHi - s.Context)
+                let! offset =
+                    if s.Part = "heldout" then Gen.elements heldOutOffsets.Value
+                    else Gen.choose (partLo, partHi - s.Context)
                 let! seed = Sampling.seed
                 return { Shape = Map [ "offset", offset ]; Seed = seed }
             }
@@ -137,6 +201,13 @@ type TextTask(s: TextSettings) =
         member _.Shrink inst =
             let offset = shape inst "offset"
             seq {
-                if offset > partLo then yield { inst with Shape = Map [ "offset", partLo ] }
-                if (offset + partLo) / 2 > partLo then yield { inst with Shape = Map [ "offset", (offset + partLo) / 2 ] }
+                for o in [ partLo; (offset + partLo) / 2 ] do
+                    if o < offset && draws o then yield { inst with Shape = Map [ "offset", o ] }
             }
+            |> Seq.distinct
+
+    interface IShapeSupport with
+        member _.Draws shape =
+            match tryShape [ "offset" ] shape with
+            | Some [ offset ] -> draws offset
+            | _ -> false

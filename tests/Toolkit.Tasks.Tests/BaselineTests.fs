@@ -45,7 +45,7 @@ let ``a probe reports the share of its predictable positions that training never
         let baseline = PositionBaseline.Fit(Sampling.examples task 1UL 1000)
         baseline.UntrainedShare(Sampling.examples (probe task probeName).Task 2UL 300)
     let variable = create "repeated-copy" [ "period", "6..29" ]
-    Assert.That(share variable "shifted-start", Is.EqualTo 0.0, "variable periods from any start train every position a shifted start uses")
+    Assert.That(share variable "held-out-periods", Is.EqualTo 0.0, "the other periods from any start train every position a held-out period uses")
     let fixedTask = create "repeated-copy" [ "period", "32" ]
     Assert.That(share fixedTask "moved-repeat", Is.GreaterThan 0.1, "a period-20 copy from start s predicts positions s+22.., below the 34 a period of 32 from 0 starts at, for small s")
     let own = PositionBaseline.Fit(Sampling.examples fixedTask 1UL 1000)

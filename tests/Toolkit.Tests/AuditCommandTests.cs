@@ -13,7 +13,7 @@ public class AuditCommandTests
         (code, output, error) = CliRunner.InProcess("audit", "--period", "6..29", "--examples", "300");
         Assert.That(code, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("no simple shortcut solves this task"));
-        Assert.That(output, Does.Contain("shifted-start (inside)"), "every probe gets a column");
+        Assert.That(output, Does.Contain("held-out-periods (inside)"), "every probe gets a column");
     }
 
     [Test]

@@ -202,37 +202,61 @@ public class VerdictRuleTests
     private static ShortcutAgreement Agreement(double agreement, long positions = 500) =>
         new(positions, agreement, Math.Max(0, agreement - 0.05), Math.Min(1, agreement + 0.05), 0.1, 1.0 / 61);
 
-    private static ProbeOutcome Outcome(string name, bool inside, double accuracy, double agreement, EvalResult inDistribution) =>
+    private static ProbeOutcome Outcome(string name, bool inside, double accuracy, double agreement, EvalResult inDistribution, double? drawn = null) =>
         new(name, inside ? ProbeKind.Inside : ProbeKind.Outside, "", Eval(accuracy), 0, 1.0 / 61,
-            VerdictRule.Passes(Eval(accuracy), inDistribution, Settings), Agreement(agreement), 0);
+            VerdictRule.Passes(Eval(accuracy), inDistribution, Settings), Agreement(agreement), 0) { DrawnInTraining = inside ? drawn : null };
 
-    private static Gen<(double InDistribution, List<(bool Inside, double Accuracy, double Agreement)> Probes)> Cases() =>
+    private static Gen<(double InDistribution, List<(bool Inside, double Accuracy, double Agreement, double? Drawn)> Probes)> Cases() =>
         from inDist in Gen.Choose(50, 100).Select(x => x / 100.0)
         from count in Gen.Choose(0, 4)
         from probes in Gen.ListOf(
             from inside in Gen.Elements(true, false)
             from accuracy in Gen.Choose(0, 100).Select(x => x / 100.0)
             from agreement in Gen.Choose(0, 100).Select(x => x / 100.0)
-            select (inside, accuracy, agreement), count)
+            from drawn in Gen.Elements<double?>(null, 0.0, 0.3, 1.0)
+            select (inside, accuracy, agreement, drawn), count)
         select (inDist, probes.ToList());
 
     [Test]
-    public void The_rule_says_memorizes_only_with_the_shortcut_shown_and_generalizes_only_with_every_inside_probe_passing()
+    public void The_rule_says_memorizes_only_with_the_shortcut_shown_and_generalizes_only_with_every_held_out_inside_probe_passing()
     {
         Prop.ForAll(Cases().ToArbitrary(), c =>
         {
             var inDist = Eval(c.InDistribution);
-            var outcomes = c.Probes.Select((p, i) => Outcome($"p{i}", p.Inside, p.Accuracy, p.Agreement, inDist)).ToList();
+            var outcomes = c.Probes.Select((p, i) => Outcome($"p{i}", p.Inside, p.Accuracy, p.Agreement, inDist, p.Drawn)).ToList();
             var kind = VerdictRule.Decide(inDist, outcomes, Settings);
             var good = c.InDistribution >= Settings.GoodAccuracy;
             var followed = outcomes.Any(o => !o.Passed && o.Shortcut.Follows(Settings));
-            var inside = outcomes.Where(o => o.Kind.IsInside).ToList();
+            // Only inside probes none of whose instances training could draw decide (null: the task does not say).
+            var inside = outcomes.Where(o => o.Kind.IsInside && !(o.DrawnInTraining > 0)).ToList();
             return (kind == VerdictKind.MemorizesPositions) == (good && followed)
                    && (kind != VerdictKind.Generalizes || (good && inside.Count > 0 && inside.All(o => o.Passed) && !followed))
                    && (kind != VerdictKind.Undetermined || (good && inside.Count == 0))
                    && (kind != VerdictKind.FailsNotPositional || inside.Where(o => !o.Passed).All(o => o.Shortcut.DoesNotFollow(Settings)))
                    && (good || kind == VerdictKind.Partial);
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Test]
+    public void Instances_training_could_draw_never_show_generalization_and_the_verdict_line_names_the_probes_that_decided()
+    {
+        var inDist = Eval(0.99);
+        // Fitting the training distribution again is not generalizing: an inside probe drawn from it is reported only.
+        var drawn = Outcome("shifted-start", inside: true, accuracy: 0.98, agreement: 0.0, inDist, drawn: 1.0);
+        Assert.That(VerdictRule.Decide(inDist, [drawn], Settings), Is.EqualTo(VerdictKind.Undetermined));
+        Assert.That(drawn.Result, Is.EqualTo("pass (drawn in training: reported only)"));
+        var heldOut = Outcome("held-out-periods", inside: true, accuracy: 0.97, agreement: 0.0, inDist, drawn: 0.0);
+        var outside = Outcome("longer-periods", inside: false, accuracy: 0.5, agreement: 0.0, inDist);
+        var probes = new[] { drawn, heldOut, outside };
+        var verdict = new GeneralizationVerdict(VerdictRule.Decide(inDist, probes, Settings), inDist, 0, 1.0 / 61, probes, [], Settings);
+        Assert.That(verdict.Kind, Is.EqualTo(VerdictKind.Generalizes));
+        Assert.That(verdict.Deciding.Select(p => p.Name), Is.EqualTo(new[] { "held-out-periods" }), "only the held-out probe decided");
+        Assert.That(verdict.Headline, Is.EqualTo($"generalizes (held-out-periods {0.97:P1} [{0.95:P1}, {0.99:P1}])"));
+        Assert.That(verdict.Render(), Does.Contain($"verdict: {verdict.Headline}"));
+        // A failing held-out probe is named with its numbers the same way.
+        var fails = Outcome("held-out-periods", inside: true, accuracy: 0.20, agreement: 0.02, inDist, drawn: 0.0);
+        var failed = new GeneralizationVerdict(VerdictRule.Decide(inDist, [fails], Settings), inDist, 0, 1.0 / 61, [fails], [], Settings);
+        Assert.That(failed.Headline, Is.EqualTo($"fails (not positional): fails held-out-periods {0.20:P1} [{0.18:P1}, {0.22:P1}] without following the position-only shortcut"));
     }
 
     [Test]

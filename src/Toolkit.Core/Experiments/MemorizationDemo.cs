@@ -47,11 +47,11 @@ public static class MemorizationDemo
         var text = verdict.Kind switch
         {
             VerdictKind.MemorizesPositions =>
-                $"memorizes positions. It fits its training data ({facts}), but on {string.Join(", ", verdict.ShortcutFollowed.Select(o => $"{o.Name} ({o.Eval.Accuracy:P0})"))} " +
+                $"memorizes positions. It fits its training data ({facts}), but on {verdict.CiteDeciding} " +
                 $"it predicts what \"copy from a fixed offset\" predicts, {verdict.ShortcutFollowed.Min(o => o.Shortcut.Agreement):P0} or more of the time where that and the copy rule disagree: " +
                 $"it memorized positions ({circuit})",
             VerdictKind.Generalizes =>
-                $"generalizes. It passes every inside probe ({string.Join(", ", verdict.Probes.Where(o => o.Kind.IsInside).Select(o => $"{o.Name} {o.Eval.Accuracy:P0}"))}; {facts}): " +
+                $"generalizes. It passes on instances training never drew ({verdict.CiteDeciding}; {facts}): " +
                 $"it learned the copy rule, by induction ({circuit}){phaseText}",
             _ => $"{verdict.Headline} ({facts}; {circuit})",
         };

@@ -7,13 +7,13 @@ namespace Toolkit.Verdicts;
 /// <summary>The answers to "algorithm or memorized positions?" (docs/design.md §4).</summary>
 public enum VerdictKind
 {
-    /// <summary>Every inside probe passes and no probe shows the positional shortcut.</summary>
+    /// <summary>Every held-out inside probe passes and no probe shows the positional shortcut.</summary>
     Generalizes,
     /// <summary>On a failing probe the model's predictions follow the positional shortcut where it disagrees with the rule.</summary>
     MemorizesPositions,
-    /// <summary>Inside probes fail, and on each the model is shown not to follow the shortcut.</summary>
+    /// <summary>Held-out inside probes fail, and on each the model is shown not to follow the shortcut.</summary>
     FailsNotPositional,
-    /// <summary>The task has no inside probe, and no probe shows the shortcut.</summary>
+    /// <summary>The task has no held-out inside probe, and no probe shows the shortcut.</summary>
     Undetermined,
     /// <summary>Anything else: in-distribution accuracy too low, or failures the shortcut test cannot classify.</summary>
     Partial,
@@ -44,8 +44,21 @@ public sealed record ProbeOutcome(
     string Name, ProbeKind Kind, string Description, EvalResult Eval, double BaselineAccuracy, double ChanceAccuracy, bool Passed,
     ShortcutAgreement Shortcut, double UntrainedPositions)
 {
-    /// <summary>The result column of verdict tables ("pass", "FAIL", "fail (outside: reported only)").</summary>
-    public string Result => Passed ? "pass" : Kind.IsInside ? "FAIL" : "fail (outside: reported only)";
+    /// <summary>Share of an inside probe's instances whose shape training could draw (<see cref="IShapeSupport"/>); null for
+    /// outside probes and for tasks that do not state their support.</summary>
+    public double? DrawnInTraining { get; init; }
+
+    /// <summary>An inside probe none of whose instances training could draw (as far as the task states): only these decide
+    /// "generalizes" and "fails (not positional)".</summary>
+    public bool HeldOut => Kind.IsInside && !(DrawnInTraining > 0);
+
+    /// <summary>"held-out-periods 99.1% [98.6%, 99.5%]": how a verdict line cites the probes that decided it.</summary>
+    public string Cite => $"{Name} {Eval.Accuracy:P1} [{Eval.AccuracyLow:P1}, {Eval.AccuracyHigh:P1}]";
+
+    /// <summary>The result column of verdict tables ("pass", "FAIL", "fail (outside: reported only)", "pass (drawn in training: reported only)").</summary>
+    public string Result =>
+        Kind.IsInside && !HeldOut ? $"{(Passed ? "pass" : "fail")} (drawn in training: reported only)"
+        : Passed ? "pass" : Kind.IsInside ? "FAIL" : "fail (outside: reported only)";
 }
 
 /// <summary>A verdict with its evidence: in-distribution and probe accuracies with 95% intervals,
@@ -54,24 +67,36 @@ public sealed record GeneralizationVerdict(
     VerdictKind Kind, EvalResult InDistribution, double InDistributionBaseline, double Chance,
     IReadOnlyList<ProbeOutcome> Probes, IReadOnlyList<string> Evidence, VerdictSettings Settings)
 {
-    /// <summary>Inside probes that failed.</summary>
-    public IReadOnlyList<ProbeOutcome> FailingInside => Probes.Where(p => p.Kind.IsInside && !p.Passed).ToList();
+    /// <summary>Held-out inside probes (<see cref="ProbeOutcome.HeldOut"/>) that failed.</summary>
+    public IReadOnlyList<ProbeOutcome> FailingInside => Probes.Where(p => p.HeldOut && !p.Passed).ToList();
 
     /// <summary>Failing probes (inside or outside) on which the model follows the positional shortcut.</summary>
     public IReadOnlyList<ProbeOutcome> ShortcutFollowed => Probes.Where(p => !p.Passed && p.Shortcut.Follows(Settings)).ToList();
 
-    private static string Names(IEnumerable<ProbeOutcome> probes) => string.Join(", ", probes.Select(p => p.Name));
+    /// <summary>The probes that decided the verdict: every held-out inside probe (generalizes), those where the model follows
+    /// the shortcut (memorizes positions), the failing held-out inside probes (fails, partial); none otherwise.</summary>
+    public IReadOnlyList<ProbeOutcome> Deciding => Kind switch
+    {
+        VerdictKind.Generalizes => Probes.Where(p => p.HeldOut).ToList(),
+        VerdictKind.MemorizesPositions => ShortcutFollowed,
+        VerdictKind.FailsNotPositional => FailingInside,
+        VerdictKind.Partial when InDistribution.Accuracy >= Settings.GoodAccuracy => FailingInside,
+        _ => [],
+    };
 
-    /// <summary>The verdict in words, e.g. "partial: fails held-out-periods".</summary>
+    /// <summary>The deciding probes cited with their accuracy and 95% interval, e.g. "held-out-periods 99.1% [98.6%, 99.5%]".</summary>
+    public string CiteDeciding => string.Join(", ", Deciding.Select(p => p.Cite));
+
+    /// <summary>The verdict in words, naming the probes that decided it, e.g. "generalizes (held-out-periods 99.1% [98.6%, 99.5%])".</summary>
     public string Headline => Kind switch
     {
-        VerdictKind.Generalizes => "generalizes",
-        VerdictKind.MemorizesPositions => $"memorizes positions (on {Names(ShortcutFollowed)} it predicts a token at one of the position-only shortcut's offsets where they and the rule disagree)",
-        VerdictKind.FailsNotPositional => $"fails (not positional): fails {Names(FailingInside)} without following the position-only shortcut",
-        VerdictKind.Undetermined => "undetermined: no inside probe (the task's probes cannot test generalization, and none shows the shortcut)",
+        VerdictKind.Generalizes => $"generalizes ({CiteDeciding})",
+        VerdictKind.MemorizesPositions => $"memorizes positions (on {CiteDeciding} it predicts a token at one of the position-only shortcut's offsets where they and the rule disagree)",
+        VerdictKind.FailsNotPositional => $"fails (not positional): fails {CiteDeciding} without following the position-only shortcut",
+        VerdictKind.Undetermined => "undetermined: no inside probe of instances training never drew (the task's probes cannot test generalization, and none shows the shortcut)",
         _ => InDistribution.Accuracy < Settings.GoodAccuracy
             ? $"partial: in-distribution accuracy {InDistribution.Accuracy:P0} is below {Settings.GoodAccuracy:P0}"
-            : $"partial: fails {Names(FailingInside)}; the shortcut test does not decide whether it is positional",
+            : $"partial: fails {CiteDeciding}; the shortcut test does not decide whether it is positional",
     };
 
     /// <summary>A plain-text table of every measurement, then the verdict and its evidence.</summary>

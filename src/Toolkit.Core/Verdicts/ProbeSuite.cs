@@ -28,15 +28,22 @@ public static class ProbeSuite
         var index = 1;
         foreach (var probe in task.Probes)
         {
-            var examples = Sampling.examples(probe.Task, Seeds.Derive(seed, Seeds.Stream.Probe, index++), settings.Sequences);
+            var instances = Sampling.instances(probe.Task, Seeds.Derive(seed, Seeds.Stream.Probe, index++), settings.Sequences);
+            var examples = instances.Select(probe.Task.Build).ToArray();
             var eval = Evaluator.Evaluate(model, examples);
             outcomes.Add(new ProbeOutcome(probe.Name, probe.Kind, probe.Description, eval, shortcut.Score(examples),
                 PositionBaseline.Chance(probe.Task.Vocabulary), VerdictRule.Passes(eval, inDist, settings),
-                ShortcutAgreement.Measure(model, shortcut, examples, probe.Task.Vocabulary), shortcut.UntrainedShare(examples)));
+                ShortcutAgreement.Measure(model, shortcut, examples, probe.Task.Vocabulary), shortcut.UntrainedShare(examples))
+            {
+                // Which of the probe's instances training could have drawn: an inside probe counts only when none.
+                DrawnInTraining = probe.Kind.IsInside ? ShapeSupport.drawnShare(task, instances) : null,
+            });
         }
         var kind = VerdictRule.Decide(inDist, outcomes, settings);
 
         var evidence = new List<string>();
+        foreach (var p in outcomes.Where(p => p.Kind.IsInside && !p.HeldOut))
+            evidence.Add($"{p.Name} (inside, {p.Description}): training could draw {p.DrawnInTraining:P1} of its instances, so it is reported only, not evidence of generalization");
         foreach (var p in outcomes.Where(p => !p.Passed))
             evidence.Add($"{p.Name} ({(p.Kind.IsInside ? "inside" : "outside")}, {p.Description}): {p.Shortcut}" +
                          (p.Shortcut.Follows(settings) ? ": follows the shortcut"

@@ -19,7 +19,8 @@ public static class VerdictRule
         // Any failing probe can show it (a new period is where a fixed-offset memorizer gives itself away),
         // even an outside one: it is the predictions, not the probe's accuracy, that decide.
         if (probes.Any(p => !p.Passed && p.Shortcut.Follows(settings))) return VerdictKind.MemorizesPositions;
-        var inside = probes.Where(p => p.Kind.IsInside).ToList();
+        // Only instances training never drew can show generalization: an inside probe that training could draw is reported only.
+        var inside = probes.Where(p => p.HeldOut).ToList();
         if (inside.Count == 0) return VerdictKind.Undetermined;
         var failingInside = inside.Where(p => !p.Passed).ToList();
         if (failingInside.Count == 0) return VerdictKind.Generalizes;

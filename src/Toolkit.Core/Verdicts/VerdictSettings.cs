@@ -24,7 +24,7 @@ public sealed record VerdictSettings
         $"a probe passes when the upper end of its 95% interval reaches in-distribution accuracy − {Tolerance:0.##}; judged only when in-distribution ≥ {GoodAccuracy:0.##}; " +
         $"memorizes positions when, on a failing probe, the model predicts a token at one of the position-only shortcut's offsets (per position, every offset " +
         $"right in training at least {PositionBaseline.NearBest:0.##} times as often as the best) on ≥ {ShortcutAgreement:0.##} (95% interval's lower end) " +
-        $"of ≥ {MinShortcutPositions} positions where every such offset disagrees with the rule; generalizes when every inside probe passes and no probe shows the shortcut; " +
-        $"fails (not positional) when every failing inside probe stays below {ShortcutAgreement:0.##} agreement (upper end); undetermined without an inside probe; " +
+        $"of ≥ {MinShortcutPositions} positions where every such offset disagrees with the rule; generalizes when every inside probe of instances training never drew passes and no probe shows the shortcut; " +
+        $"fails (not positional) when every failing such probe stays below {ShortcutAgreement:0.##} agreement (upper end); undetermined without one; " +
         $"outside probes' accuracy never decides; {Sequences} sequences per probe";
 }

@@ -101,10 +101,14 @@ public class ScoringLayoutTests
                 ITask task;
                 try { task = RepeatedCopy($"{lo}..{lo + width}", repeats, context, context); }
                 catch (TaskParameterException) { return true; } // does not fit the context
-                // Predictive offsets computed here independently of the task: k·P and k·P−1 for every copy k.
+                // Predictive offsets computed here independently of the task: k·P and k·P−1 for every copy k of every
+                // trained period (the held-out one, by default the middle of a range of 3 or more, is never trained).
+                var heldOut = width >= 2 ? lo + width / 2 : -1;
+                Assert.That(task.Parameters["holdout"], Is.EqualTo(heldOut < 0 ? "none" : heldOut.ToString()));
                 var predictive = new HashSet<int>();
                 for (var p = lo; p <= lo + width; p++)
-                    for (var k = 1; k < repeats; k++) { predictive.Add(k * p); predictive.Add(k * p - 1); }
+                    if (p != heldOut)
+                        for (var k = 1; k < repeats; k++) { predictive.Add(k * p); predictive.Add(k * p - 1); }
                 Assert.That(task.PredictiveOffsets, Is.SubsetOf(predictive).And.SupersetOf(predictive));
                 int chosen;
                 try { chosen = ScoringBatch.ChoosePeriod(context, task.PredictiveOffsets, context - 2); }
