@@ -149,6 +149,10 @@ type PatternInNoise(s: PatternInNoiseSettings) =
             }
             |> Seq.distinct
 
+    // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
+    interface IUsedTokens with
+        member _.UsedTokens = [| s.Tokens.Lo .. s.Tokens.Hi |]
+
     interface IShapeSupport with
         member _.Draws shape =
             match tryShape [ "motif"; "occurrences" ] shape with

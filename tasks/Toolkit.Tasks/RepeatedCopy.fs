@@ -243,6 +243,10 @@ type RepeatedCopy(s: RepeatedCopySettings) =
             }
             |> Seq.distinct
 
+    // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
+    interface IUsedTokens with
+        member _.UsedTokens = [| s.Tokens.Lo .. s.Tokens.Hi |]
+
     interface IShapeSupport with
         member _.Draws shape =
             match tryShape [ "period"; "start"; "repeats" ] shape with

@@ -154,6 +154,10 @@ type SetExtraction(s: SetExtractionSettings) =
             }
             |> Seq.distinct
 
+    // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
+    interface IUsedTokens with
+        member _.UsedTokens = [| s.Tokens.Lo .. s.Tokens.Hi |]
+
     interface IShapeSupport with
         member _.Draws shape =
             match tryShape [ "length"; "distinct" ] shape with

@@ -65,6 +65,21 @@ public class ScoringTokensTests
         Assert.That(batch.Examples.Select(e => e.Tokens), Is.EqualTo(direct.Select(e => e.Tokens)));
     }
 
+    [TestCase("repeated-copy", "period", "6..20")]
+    [TestCase("pattern-in-noise", "motif", "3..8")]
+    [TestCase("set-extraction", "length", "4..8")]
+    public void A_synthetic_task_trained_on_a_token_subrange_is_scored_on_that_subrange(string family, string key, string value)
+    {
+        // With tokens=1..40 of 64 the ids 41..63 never occur in training; a scoring batch on them would score
+        // heads on tokens the model never saw, as for text.
+        var task = Catalog.Create(family, new Dictionary<string, string> { [key] = value, ["tokens"] = family == "set-extraction" ? "3..40" : "1..40" });
+        var lo = family == "set-extraction" ? 3 : 1;
+        using var batch = ScoringBatch.Create(new ModelConfig { NLayers = 2, DVocab = 64, NCtx = 64 }, [task], 5);
+        TestContext.Out.WriteLine(batch.Layout);
+        Assert.That(batch.TokenIds, Is.EqualTo(Enumerable.Range(lo, 41 - lo)));
+        Assert.That(batch.Tokens.data<long>().ToArray().Distinct(), Is.SubsetOf(Enumerable.Range(lo, 41 - lo).Select(t => (long)t)));
+    }
+
     /// <summary>A two-layer induction circuit (previous-token head L0H0 → induction head L1H0, one-hot blocks as in
     /// <see cref="InductionModel"/>) that embeds only the tokens training used: on any other token its query is zero
     /// and it attends evenly. It is an induction head on the tokens it knows.</summary>
