@@ -14,7 +14,7 @@ namespace Toolkit.Model;
 public sealed class PositionSmear : nn.Module<Tensor, Tensor>
 {
     private readonly int kernel;
-    private readonly long groups;
+    private readonly bool full;
     private readonly bool causal;
 #pragma warning disable IDE1006
     public readonly Parameter W_conv, b_conv;
@@ -25,21 +25,31 @@ public sealed class PositionSmear : nn.Module<Tensor, Tensor>
     {
         kernel = cfg.ConvKernel;
         causal = cfg.ConvPadding == "causal";
-        groups = cfg.ConvType == "depthwise" ? cfg.DModel : 1;
-        var inputsPerOutput = cfg.ConvType == "depthwise" ? 1 : cfg.DModel;
+        full = cfg.ConvType == "full";
+        var inputsPerOutput = full ? cfg.DModel : 1;
         W_conv = Init.Normal(cfg.InitializerRange!.Value, cfg.DModel, inputsPerOutput, kernel);
         b_conv = Init.Zeros(cfg.DModel);
         RegisterComponents();
     }
 
-    /// <summary>resid [batch, pos, d_model] → the convolution's output, same shape (the caller adds it).</summary>
+    /// <summary>resid [batch, pos, d_model] → the convolution's output, same shape (the caller adds it): output t is
+    /// b + Σ_j W[:, :, j] · padded[t + j] (conv1d's cross-correlation), one product per kernel tap.</summary>
+    /// <remarks>Not <c>conv1d</c>: libtorch 2.10's CPU conv1d with groups 1 returns wrong numbers for some small shapes on
+    /// this machine (d_model 18, kernel 2, 7 positions: off by up to 13.8 against an explicit sum, then NaN once
+    /// other models of the same shapes were freed), and the taps are few, so an explicit sum costs nothing.</remarks>
     public override Tensor forward(Tensor resid)
     {
-        var channelsFirst = resid.transpose(1, 2); // [batch, d_model, pos]
         var left = causal ? kernel - 1 : (kernel - 1) / 2;
         var right = kernel - 1 - left;
-        var padded = nn.functional.pad(channelsFirst, new long[] { left, right });
-        var output = nn.functional.conv1d(padded, W_conv, b_conv, groups: groups);
-        return hook_out.forward(output.transpose(1, 2));
+        long length = resid.shape[1];
+        var padded = nn.functional.pad(resid, new long[] { 0, 0, left, right }); // [batch, pos + k − 1, d_model]
+        var output = b_conv.expand(resid.shape);
+        for (var j = 0; j < kernel; j++)
+        {
+            var tap = padded.narrow(1, j, length);
+            var weight = W_conv.select(2, j);                                       // [d_model, inputs per output]
+            output = output.add(full ? tap.matmul(weight.t()) : tap.mul(weight.squeeze(1)), Scalars.One);
+        }
+        return hook_out.forward(output);
     }
 }
