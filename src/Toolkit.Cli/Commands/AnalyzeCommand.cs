@@ -28,11 +28,12 @@ public static class AnalyzeCommand
             var config = dir.ReadConfig();
             if (r.GetValue(sequences) < 1)
                 throw new ToolkitException($"--sequences {r.GetValue(sequences)} must be at least 1", "use --sequences 64, for example");
+            var dynamics = dir.ReadDynamics(config); // read first: a damaged metrics.csv stops before the analysis runs
             using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
             var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, r.GetValue(sequences), r.GetValue(threshold));
             Console.Write(report.Render());
-            Console.WriteLine(File.Exists(dir.MetricsPath)
-                ? $"training: {TrainingDynamics.Read(dir.MetricsPath)}"
+            Console.WriteLine(dynamics.HasMetrics
+                ? $"training: {dynamics}"
                 : "training: no metrics.csv (the run was not trained by toolkit), so no phase change to report");
             var folder = r.GetValue(output) ?? Path.Combine(dir.Path, "analysis");
             try

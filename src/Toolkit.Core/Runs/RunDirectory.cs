@@ -1,10 +1,13 @@
+using System.Text;
+using Toolkit.Analysis;
 using Toolkit.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Toolkit.Runs;
 
-/// <summary>The layout of <c>runs/NAME/</c>: config.json, metrics.csv, checkpoints/step-N/, report.html.</summary>
+/// <summary>The layout of <c>runs/NAME/</c>: config.json, metrics.csv, checkpoints/step-N/, report.html, and what proves
+/// each file belongs to the run (docs/design.md §6): every read of a checkpoint verifies it first.</summary>
 public sealed class RunDirectory
 {
     public string Path { get; }
@@ -12,25 +15,51 @@ public sealed class RunDirectory
     public string MetricsPath => System.IO.Path.Combine(Path, "metrics.csv");
     public string CheckpointsPath => System.IO.Path.Combine(Path, "checkpoints");
     public string ReportPath => System.IO.Path.Combine(Path, "report.html");
+    /// <summary>Written when training diverged (exit 3): the step and why. Rerunning the same config would diverge again.</summary>
+    public string DivergedPath => System.IO.Path.Combine(Path, "diverged.json");
 
     private RunDirectory(string path) => Path = path;
 
     /// <summary>A run directory to create (it need not exist yet).</summary>
     public static RunDirectory Create(string path) => new(CheckPath(path));
 
-    /// <summary>The path itself, or a clear error when it cannot name a directory at all.</summary>
-    public static string CheckPath(string path)
+    /// <summary>The longest folder name the file system holds, in bytes (NAME_MAX).</summary>
+    public const int MaxNameBytes = 255;
+
+    /// <summary>The longest path the operating system takes, in bytes (PATH_MAX less its terminating NUL).</summary>
+    public static int MaxPathBytes => OperatingSystem.IsWindows() ? 32766 : OperatingSystem.IsMacOS() ? 1023 : 4095;
+
+    /// <summary>Room kept for the paths a run writes inside its folder (the longest is a checkpoint's temporary folder and
+    /// its optimizer.safetensors, 87 bytes).</summary>
+    public const int InnerPathBytes = 160;
+
+    /// <summary>The path itself, or a clear error when it cannot name a run directory: empty, a NUL byte, a folder name
+    /// longer than the file system holds, or a path so long that the files a run writes inside it would pass the
+    /// system's limit. Checked before anything is written.</summary>
+    public static string CheckPath(string path, string hint = "use a shorter path, e.g. --out runs/NAME")
     {
         if (string.IsNullOrWhiteSpace(path) || path.IndexOf('\0') >= 0)
             throw new ToolkitException($"'{path}' is not a run directory path", "name a folder, e.g. runs/NAME");
+        var full = System.IO.Path.GetFullPath(path);
+        var longName = full.Split(System.IO.Path.DirectorySeparatorChar).FirstOrDefault(n => Encoding.UTF8.GetByteCount(n) > MaxNameBytes);
+        if (longName is not null)
+            throw new ToolkitException($"the folder name '{Shorten(longName)}' is {Encoding.UTF8.GetByteCount(longName)} bytes long; the file system holds at most {MaxNameBytes}", hint);
+        var bytes = Encoding.UTF8.GetByteCount(full);
+        if (bytes + InnerPathBytes > MaxPathBytes)
+            throw new ToolkitException($"the path '{Shorten(full)}' is {bytes} bytes long: with the files a run writes inside it (up to {InnerPathBytes} bytes more) it passes the system's limit of {MaxPathBytes}", hint);
         return path;
     }
+
+    private static string Shorten(string s) => s.Length <= 48 ? s : s[..24] + "…" + s[^16..];
 
     /// <summary>An existing run, or a clear error naming the runs that do exist.</summary>
     public static RunDirectory Open(string path)
     {
-        CheckPath(path);
-        if (!Directory.Exists(path) || !File.Exists(System.IO.Path.Combine(path, "config.json")))
+        CheckPath(path, "give the folder of an existing run, e.g. runs/NAME");
+        var run = new RunDirectory(path);
+        if (Directory.Exists(path) && !File.Exists(run.ConfigPath) && run.Checkpoints().Count > 0)
+            throw new ToolkitException($"{run.ConfigPath} is missing", run.RestoreConfigHint(null));
+        if (!Directory.Exists(path) || !File.Exists(run.ConfigPath))
         {
             var parent = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
             var runs = parent is not null && Directory.Exists(parent)
@@ -40,10 +69,15 @@ public sealed class RunDirectory
             throw new ToolkitException($"no run at {path}",
                 runs.Count > 0 ? $"existing runs there: {string.Join(", ", runs)}" : "train one first: toolkit train --out " + path);
         }
-        return new RunDirectory(path);
+        return run;
     }
 
-    public RunConfig ReadConfig() => RunConfig.Read(ConfigPath);
+    /// <summary>The run's config.json; a damaged one is an error whose hint restores it from a checkpoint.</summary>
+    public RunConfig ReadConfig()
+    {
+        try { return RunConfig.Read(ConfigPath); }
+        catch (ToolkitException e) { throw new ToolkitException(e.Message, RestoreConfigHint(null)); }
+    }
 
     /// <summary>Checkpoint folders, oldest first.</summary>
     public IReadOnlyList<(int Step, string Path)> Checkpoints() =>
@@ -62,22 +96,143 @@ public sealed class RunDirectory
         return all[^1];
     }
 
-    /// <summary>Loads the model of the latest (or a given) checkpoint, in eval mode, on a device.</summary>
+    /// <summary>Why a checkpoint cannot be read as this run's (naming the file), or null when it verifies: its manifest
+    /// (<see cref="Checkpoint.Problem"/>), then its config.json against the run's (the same run, steps aside).</summary>
+    public string? CheckpointProblem(RunConfig config, int step, string folder)
+    {
+        if (Checkpoint.Problem(folder, step, config.RunId) is { } problem) return problem;
+        var path = System.IO.Path.Combine(folder, "config.json");
+        RunConfig saved;
+        try { saved = RunConfig.Read(path); }
+        catch (ToolkitException e) { return e.Message; }
+        return saved.SameRunAs(config) ? null : $"{ConfigPath} and {path} describe different runs (beyond the number of steps)";
+    }
+
+    /// <summary>Loads the model of the latest (or a given) checkpoint, in eval mode, on a device, after verifying the checkpoint:
+    /// a checkpoint that does not verify, or holds weights that are not finite, is an error naming the file, whose hint repairs the run.</summary>
     public HookedTransformer LoadModel(Device? device = null, string? checkpoint = null)
     {
-        var folder = checkpoint ?? LatestCheckpoint().Path;
-        var config = RunConfig.Read(System.IO.Path.Combine(folder, "config.json"));
-        var model = new HookedTransformer(config.Model);
-        Checkpoint.LoadWeights(System.IO.Path.Combine(folder, "model.safetensors"), model);
-        using (var scope = NewDisposeScope())
-            if (!model.parameters().All(p => p.isfinite().all().item<bool>()))
-            {
-                model.Dispose();
-                throw new ToolkitException($"the checkpoint {folder} holds weights that are not finite (NaN or infinity)",
-                    "the run diverged; analyse an earlier checkpoint, or train again with a lower --lr");
-            }
+        var config = ReadConfig();
+        var (step, folder) = checkpoint is null ? LatestCheckpoint() : (StepOf(checkpoint), checkpoint);
+        if (CheckpointProblem(config, step, folder) is { } problem)
+            throw new ToolkitException(problem, RepairHint(config, step));
+        var saved = RunConfig.Read(System.IO.Path.Combine(folder, "config.json"));
+        var model = new HookedTransformer(saved.Model);
+        try { Checkpoint.LoadWeights(System.IO.Path.Combine(folder, "model.safetensors"), model); }
+        catch (ToolkitException e)
+        {
+            model.Dispose();
+            throw new ToolkitException(e.Message, RepairHint(config, step));
+        }
         model.to(device ?? CPU);
         model.eval();
         return model;
+    }
+
+    private static int StepOf(string folder) =>
+        int.TryParse(System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(folder))["step-".Length..], out var s) ? s : -1;
+
+    /// <summary>metrics.csv checked (null when the run has none); a damaged line is an error naming the file and the line,
+    /// whose hint rewrites it (<see cref="RepairHint"/>).</summary>
+    public MetricsFile? ReadMetrics(RunConfig config)
+    {
+        if (!File.Exists(MetricsPath)) return null;
+        var file = MetricsFile.Read(MetricsPath, MetricsLog.HeaderOf(config.Model.NLayers, config.Model.NHeads));
+        if (file.DamageMessage is { } damage) throw new ToolkitException(damage, RepairHint(config, null));
+        return file;
+    }
+
+    /// <summary>What metrics.csv says about training (unknown when the run has none); a damaged file is an error (<see cref="ReadMetrics"/>).</summary>
+    public TrainingDynamics ReadDynamics(RunConfig config)
+    {
+        if (ReadMetrics(config) is not { } file) return TrainingDynamics.Unknown;
+        var loss = file.Column("train_loss");
+        var induction = file.Columns.Select((name, i) => (name, i)).Where(c => c.name.StartsWith("ind_", StringComparison.Ordinal)).ToList();
+        var curve = file.Rows.Where(r => r.Cells[loss].Length > 0).Select(r => (r.Step, MetricsFile.Number(r, loss))).ToList();
+        var scores = file.Rows.SelectMany(r => induction.Select(c => (r.Step, c.name["ind_".Length..], MetricsFile.Number(r, c.i))));
+        return TrainingDynamics.From(curve, scores);
+    }
+
+    /// <summary>The checkpoints a resume may continue from, newest first, each with why it cannot (null: it can): it must
+    /// verify (<see cref="CheckpointProblem"/>), hold a training state, and metrics.csv must hold every row up to its step,
+    /// well-formed (<see cref="MetricsFile.ProblemThrough"/>). Lazy: checkpoints older than the first usable one are not read.</summary>
+    public IEnumerable<(int Step, string Path, string? Problem)> ResumeCandidates(RunConfig config)
+    {
+        MetricsFile? metrics = null;
+        var metricsRead = false;
+        foreach (var (step, folder) in Checkpoints().Reverse())
+        {
+            var problem = CheckpointProblem(config, step, folder);
+            if (problem is null && Checkpoint.IsWeightsOnly(folder))
+                problem = $"{folder} holds weights only, no training state";
+            if (problem is null)
+            {
+                if (!metricsRead)
+                {
+                    metrics = File.Exists(MetricsPath) ? MetricsFile.Read(MetricsPath, MetricsLog.HeaderOf(config.Model.NLayers, config.Model.NHeads)) : null;
+                    metricsRead = true;
+                }
+                var state = Checkpoint.ReadState(folder, step);
+                problem = metrics?.ProblemThrough(step, state.IntervalSteps)
+                          ?? (metrics is null && step - state.IntervalSteps > 0 ? $"{MetricsPath} is missing" : null);
+            }
+            yield return (step, folder, problem);
+        }
+    }
+
+    /// <summary>The command that repairs a damaged run, as a hint: restore config.json from a checkpoint when it is what
+    /// changed; else rewrite the damage by resuming from the newest checkpoint that can be resumed; else train again from
+    /// step 0 with the damaged checkpoints moved aside. <paramref name="damagedStep"/>, when not the newest checkpoint,
+    /// points to a checkpoint that verifies instead (export --step).</summary>
+    public string RepairHint(RunConfig config, int? damagedStep)
+    {
+        if (RestoreSource(config) is { } source)
+            return RestoreConfigHint(source);
+        var checkpoints = Checkpoints();
+        if (damagedStep is int d && checkpoints.Count > 0 && d < checkpoints[^1].Step)
+        {
+            var sound = checkpoints.Where(c => c.Step != d).Reverse().FirstOrDefault(c => CheckpointProblem(config, c.Step, c.Path) is null);
+            if (sound.Path is not null) return $"choose a checkpoint that verifies: use --step {sound.Step}";
+        }
+        if (checkpoints.Count > 0 && checkpoints.All(c => Checkpoint.IsWeightsOnly(c.Path)))
+            return "the run holds an imported model only: import it again into a new run (toolkit import WEIGHTS --config CFG --out runs/NEW)";
+        var usable = ResumeCandidates(config).FirstOrDefault(c => c.Problem is null);
+        return usable.Path is not null && usable.Step < config.Training.Steps
+            ? $"rewrite it from the newest checkpoint that verifies: toolkit train --resume {Path}"
+            : $"train it again from step 0, keeping the checkpoints aside: mv {CheckpointsPath} {CheckpointsPath}.damaged && toolkit train --resume {Path}";
+    }
+
+    /// <summary>Refuses a config.json that agrees with none of the run's checkpoints that verify on their own: it is what
+    /// changed (edited, damaged, or copied from another run), and the hint restores it.</summary>
+    public void RequireConfigMatchesCheckpoints(RunConfig config)
+    {
+        if (RestoreSource(config) is { } source)
+            throw new ToolkitException($"{ConfigPath} describes another run than its checkpoints do (beyond the number of steps)", RestoreConfigHint(source));
+    }
+
+    /// <summary>The hint that restores config.json from a checkpoint (the newest that verifies on its own when none is given).</summary>
+    private string RestoreConfigHint((int Step, string Path)? source)
+    {
+        source ??= RestoreSource(null);
+        return source is { } s
+            ? $"restore it from its checkpoint of step {s.Step}: cp {System.IO.Path.Combine(s.Path, "config.json")} {ConfigPath}"
+            : "no checkpoint of the run verifies either: train it again into a new folder (toolkit train ... --out runs/NEW)";
+    }
+
+    /// <summary>When config.json (<paramref name="config"/>; null when unreadable) agrees with no checkpoint that verifies on its
+    /// own, it is config.json that changed: the newest such checkpoint, to restore it from. Null when config.json is sound.</summary>
+    private (int Step, string Path)? RestoreSource(RunConfig? config)
+    {
+        (int Step, string Path)? newest = null;
+        foreach (var (step, folder) in Checkpoints().Reverse())
+        {
+            if (CheckpointManifest.Check(folder, step, null, out _, anyRun: true) is not null) continue;
+            RunConfig saved;
+            try { saved = RunConfig.Read(System.IO.Path.Combine(folder, "config.json")); }
+            catch (ToolkitException) { continue; }
+            if (config is not null && saved.SameRunAs(config)) return null;
+            newest ??= (step, folder);
+        }
+        return newest;
     }
 }
