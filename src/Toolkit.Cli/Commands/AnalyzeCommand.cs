@@ -28,8 +28,8 @@ public static class AnalyzeCommand
             var config = dir.ReadConfig();
             if (r.GetValue(sequences) < 1)
                 throw new ToolkitException($"--sequences {r.GetValue(sequences)} must be at least 1", "use --sequences 64, for example");
-            var dynamics = dir.ReadDynamics(config); // read first: a damaged metrics.csv stops before the analysis runs
             using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            var dynamics = dir.ReadDynamics(config); // read before the analysis runs: a damaged metrics.csv stops it early
             var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, r.GetValue(sequences), r.GetValue(threshold));
             Console.Write(report.Render());
             Console.WriteLine(dynamics.HasMetrics

@@ -34,8 +34,9 @@ public static class Checkpoint
     /// <summary>Folder name of the checkpoint after <paramref name="step"/> steps.</summary>
     public static string FolderName(int step) => $"step-{step}";
 
-    /// <summary>Saves model, optimizer and state into <paramref name="folder"/> atomically, with the manifest written last.</summary>
-    public static void Save(string folder, RunConfig config, HookedTransformer model, Training.AdamW? optimizer, State state)
+    /// <summary>Saves model, optimizer and state into <paramref name="folder"/> atomically, with the manifest written last
+    /// (it records the run's metrics.csv as it is now, when <paramref name="metricsPath"/> is given).</summary>
+    public static void Save(string folder, RunConfig config, HookedTransformer model, Training.AdamW? optimizer, State state, string? metricsPath = null)
     {
         AtomicFile.WriteDirectory(folder, temp =>
         {
@@ -45,7 +46,7 @@ public static class Checkpoint
             using var rng = get_rng_state();
             var full = state with { TorchRngState = Convert.ToBase64String(rng.data<byte>().ToArray()) };
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(full, RunConfig.Json));
-            CheckpointManifest.Write(temp, config.RunId, state.Step);
+            CheckpointManifest.Write(temp, config.RunId, state.Step, metricsPath);
         });
     }
 

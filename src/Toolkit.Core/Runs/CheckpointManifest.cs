@@ -19,12 +19,16 @@ public sealed record CheckpointManifest
     [JsonPropertyName("step")] public int Step { get; init; }
     /// <summary>Every other file of the folder by name.</summary>
     [JsonPropertyName("files")] public SortedDictionary<string, Digest> Files { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>The run's metrics.csv as it was when the checkpoint was written: its header and every row up to the step.
+    /// A resume keeps exactly these bytes, so they stay the file's beginning for as long as the checkpoint is the run's.</summary>
+    [JsonPropertyName("metrics"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Digest? Metrics { get; init; }
 
     /// <summary>A file's size and SHA-256 (lower-case hex).</summary>
     public sealed record Digest([property: JsonPropertyName("bytes")] long Bytes, [property: JsonPropertyName("sha256")] string Sha256);
 
-    /// <summary>Hashes every file in <paramref name="folder"/> and writes the manifest beside them (the folder's last file).</summary>
-    public static void Write(string folder, string? runId, int step)
+    /// <summary>Hashes every file in <paramref name="folder"/> (and the run's metrics.csv, when given) and writes the
+    /// manifest beside them (the folder's last file).</summary>
+    public static void Write(string folder, string? runId, int step, string? metricsPath = null)
     {
         var files = new SortedDictionary<string, Digest>(StringComparer.Ordinal);
         foreach (var path in Directory.GetFiles(folder))
@@ -32,7 +36,7 @@ public sealed record CheckpointManifest
             var name = Path.GetFileName(path);
             if (name != FileName) files[name] = DigestOf(path);
         }
-        var manifest = new CheckpointManifest { RunId = runId, Step = step, Files = files };
+        var manifest = new CheckpointManifest { RunId = runId, Step = step, Files = files, Metrics = metricsPath is null ? null : DigestOf(metricsPath) };
         File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(manifest, RunConfig.Json));
     }
 
@@ -44,7 +48,7 @@ public sealed record CheckpointManifest
         present = File.Exists(path);
         if (!present) return null;
         CheckpointManifest manifest;
-        try { manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), RunConfig.Json) ?? throw new JsonException("empty document"); }
+        try { manifest = Parse(path); }
         catch (JsonException e) { return $"{path} is damaged ({e.Message.Split('\n')[0]})"; }
         if (manifest.Step != step)
             return $"{path} is the manifest of step {manifest.Step}, not of {Path.GetFileName(folder)}";
@@ -64,6 +68,29 @@ public sealed record CheckpointManifest
         }
         return null;
     }
+
+    /// <summary>Why <paramref name="metricsPath"/> no longer begins with what it held when the checkpoint in <paramref name="folder"/>
+    /// was written, or null when it does, or when there is nothing to compare: no readable manifest of run <paramref name="runId"/>
+    /// with a metrics digest (a damaged or foreign manifest is reported by <see cref="Check"/>).</summary>
+    public static string? CheckMetrics(string folder, string metricsPath, string? runId)
+    {
+        var path = Path.Combine(folder, FileName);
+        Digest? expected;
+        try { expected = File.Exists(path) && Parse(path) is { } manifest && manifest.RunId == runId ? manifest.Metrics : null; }
+        catch (JsonException) { return null; }
+        if (expected is null) return null;
+        if (!File.Exists(metricsPath)) return $"{metricsPath} is missing (checkpoint {Path.GetFileName(folder)} was written after {expected.Bytes} bytes of it)";
+        using var stream = File.OpenRead(metricsPath);
+        if (stream.Length < expected.Bytes)
+            return $"{metricsPath} has {stream.Length} bytes, fewer than the {expected.Bytes} it had when checkpoint {Path.GetFileName(folder)} was written";
+        var prefix = new byte[expected.Bytes];
+        stream.ReadExactly(prefix);
+        return Convert.ToHexStringLower(SHA256.HashData(prefix)) == expected.Sha256 ? null
+            : $"{metricsPath} no longer begins with the rows it held when checkpoint {Path.GetFileName(folder)} was written (its first {expected.Bytes} bytes changed)";
+    }
+
+    private static CheckpointManifest Parse(string path) =>
+        JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), RunConfig.Json) ?? throw new JsonException("empty document");
 
     private static Digest DigestOf(string path)
     {

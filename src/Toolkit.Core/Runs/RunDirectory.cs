@@ -36,7 +36,7 @@ public sealed class RunDirectory
     /// <summary>The path itself, or a clear error when it cannot name a run directory: empty, a NUL byte, a folder name
     /// longer than the file system holds, or a path so long that the files a run writes inside it would pass the
     /// system's limit. Checked before anything is written.</summary>
-    public static string CheckPath(string path, string hint = "use a shorter path, e.g. --out runs/NAME")
+    public static string CheckPath(string path, string hint = "use --out runs/NAME (a shorter path)")
     {
         if (string.IsNullOrWhiteSpace(path) || path.IndexOf('\0') >= 0)
             throw new ToolkitException($"'{path}' is not a run directory path", "name a folder, e.g. runs/NAME");
@@ -132,13 +132,15 @@ public sealed class RunDirectory
     private static int StepOf(string folder) =>
         int.TryParse(System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(folder))["step-".Length..], out var s) ? s : -1;
 
-    /// <summary>metrics.csv checked (null when the run has none); a damaged line is an error naming the file and the line,
-    /// whose hint rewrites it (<see cref="RepairHint"/>).</summary>
+    /// <summary>metrics.csv checked (null when the run has none): every line well-formed, and its beginning as the newest
+    /// checkpoint's manifest recorded it. Damage is an error naming the file (and the line), whose hint rewrites it
+    /// (<see cref="RepairHint"/>).</summary>
     public MetricsFile? ReadMetrics(RunConfig config)
     {
         if (!File.Exists(MetricsPath)) return null;
         var file = MetricsFile.Read(MetricsPath, MetricsLog.HeaderOf(config.Model.NLayers, config.Model.NHeads));
-        if (file.DamageMessage is { } damage) throw new ToolkitException(damage, RepairHint(config, null));
+        var damage = file.DamageMessage ?? (Checkpoints() is { Count: > 0 } all ? CheckpointManifest.CheckMetrics(all[^1].Path, MetricsPath, config.RunId) : null);
+        if (damage is not null) throw new ToolkitException(damage, RepairHint(config, null));
         return file;
     }
 
@@ -154,8 +156,9 @@ public sealed class RunDirectory
     }
 
     /// <summary>The checkpoints a resume may continue from, newest first, each with why it cannot (null: it can): it must
-    /// verify (<see cref="CheckpointProblem"/>), hold a training state, and metrics.csv must hold every row up to its step,
-    /// well-formed (<see cref="MetricsFile.ProblemThrough"/>). Lazy: checkpoints older than the first usable one are not read.</summary>
+    /// verify (<see cref="CheckpointProblem"/>), hold a training state, and metrics.csv must hold every row up to its step as
+    /// written (<see cref="CheckpointManifest.CheckMetrics"/>; row by row for a checkpoint made before manifests,
+    /// <see cref="MetricsFile.ProblemThrough"/>). Lazy: checkpoints older than the first usable one are not read.</summary>
     public IEnumerable<(int Step, string Path, string? Problem)> ResumeCandidates(RunConfig config)
     {
         MetricsFile? metrics = null;
@@ -173,7 +176,10 @@ public sealed class RunDirectory
                     metricsRead = true;
                 }
                 var state = Checkpoint.ReadState(folder, step);
-                problem = metrics?.ProblemThrough(step, state.IntervalSteps)
+                // The manifest's digest of metrics.csv proves its rows byte for byte; a checkpoint without one (made before
+                // manifests) has them checked row by row.
+                problem = CheckpointManifest.CheckMetrics(folder, MetricsPath, config.RunId)
+                          ?? metrics?.ProblemThrough(step, state.IntervalSteps)
                           ?? (metrics is null && step - state.IntervalSteps > 0 ? $"{MetricsPath} is missing" : null);
             }
             yield return (step, folder, problem);

@@ -32,7 +32,7 @@ public sealed class SweepPlan
     {
         RunDirectory.CheckPath(directory);
         var plan = new SweepPlan { Grid = grid.Json, Varying = grid.Varying.Select(a => a.Label).ToList(), Runs = grid.Expand(), Directory = directory };
-        foreach (var run in plan.Runs) RunDirectory.CheckPath(plan.PathOf(run), "use a shorter --out, or fewer varying settings (each run's folder is named by them)");
+        foreach (var run in plan.Runs) RunDirectory.CheckPath(plan.PathOf(run), "use --out sweeps/NAME (a shorter path), or fewer varying settings (each run's folder is named by them)");
         return plan;
     }
 

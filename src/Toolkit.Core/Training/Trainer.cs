@@ -52,7 +52,7 @@ public static class Trainer
         if (steps is int s) config = config with { Training = config.Training with { Steps = s } };
         var plan = Plan.Validate(config);
         observer ??= SilentObserver.Instance;
-        using var runLock = AcquireWritable(runPath, observer, resuming: true);
+        using var runLock = AcquireWritable(runPath, observer, resuming: true, steps);
         var checkpoints = run.Checkpoints();
         if (checkpoints.Count == 0)
         {
@@ -69,13 +69,13 @@ public static class Trainer
 
     /// <summary>The run lock, with a clear error when the directory cannot be created or written
     /// (a file in the way, a path under a file, no permission, a read-only file system).</summary>
-    private static RunLock AcquireWritable(string runPath, ITrainingObserver observer, bool resuming)
+    private static RunLock AcquireWritable(string runPath, ITrainingObserver observer, bool resuming, int? steps = null)
     {
         try { return RunLock.Acquire(runPath, observer.OnNotice); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ToolkitException($"cannot write the run directory {runPath}: {e.Message}", resuming
-                ? $"make it writable, or copy the run to a writable place and resume the copy: cp -r {runPath} runs/NEW && toolkit train --resume runs/NEW"
+                ? $"make it writable, or copy the run to a writable place and resume the copy: cp -r {runPath} runs/NEW && toolkit train --resume runs/NEW{(steps is int s ? $" --steps {s}" : "")}"
                 : "give --out a folder path in a writable place (not an existing file, not below a file)");
         }
     }
@@ -228,7 +228,7 @@ public static class Trainer
             var folder = Path.Combine(run.CheckpointsPath, Checkpoint.FolderName(done));
             try
             {
-                Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps });
+                Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps }, run.MetricsPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
