@@ -139,9 +139,21 @@ public sealed class RunDirectory
     {
         if (!File.Exists(MetricsPath)) return null;
         var file = MetricsFile.Read(MetricsPath, MetricsLog.HeaderOf(config.Model.NLayers, config.Model.NHeads));
-        var damage = file.DamageMessage ?? (Checkpoints() is { Count: > 0 } all ? CheckpointManifest.CheckMetrics(all[^1].Path, MetricsPath, config.RunId) : null);
+        var damage = file.DamageMessage ?? RowsProblem(file, config);
         if (damage is not null) throw new ToolkitException(damage, RepairHint(config, null));
         return file;
+    }
+
+    /// <summary>Whether metrics.csv still holds the rows the newest checkpoint was written after: byte for byte by its
+    /// manifest's digest, or (a checkpoint made before manifests) row by row. Null when they are, or nothing can tell.</summary>
+    private string? RowsProblem(MetricsFile file, RunConfig config)
+    {
+        if (Checkpoints() is not { Count: > 0 } all) return null;
+        var (step, folder) = all[^1];
+        if (CheckpointManifest.CheckMetrics(folder, MetricsPath, config.RunId) is { } problem) return problem;
+        if (File.Exists(System.IO.Path.Combine(folder, CheckpointManifest.FileName))) return null;
+        try { return file.ProblemThrough(step, Checkpoint.ReadState(folder, step).IntervalSteps); }
+        catch (ToolkitException) { return null; } // no readable state (an imported model, or damage the checkpoint's own check names)
     }
 
     /// <summary>What metrics.csv says about training (unknown when the run has none); a damaged file is an error (<see cref="ReadMetrics"/>).</summary>
