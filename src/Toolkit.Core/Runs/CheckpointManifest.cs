@@ -70,14 +70,16 @@ public sealed record CheckpointManifest
     }
 
     /// <summary>Why <paramref name="metricsPath"/> no longer begins with what it held when the checkpoint in <paramref name="folder"/>
-    /// was written, or null when it does, or when there is nothing to compare: no readable manifest of run <paramref name="runId"/>
-    /// with a metrics digest (a damaged or foreign manifest is reported by <see cref="Check"/>).</summary>
-    public static string? CheckMetrics(string folder, string metricsPath, string? runId)
+    /// was written, or null when it does. <paramref name="compared"/> is false when there is nothing to compare with: no
+    /// readable manifest of run <paramref name="runId"/> with a metrics digest (a damaged or foreign manifest is reported by
+    /// <see cref="Check"/>; a checkpoint made before manifests has its rows checked one by one).</summary>
+    public static string? CheckMetrics(string folder, string metricsPath, string? runId, out bool compared)
     {
         var path = Path.Combine(folder, FileName);
         Digest? expected;
         try { expected = File.Exists(path) && Parse(path) is { } manifest && manifest.RunId == runId ? manifest.Metrics : null; }
-        catch (JsonException) { return null; }
+        catch (JsonException) { expected = null; }
+        compared = expected is not null;
         if (expected is null) return null;
         if (!File.Exists(metricsPath)) return $"{metricsPath} is missing (checkpoint {Path.GetFileName(folder)} was written after {expected.Bytes} bytes of it)";
         using var stream = File.OpenRead(metricsPath);

@@ -150,8 +150,8 @@ public sealed class RunDirectory
     {
         if (Checkpoints() is not { Count: > 0 } all) return null;
         var (step, folder) = all[^1];
-        if (CheckpointManifest.CheckMetrics(folder, MetricsPath, config.RunId) is { } problem) return problem;
-        if (File.Exists(System.IO.Path.Combine(folder, CheckpointManifest.FileName))) return null;
+        var problem = CheckpointManifest.CheckMetrics(folder, MetricsPath, config.RunId, out var compared);
+        if (compared || File.Exists(System.IO.Path.Combine(folder, CheckpointManifest.FileName))) return problem;
         try { return file.ProblemThrough(step, Checkpoint.ReadState(folder, step).IntervalSteps); }
         catch (ToolkitException) { return null; } // no readable state (an imported model, or damage the checkpoint's own check names)
     }
@@ -173,8 +173,8 @@ public sealed class RunDirectory
     /// <see cref="MetricsFile.ProblemThrough"/>). Lazy: checkpoints older than the first usable one are not read.</summary>
     public IEnumerable<(int Step, string Path, string? Problem)> ResumeCandidates(RunConfig config)
     {
-        MetricsFile? metrics = null;
-        var metricsRead = false;
+        var metrics = new Lazy<MetricsFile?>(() =>
+            File.Exists(MetricsPath) ? MetricsFile.Read(MetricsPath, MetricsLog.HeaderOf(config.Model.NLayers, config.Model.NHeads)) : null);
         foreach (var (step, folder) in Checkpoints().Reverse())
         {
             var problem = CheckpointProblem(config, step, folder);
@@ -182,17 +182,15 @@ public sealed class RunDirectory
                 problem = $"{folder} holds weights only, no training state";
             if (problem is null)
             {
-                if (!metricsRead)
-                {
-                    metrics = File.Exists(MetricsPath) ? MetricsFile.Read(MetricsPath, MetricsLog.HeaderOf(config.Model.NLayers, config.Model.NHeads)) : null;
-                    metricsRead = true;
-                }
-                var state = Checkpoint.ReadState(folder, step);
                 // The manifest's digest of metrics.csv proves its rows byte for byte; a checkpoint without one (made before
                 // manifests) has them checked row by row.
-                problem = CheckpointManifest.CheckMetrics(folder, MetricsPath, config.RunId)
-                          ?? metrics?.ProblemThrough(step, state.IntervalSteps)
-                          ?? (metrics is null && step - state.IntervalSteps > 0 ? $"{MetricsPath} is missing" : null);
+                problem = CheckpointManifest.CheckMetrics(folder, MetricsPath, config.RunId, out var compared);
+                if (!compared)
+                {
+                    var interval = Checkpoint.ReadState(folder, step).IntervalSteps;
+                    problem = metrics.Value?.ProblemThrough(step, interval)
+                              ?? (metrics.Value is null && step - interval > 0 ? $"{MetricsPath} is missing" : null);
+                }
             }
             yield return (step, folder, problem);
         }
@@ -234,7 +232,7 @@ public sealed class RunDirectory
         source ??= RestoreSource(null);
         return source is { } s
             ? $"restore it from its checkpoint of step {s.Step}: cp {System.IO.Path.Combine(s.Path, "config.json")} {ConfigPath}"
-            : "no checkpoint of the run verifies either: train it again into a new folder (toolkit train ... --out runs/NEW)";
+            : "no checkpoint of the run verifies either, so nothing holds its settings: train the run again into a new folder";
     }
 
     /// <summary>When config.json (<paramref name="config"/>; null when unreadable) agrees with no checkpoint that verifies on its
