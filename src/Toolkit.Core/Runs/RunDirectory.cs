@@ -72,11 +72,23 @@ public sealed class RunDirectory
         return run;
     }
 
-    /// <summary>The run's config.json; a damaged one is an error whose hint restores it from a checkpoint.</summary>
+    /// <summary>The run's config.json, checked against its checkpoints: a damaged one, or one that agrees with none of the
+    /// checkpoints that verify on their own (edited, or copied from another run), is an error whose hint restores it from a
+    /// checkpoint. The usual case costs one small read: it agrees with the newest checkpoint's config.json.</summary>
     public RunConfig ReadConfig()
     {
-        try { return RunConfig.Read(ConfigPath); }
+        RunConfig config;
+        try { config = RunConfig.Read(ConfigPath); }
         catch (ToolkitException e) { throw new ToolkitException(e.Message, RestoreConfigHint(null)); }
+        if (Checkpoints() is { Count: > 0 } all && !Agrees(all[^1].Path, config) && RestoreSource(config) is { } source)
+            throw new ToolkitException($"{ConfigPath} describes another run than its checkpoints do (beyond the number of steps)", RestoreConfigHint(source));
+        return config;
+    }
+
+    private static bool Agrees(string folder, RunConfig config)
+    {
+        try { return RunConfig.Read(System.IO.Path.Combine(folder, "config.json")).SameRunAs(config); }
+        catch (ToolkitException) { return false; }
     }
 
     /// <summary>Checkpoint folders, oldest first.</summary>
@@ -92,7 +104,7 @@ public sealed class RunDirectory
     {
         var all = Checkpoints();
         if (all.Count == 0)
-            throw new ToolkitException($"run {Path} has no checkpoint yet", $"train it: toolkit train --out {Path}, or resume it with --resume {Path}");
+            throw new ToolkitException($"run {Path} has no checkpoint yet", $"train it (from step 0, with its own config): toolkit train --resume {Path}");
         return all[^1];
     }
 
@@ -216,14 +228,6 @@ public sealed class RunDirectory
         return usable.Path is not null && usable.Step < config.Training.Steps
             ? $"rewrite it from the newest checkpoint that verifies: toolkit train --resume {Path}"
             : $"train it again from step 0, keeping the checkpoints aside: mv {CheckpointsPath} {CheckpointsPath}.damaged && toolkit train --resume {Path}";
-    }
-
-    /// <summary>Refuses a config.json that agrees with none of the run's checkpoints that verify on their own: it is what
-    /// changed (edited, damaged, or copied from another run), and the hint restores it.</summary>
-    public void RequireConfigMatchesCheckpoints(RunConfig config)
-    {
-        if (RestoreSource(config) is { } source)
-            throw new ToolkitException($"{ConfigPath} describes another run than its checkpoints do (beyond the number of steps)", RestoreConfigHint(source));
     }
 
     /// <summary>The hint that restores config.json from a checkpoint (the newest that verifies on its own when none is given).</summary>

@@ -107,6 +107,7 @@ public static class SafeTensors
                 foreach (var m in entry.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString() ?? "";
                 continue;
             }
+            if (tensors.ContainsKey(entry.Name)) throw Invalid(path, $"{entry.Name} is named twice");
             var dtype = entry.Value.GetProperty("dtype").GetString();
             var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();

@@ -89,6 +89,11 @@ public sealed class SweepCollection
             var outcome = status.State == RunState.Complete ? SeedStudy.Judge(path, settings) : null;
             return new CollectedRun(run, status, steps, train, evalLoss, evalAcc, outcome);
         }
+        catch (Exception e) when (status.State == RunState.Running && e is ToolkitException or IOException)
+        {
+            // A run being trained can be read between two of its writes: it is running, not damaged.
+            return new CollectedRun(run, status, 0, double.NaN, double.NaN, double.NaN, null);
+        }
         catch (Exception e) when (e is ToolkitException or TaskParameterException or IOException or UnauthorizedAccessException)
         {
             var hint = e switch { ToolkitException t => t.Hint, TaskParameterException t => t.Hint, _ => "check the file's permissions" };

