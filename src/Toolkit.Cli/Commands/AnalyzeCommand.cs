@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Toolkit.Analysis;
 using Toolkit.Runs;
+using Toolkit.Verdicts;
 
 namespace Toolkit.Cli.Commands;
 

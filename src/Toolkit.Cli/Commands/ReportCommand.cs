@@ -24,8 +24,8 @@ public static class ReportCommand
             foreach (var dir in runDirs)
             {
                 Toolkit.Runs.RunDirectory.CheckPath(dir);
-                // A run's metrics.csv is checked first, so damage is named by line with the command that repairs it.
-                if (File.Exists(Path.Combine(dir, "config.json")))
+                // A trained run's metrics.csv is checked first, so damage is named by line with the command that repairs it.
+                if (File.Exists(Path.Combine(dir, "config.json")) && Directory.Exists(Path.Combine(dir, "checkpoints")))
                 {
                     var run = Toolkit.Runs.RunDirectory.Open(dir);
                     run.ReadMetrics(run.ReadConfig());

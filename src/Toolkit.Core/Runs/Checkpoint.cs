@@ -120,7 +120,8 @@ public static class Checkpoint
     }
 
     /// <summary>Why a checkpoint of a run (with run id <paramref name="runId"/>) cannot be trusted, naming the file; null when it
-    /// verifies. A checkpoint without a manifest verifies only in a run without a run id (one made before manifests).</summary>
+    /// verifies. A checkpoint without a manifest verifies only in a run without a run id (one made before manifests). What a
+    /// resume needs beyond that (the optimizer's state) is checked when it loads.</summary>
     public static string? Problem(string folder, int step, string? runId)
     {
         var problem = CheckpointManifest.Check(folder, step, runId, out var hasManifest);
@@ -128,8 +129,7 @@ public static class Checkpoint
         if (!hasManifest && runId is not null)
             return $"{Path.Combine(folder, CheckpointManifest.FileName)} is missing (every checkpoint of a run with a run id has one)";
         if (!File.Exists(Path.Combine(folder, "config.json"))) return $"{Path.Combine(folder, "config.json")} is missing";
-        if (IsWeightsOnly(folder)) return null;
-        if (!File.Exists(Path.Combine(folder, OptimizerFile))) return $"{Path.Combine(folder, OptimizerFile)} is missing";
+        if (!File.Exists(Path.Combine(folder, StateFile))) return null; // weights only (an imported model): nothing to resume from
         try { ReadState(folder, step); }
         catch (ToolkitException e) { return e.Message; }
         return null;

@@ -69,6 +69,20 @@ public sealed class MetricsFile
     public static double Number(Row row, int column) =>
         column >= 0 && row.Cells[column].Length > 0 ? double.Parse(row.Cells[column], NumberStyles.Float, CultureInfo.InvariantCulture) : double.NaN;
 
+    /// <summary>The training loss of every row that logs one.</summary>
+    public IReadOnlyList<(int Step, double Loss)> LossCurve()
+    {
+        var loss = Column("train_loss");
+        return Rows.Where(r => r.Cells[loss].Length > 0).Select(r => (r.Step, Number(r, loss))).ToList();
+    }
+
+    /// <summary>Every induction score logged: the row's step, the head (LxHy) and the score (NaN when not evaluated).</summary>
+    public IEnumerable<(int Step, string Head, double Score)> InductionScores()
+    {
+        var columns = Columns.Select((name, i) => (name, i)).Where(c => c.name.StartsWith("ind_", StringComparison.Ordinal)).ToList();
+        return Rows.SelectMany(r => columns.Select(c => (r.Step, c.name["ind_".Length..], Number(r, c.i))));
+    }
+
     /// <summary>The damage as one line: the file, the line number and what is wrong (null when there is none).</summary>
     public string? DamageMessage => Damage is { } d ? $"{Path} line {d.Line} is damaged: {d.Why}" : null;
 
