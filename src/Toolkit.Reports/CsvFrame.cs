@@ -11,6 +11,16 @@ public static class CsvFrame
     public static Frame<int, string> Read(string path) =>
         Frame.ReadCsv(path, hasHeaders: true, inferTypes: true, inferRows: 0, culture: CultureInfo.InvariantCulture.Name);
 
+    /// <summary>Reads a CSV file that is appended to line by line (a run's metrics.csv): a last line without its newline is a
+    /// row still being written, and is left out (docs/design.md §6).</summary>
+    public static Frame<int, string> ReadCompleteLines(string path)
+    {
+        var text = File.ReadAllText(path);
+        if (!text.EndsWith('\n')) text = text[..(text.LastIndexOf('\n') + 1)];
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
+        return Frame.ReadCsv(stream, hasHeaders: true, inferTypes: true, inferRows: 0, culture: CultureInfo.InvariantCulture.Name);
+    }
+
     /// <summary>Writes a frame as CSV without the row keys, atomically (temporary file, then rename).</summary>
     public static void Write(Frame<int, string> frame, string path)
     {

@@ -56,7 +56,7 @@ public sealed partial class RunData
         }
         else
         {
-            try { metrics = CsvFrame.Read(metricsPath); }
+            try { metrics = CsvFrame.ReadCompleteLines(metricsPath); }
             catch (Exception ex) when (ex is not ReportException)
             {
                 throw new ReportException($"cannot read {metricsPath}: {ex.Message}", "metrics.csv must have a header row starting with step,lr,train_loss,...");

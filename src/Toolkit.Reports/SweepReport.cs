@@ -1,5 +1,6 @@
 using System.Globalization;
 using Deedle;
+using Toolkit.Runs;
 using Toolkit.Sweeps;
 
 namespace Toolkit.Reports;
@@ -8,7 +9,7 @@ namespace Toolkit.Reports;
 /// report (<c>collect.html</c>: the runs, the groups with their verdict tallies, accuracy by group).</summary>
 public static class SweepReport
 {
-    /// <summary>One row per run: name, index, state, seed, every varying value, steps, final losses and
+    /// <summary>One row per run: name, index, state (with the problem of a running, diverged or damaged run), seed, every varying value, steps, final losses and
     /// accuracy, the verdict and its in-distribution and per-probe accuracies; missing numbers are empty.</summary>
     public static Frame<int, string> Frame(SweepCollection sweep)
     {
@@ -21,6 +22,7 @@ public static class SweepReport
             { "run", Text(r => r.Run.Name) },
             { "index", new Series<int, int>(keys, runs.Select(r => r.Run.Index).ToArray()) },
             { "state", Text(r => r.State.ToString().ToLowerInvariant()) },
+            { "problem", Text(r => r.State is RunState.Complete or RunState.New or RunState.Interrupted ? "" : r.Status.Detail ?? "") },
             { "seed", new Series<int, long>(keys, runs.Select(r => r.Run.Seed).ToArray()) },
         };
         foreach (var label in sweep.Plan.Varying.Where(v => !SweepCollection.IsSeed(v)))
@@ -56,7 +58,7 @@ public static class SweepReport
         static string F(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "";
         var plan = sweep.Plan;
         var report = new HtmlReport($"Sweep {Path.GetFileName(Path.GetFullPath(plan.Directory).TrimEnd('/'))}");
-        var complete = sweep.Runs.Count(r => r.State == SweepRunState.Complete);
+        var complete = sweep.Runs.Count(r => r.State == RunState.Complete);
         report.AddParagraph($"{sweep.Runs.Count} runs ({complete} complete) in {plan.Directory}; varying: " +
                             (plan.Varying.Count == 0 ? "nothing" : string.Join(", ", plan.Varying)) +
                             $". Grid: {plan.Grid.ToJsonString()}." +

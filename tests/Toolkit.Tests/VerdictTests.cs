@@ -228,7 +228,7 @@ public class VerdictTests
         TestContext.Out.WriteLine(report.Render());
         Assert.That(report.Heads.Named(HeadRole.PreviousToken).Select(h => h.Layer), Does.Contain(0));
         Assert.That(report.Heads.Named(HeadRole.Induction).Select(h => h.Layer), Does.Contain(1));
-        var dynamics = TrainingDynamics.Read(run.Run.MetricsPath);
+        var dynamics = run.Run.ReadDynamics(run.Run.ReadConfig());
         Assert.That(dynamics.Phase!.Step, Is.InRange(100, 900));
         Assert.That(dynamics.BestInduction, Is.GreaterThan(0.4));
         // The in-context learning score over training: near zero before induction, clearly negative after it.

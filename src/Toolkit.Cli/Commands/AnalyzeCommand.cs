@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Toolkit.Analysis;
 using Toolkit.Runs;
+using Toolkit.Verdicts;
 
 namespace Toolkit.Cli.Commands;
 
@@ -29,10 +30,11 @@ public static class AnalyzeCommand
             if (r.GetValue(sequences) < 1)
                 throw new ToolkitException($"--sequences {r.GetValue(sequences)} must be at least 1", "use --sequences 64, for example");
             using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            var dynamics = dir.ReadDynamics(config); // read before the analysis runs: a damaged metrics.csv stops it early
             var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, r.GetValue(sequences), r.GetValue(threshold));
             Console.Write(report.Render());
-            Console.WriteLine(File.Exists(dir.MetricsPath)
-                ? $"training: {TrainingDynamics.Read(dir.MetricsPath)}"
+            Console.WriteLine(dynamics.HasMetrics
+                ? $"training: {dynamics}"
                 : "training: no metrics.csv (the run was not trained by toolkit), so no phase change to report");
             var folder = r.GetValue(output) ?? Path.Combine(dir.Path, "analysis");
             try

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Toolkit.Reports;
+using Toolkit.Runs;
 using Toolkit.Sweeps;
 using Toolkit.Verdicts;
 
@@ -28,7 +29,13 @@ public static class CollectCommand
             Console.Write(Table(sweep));
             Console.WriteLine($"csv: {csv}");
             Console.WriteLine($"report: {html}");
-            return 0;
+            // Every run that could be read is collected above; the damaged ones are bad input, named here.
+            var damaged = sweep.Runs.Where(x => x.State == RunState.Damaged).ToList();
+            if (damaged.Count == 0) return 0;
+            return CommandLine.Fail(
+                $"{damaged.Count} of {sweep.Runs.Count} runs {(damaged.Count == 1 ? "is" : "are")} damaged (the others are collected): " +
+                string.Join("; ", damaged.Select(x => $"{x.Run.Name}: {x.Status.Detail}")),
+                damaged[0].Status.Hint ?? $"see {csv}");
         }));
         return command;
     }
@@ -39,8 +46,10 @@ public static class CollectCommand
         static string P(double v) => double.IsFinite(v) ? v.ToString("P1", System.Globalization.CultureInfo.InvariantCulture) : "-";
         var runs = sweep.Runs;
         var sb = new StringBuilder();
-        sb.AppendLine($"sweep {sweep.Plan.Directory}: {runs.Count} runs, {runs.Count(x => x.State == SweepRunState.Complete)} complete" +
-                      (runs.Any(x => x.State != SweepRunState.Complete) ? $" ({runs.Count(x => x.State == SweepRunState.Interrupted)} interrupted, {runs.Count(x => x.State == SweepRunState.New)} not started)" : "") +
+        var others = new[] { (RunState.Running, "running"), (RunState.Interrupted, "interrupted"), (RunState.Diverged, "diverged"), (RunState.Damaged, "damaged"), (RunState.New, "not started") }
+            .Select(s => (Count: runs.Count(x => x.State == s.Item1), Word: s.Item2)).Where(s => s.Count > 0).Select(s => $"{s.Count} {s.Word}").ToList();
+        sb.AppendLine($"sweep {sweep.Plan.Directory}: {runs.Count} runs, {runs.Count(x => x.State == RunState.Complete)} complete" +
+                      (others.Count > 0 ? $" ({string.Join(", ", others)})" : "") +
                       $"; grouped by {(sweep.GroupBy.Count == 0 ? "nothing (one group)" : string.Join(", ", sweep.GroupBy))}");
         var groups = sweep.Groups();
         var probes = sweep.ProbeNames;
@@ -55,6 +64,8 @@ public static class CollectCommand
             sb.AppendLine($"  {g.Tally}");
         }
         sb.AppendLine("  (accuracies: means over the group's judged seeds; verdicts: toolkit probe's rule, per seed)");
+        foreach (var run in runs.Where(x => x.State is RunState.Running or RunState.Diverged or RunState.Damaged))
+            sb.AppendLine($"  {run.State.ToString().ToLowerInvariant()}: {run.Run.Name}: {run.Status.Detail}");
         return sb.ToString();
     }
 

@@ -21,7 +21,16 @@ public static class ReportCommand
     {
         try
         {
-            foreach (var dir in runDirs) Toolkit.Runs.RunDirectory.CheckPath(dir);
+            foreach (var dir in runDirs)
+            {
+                Toolkit.Runs.RunDirectory.CheckPath(dir);
+                // A trained run's metrics.csv is checked first, so damage is named by line with the command that repairs it.
+                if (File.Exists(Path.Combine(dir, "config.json")) && Directory.Exists(Path.Combine(dir, "checkpoints")))
+                {
+                    var run = Toolkit.Runs.RunDirectory.Open(dir);
+                    run.ReadMetrics(run.ReadConfig());
+                }
+            }
             string written;
             if (runDirs.Count == 1 && outPath is null) written = RunReport.Write(runDirs[0]);
             else if (runDirs.Count == 1)

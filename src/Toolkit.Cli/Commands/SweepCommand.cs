@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Toolkit.Cli.Sweeps;
+using Toolkit.Runs;
 using Toolkit.Sweeps;
 
 namespace Toolkit.Cli.Commands;
@@ -65,7 +66,9 @@ public static class SweepCommand
             using var signals = new StopSignals();
             var outcome = new LocalSweep(plan, n, threads).Run(signals.Token);
             Console.WriteLine($"sweep {plan.Directory}: {outcome.Total} runs; {outcome.Trained} trained, {outcome.Resumed} resumed, {outcome.Skipped} skipped (complete), {outcome.Failed.Count} failed" +
-                              (outcome.Interrupted > 0 ? $", {outcome.Interrupted} interrupted" : "") + (outcome.NotStarted > 0 ? $", {outcome.NotStarted} not started" : ""));
+                              (outcome.Interrupted > 0 ? $", {outcome.Interrupted} interrupted" : "") + (outcome.NotStarted > 0 ? $", {outcome.NotStarted} not started" : "") +
+                              (outcome.Running > 0 ? $", {outcome.Running} running elsewhere (left alone)" : "") +
+                              (outcome.Diverged > 0 ? $", {outcome.Diverged} diverged before (not retried)" : ""));
             if (outcome.Stopped)
             {
                 Console.Error.WriteLine("stopped: the running runs saved a checkpoint");
@@ -79,7 +82,10 @@ public static class SweepCommand
                 Console.Error.WriteLine($"hint: see the logs named above; rerun the same command to retry the failed runs (complete ones are skipped)");
                 return 1;
             }
-            Console.WriteLine($"next: toolkit collect {plan.Directory}");
+            if (outcome.Running > 0)
+                Console.WriteLine($"{outcome.Running} run(s) are still training in other processes; when they finish: toolkit collect {plan.Directory}");
+            else
+                Console.WriteLine($"next: toolkit collect {plan.Directory}");
             return 0;
         }));
         return command;
@@ -93,16 +99,23 @@ public static class SweepCommand
         for (var i = 0; i < plan.Runs.Count; i++)
         {
             var run = plan.Runs[i];
-            var action = states[i] switch
+            var action = states[i].State switch
             {
-                SweepRunState.Complete => "skip (complete)",
-                SweepRunState.Interrupted => "resume",
+                RunState.Complete => "skip (complete)",
+                RunState.Interrupted => "resume",
+                RunState.Damaged => $"resume, rewriting what does not verify ({states[i].Detail})",
+                RunState.Running => $"skip ({states[i].Detail})",
+                RunState.Diverged => $"report, not retry ({states[i].Detail})",
                 _ => "train",
             };
-            Console.WriteLine($"  {run.Index,5}  {states[i].ToString().ToLowerInvariant(),-11}  {run.Name,-40}  {action}");
+            Console.WriteLine($"  {run.Index,5}  {states[i].State.ToString().ToLowerInvariant(),-11}  {run.Name,-40}  {action}");
         }
-        Console.WriteLine($"dry run: would train {states.Count(s => s == SweepRunState.New)}, resume {states.Count(s => s == SweepRunState.Interrupted)}, " +
-                          $"skip {states.Count(s => s == SweepRunState.Complete)}; {workers} worker(s) x {threads} thread(s); nothing written");
+        int Count(params RunState[] s) => states.Count(x => s.Contains(x.State));
+        Console.WriteLine($"dry run: would train {Count(RunState.New)}, resume {Count(RunState.Interrupted, RunState.Damaged)}, " +
+                          $"skip {Count(RunState.Complete)}" +
+                          (Count(RunState.Running) > 0 ? $", leave {Count(RunState.Running)} running" : "") +
+                          (Count(RunState.Diverged) > 0 ? $", report {Count(RunState.Diverged)} diverged" : "") +
+                          $"; {workers} worker(s) x {threads} thread(s); nothing written");
     }
 
     /// <summary>The last "error:" line of a child's log, or its last line.</summary>

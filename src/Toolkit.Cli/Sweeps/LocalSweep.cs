@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Toolkit.Runs;
 using Toolkit.Sweeps;
 
 namespace Toolkit.Cli.Sweeps;
@@ -10,7 +11,13 @@ namespace Toolkit.Cli.Sweeps;
 public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
 {
     /// <summary>What happened to the sweep's runs in this invocation.</summary>
-    public sealed record Outcome(int Total, int Skipped, int Trained, int Resumed, IReadOnlyList<(SweepRun Run, int Code, string Log)> Failed, int NotStarted, bool Stopped, int Interrupted);
+    public sealed record Outcome(int Total, int Skipped, int Trained, int Resumed, IReadOnlyList<(SweepRun Run, int Code, string Log)> Failed, int NotStarted, bool Stopped, int Interrupted)
+    {
+        /// <summary>Runs left alone because another process trains them now.</summary>
+        public int Running { get; init; }
+        /// <summary>Runs that diverged before: reported, not retried (the same config diverges again).</summary>
+        public int Diverged { get; init; }
+    }
 
     private sealed record Child(SweepRun Run, Process Process, StreamWriter Log, string LogPath, bool Resuming);
 
@@ -21,14 +28,18 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
     /// children as SIGTERM (each saves a checkpoint) and no new run starts.</summary>
     public Outcome Run(CancellationToken stop)
     {
-        var states = plan.Runs.ToDictionary(r => r.Index, plan.StateOf);
-        var pending = new Queue<SweepRun>(plan.Runs.Where(r => states[r.Index] != SweepRunState.Complete));
-        var skipped = plan.Runs.Count - pending.Count;
+        var states = plan.Runs.ToDictionary(r => r.Index, r => plan.StateOf(r).State);
+        int Count(params RunState[] s) => states.Values.Count(s.Contains);
+        // Complete runs are skipped; running ones belong to another process; diverged ones would diverge again.
+        var pending = new Queue<SweepRun>(plan.Runs.Where(r => states[r.Index] is RunState.New or RunState.Interrupted or RunState.Damaged));
+        var skipped = Count(RunState.Complete);
         var logs = Path.Combine(plan.Directory, "logs");
         Directory.CreateDirectory(logs);
-        var progress = new SweepProgress(plan.Runs.Count, skipped);
+        var progress = new SweepProgress(plan.Runs.Count, plan.Runs.Count - pending.Count);
         Console.Error.WriteLine($"sweep {plan.Directory}: {plan.Runs.Count} runs; {skipped} complete (skipped), " +
-                                $"{pending.Count(r => states[r.Index] == SweepRunState.Interrupted)} to resume, {pending.Count(r => states[r.Index] == SweepRunState.New)} to train; " +
+                                (Count(RunState.Running) > 0 ? $"{Count(RunState.Running)} running elsewhere (left alone), " : "") +
+                                (Count(RunState.Diverged) > 0 ? $"{Count(RunState.Diverged)} diverged before (not retried), " : "") +
+                                $"{Count(RunState.Interrupted, RunState.Damaged)} to resume, {Count(RunState.New)} to train; " +
                                 $"{workers} worker(s) x {threads} thread(s)");
         var running = new List<Child>();
         var failed = new List<(SweepRun, int, string)>();
@@ -66,10 +77,14 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
             progress.Draw(running.Select(c => c.Run.Name), force: true);
         }
         progress.Finish();
-        return new Outcome(plan.Runs.Count, skipped, trained, resumed, failed, pending.Count, stop.IsCancellationRequested, interrupted);
+        return new Outcome(plan.Runs.Count, skipped, trained, resumed, failed, pending.Count, stop.IsCancellationRequested, interrupted)
+        {
+            Running = Count(RunState.Running),
+            Diverged = Count(RunState.Diverged),
+        };
     }
 
-    private Child Start(SweepRun run, IReadOnlyDictionary<int, SweepRunState> states, string logs)
+    private Child Start(SweepRun run, IReadOnlyDictionary<int, RunState> states, string logs)
     {
         var logPath = Path.Combine(logs, run.Name + ".log");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
@@ -86,6 +101,6 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new Child(run, process, log, logPath, states[run.Index] == SweepRunState.Interrupted);
+        return new Child(run, process, log, logPath, states[run.Index] is RunState.Interrupted or RunState.Damaged);
     }
 }

@@ -87,7 +87,13 @@ public static class TransformerLensConfig
                     if (required) problems.Add($"{key} is missing");
                     return null;
                 }
-                if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v)) { problems.Add($"{key} {e.GetRawText()} is not a whole number"); return null; }
+                if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var d) || d != Math.Floor(d))
+                {
+                    problems.Add($"{key} {e.GetRawText()} is not a whole number");
+                    return null;
+                }
+                if (Math.Abs(d) > int.MaxValue) { problems.Add($"{key} {e.GetRawText()} is too large (at most {int.MaxValue})"); return null; }
+                var v = (int)d;
                 if (v < min) { problems.Add($"{key} {v} must be at least {min}"); return null; }
                 return v;
             }

@@ -27,12 +27,12 @@ public static class TransformerLensExport
                 : throw new ToolkitException($"run {runPath} has no checkpoint after {s} steps",
                     checkpoints.Count > 0 ? $"its checkpoints: {string.Join(", ", checkpoints.Select(c => c.Step))}" : "train it first")
             : run.LatestCheckpoint();
+        using var model = run.LoadModel(CPU, folder); // verifies the checkpoint before anything of it is read
         var config = RunConfig.Read(Path.Combine(folder, "config.json"));
         var notes = new List<string>();
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
         try { metadata[TransformerLensImport.TaskMetadataKey] = JsonSerializer.Serialize(TaskSpec.Of(config.Task.Create())); }
         catch (TaskParameterException e) { notes.Add($"the run's task is not recorded: {e.Message}"); }
-        using var model = run.LoadModel(CPU, folder);
         var m = Representable(model.Config, notes);
         if (m.EmbedDropout > 0 || m.AttnDropout > 0 || m.ResidDropout > 0)
             notes.Add("dropout is a training setting TransformerLens's model does not have; the exported config has none (logits in eval mode are unchanged)");

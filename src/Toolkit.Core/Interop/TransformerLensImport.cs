@@ -29,7 +29,13 @@ public static class TransformerLensImport
         var notes = new List<string>(configNotes);
         if (!File.Exists(weightsPath))
             throw new ToolkitException($"no weights at {weightsPath}", "give the model's state_dict saved with safetensors.torch.save_file");
-        var (tensors, metadata) = SafeTensors.Read(weightsPath);
+        Dictionary<string, Tensor> tensors;
+        Dictionary<string, string> metadata;
+        try { (tensors, metadata) = SafeTensors.Read(weightsPath); }
+        catch (ToolkitException e)
+        {
+            throw new ToolkitException(e.Message, $"save the state dict again from Python: safetensors.torch.save_file(model.state_dict(), \"{Path.GetFileName(weightsPath)}\")");
+        }
         try
         {
             TransformerLensWeights.Check(tensors, model, weightsPath);
@@ -50,7 +56,7 @@ public static class TransformerLensImport
             if (File.Exists(runPath))
                 throw new ToolkitException($"{runPath} is a file", "give --out a folder path, e.g. runs/NAME");
 
-            var config = new RunConfig { Model = model, Task = spec, Provenance = Provenance.Capture("cpu", get_num_threads()) };
+            var config = new RunConfig { RunId = RunConfig.NewRunId(), Model = model, Task = spec, Provenance = Provenance.Capture("cpu", get_num_threads()) };
             var folder = Path.Combine(runDir.CheckpointsPath, Checkpoint.FolderName(0));
             using (RunLock.Acquire(runPath))
             using (var hooked = new HookedTransformer(model))
@@ -58,15 +64,14 @@ public static class TransformerLensImport
                 using (no_grad())
                     foreach (var (name, p) in hooked.named_parameters())
                         p.copy_(tensors[name]); // dtype converted to the model's float32
-                AtomicFile.WriteDirectory(folder, temp =>
-                {
-                    Checkpoint.SaveWeights(Path.Combine(temp, "model.safetensors"), hooked, config);
-                    File.WriteAllText(Path.Combine(temp, "config.json"), config.ToJson());
-                });
+                Checkpoint.SaveWeightsOnly(folder, config, hooked, step: 0);
                 AtomicFile.WriteText(runDir.ConfigPath, config.ToJson());
             }
-            var doubles = tensors.Where(kv => kv.Value.dtype == ScalarType.Float64).Select(kv => kv.Key).ToList();
-            if (doubles.Count > 0) notes.Add($"{doubles.Count} float64 tensors were rounded to float32");
+            foreach (var (type, word, change) in new[] { (ScalarType.Float64, "float64", "rounded to"), (ScalarType.Float16, "float16", "upcast to"), (ScalarType.BFloat16, "bfloat16", "upcast to") })
+            {
+                var count = tensors.Count(kv => kv.Value.dtype == type);
+                if (count > 0) notes.Add($"{count} {word} tensors were {change} float32");
+            }
             return new ImportResult(runPath, folder, config, placeholder, notes);
         }
         finally

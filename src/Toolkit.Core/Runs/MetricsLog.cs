@@ -24,14 +24,22 @@ public sealed class MetricsLog
         "step,lr,train_loss,eval_loss,eval_accuracy,icl," +
         string.Join(",", new[] { "prev", "dup", "ind" }.SelectMany(kind => headNames.Select(h => $"{kind}_{h}")));
 
-    /// <summary>Starts the file, or on resume keeps only rows up to <paramref name="keepThroughStep"/>
-    /// (rows written after the checkpoint would be duplicated by the resumed run).</summary>
+    /// <summary>The header of a run with these layers and heads.</summary>
+    public static string HeaderOf(int layers, int heads) => new MetricsLog("", layers, heads).Header;
+
+    /// <summary>Starts the file, or on resume keeps only rows up to <paramref name="keepThroughStep"/> (rows written after
+    /// the checkpoint would be duplicated by the resumed run). The resume chose a checkpoint whose rows up to its step are
+    /// complete and well-formed (<see cref="MetricsFile.ProblemThrough"/>), so nothing damaged is kept.</summary>
     public void Start(int? keepThroughStep)
     {
         var lines = new List<string> { Header };
         if (keepThroughStep is int last && File.Exists(path))
-            lines.AddRange(File.ReadLines(path).Skip(1)
-                .Where(l => int.TryParse(l.Split(',')[0], CultureInfo.InvariantCulture, out var s) && s <= last));
+        {
+            var file = MetricsFile.Read(path, Header);
+            if (file.DamagedThrough(last))
+                throw new ToolkitException(file.DamageMessage!, "resume from an earlier checkpoint");
+            lines.AddRange(file.Rows.Where(r => r.Step <= last).Select(r => r.Text));
+        }
         AtomicFile.WriteText(path, string.Join('\n', lines) + '\n');
     }
 

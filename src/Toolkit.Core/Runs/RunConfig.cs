@@ -23,6 +23,9 @@ public sealed record TaskSpec
 /// <summary>Everything that defines a run, as written to <c>runs/NAME/config.json</c>.</summary>
 public sealed record RunConfig
 {
+    /// <summary>Names the run: drawn when the run is created (train, import) and recorded in every checkpoint's manifest,
+    /// so a file from another run is told apart (docs/design.md §6). Null in a run made before run ids.</summary>
+    [JsonPropertyName("run_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? RunId { get; init; }
     [JsonPropertyName("model")] public ModelConfig Model { get; init; } = new();
     [JsonPropertyName("training")] public TrainingConfig Training { get; init; } = new();
     [JsonPropertyName("task")] public TaskSpec Task { get; init; } = new();
@@ -39,6 +42,14 @@ public sealed record RunConfig
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>A new run id (32 hexadecimal digits).</summary>
+    public static string NewRunId() => Guid.NewGuid().ToString("N");
+
+    /// <summary>Whether two configs describe the same run, apart from the number of steps (a resume may raise it):
+    /// a run's config.json and each of its checkpoints' config.json always do.</summary>
+    public bool SameRunAs(RunConfig other) =>
+        (this with { Training = Training with { Steps = 0 } }).ToJson() == (other with { Training = other.Training with { Steps = 0 } }).ToJson();
 
     /// <summary>Reads a config file, with a clear error when it is missing or malformed.</summary>
     public static RunConfig Read(string path)

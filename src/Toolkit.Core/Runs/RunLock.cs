@@ -49,6 +49,17 @@ public sealed class RunLock : IDisposable
         throw new ToolkitException($"could not take the lock {path}", $"delete {path} if no toolkit process uses {runPath}");
     }
 
+    /// <summary>Who holds the run's lock ("process P on HOST since T"), or null when nobody does: no lock, or a stale one
+    /// (its process no longer exists on this host). A lock taken on another host is taken as held: it cannot be checked here.</summary>
+    public static string? Holder(string runPath)
+    {
+        var path = PathOf(runPath);
+        if (!File.Exists(path)) return null;
+        var (pid, host, since) = Read(path);
+        if (!File.Exists(path) || (pid is int p && host == Environment.MachineName && !IsAlive(p))) return null;
+        return $"process {pid?.ToString(CultureInfo.InvariantCulture) ?? "?"} on {host ?? "?"} (since {since ?? "?"})";
+    }
+
     /// <summary>Reads the holder. CreateNew makes the file exist a moment before its content does,
     /// so a lock read as incomplete is read again for up to a second (CI once named process "?"
     /// when two writers raced).</summary>

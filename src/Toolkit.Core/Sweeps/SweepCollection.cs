@@ -1,15 +1,26 @@
-using System.Globalization;
+using Toolkit.Runs;
+using Toolkit.Tasks;
 using Toolkit.Verdicts;
 
 namespace Toolkit.Sweeps;
 
-/// <summary>One run of a sweep as collected: where it stands, its final metrics from metrics.csv and,
-/// when complete, the library's verdict (<see cref="SeedStudy.Judge"/>, the path <c>toolkit probe</c> takes).</summary>
+/// <summary>One run of a sweep as collected: where it stands (with what explains it), its final metrics from metrics.csv
+/// and, when complete, the library's verdict (<see cref="SeedStudy.Judge"/>, the path <c>toolkit probe</c> takes).</summary>
 public sealed record CollectedRun(
-    SweepRun Run, SweepRunState State, int StepsDone, double FinalTrainLoss, double EvalLoss, double EvalAccuracy, SeedOutcome? Outcome)
+    SweepRun Run, RunStatus Status, int StepsDone, double FinalTrainLoss, double EvalLoss, double EvalAccuracy, SeedOutcome? Outcome)
 {
+    /// <summary>Where the run stands.</summary>
+    public RunState State => Status.State;
+
     /// <summary>The verdict in words, or the run's state when it has none.</summary>
-    public string VerdictWord => Outcome?.Verdict.Kind.Word() ?? (State == SweepRunState.New ? "not run" : "incomplete");
+    public string VerdictWord => Outcome?.Verdict.Kind.Word() ?? State switch
+    {
+        RunState.New => "not run",
+        RunState.Running => "running",
+        RunState.Diverged => "diverged",
+        RunState.Damaged => "damaged",
+        _ => "incomplete",
+    };
 
     /// <summary>The verdict's in-distribution accuracy (NaN without a verdict).</summary>
     public double InDistributionAccuracy => Outcome?.Verdict.InDistribution.Accuracy ?? double.NaN;
@@ -53,8 +64,9 @@ public sealed class SweepCollection
     /// <summary>Whether a varying label is the seed axis.</summary>
     public static bool IsSeed(string label) => label is "seed" or "seeds.seed";
 
-    /// <summary>Reads every run of the sweep in <paramref name="directory"/>, judging each complete one;
-    /// <paramref name="progress"/> hears (done, total, run name) before each.</summary>
+    /// <summary>Reads every run of the sweep in <paramref name="directory"/>, judging each complete one; a run that cannot be
+    /// read is collected as damaged, with its error, and the others are still judged. <paramref name="progress"/> hears
+    /// (done, total, run name) before each.</summary>
     public static SweepCollection Gather(string directory, VerdictSettings? settings = null, Action<int, int, string>? progress = null)
     {
         var plan = SweepPlan.Open(directory);
@@ -62,15 +74,32 @@ public sealed class SweepCollection
         foreach (var run in plan.Runs)
         {
             progress?.Invoke(runs.Count, plan.Runs.Count, run.Name);
-            var state = plan.StateOf(run);
-            var path = plan.PathOf(run);
-            var (steps, train, evalLoss, evalAcc) = FinalMetrics(Path.Combine(path, "metrics.csv"));
-            var outcome = state == SweepRunState.Complete ? SeedStudy.Judge(path, settings) : null;
-            runs.Add(new CollectedRun(run, state, steps, train, evalLoss, evalAcc, outcome));
+            runs.Add(Collect(plan, run, settings));
         }
         return new SweepCollection(plan, runs);
     }
 
+    private static CollectedRun Collect(SweepPlan plan, SweepRun run, VerdictSettings? settings)
+    {
+        var status = plan.StateOf(run);
+        var path = plan.PathOf(run);
+        try
+        {
+            var (steps, train, evalLoss, evalAcc) = status.State is RunState.New or RunState.Damaged ? (0, double.NaN, double.NaN, double.NaN) : FinalMetrics(path);
+            var outcome = status.State == RunState.Complete ? SeedStudy.Judge(path, settings) : null;
+            return new CollectedRun(run, status, steps, train, evalLoss, evalAcc, outcome);
+        }
+        catch (Exception e) when (status.State == RunState.Running && e is ToolkitException or IOException)
+        {
+            // A run being trained can be read between two of its writes: it is running, not damaged.
+            return new CollectedRun(run, status, 0, double.NaN, double.NaN, double.NaN, null);
+        }
+        catch (Exception e) when (e is ToolkitException or TaskParameterException or IOException or UnauthorizedAccessException)
+        {
+            var hint = e switch { ToolkitException t => t.Hint, TaskParameterException t => t.Hint, _ => "check the file's permissions" };
+            return new CollectedRun(run, new RunStatus(RunState.Damaged, e.Message, hint), 0, double.NaN, double.NaN, double.NaN, null);
+        }
+    }
     /// <summary>Runs grouped by every varying setting but the seed, in the sweep's order.</summary>
     public IReadOnlyList<SweepGroup> Groups()
     {
@@ -80,25 +109,16 @@ public sealed class SweepCollection
             .ToList();
     }
 
-    /// <summary>The last logged step and training loss, and the last evaluation's loss and accuracy, of a metrics.csv.</summary>
+    /// <summary>The last logged step and training loss, and the last evaluation's loss and accuracy, of a run's metrics.csv
+    /// (checked: a damaged file is an error).</summary>
     private static (int Steps, double TrainLoss, double EvalLoss, double EvalAccuracy) FinalMetrics(string path)
     {
-        if (!File.Exists(path)) return (0, double.NaN, double.NaN, double.NaN);
-        var lines = File.ReadAllLines(path);
-        if (lines.Length < 2) return (0, double.NaN, double.NaN, double.NaN);
-        var header = lines[0].Split(',');
-        int Col(string name) => Array.IndexOf(header, name);
-        var (stepCol, trainCol, lossCol, accCol) = (Col("step"), Col("train_loss"), Col("eval_loss"), Col("eval_accuracy"));
-        double Cell(string[] cells, int i) =>
-            i >= 0 && i < cells.Length && double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
-        var (steps, train, evalLoss, evalAcc) = (0, double.NaN, double.NaN, double.NaN);
-        foreach (var line in lines.Skip(1))
-        {
-            var cells = line.Split(',');
-            if (cells.Length != header.Length || !int.TryParse(cells[stepCol], CultureInfo.InvariantCulture, out var step)) continue;
-            (steps, train) = (step, Cell(cells, trainCol));
-            if (!double.IsNaN(Cell(cells, accCol))) (evalLoss, evalAcc) = (Cell(cells, lossCol), Cell(cells, accCol));
-        }
-        return (steps, train, evalLoss, evalAcc);
+        var run = RunDirectory.Open(path);
+        if (run.ReadMetrics(run.ReadConfig()) is not { Rows.Count: > 0 } file) return (0, double.NaN, double.NaN, double.NaN);
+        var (trainCol, lossCol, accCol) = (file.Column("train_loss"), file.Column("eval_loss"), file.Column("eval_accuracy"));
+        var last = file.Rows[^1];
+        var evaluated = file.Rows.LastOrDefault(r => !double.IsNaN(MetricsFile.Number(r, accCol)));
+        return (last.Step, MetricsFile.Number(last, trainCol),
+            evaluated is null ? double.NaN : MetricsFile.Number(evaluated, lossCol), evaluated is null ? double.NaN : MetricsFile.Number(evaluated, accCol));
     }
 }

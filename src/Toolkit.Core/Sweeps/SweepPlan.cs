@@ -27,14 +27,14 @@ public sealed class SweepPlan
     /// <summary>The run directory of a run.</summary>
     public string PathOf(SweepRun run) => System.IO.Path.Combine(Directory, run.Name);
 
-    /// <summary>The plan of a grid in a directory (nothing written).</summary>
-    public static SweepPlan Of(SweepGrid grid, string directory) => new()
+    /// <summary>The plan of a grid in a directory (nothing written); every run's path is checked as a run directory's.</summary>
+    public static SweepPlan Of(SweepGrid grid, string directory)
     {
-        Grid = grid.Json,
-        Varying = grid.Varying.Select(a => a.Label).ToList(),
-        Runs = grid.Expand(),
-        Directory = directory,
-    };
+        RunDirectory.CheckPath(directory);
+        var plan = new SweepPlan { Grid = grid.Json, Varying = grid.Varying.Select(a => a.Label).ToList(), Runs = grid.Expand(), Directory = directory };
+        foreach (var run in plan.Runs) RunDirectory.CheckPath(plan.PathOf(run), "use --out sweeps/NAME (a shorter path), or fewer varying settings (each run's folder is named by them)");
+        return plan;
+    }
 
     /// <summary>Writes sweep.json, or checks that the one already there describes the same runs
     /// (a directory holds one sweep; rerunning it skips and resumes). Returns the plan on disk.</summary>
@@ -90,32 +90,38 @@ public sealed class SweepPlan
         index >= 0 && index < Runs.Count ? Runs[index]
             : throw new ToolkitException($"the sweep in {Directory} has no run {index}", $"its runs are 0..{Runs.Count - 1}");
 
-    /// <summary>Where a run stands: complete when a checkpoint at its configured final step exists.</summary>
-    public SweepRunState StateOf(SweepRun run)
-    {
-        var path = PathOf(run);
-        if (!File.Exists(System.IO.Path.Combine(path, "config.json"))) return SweepRunState.New;
-        var dir = RunDirectory.Open(path);
-        var steps = run.Config.Training.Steps;
-        var checkpoints = dir.Checkpoints();
-        return checkpoints.Count > 0 && checkpoints[^1].Step >= steps ? SweepRunState.Complete : SweepRunState.Interrupted;
-    }
+    /// <summary>Where a run stands (<see cref="RunStatus.Of"/>), complete at the sweep's steps.</summary>
+    public RunStatus StateOf(SweepRun run) => RunStatus.Of(PathOf(run), run.Config.Training.Steps);
 
-    /// <summary>Trains run <paramref name="index"/> with <paramref name="threads"/> CPU threads: skips it when
-    /// complete, resumes it when interrupted (it keeps its own config.json), trains it otherwise.</summary>
+    /// <summary>Trains run <paramref name="index"/> with <paramref name="threads"/> CPU threads: skips it when complete,
+    /// resumes it when interrupted or damaged (the resume rewrites what does not verify; the run keeps its own config.json),
+    /// refuses to retry it when it diverged (exit 3: the same config diverges again), trains it otherwise.</summary>
     public (SweepRunAction Action, TrainingResult? Result) TrainRun(int index, int threads, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
         var run = Run(index);
         var path = PathOf(run);
-        switch (StateOf(run))
+        var status = StateOf(run);
+        switch (status.State)
         {
-            case SweepRunState.Complete:
+            case RunState.Complete:
                 return (SweepRunAction.Skipped, null);
-            case SweepRunState.Interrupted:
+            case RunState.Diverged:
+                throw new DivergedBeforeException(path, status.Detail);
+            case RunState.Interrupted or RunState.Damaged:
                 return (SweepRunAction.Resumed, Trainer.Resume(path, run.Config.Training.Steps, observer, stop));
-            default:
+            default: // new, or running (the lock refuses a second writer, naming the holder)
+                if (File.Exists(System.IO.Path.Combine(path, "config.json")))
+                    return (SweepRunAction.Resumed, Trainer.Resume(path, run.Config.Training.Steps, observer, stop));
                 var config = run.Config with { Training = run.Config.Training with { Threads = threads } };
                 return (SweepRunAction.Trained, Trainer.Train(config, path, observer, stop));
         }
+    }
+
+    /// <summary>A sweep's run that diverged before is not retried (exit 3, as a divergence).</summary>
+    private sealed class DivergedBeforeException(string path, string? reason)
+        : ToolkitException($"{path} diverged before ({reason}); not retried: the same config diverges again",
+            "change the grid (a lower lr, a longer warm-up) and start another sweep")
+    {
+        public override int ExitCode => 3;
     }
 }

@@ -12,16 +12,5 @@ public sealed record SweepRun(
     [property: JsonPropertyName("values")] IReadOnlyDictionary<string, string> Values,
     [property: JsonPropertyName("config")] RunConfig Config);
 
-/// <summary>Where a sweep's run stands on disk.</summary>
-public enum SweepRunState
-{
-    /// <summary>Nothing trained yet (no config.json).</summary>
-    New,
-    /// <summary>Started but not finished: config.json, maybe checkpoints, no checkpoint at the final step. Resumed.</summary>
-    Interrupted,
-    /// <summary>Its final checkpoint exists. Skipped.</summary>
-    Complete,
-}
-
 /// <summary>What <c>train --sweep</c> did with a run.</summary>
 public enum SweepRunAction { Trained, Resumed, Skipped }

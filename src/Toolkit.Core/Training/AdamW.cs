@@ -91,7 +91,7 @@ public sealed class AdamW : IDisposable
     {
         if (!File.Exists(path))
             throw new ToolkitException($"{path} is missing: the checkpoint has no optimizer state of this toolkit's AdamW",
-                "resume from a checkpoint written by this version, or start a new run (--init-from keeps the weights)");
+                "resume from another checkpoint (toolkit train --resume passes over this one), or start a new run from its weights: toolkit finetune RUN --steps N --out runs/NEW");
         var (tensors, meta) = SafeTensors.Read(path);
         try
         {

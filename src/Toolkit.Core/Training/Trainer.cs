@@ -25,56 +25,57 @@ public sealed record TrainingResult(
 /// same data as an uninterrupted one.</remarks>
 public static class Trainer
 {
-    /// <summary>Trains a new run into <paramref name="runPath"/> (which must not hold a run yet).
+    /// <summary>Trains a new run into <paramref name="runPath"/> (which must not hold a run yet), with a new run id.
     /// <paramref name="stop"/> (e.g. SIGINT) ends training after the current step with a checkpoint.</summary>
     public static TrainingResult Train(RunConfig config, string runPath, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
-        var plan = Plan.Validate(config);
+        var plan = Plan.Validate(config with { RunId = RunConfig.NewRunId() });
         RunDirectory.CheckPath(runPath);
         RefuseExistingRun(runPath);
-        if (config.InitFrom is string init && !File.Exists(Path.Combine(init, "model.safetensors")))
-            throw new ToolkitException($"no checkpoint at {init} to start from", "pass a run's checkpoint folder, e.g. runs/NAME/checkpoints/step-2000");
+        if (config.InitFrom is string init) CheckInit(init, plan.Model);
         var run = RunDirectory.Create(runPath);
         observer ??= SilentObserver.Instance;
-        using var runLock = AcquireWritable(runPath, observer);
+        using var runLock = AcquireWritable(runPath, observer, resuming: false);
         RefuseExistingRun(runPath); // again: another writer may have finished in between
-        return Run(plan, run, resumeFrom: null, originalProvenance: null, observer, stop);
+        return Run(plan, run, resumeCandidates: null, originalProvenance: null, observer, stop);
     }
 
-    /// <summary>Continues a run from its latest checkpoint up to <paramref name="steps"/> total steps
-    /// (null: the configured number). A run killed before its first checkpoint starts over from step 0.</summary>
+    /// <summary>Continues a run up to <paramref name="steps"/> total steps (null: the configured number) from the newest
+    /// checkpoint that verifies, loads, and has every metrics row up to its step (<see cref="RunDirectory.ResumeCandidates"/>);
+    /// each checkpoint passed over is named in a notice, and the resumed run rewrites it. A run killed before its first
+    /// checkpoint starts over from step 0.</summary>
     public static TrainingResult Resume(string runPath, int? steps = null, ITrainingObserver? observer = null, CancellationToken stop = default)
     {
         var run = RunDirectory.Open(runPath);
-        var config = run.ReadConfig();
+        var config = run.ReadConfig(); // checked against the checkpoints
         if (steps is int s) config = config with { Training = config.Training with { Steps = s } };
         var plan = Plan.Validate(config);
         observer ??= SilentObserver.Instance;
-        using var runLock = AcquireWritable(runPath, observer);
+        using var runLock = AcquireWritable(runPath, observer, resuming: true, steps);
         var checkpoints = run.Checkpoints();
-        string? resumeFrom = null;
         if (checkpoints.Count == 0)
-            observer.OnNotice($"{runPath} has no checkpoint yet: starting over from step 0");
-        else
         {
-            var (lastStep, lastPath) = checkpoints[^1];
-            if (plan.Training.Steps <= lastStep)
-                throw new ToolkitException($"the run already has {lastStep} steps, nothing to resume",
-                    $"pass --steps larger than {lastStep} to train further");
-            resumeFrom = lastPath;
+            observer.OnNotice($"{runPath} has no checkpoint yet: starting over from step 0");
+            return Run(plan, run, resumeCandidates: null, config.Provenance, observer, stop);
         }
-        return Run(plan, run, resumeFrom, config.Provenance, observer, stop);
+        if (checkpoints.All(c => Checkpoint.IsWeightsOnly(c.Path)))
+            throw new ToolkitException($"{checkpoints[^1].Path} holds weights only (an imported model), no training state to resume",
+                $"train it further as a new run: toolkit finetune {runPath} --steps N --out runs/NEW");
+        if (config.RunId is null)
+            observer.OnNotice($"{runPath} was made before run ids and checkpoint manifests: its checkpoints are checked as far as they can be, not verified by hash");
+        return Run(plan, run, run.ResumeCandidates(config), config.Provenance, observer, stop);
     }
 
     /// <summary>The run lock, with a clear error when the directory cannot be created or written
-    /// (a file in the way, a path under a file, no permission).</summary>
-    private static RunLock AcquireWritable(string runPath, ITrainingObserver observer)
+    /// (a file in the way, a path under a file, no permission, a read-only file system).</summary>
+    private static RunLock AcquireWritable(string runPath, ITrainingObserver observer, bool resuming, int? steps = null)
     {
         try { return RunLock.Acquire(runPath, observer.OnNotice); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ToolkitException($"cannot write the run directory {runPath}: {e.Message}",
-                "give --out a folder path in a writable place (not an existing file, not below a file)");
+            throw new ToolkitException($"cannot write the run directory {runPath}: {e.Message}", resuming
+                ? $"make it writable, or copy the run to a writable place and resume the copy: cp -r {runPath} runs/NEW && toolkit train --resume runs/NEW{(steps is int s ? $" --steps {s}" : "")}"
+                : "give --out a folder path in a writable place (not an existing file, not below a file)");
         }
     }
 
@@ -82,6 +83,16 @@ public static class Trainer
     {
         if (File.Exists(Path.Combine(runPath, "config.json")))
             throw new ToolkitException($"{runPath} already holds a run", $"continue it with --resume {runPath}, or choose another --out");
+    }
+
+    /// <summary>The checkpoint a fine-tune starts from must hold weights for this model, all finite; checked before anything is written.</summary>
+    private static void CheckInit(string init, ModelConfig model)
+    {
+        if (!File.Exists(Path.Combine(init, "model.safetensors")))
+            throw new ToolkitException($"no checkpoint at {init} to start from", "pass a run's checkpoint folder, e.g. runs/NAME/checkpoints/step-2000");
+        using var probe = new HookedTransformer(model);
+        try { Checkpoint.LoadWeights(Path.Combine(init, "model.safetensors"), probe); }
+        catch (ToolkitException e) { throw new ToolkitException(e.Message, "start from another checkpoint, one that verifies (toolkit analyze reads it without error)"); }
     }
 
     /// <summary>Everything checked before anything is written.</summary>
@@ -94,6 +105,13 @@ public static class Trainer
             ITask task;
             try { task = config.Task.Create(); }
             catch (TaskParameterException e) { throw new ToolkitException(e.Message, e.Hint); }
+            // A model trained for a task is made to fit it: the fix is a larger model, not a smaller task.
+            if (task.Vocabulary.Size > model.DVocab)
+                throw new ToolkitException($"task {task.Name} uses {task.Vocabulary.Size} tokens but the model's d_vocab is {model.DVocab}",
+                    $"use --vocab {task.Vocabulary.Size} (d_vocab {task.Vocabulary.Size} in a grid): the model must hold every token of the task");
+            if (task.Context > model.NCtx)
+                throw new ToolkitException($"task {task.Name} makes {task.Context}-token sequences but the model's n_ctx is {model.NCtx}",
+                    $"use --context {task.Context} (n_ctx {task.Context} in a grid)");
             Evaluator.CheckFits(model, task);
             if (model.MaskedLm) CheckMaskedLm(model, task);
             if (model.EncoderDecoder) CheckSource(model, task);
@@ -130,8 +148,8 @@ public static class Trainer
         }
     }
 
-    private static TrainingResult Run(Plan plan, RunDirectory run, string? resumeFrom, Provenance? originalProvenance,
-        ITrainingObserver observer, CancellationToken stop)
+    private static TrainingResult Run(Plan plan, RunDirectory run, IEnumerable<(int Step, string Path, string? Problem)>? resumeCandidates,
+        Provenance? originalProvenance, ITrainingObserver observer, CancellationToken stop)
     {
         var (t, modelConfig, task) = (plan.Training, plan.Model, plan.Task);
         CleanLeftovers(run);
@@ -156,10 +174,10 @@ public static class Trainer
         var firstStep = 0;
         double intervalLoss = 0;
         int intervalSteps = 0;
-        if (resumeFrom is not null)
+        string? resumeFrom = null;
+        if (resumeCandidates is not null)
         {
-            Checkpoint.LoadWeights(Path.Combine(resumeFrom, "model.safetensors"), model);
-            var state = Checkpoint.LoadTrainingState(resumeFrom, optimizer);
+            var state = LoadNewestUsable(run, config, resumeCandidates, model, optimizer, t.Steps, observer, out resumeFrom);
             (firstStep, intervalLoss, intervalSteps) = (state.Step, state.IntervalLoss, state.IntervalSteps);
         }
         else if (config.InitFrom is string init)
@@ -189,15 +207,27 @@ public static class Trainer
         HeadScoreTable? lastHeads = null;
         double? lastIcl = null;
         var lastCheckpoint = resumeFrom;
+        var diverged = DivergenceRecord.Read(run);
+        if (diverged is not null)
+            observer.OnNotice($"this run diverged before ({diverged.Reason}); with the same config it diverges there again");
+
+        // Recorded in the run (diverged.json), so sweeps report the run instead of retrying it.
+        TrainingDivergedException Diverged(int step, string what)
+        {
+            var e = new TrainingDivergedException(step, what, lastCheckpoint);
+            try { DivergenceRecord.Write(run, step, e.Message); }
+            catch (Exception io) when (io is IOException or UnauthorizedAccessException) { } // the exit code still says it
+            return e;
+        }
 
         void SaveCheckpoint(int done)
         {
             if (!AllFinite(model))
-                throw new TrainingDivergedException(done, "the weights are no longer finite", lastCheckpoint);
+                throw Diverged(done, "the weights are no longer finite");
             var folder = Path.Combine(run.CheckpointsPath, Checkpoint.FolderName(done));
             try
             {
-                Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps });
+                Checkpoint.Save(folder, config, model, optimizer, new Checkpoint.State { Step = done, IntervalLoss = intervalLoss, IntervalSteps = intervalSteps }, run.MetricsPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -228,14 +258,18 @@ public static class Trainer
                 if (auxiliary is not null && !double.IsFinite(loss.item<float>())) lastLoss = double.NaN; // a non-finite ponder cost diverges too
                 // Stop before a non-finite update reaches the weights (and so any checkpoint).
                 if (!double.IsFinite(lastLoss) || !double.IsFinite(gradNorm))
-                    throw new TrainingDivergedException(step + 1,
-                        !double.IsFinite(lastLoss) ? $"the loss is {lastLoss}" : $"the gradient norm is {gradNorm}", lastCheckpoint);
+                    throw Diverged(step + 1, !double.IsFinite(lastLoss) ? $"the loss is {lastLoss}" : $"the gradient norm is {gradNorm}");
                 optimizer.StepOnce();
             }
             intervalLoss += lastLoss;
             intervalSteps++;
             trained++;
             var done = step + 1;
+            if (diverged is not null && done > diverged.Step)
+            {
+                File.Delete(run.DivergedPath); // this training got past the step where the run diverged
+                diverged = null;
+            }
             var evalNow = done % t.EvalEvery == 0 || done == t.Steps;
             if (done % t.LogEvery == 0 || evalNow)
             {
@@ -267,6 +301,39 @@ public static class Trainer
         }
         var seconds = clock.Elapsed.TotalSeconds;
         return new TrainingResult(run, t.Steps, lastLoss, lastEval!, lastHeads!, seconds, trained * tokensPerStep / seconds, curve);
+    }
+
+    /// <summary>Loads the newest checkpoint that can be resumed: candidates come newest first with why they cannot be
+    /// (<see cref="RunDirectory.ResumeCandidates"/>); one that fails to load is passed over too. Each one passed over is
+    /// named in a notice. Nothing is written here.</summary>
+    private static Checkpoint.State LoadNewestUsable(RunDirectory run, RunConfig config, IEnumerable<(int Step, string Path, string? Problem)> candidates,
+        HookedTransformer model, AdamW optimizer, int steps, ITrainingObserver observer, out string? folder)
+    {
+        var skipped = 0;
+        string? newestProblem = null;
+        foreach (var (step, path, problem) in candidates)
+        {
+            var why = problem;
+            if (why is null)
+            {
+                if (step >= steps)
+                    throw new ToolkitException($"the run already has {step} steps, nothing to resume", $"pass --steps larger than {step} to train further");
+                try
+                {
+                    Checkpoint.LoadWeights(Path.Combine(path, "model.safetensors"), model);
+                    var state = Checkpoint.LoadTrainingState(path, step, optimizer);
+                    if (skipped > 0)
+                        observer.OnNotice($"resuming from {path}, the newest checkpoint that verifies: the steps after it are trained again and their files rewritten");
+                    folder = path;
+                    return state;
+                }
+                catch (ToolkitException e) { why = e.Message; }
+            }
+            observer.OnNotice($"passed over {path}: {why}");
+            newestProblem ??= why;
+            skipped++;
+        }
+        throw new ToolkitException($"no checkpoint of {run.Path} can be resumed ({skipped} checked; the newest: {newestProblem})", run.RepairHint(config, null));
     }
 
     /// <summary>A next-token model that sees the future learns to copy the answer (docs/design.md §4, causality):

@@ -41,6 +41,6 @@ public static class SeedStudy
         using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
         var heads = HeadScores.Compute(model, scoring);
         var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, settings, heads, scoring);
-        return new SeedOutcome(config.Training.Seed, runPath, verdict, TrainingDynamics.Read(dir.MetricsPath));
+        return new SeedOutcome(config.Training.Seed, runPath, verdict, dir.ReadDynamics(config));
     }
 }

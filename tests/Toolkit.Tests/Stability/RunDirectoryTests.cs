@@ -93,15 +93,15 @@ public class RunDirectoryTests
         Assert.That(File.Exists(Path.Combine(run, "metrics.csv")));
     }
 
-    /// <summary>A checkpoint folder whose weights are all NaN (what a diverged run would have saved).</summary>
-    private string NaNCheckpoint()
+    /// <summary>A checkpoint folder whose weights all equal <paramref name="value"/>.</summary>
+    private string FilledCheckpoint(double value)
     {
-        var folder = Path.Combine(dir, "nan-init");
+        var folder = Path.Combine(dir, $"init-{value}");
         Directory.CreateDirectory(folder);
         var config = Tiny(1);
         using var model = new HookedTransformer(config.Model);
         using (no_grad())
-            foreach (var p in model.parameters()) p.fill_(double.NaN);
+            foreach (var p in model.parameters()) p.fill_(value);
         Checkpoint.SaveWeights(Path.Combine(folder, "model.safetensors"), model, config);
         return folder;
     }
@@ -109,12 +109,25 @@ public class RunDirectoryTests
     [Test]
     public void A_non_finite_loss_stops_training_at_once_with_exit_code_3_and_saves_nothing()
     {
+        // Finite weights so large that the first forward pass overflows: the loss is not finite at step 1.
         var run = Path.Combine(dir, "run");
-        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Train(Tiny(20, checkpointEvery: 5) with { InitFrom = NaNCheckpoint() }, run))!;
+        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Train(Tiny(20, checkpointEvery: 5) with { InitFrom = FilledCheckpoint(1e30) }, run))!;
         Assert.That(e.Step, Is.EqualTo(1));
         Assert.That(e.ExitCode, Is.EqualTo(3));
         Assert.That(e.Message, Does.Contain("diverged at step 1").And.Contain("NaN"));
         Assert.That(Directory.Exists(Path.Combine(run, "checkpoints")) ? Directory.GetDirectories(Path.Combine(run, "checkpoints")) : Array.Empty<string>(), Is.Empty);
+    }
+
+    [Test]
+    public void Starting_from_non_finite_weights_is_bad_input_naming_the_file_and_writes_nothing()
+    {
+        var run = Path.Combine(dir, "run");
+        var init = FilledCheckpoint(double.NaN);
+        var e = Assert.Throws<ToolkitException>(() => Trainer.Train(Tiny(20) with { InitFrom = init }, run))!;
+        Assert.That(e, Is.Not.InstanceOf<TrainingDivergedException>());
+        Assert.That(e.ExitCode, Is.EqualTo(2));
+        Assert.That(e.Message, Does.Contain(Path.Combine(init, "model.safetensors")).And.Contain("not finite"));
+        Assert.That(Directory.Exists(run), Is.False);
     }
 
     [Test]
@@ -123,8 +136,12 @@ public class RunDirectoryTests
         var run = Path.Combine(dir, "run");
         Trainer.Train(Tiny(3), run);
         var folder = RunDirectory.Open(run).LatestCheckpoint().Path;
-        File.Copy(Path.Combine(NaNCheckpoint(), "model.safetensors"), Path.Combine(folder, "model.safetensors"), overwrite: true);
+        File.Copy(Path.Combine(FilledCheckpoint(double.NaN), "model.safetensors"), Path.Combine(folder, "model.safetensors"), overwrite: true);
         var e = Assert.Throws<ToolkitException>(() => RunDirectory.Open(run).LoadModel())!;
+        Assert.That(e.Message, Does.Contain(Path.Combine(folder, "model.safetensors")).And.Contain("manifest"), "the manifest catches it first");
+        // A run made before manifests has only the weights to show it.
+        RunFixtures.MakeLegacy(run);
+        e = Assert.Throws<ToolkitException>(() => RunDirectory.Open(run).LoadModel())!;
         Assert.That(e.Message, Does.Contain("not finite"));
     }
 
@@ -188,12 +205,12 @@ public class RunDirectoryTests
         var whole = Path.Combine(dir, "whole");
         var split = Path.Combine(dir, "split");
         Trainer.Train(config, whole);
-        Trainer.Train(config, split);
+        RunFixtures.Copy(whole, split); // the same run (its id), killed after step 25 with the rows past it written
         foreach (var late in new[] { "step-50", "step-60" })
             Directory.Delete(Path.Combine(split, "checkpoints", late), recursive: true);
-        File.Copy(Path.Combine(whole, "config.json"), Path.Combine(split, "config.json"), overwrite: true); // same provenance
         Trainer.Resume(split);
-        foreach (var file in new[] { "metrics.csv", "config.json", "checkpoints/step-60/model.safetensors", "checkpoints/step-60/optimizer.safetensors", "checkpoints/step-60/state.json" })
+        foreach (var file in new[] { "metrics.csv", "config.json", "checkpoints/step-60/model.safetensors", "checkpoints/step-60/optimizer.safetensors",
+                     "checkpoints/step-60/state.json", "checkpoints/step-60/manifest.json", "checkpoints/step-50/manifest.json" })
             Assert.That(File.ReadAllBytes(Path.Combine(split, file)), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, file))), file);
     }
 

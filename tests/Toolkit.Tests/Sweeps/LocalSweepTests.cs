@@ -1,3 +1,4 @@
+using Toolkit.Runs;
 using Toolkit.Reports;
 using Toolkit.Sweeps;
 using Toolkit.Verdicts;
@@ -48,7 +49,7 @@ public class LocalSweepTests
         Assert.That(plan.Grid["model"]!["n_layers"]!.ToJsonString(), Is.EqualTo("[1,2]"));
         foreach (var run in plan.Runs)
         {
-            Assert.That(plan.StateOf(run), Is.EqualTo(SweepRunState.Complete), run.Name);
+            Assert.That(plan.StateOf(run).State, Is.EqualTo(RunState.Complete), run.Name);
             var config = Toolkit.Runs.RunConfig.Read(Path.Combine(plan.PathOf(run), "config.json"));
             Assert.That(config.Training.Threads, Is.EqualTo(Math.Max(1, Environment.ProcessorCount / 2)), "threads = cores / workers");
             Assert.That(config.Model.NLayers, Is.EqualTo(run.Config.Model.NLayers));
@@ -75,7 +76,7 @@ public class LocalSweepTests
         var path = Plan.PathOf(run);
         var metrics = File.ReadAllText(Path.Combine(path, "metrics.csv"));
         Directory.Delete(Path.Combine(path, "checkpoints", "step-20"), recursive: true);
-        Assert.That(Plan.StateOf(run), Is.EqualTo(SweepRunState.Interrupted));
+        Assert.That(Plan.StateOf(run).State, Is.EqualTo(RunState.Interrupted));
 
         var (dryCode, dry, _) = CliRunner.InProcess("sweep", grid, "--out", sweep, "--dry-run");
         Assert.That(dryCode, Is.EqualTo(0));
@@ -84,7 +85,7 @@ public class LocalSweepTests
         var (code, output, err) = CliRunner.InProcess("sweep", grid, "--out", sweep);
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(output, Does.Contain("0 trained, 1 resumed, 1 skipped"));
-        Assert.That(Plan.StateOf(run), Is.EqualTo(SweepRunState.Complete));
+        Assert.That(Plan.StateOf(run).State, Is.EqualTo(RunState.Complete));
         Assert.That(File.ReadAllText(Path.Combine(path, "metrics.csv")), Is.EqualTo(metrics), "resume reproduces the uninterrupted run");
         Assert.That(File.ReadAllText(Path.Combine(sweep, "logs", run.Name + ".log")), Does.Contain("resuming at step 10"));
     }

@@ -1,3 +1,4 @@
+using Toolkit.Runs;
 using System.Diagnostics;
 using Toolkit.Reports;
 using Toolkit.Sweeps;
@@ -77,10 +78,10 @@ public class SlurmSweepTests
 
         // Wait for both runs (the array tasks write into the shared directory).
         var plan = SweepPlan.Open(sweep);
-        while (plan.Runs.Any(r => plan.StateOf(r) != SweepRunState.Complete) && clock.Elapsed < TimeSpan.FromSeconds(75))
+        while (plan.Runs.Any(r => plan.StateOf(r).State != RunState.Complete) && clock.Elapsed < TimeSpan.FromSeconds(75))
             Thread.Sleep(500);
         var logs = string.Join("\n", Directory.GetFiles(Path.Combine(sweep, "logs")).Select(f => $"--- {f}\n{File.ReadAllText(f)}"));
-        Assert.That(plan.Runs.Select(plan.StateOf), Is.All.EqualTo(SweepRunState.Complete), $"after {clock.Elapsed.TotalSeconds:F0} s; logs:\n{logs}");
+        Assert.That(plan.Runs.Select(r => plan.StateOf(r).State), Is.All.EqualTo(RunState.Complete), $"after {clock.Elapsed.TotalSeconds:F0} s; logs:\n{logs}");
         Assert.That(Directory.GetFiles(Path.Combine(sweep, "logs"), "slurm-*_*.out"), Has.Length.EqualTo(2), "one Slurm output per array task");
         TestContext.Out.WriteLine($"both array tasks done after {clock.Elapsed.TotalSeconds:F1} s");
 

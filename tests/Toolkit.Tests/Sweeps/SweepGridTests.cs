@@ -185,7 +185,7 @@ public class SweepGridTests
             SweepPlan.Of(SweepGrid.Parse("""{"model": {"n_layers": [1, 2]}, "seeds": [0, 1]}"""), dir).Save(threads: 1);
             var (code, output, err) = CliRunner.InProcess("collect", dir);
             Assert.That(code, Is.EqualTo(0), err);
-            Assert.That(output, Does.Contain("4 runs, 0 complete (0 interrupted, 4 not started); grouped by n_layers"));
+            Assert.That(output, Does.Contain("4 runs, 0 complete (4 not started); grouped by n_layers"));
             Assert.That(output, Does.Contain("no verdict yet"));
             var frame = Toolkit.Reports.CsvFrame.Read(Path.Combine(dir, "collect.csv"));
             Assert.That(frame.RowCount, Is.EqualTo(4));
