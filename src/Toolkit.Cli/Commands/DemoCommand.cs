@@ -15,7 +15,7 @@ public static class DemoCommand
         var seed = new Option<long>("--seed") { Description = "random seed of both runs", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "folder for the two runs (replaced)", DefaultValueFactory = _ => "runs/demo" };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("demo", "Train a fixed-period and a variable-period model and show which one learned induction.");
+        var command = new Command("demo", "Train a fixed-period and a variable-period model and show which one generalizes, and whether by induction.");
         command.Options.Add(seed);
         command.Options.Add(output);
         command.Options.Add(threads);
@@ -25,7 +25,7 @@ public static class DemoCommand
 
     private static int Run(string folder, long seed, int threads)
     {
-        Console.WriteLine("Toolkit demo: does a small transformer learn induction, or memorize positions?");
+        Console.WriteLine("Toolkit demo: does a small transformer follow the copy rule on instances it never saw, or memorize positions? And if it generalizes, does it need its induction heads?");
         Console.WriteLine("Two 2-layer, 4-head, d_model 64 attention-only models on 64-token sequences of a repeated random block;");
         Console.WriteLine("loss and accuracy only where the next token follows from the repeat (tokens 2.. of each copy).");
         Console.WriteLine("Each is judged by `toolkit probe`'s rule: its probes, and whether it follows the positional shortcut where that and the copy rule disagree.");

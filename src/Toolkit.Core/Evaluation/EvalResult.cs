@@ -12,6 +12,12 @@ public sealed record EvalResult(
     double Loss, double Accuracy, double AccuracyLow, double AccuracyHigh,
     int Sequences, long Positions, double[] PerSequenceAccuracy)
 {
+    /// <summary>Correct predictable positions of each sequence (empty when not measured per sequence).</summary>
+    public long[] CorrectPerSequence { get; init; } = [];
+
+    /// <summary>Predictable positions of each sequence (empty when not measured per sequence).</summary>
+    public long[] PositionsPerSequence { get; init; } = [];
+
     public override string ToString() =>
         $"loss {Loss:F3}, accuracy {Accuracy:P1} [{AccuracyLow:P1}, {AccuracyHigh:P1}] over {Positions} positions in {Sequences} sequences";
 }

@@ -18,13 +18,18 @@ public static class Evaluator
     }
 
     /// <summary>Evaluates on given examples.</summary>
-    public static EvalResult Evaluate(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128)
+    public static EvalResult Evaluate(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128) =>
+        Evaluate(model, examples, model.forward, batchSize);
+
+    /// <summary>Evaluates on given examples with another forward pass of the model (e.g. one with hooks that ablate heads):
+    /// <paramref name="forward"/> maps a batch's input tokens to logits.</summary>
+    public static EvalResult Evaluate(HookedTransformer model, IReadOnlyList<Example> examples, Func<Tensor, Tensor> forward, int batchSize = 128)
     {
         double lossSum = 0;
         long positions = 0;
         var correctPerSeq = new long[examples.Count];
         var maskedPerSeq = new long[examples.Count];
-        ForEachBatch(model, examples, batchSize, (start, batch, logits) =>
+        ForEachBatch(model, examples, batchSize, forward, (start, batch, logits) =>
         {
             var (loss, correct, mask) = MaskedLoss.PerPosition(logits, batch);
             var maskF = mask.to_type(ScalarType.Float64);
@@ -42,7 +47,7 @@ public static class Evaluator
         var (low, high) = Bootstrap.Interval(correctPerSeq, maskedPerSeq);
         var perSeq = correctPerSeq.Select((c, i) => maskedPerSeq[i] == 0 ? double.NaN : (double)c / maskedPerSeq[i]).ToArray();
         return new EvalResult(positions == 0 ? double.NaN : lossSum / positions, accuracy, low, high,
-            examples.Count, positions, perSeq);
+            examples.Count, positions, perSeq) { CorrectPerSequence = correctPerSeq, PositionsPerSequence = maskedPerSeq };
     }
 
     /// <summary>The model's top-1 prediction for every position of every example: <c>result[k][i]</c> is the
@@ -51,7 +56,7 @@ public static class Evaluator
     public static int[][] Predictions(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128)
     {
         var result = new int[examples.Count][];
-        ForEachBatch(model, examples, batchSize, (start, batch, logits) =>
+        ForEachBatch(model, examples, batchSize, model.forward, (start, batch, logits) =>
         {
             var argmax = logits.argmax(-1).cpu();
             var p = (int)argmax.shape[1];
@@ -73,9 +78,10 @@ public static class Evaluator
         return result;
     }
 
-    /// <summary>Runs the model over examples in batches (eval mode, restored after; no gradient; each batch in its own
-    /// dispose scope) and hands each batch with its logits to <paramref name="read"/>, with the index of its first example.</summary>
-    private static void ForEachBatch(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize, Action<int, Batch, Tensor> read)
+    /// <summary>Runs the model (through <paramref name="forward"/>) over examples in batches (eval mode, restored after; no
+    /// gradient; each batch in its own dispose scope) and hands each batch with its logits to <paramref name="read"/>, with
+    /// the index of its first example.</summary>
+    private static void ForEachBatch(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize, Func<Tensor, Tensor> forward, Action<int, Batch, Tensor> read)
     {
         using var evalMode = model.EvalMode();
         for (var start = 0; start < examples.Count; start += batchSize)
@@ -83,7 +89,7 @@ public static class Evaluator
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             using var batch = Batch.ForEvaluation(model.Config, examples.Skip(start).Take(batchSize).ToList(), model.Device, firstIndex: start);
-            read(start, batch, model.forward(batch.Tokens));
+            read(start, batch, forward(batch.Tokens));
         }
     }
 

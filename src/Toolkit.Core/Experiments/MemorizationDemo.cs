@@ -13,8 +13,8 @@ namespace Toolkit.Experiments;
 public static class MemorizationDemo
 {
     /// <summary>Steps for each model, with margin over the measured phase change. `toolkit bench phase-change` swept
-    /// learning rate × warm-up × batch (README, bench/RESULTS.md): lr 1e-2 with 20 warm-up steps at batch 64 forms the
-    /// induction circuit by step ~200–250 in every seed (3e-3 with 100 warm-up steps needed ~550–625) and still
+    /// learning rate × warm-up × batch (README, bench/RESULTS.md): lr 1e-2 with 20 warm-up steps at batch 64 puts the
+    /// loss phase change at step ~200–250 in every seed (3e-3 with 100 warm-up steps: ~550–625) and still
     /// generalizes, while the fixed-period model still memorizes.</summary>
     public const int FixedSteps = 800, VariableSteps = 800;
     public const double LearningRate = 1e-2;
@@ -36,14 +36,22 @@ public static class MemorizationDemo
         Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = period, ["context"] = "64", ["vocab"] = "64" } },
     };
 
-    /// <summary>One paragraph for a reader new to the field, read off the verdict (never a rule of its own).</summary>
+    /// <summary>One paragraph for a reader new to the field, read off the verdict (never a rule of its own): "by induction"
+    /// only when the verdict's <see cref="GeneralizationVerdict.Mechanism"/> says so (<see cref="InductionAttribution"/>).</summary>
     public static string Explain(string label, GeneralizationVerdict verdict, HeadScoreTable heads, PhaseChange? phase)
     {
         var inDist = verdict.InDistribution;
         var facts = $"in distribution {inDist.Accuracy:P1} [{inDist.AccuracyLow:P1}, {inDist.AccuracyHigh:P1}]";
         string Heads(HeadRole role) => heads.Named(role) is { Count: > 0 } named ? string.Join(", ", named.Select(h => h.Name)) : "none";
-        var circuit = $"previous-token heads {Heads(HeadRole.PreviousToken)}; induction heads {Heads(HeadRole.Induction)}";
-        var phaseText = phase is { } p ? $"; phase change at step {p.Step} (loss {p.LossBefore:F2} → {p.LossAfter:F2})" : "; no phase change by the stated rule";
+        var circuit = $"head scores name previous-token heads {Heads(HeadRole.PreviousToken)}; induction heads {Heads(HeadRole.Induction)}";
+        var phaseText = phase is { } p ? $"; the loss phase change at step {p.Step} (loss {p.LossBefore:F2} → {p.LossAfter:F2})" : "; no loss phase change by the stated rule";
+        var mechanism = verdict.Mechanism switch
+        {
+            { ByInduction: true } m => $", by induction: mean-ablating its induction heads {string.Join(", ", m.Heads)} together drops {string.Join("; ", m.Ablations)}",
+            { Finding: InductionFinding.HeadsNotNeeded } m => $"; induction heads {string.Join(", ", m.Heads)} are named, but mean-ablating them together does not cost every held-out probe {InductionAttribution.MinDrop:P0} ({string.Join("; ", m.Ablations)}), so how it does so is not shown",
+            { } => "; no induction head is named, so how it does so is not shown",
+            null => "; how it does so was not measured",
+        };
         var text = verdict.Kind switch
         {
             VerdictKind.MemorizesPositions =>
@@ -52,7 +60,7 @@ public static class MemorizationDemo
                 $"it memorized positions ({circuit})",
             VerdictKind.Generalizes =>
                 $"generalizes. It passes on instances training never drew ({verdict.CiteDeciding}; {facts}): " +
-                $"it learned the copy rule, by induction ({circuit}){phaseText}",
+                $"it follows the copy rule{mechanism} ({circuit}){phaseText}",
             _ => $"{verdict.Headline} ({facts}; {circuit})",
         };
         return $"{label}: {text}.";

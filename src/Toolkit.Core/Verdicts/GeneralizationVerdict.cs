@@ -67,6 +67,10 @@ public sealed record GeneralizationVerdict(
     VerdictKind Kind, EvalResult InDistribution, double InDistributionBaseline, double Chance,
     IReadOnlyList<ProbeOutcome> Probes, IReadOnlyList<string> Evidence, VerdictSettings Settings)
 {
+    /// <summary>For a model that generalizes and was judged with its head scores: whether it does so by induction (also one
+    /// line of <see cref="Evidence"/>); null otherwise.</summary>
+    public InductionAttribution? Mechanism { get; init; }
+
     /// <summary>Held-out inside probes (<see cref="ProbeOutcome.HeldOut"/>) that failed.</summary>
     public IReadOnlyList<ProbeOutcome> FailingInside => Probes.Where(p => p.HeldOut && !p.Passed).ToList();
 

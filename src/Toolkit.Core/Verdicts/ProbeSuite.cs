@@ -10,7 +10,8 @@ namespace Toolkit.Verdicts;
 /// and chance, runs the shortcut test on each probe, and decides the verdict by <see cref="VerdictRule"/>.</summary>
 public static class ProbeSuite
 {
-    /// <summary>Measures and judges. <paramref name="heads"/> (optional) adds head roles to the evidence; <paramref name="layout"/>
+    /// <summary>Measures and judges. <paramref name="heads"/> (optional) adds head roles to the evidence, and for a model that
+    /// generalizes, whether it does so by induction (<see cref="InductionAttribution"/>); <paramref name="layout"/>
     /// is the run's scoring batch (<c>ScoringBatch.ForRun(model, task, seed)</c>) when the caller already has it, else it is
     /// built here when the offset evidence needs it.</summary>
     public static GeneralizationVerdict Judge(HookedTransformer model, ITask task, long seed, VerdictSettings? settings = null, HeadScoreTable? heads = null,
@@ -25,12 +26,14 @@ public static class ProbeSuite
         var inExamples = Sampling.examples(task, Seeds.Derive(seed, Seeds.Stream.Probe), settings.Sequences);
         var inDist = Evaluator.Evaluate(model, inExamples);
         var outcomes = new List<ProbeOutcome>();
+        var probeExamples = new List<IReadOnlyList<Example>>();
         var index = 1;
         foreach (var probe in task.Probes)
         {
             var instances = Sampling.instances(probe.Task, Seeds.Derive(seed, Seeds.Stream.Probe, index++), settings.Sequences);
             var examples = instances.Select(probe.Task.Build).ToArray();
             var eval = Evaluator.Evaluate(model, examples);
+            probeExamples.Add(examples);
             outcomes.Add(new ProbeOutcome(probe.Name, probe.Kind, probe.Description, eval, shortcut.Score(examples),
                 PositionBaseline.Chance(probe.Task.Vocabulary), VerdictRule.Passes(eval, inDist, settings),
                 ShortcutAgreement.Measure(model, shortcut, examples, probe.Task.Vocabulary), shortcut.UntrainedShare(examples))
@@ -59,12 +62,20 @@ public static class ProbeSuite
             }
             evidence.Add($"{Roles(HeadRole.PreviousToken, "previous-token")}; {Roles(HeadRole.Induction, "induction")} (scored on period {heads.ScoringPeriod}, unseen in training)");
         }
+        // "By induction" is said only by its own rule: named induction heads that the held-out probes need as a set.
+        InductionAttribution? mechanism = null;
+        if (heads is not null && kind == VerdictKind.Generalizes)
+        {
+            mechanism = InductionAttribution.Measure(model, heads,
+                outcomes.Select((p, i) => (p, i)).Where(x => x.p.HeldOut).Select(x => (x.p.Name, probeExamples[x.i])).ToList());
+            evidence.Add(mechanism.ToString());
+        }
         var offsets = AttentionOffsets.Measure(model, inExamples.Take(64).ToList(), shortcut).Where(h => h.Share >= 0.5).ToList();
         if (offsets.Count > 0)
         {
             using var own = layout is null ? ScoringBatch.ForRun(model, task, seed) : null;
             evidence.AddRange(AttentionOffsets.Summarize(AttentionOffsets.Discriminate(model, offsets, layout ?? own!, shortcut)));
         }
-        return new GeneralizationVerdict(kind, inDist, shortcut.Score(inExamples), chance, outcomes, evidence, settings);
+        return new GeneralizationVerdict(kind, inDist, shortcut.Score(inExamples), chance, outcomes, evidence, settings) { Mechanism = mechanism };
     }
 }

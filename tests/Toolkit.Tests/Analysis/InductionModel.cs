@@ -31,7 +31,13 @@ internal static class InductionModel
         ["context"] = Context.ToString(), ["vocab"] = Vocab.ToString(), ["period"] = "4..8",
     });
 
-    private static readonly Lazy<HookedTransformer> model = new(Build);
+    /// <summary>The variant of <see cref="SoftWithDecoy"/>: the induction head's attention logit (the exact model's is 30)
+    /// and the decoy head.</summary>
+    public const double SoftLogit = 2;
+    public const int DecoyHead = 0;
+
+    private static readonly Lazy<HookedTransformer> model = new(() => Build());
+    private static readonly Lazy<HookedTransformer> softWithDecoy = new(() => Build(SoftLogit, DecoyHead));
     private static readonly Lazy<CircuitReport> report = new(() => Analyzer.Analyze(Model, Task, seed: 5));
 
     /// <summary>The hand-built model.</summary>
@@ -40,7 +46,13 @@ internal static class InductionModel
     /// <summary>The analysis of the model on <see cref="Task"/>, computed once.</summary>
     public static CircuitReport Report => report.Value;
 
-    private static HookedTransformer Build()
+    /// <summary>The same circuit with the induction head's attention softened to logit <see cref="SoftLogit"/> (it still
+    /// puts the most weight on the right token, so the model still solves the task, but its induction score falls below
+    /// the threshold), and a decoy head L1H0 with the exact induction attention whose value and output write only into
+    /// the junk block: the decoy is the named induction head, and nothing reads what it writes.</summary>
+    public static HookedTransformer SoftWithDecoy => softWithDecoy.Value;
+
+    private static HookedTransformer Build(double inductionLogit = 30, int? decoyHead = null)
     {
         using var state = get_rng_state();
         manual_seed(42);
@@ -73,7 +85,13 @@ internal static class InductionModel
             var k1 = new float[DModel, DHead];
             for (var t = 0; t < Vocab; t++) { q1[Tok + t, t] = (float)c; k1[Prev + t, t] = (float)c; }
             var (v1, o1) = Copy(Tok, Out);
-            SetHead(m, IndLayer, IndHead, q1, k1, v1, o1);
+            var soft = (float)Math.Sqrt(inductionLogit / 30);
+            SetHead(m, IndLayer, IndHead, Scale(q1, soft), Scale(k1, soft), v1, o1);
+            if (decoyHead is { } decoy)
+            {
+                var (vd, od) = Copy(Tok, Junk);
+                SetHead(m, IndLayer, decoy, q1, k1, vd, od);
+            }
 
             for (var l = 0; l < 2; l++)
             {
@@ -81,7 +99,7 @@ internal static class InductionModel
                 var attn = m.blocks[l].attn;
                 for (var h = 0; h < 4; h++)
                 {
-                    if (h == circuitHead) continue;
+                    if (h == circuitHead || (l == IndLayer && h == decoyHead)) continue;
                     using var readMask = zeros(DModel, 1);
                     readMask.narrow(0, 0, Junk).fill_(1);
                     using var writeMask = zeros(1, DModel);
@@ -102,6 +120,14 @@ internal static class InductionModel
         }
         set_rng_state(state);
         return m;
+    }
+
+    private static float[,] Scale(float[,] m, float by)
+    {
+        var r = (float[,])m.Clone();
+        for (var i = 0; i < r.GetLength(0); i++)
+            for (var j = 0; j < r.GetLength(1); j++) r[i, j] *= by;
+        return r;
     }
 
     private static (float[,] V, float[,] O) Copy(int from, int to)
