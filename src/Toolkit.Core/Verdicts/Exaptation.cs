@@ -60,7 +60,7 @@ public sealed record ExaptationReport(
             ? $"no pressure to change: the model already solved the new task (held-out loss {NewTaskLossBefore:F3} ≤ {NoPressureLoss} before fine-tuning), so the fine-tune tested nothing about its circuit."
             : (inductionBefore, inductionAfter) switch
         {
-            (true, true) => "the induction circuit survived the narrower task (exaptation: the same heads reused).",
+            (true, true) => "the induction heads kept their scores through the narrower task (whether the new task uses them is an ablation's question, not the scores').",
             (true, false) => "the induction circuit was lost: fine-tuning replaced it.",
             (false, true) => "an induction circuit formed during fine-tuning.",
             _ => "no induction circuit before or after: "
