@@ -10,6 +10,7 @@
 //   ./toolkit run scripts/conv-attn.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1500] [--corpus PATH]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+using Toolkit.Configs;
 using Toolkit;
 using Toolkit.Analysis;
 using Toolkit.Data;

@@ -15,6 +15,7 @@
 //   ./toolkit run scripts/encoder-decoder.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 2000] [--copy-steps 1000]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Evaluation;
 using Toolkit.Model;

@@ -6,6 +6,7 @@
 //   ./toolkit run scripts/fixed-period-repeats.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 150] [--demo-steps 800] [--threads N]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+using Toolkit.Configs;
 using Toolkit.Experiments;
 using Toolkit.Model;
 using Toolkit.Runs;

@@ -27,6 +27,7 @@
 //   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1200] [--mlp-steps 3000]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Evaluation;
 using Toolkit.Model;

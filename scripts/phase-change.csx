@@ -10,6 +10,7 @@
 //   ./toolkit run scripts/phase-change.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1500]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Data;
 using Toolkit.Evaluation;

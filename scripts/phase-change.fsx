@@ -8,6 +8,7 @@ open System
 open System.IO
 open System.Collections.Generic
 open Toolkit.Analysis
+open Toolkit.Configs
 open Toolkit.Model
 open Toolkit.Runs
 open Toolkit.Training

@@ -18,6 +18,7 @@
 #load "lib/experiment.csx"
 using System.Diagnostics;
 using System.Globalization;
+using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Data;
 using Toolkit.Evaluation;

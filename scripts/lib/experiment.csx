@@ -9,6 +9,7 @@
 using System.Globalization;
 using System.Text;
 using TorchSharp;
+using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Data;
 using Toolkit.Evaluation;

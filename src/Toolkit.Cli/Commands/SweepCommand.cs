@@ -35,8 +35,8 @@ public static class SweepCommand
                 throw new ToolkitException("--workers applies to a local sweep; on Slurm every run is its own array task", "drop --workers (use --cpus-per-task for threads per run)");
             var n = r.GetValue(workers);
             if (n < 1 || n > 256) throw new ToolkitException($"--workers {n} is outside 1..256", $"use --workers 1 .. {Environment.ProcessorCount} (this machine's cores)");
-            if (r.GetValue(cpus) is int c && (c < 1 || c > Training.TrainingConfig.MaxThreads))
-                throw new ToolkitException($"--cpus-per-task {c} is outside 1..{Training.TrainingConfig.MaxThreads}", "use --cpus-per-task 4, for example");
+            if (r.GetValue(cpus) is int c && (c < 1 || c > TrainingConfig.MaxThreads))
+                throw new ToolkitException($"--cpus-per-task {c} is outside 1..{TrainingConfig.MaxThreads}", "use --cpus-per-task 4, for example");
 
             var plan = SweepPlan.Of(SweepGrid.Read(r.GetValue(grid)!), dir);
             var threads = Math.Max(1, Environment.ProcessorCount / n);

@@ -66,7 +66,7 @@ public sealed class Batch : IDisposable
     /// <summary>An evaluation batch for a model: the examples as they are for a next-token model; for a masked LM, the
     /// evaluation corruption (<see cref="MaskedLmCorruption.ForEvaluation"/>), example k seeded by <paramref name="firstIndex"/> + k
     /// so the picks follow the example, not the batching.</summary>
-    public static Batch ForEvaluation(Model.ModelConfig model, IReadOnlyList<Example> examples, Device device, long firstIndex = 0) =>
+    public static Batch ForEvaluation(ModelConfig model, IReadOnlyList<Example> examples, Device device, long firstIndex = 0) =>
         model.MaskedLm ? MaskedLmCorruption.ForEvaluation(model).Apply(examples, 0, firstIndex, device) : From(examples, device);
 
     /// <summary>Draws <paramref name="count"/> examples of a task with a seed and packs them.</summary>

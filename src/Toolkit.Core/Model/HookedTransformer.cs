@@ -85,27 +85,9 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         return Unembed(resid);
     }
 
-    /// <summary>The training loss on a batch: cross-entropy at its scored positions (next-token, or the corrupted
-    /// positions of a masked LM; for ACT with per-step loss, the halting-weighted mean of every step's loss), without
-    /// <see cref="AuxiliaryLoss"/>.</summary>
-    public Tensor TaskLoss(Data.Batch batch)
-    {
-        var logits = forward(batch.Tokens);
-        if (router?.StepStates is not { } states) return Losses.MaskedLoss.Loss(logits, batch);
-        Tensor? total = null, mask = null;
-        foreach (var (state, weight) in states)
-        {
-            var (loss, _, scored) = Losses.MaskedLoss.PerPosition(Unembed(state), batch);
-            mask ??= scored.to_type(logits.dtype);
-            // A next-token row i predicts token i + 1, so it is weighted by position i's halting weight.
-            var w = weight.expand(batch.Tokens.shape[0], batch.Tokens.shape[1]).narrow(1, 0, loss.shape[1]);
-            var weighted = loss.mul(w).mul(mask).sum();
-            total = total is null ? weighted : total.add(weighted, Scalars.One);
-        }
-        return total!.div(mask!.sum().clamp_min(Scalars.One));
-    }
-
-    private Tensor Unembed(Tensor resid) => unembed.forward(ln_final is null ? resid : ln_final.forward(resid));
+    /// <summary>The final LayerNorm (when there is one) and the unembedding of a residual stream: logits. The objectives
+    /// read every routed step's state through it (Losses.TaskLoss).</summary>
+    public Tensor Unembed(Tensor resid) => unembed.forward(ln_final is null ? resid : ln_final.forward(resid));
 
     /// <summary>Finishes a forward pass from the residual stream entering block <paramref name="firstBlock"/> (n_layers:
     /// only the final LayerNorm and the unembedding): what analyses that change one layer's output need, without

@@ -1,7 +1,5 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using Toolkit.Tasks;
-using Toolkit.Training;
 using static TorchSharp.torch;
 
 namespace Toolkit.Model;
@@ -49,7 +47,7 @@ public sealed record RouteCompute(long Tokens, long BlockTokenRuns, long ChosenB
 /// (per-sequence: the gathered sequences; per-token: the gathered positions, whose attention reads every position). When a hook listens to a block, every block runs on every position at every step, so cached
 /// activations keep their full shapes; the numbers are the same.
 /// </remarks>
-public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
+public sealed class RoutedPool : nn.Module<Tensor, Tensor>
 {
     private readonly ModelConfig cfg;
     private readonly Func<int, TransformerBlock> block;
@@ -273,7 +271,4 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>, IEvaluationWriter
         return input.matmul(W_router!).add(b_router!, Scalars.One);
     }
 
-    /// <summary>Writes router-selection.csv, router-coselection.csv and router-identity.csv for the held-out examples.</summary>
-    public void WriteEvaluation(HookedTransformer model, IReadOnlyList<Example> examples, string runPath, int step) =>
-        Analysis.RouterStatistics.Measure(model, examples).Write(runPath, step);
 }

@@ -36,7 +36,7 @@ public static class Checkpoint
 
     /// <summary>Saves model, optimizer and state into <paramref name="folder"/> atomically, with the manifest written last
     /// (it records the run's metrics.csv as it is now, when <paramref name="metricsPath"/> is given).</summary>
-    public static void Save(string folder, RunConfig config, HookedTransformer model, Training.AdamW? optimizer, State state, string? metricsPath = null)
+    public static void Save(string folder, RunConfig config, HookedTransformer model, IOptimizerState? optimizer, State state, string? metricsPath = null)
     {
         AtomicFile.WriteDirectory(folder, temp =>
         {
@@ -137,7 +137,7 @@ public static class Checkpoint
 
     /// <summary>Restores optimizer and generator state of the checkpoint after <paramref name="step"/> steps; returns the saved
     /// state (its step is where to continue).</summary>
-    public static State LoadTrainingState(string folder, int step, Training.AdamW optimizer)
+    public static State LoadTrainingState(string folder, int step, IOptimizerState optimizer)
     {
         if (IsWeightsOnly(folder))
             throw new ToolkitException($"{folder} holds weights only (an imported model), no training state to resume",

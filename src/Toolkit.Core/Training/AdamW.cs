@@ -12,7 +12,7 @@ namespace Toolkit.Training;
 /// that the finalizer thread can free while native code reads them, which crashes long runs at
 /// random. Here every Scalar is created explicitly and stays reachable until its native call
 /// returns. Its state saves to safetensors (exact resume, readable by other tools).</remarks>
-public sealed class AdamW : IDisposable
+public sealed class AdamW : IOptimizerState, IDisposable
 {
     private readonly IReadOnlyList<(string Name, Parameter Parameter)> parameters;
     private readonly Tensor[] expAvg, expAvgSq;

@@ -247,7 +247,7 @@ public static class Trainer
             {
                 var examples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize);
                 using var batch = corruption is null ? Batch.From(examples, device) : corruption.Apply(examples, t.Seed, (long)step * t.BatchSize, device);
-                var taskLoss = model.TaskLoss(batch);
+                var taskLoss = Losses.TaskLoss.Of(model, batch);
                 // An architecture's own loss term (ACT's ponder cost) trains with the task's; metrics log the task's.
                 var auxiliary = model.AuxiliaryLoss;
                 var loss = auxiliary is null ? taskLoss : taskLoss.add(auxiliary, Scalars.One);
@@ -280,7 +280,7 @@ public static class Trainer
                     lastEval = Evaluator.Evaluate(model, evalExamples);
                     lastHeads = HeadScores.Compute(model, scoring);
                     lastIcl = task.Context >= 3 && iclBatch is not null ? InContextLearningScore.Compute(model, iclBatch.Tokens).Score : null;
-                    foreach (var writer in model.modules().OfType<IEvaluationWriter>())
+                    foreach (var writer in IEvaluationWriter.For(model))
                         writer.WriteEvaluation(model, evalExamples, run.Path, done);
                     model.train();
                 }

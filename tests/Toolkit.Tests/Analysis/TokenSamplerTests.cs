@@ -60,7 +60,7 @@ public class TokenSamplerTests
         {
             using var scope = NewDisposeScope();
             manual_seed(seed);
-            using var model = new Toolkit.Model.HookedTransformer(new Toolkit.Model.ModelConfig { NLayers = 1, NHeads = 2, DModel = 8, DVocab = 7, NCtx = 12 });
+            using var model = new Toolkit.Model.HookedTransformer(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 8, DVocab = 7, NCtx = 12 });
             model.eval();
             var prompt = new long[] { 1, 4, 2 };
             var greedy = TokenSampler.Continue(model, [prompt], 5, new SamplingSettings { Temperature = 0 })[0];

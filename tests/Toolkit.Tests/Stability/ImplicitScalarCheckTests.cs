@@ -15,19 +15,7 @@ public class ImplicitScalarCheckTests
     /// <summary>Every violation in src/Toolkit.Core, as "file:line: what".</summary>
     public static IReadOnlyList<string> Violations(IEnumerable<(string Path, string Text)> sources)
     {
-        var options = new CSharpParseOptions(LanguageVersion.Preview);
-        var implicitUsings = CSharpSyntaxTree.ParseText(
-            "global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; " +
-            "global using System.Threading; global using System.Threading.Tasks; global using System.Net.Http;", options);
-        var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, options, s.Path)).ToList();
-        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Concat(Directory.GetFiles(AppContext.BaseDirectory, "*.dll").Where(f => !f.EndsWith("Toolkit.Core.dll", StringComparison.Ordinal)))
-            .Where(File.Exists).DistinctBy(Path.GetFileName).Select(f => MetadataReference.CreateFromFile(f));
-        var compilation = CSharpCompilation.Create("ScalarCheck", trees.Append(implicitUsings), references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
-        // CS8795: [GeneratedRegex] partial methods, whose other half a source generator writes.
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").Take(5).ToList();
-        Assert.That(errors, Is.Empty, "the check must see the sources as the compiler does");
+        var (compilation, trees) = CoreCompilation.Compile(sources);
 
         var found = new List<string>();
         foreach (var tree in trees)
@@ -77,25 +65,10 @@ public class ImplicitScalarCheckTests
             && model.GetConversion(expr).IsUserDefined;
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Toolkit.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Toolkit.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static IEnumerable<(string, string)> CoreSources()
-    {
-        var core = Path.Combine(RepoRoot(), "src", "Toolkit.Core");
-        return Directory.GetFiles(core, "*.cs", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
-            .Select(f => (f, File.ReadAllText(f)));
-    }
-
     [Test]
     public void The_library_creates_no_temporary_Scalar()
     {
-        var violations = Violations(CoreSources());
+        var violations = Violations(CoreCompilation.Sources());
         Assert.That(violations, Is.Empty,
             "use a kept-alive Scalar (Toolkit.Scalars, or a field) and add(x, Scalars.One) instead:\n" + string.Join("\n", violations));
     }

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Toolkit.Model;
+namespace Toolkit.Configs;
 
 /// <summary>Shape of a hooked transformer, with TransformerLens's <c>HookedTransformerConfig</c> keys.</summary>
 /// <remarks>JSON names match TransformerLens so a config (and the safetensors weights beside it)

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Toolkit.Training;
+namespace Toolkit.Configs;
 
 /// <summary>Optimizer, schedule and bookkeeping settings of a training run.</summary>
 public sealed record TrainingConfig

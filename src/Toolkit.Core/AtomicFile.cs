@@ -1,4 +1,4 @@
-namespace Toolkit.Runs;
+namespace Toolkit;
 
 /// <summary>Writes files and folders so a crash never leaves a half-written result under the final name.</summary>
 public static class AtomicFile
