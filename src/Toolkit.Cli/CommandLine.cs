@@ -16,7 +16,18 @@ public static class CommandLine
         if (parsed.Errors.Count > 0)
         {
             var command = parsed.CommandResult.Command;
-            var name = command == root ? "toolkit" : $"toolkit {command.Name}";
+            var parents = new List<Command>();
+            for (var r = parsed.CommandResult.Parent as System.CommandLine.Parsing.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+                parents.Add(r.Command);
+            var name = string.Join(' ', parents.Select(p => p == root ? "toolkit" : p.Name).Reverse().Append(command == root ? "toolkit" : command.Name));
+            // A mistyped command or option: name it, and the nearest one that exists.
+            if (parsed.UnmatchedTokens.FirstOrDefault() is { } unknown)
+            {
+                var what = unknown.StartsWith('-') ? "option" : "command";
+                var nearest = Suggestion.Nearest(unknown, Suggestion.Candidates(command, unknown, parents));
+                return Fail($"unknown {what} '{unknown}' for {name}",
+                    nearest is null ? $"see {name} --help" : $"did you mean {nearest}? (see {name} --help)");
+            }
             return Fail(parsed.Errors[0].Message, $"see {name} --help");
         }
         // The library's default handler would print a stack trace; every error goes through Guard instead.

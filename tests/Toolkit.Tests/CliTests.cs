@@ -12,7 +12,7 @@ public class CliTests
     [TestCase("heads runs/does-not-exist", "no run at", TestName = "Missing run directory")]
     [TestCase("train --steps 0 --out runs/x", "steps 0", TestName = "Zero steps")]
     [TestCase("train --device tpu --out runs/x", "unknown device", TestName = "Unknown device")]
-    [TestCase("train --stpes 10", "stpes", TestName = "Misspelt option")]
+    [TestCase("train --stpes 10", "unknown option '--stpes' for toolkit train", TestName = "Misspelt option")]
     public void Bad_input_gives_one_error_line_a_hint_and_exit_code_2(string args, string expected)
     {
         var (code, _, err) = CliRunner.InProcess(args.Split(' '));

@@ -71,6 +71,20 @@ public class VerdictTests
     }
 
     [Test]
+    public void Probe_trains_no_missing_seed_unless_asked()
+    {
+        var source = Run(TrainingResultKey.Fixed).Run.Path;
+        var seed = RunDirectory.Open(source).ReadConfig().Training.Seed + 1;
+        var sibling = $"{source.TrimEnd('/')}-seed{seed}";
+        Assume.That(Directory.Exists(sibling), Is.False);
+        var (code, _, error) = CliRunner.InProcess("probe", source, "--seeds", "2");
+        Assert.That(code, Is.EqualTo(2));
+        CliRunner.AssertTwoLineError(error, $"seed {seed} has no run at {sibling}");
+        Assert.That(error, Does.Contain("--train-missing"));
+        Assert.That(Directory.Exists(sibling), Is.False, "nothing is trained without --train-missing");
+    }
+
+    [Test]
     public void A_run_holding_only_its_config_and_a_checkpoint_is_judged_like_the_full_run()
     {
         var source = Run(TrainingResultKey.Fixed).Run.Path;

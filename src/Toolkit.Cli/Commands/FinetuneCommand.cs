@@ -16,19 +16,24 @@ public static class FinetuneCommand
         var steps = new Option<int>("--steps") { Description = "fine-tuning steps", DefaultValueFactory = _ => 500 };
         var lr = new Option<double?>("--lr") { Description = "learning rate (default: the source run's)" };
         var output = new Option<string?>("--out") { Description = "new run directory, e.g. runs/NEW" };
+        var seed = new Option<long?>("--seed") { Description = "random seed of the fine-tune (data order, dropout; default: the source run's)" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads (default: the source run's)" };
         var command = new Command("finetune", "Fine-tune a copy of a run on another task; before/after report of heads, composition and verdicts.");
         command.Arguments.Add(run);
         task.AddTo(command);
         command.Options.Add(steps);
         command.Options.Add(lr);
         command.Options.Add(output);
+        command.Options.Add(seed);
+        command.Options.Add(threads);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var source = RunDirectory.Open(r.GetValue(run)!);
             var outPath = r.GetValue(output) ?? throw new ToolkitException("no run directory given for the fine-tuned copy", "add --out runs/NEW");
             var spec = task.Read(r, source.ReadConfig().Task);
             var progress = new ProgressReporter("finetune");
-            var report = Exaptation.FineTune(source.Path, spec, r.GetValue(steps), outPath, r.GetValue(lr), progress);
+            var report = Exaptation.FineTune(source.Path, spec, r.GetValue(steps), outPath, r.GetValue(lr), progress,
+                seed: r.GetValue(seed), threads: r.GetValue(threads));
             progress.Finish();
             var text = report.Render();
             Console.Write(text);

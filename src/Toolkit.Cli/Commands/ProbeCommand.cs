@@ -10,18 +10,23 @@ public static class ProbeCommand
     public static Command Create()
     {
         var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
-        var seeds = new Option<int>("--seeds") { Description = "judge this many seeds (sibling runs NAME-seedS are trained when missing)", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<int>("--seeds") { Description = "judge this many seeds: the run and its sibling runs NAME-seedS", DefaultValueFactory = _ => 1 };
+        var trainMissing = new Option<bool>("--train-missing") { Description = "train the sibling runs that do not exist yet (the run's config with each seed)" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for --train-missing (default: the run's own)" };
         var tolerance = new Option<double>("--tolerance") { Description = "a probe passes when the upper end of its 95% interval reaches in-distribution accuracy minus this", DefaultValueFactory = _ => 0.1 };
         var sequences = new Option<int>("--sequences") { Description = "sequences per probe", DefaultValueFactory = _ => 256 };
         var command = new Command("probe", "Judge a run: generalizes, memorizes positions, fails (not positional), undetermined or partial, with every probe beside the position-only baseline and chance and the shortcut test.");
         command.Arguments.Add(run);
         command.Options.Add(seeds);
+        command.Options.Add(trainMissing);
+        command.Options.Add(threads);
         command.Options.Add(tolerance);
         command.Options.Add(sequences);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var settings = new VerdictSettings { Tolerance = r.GetValue(tolerance), Sequences = r.GetValue(sequences) };
-            var outcomes = SeedStudy.Run(r.GetValue(run)!, r.GetValue(seeds), settings, seed => new ProgressReporter($"seed {seed}"));
+            var outcomes = SeedStudy.Run(r.GetValue(run)!, r.GetValue(seeds), settings, seed => new ProgressReporter($"seed {seed}"),
+                r.GetValue(trainMissing), r.GetValue(threads));
             foreach (var o in outcomes)
             {
                 Console.WriteLine($"== {o.RunPath} (seed {o.Seed}); {o.Dynamics}");

@@ -78,9 +78,12 @@ public sealed record ExaptationReport(
 /// <summary>Fine-tunes a copy of a run on another task and measures what carried over (docs/design.md §1, exaptation).</summary>
 public static class Exaptation
 {
-    /// <summary>Trains <paramref name="newRun"/> from the source run's final weights on <paramref name="newTask"/>.</summary>
+    /// <summary>Trains <paramref name="newRun"/> from the source run's final weights on <paramref name="newTask"/>, with the
+    /// source run's training settings unless <paramref name="learningRate"/>, <paramref name="seed"/> or
+    /// <paramref name="threads"/> replace them.</summary>
     public static ExaptationReport FineTune(string sourceRun, TaskSpec newTask, int steps, string newRun,
-        double? learningRate = null, ITrainingObserver? observer = null, VerdictSettings? settings = null)
+        double? learningRate = null, ITrainingObserver? observer = null, VerdictSettings? settings = null,
+        long? seed = null, int? threads = null)
     {
         var source = RunDirectory.Open(sourceRun);
         var config = source.ReadConfig();
@@ -90,19 +93,23 @@ public static class Exaptation
             Task = newTask,
             InitFrom = checkpoint,
             Provenance = null,
-            Training = config.Training with { Steps = steps, LearningRate = learningRate ?? config.Training.LearningRate, CheckpointEvery = 0 },
+            Training = config.Training with
+            {
+                Steps = steps, LearningRate = learningRate ?? config.Training.LearningRate, CheckpointEvery = 0,
+                Seed = seed ?? config.Training.Seed, Threads = threads ?? config.Training.Threads,
+            },
         };
         // Measure "before" first: the new run must not exist yet, and failing early costs nothing.
         var originalTask = config.Task.Create();
         var task = newTask.Create();
-        var seed = config.Training.Seed;
+        var measureSeed = tuned.Training.Seed;
         ITask[] seen = [originalTask, task];
         Measurement before;
         using (var model = source.LoadModel(Devices.Resolve(config.Training.Device)))
-            before = Measure(model, originalTask, task, seen, seed, settings);
+            before = Measure(model, originalTask, task, seen, measureSeed, settings);
         var result = Trainer.Train(tuned, newRun, observer);
         using var after = result.Run.LoadModel(Devices.Resolve(config.Training.Device));
-        var afterM = Measure(after, originalTask, task, seen, seed, settings);
+        var afterM = Measure(after, originalTask, task, seen, measureSeed, settings);
         return new ExaptationReport(sourceRun, newRun, config.Task, TaskSpec.Of(task), before.Heads, afterM.Heads,
             before.Composition, afterM.Composition, before.Original, afterM.Original, before.New, afterM.New,
             before.New.InDistribution.Loss, afterM.New.InDistribution.Loss);
