@@ -1,0 +1,110 @@
+namespace Toolkit.Tasks
+
+open System.Collections.Generic
+open FsCheck.FSharp
+open Toolkit.Tasks.TaskSupport
+
+/// A family's text parameters as its factory reads them: missing ones take their declared defaults, bad ones raise
+/// TaskParameterException. Each read parses when called, so a factory's order of reads is the order of its errors.
+type FamilyParams(specs: ParamSpec list, given: IReadOnlyDictionary<string, string>) =
+    /// The text of a parameter, or its default.
+    member _.Text name = Params.get specs given name
+    member _.Int name = Params.int specs given name
+    member _.Bool name = Params.bool specs given name
+    member _.Range name = Params.range specs given name
+    member _.Choice(name, allowed) = Params.choice specs given name allowed
+    /// The `holdout` parameter: values of the range parameter `rangeName` never trained on.
+    member p.Holdout(rangeName: string) = holdoutOf (p.Range rangeName) (p.Text "holdout")
+    /// The `tokens` parameter: all content ids of a vocabulary of `vocabSize` with `reserved` ids, or a range inside them.
+    member p.Tokens(vocabSize: int, reserved: string list) =
+        tokenRange { Size = max vocabSize (reserved.Length + 1); Reserved = reserved } (p.Text "tokens")
+
+/// The probes of a family whose settings are of type 's, made into tasks by `make`: a probe whose shifted settings
+/// are not a valid task (too long for the context, say) is left out rather than raised.
+type FamilyProbes<'s>(make: 's -> ITask) =
+    /// A probe, or None when `settings` is not a valid task.
+    member _.Probe(name: string, kind: ProbeKind, description: string, settings: 's) : Probe option =
+        try Some { Name = name; Kind = kind; Description = description; Task = make settings }
+        with :? TaskParameterException -> None
+
+    /// The inside probe of the values of `range` held out of training (none when nothing is held out): `withHoldout`
+    /// makes the settings whose holdout is every other value of the range, so the probe draws only the held-out ones.
+    member p.HeldOut(name, description, range: IntRange, holdout: int list, withHoldout: int list -> 's) =
+        if holdout.IsEmpty then None else p.Probe(name, Inside, description, withHoldout (onlyHoldout range holdout))
+
+    /// An outside probe of the values trained.Hi+1 .. hi of a range (none when hi is not beyond trained.Hi): the
+    /// description and settings are made from that new range.
+    member p.Beyond(name, trained: IntRange, hi: int, describe: IntRange -> string, settings: IntRange -> 's) =
+        if hi <= trained.Hi then None
+        else
+            let r = { Lo = trained.Hi + 1; Hi = hi }
+            p.Probe(name, Outside, describe r, settings r)
+
+    /// The outside probe of inputs longer than the trained `length`, up to `hi` tokens.
+    member p.LongerInputs(length: IntRange, hi: int, settings: IntRange -> 's) =
+        p.Beyond("longer-inputs", length, hi, (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
+
+    /// The outside probe of the content ids training never used (none when `tokens` uses them all, or leaves two pieces).
+    member p.UnseenTokens(vocab: Vocabulary, tokens: IntRange, settings: IntRange -> 's) =
+        match complement vocab tokens with
+        | Some r -> p.Probe("unseen-tokens", Outside, $"content ids {r}, never used in training", settings r)
+        | None -> None
+
+/// What the task families share: their factory, their common parameters, and instances of one shape value.
+module TaskFamily =
+    /// The catalog factory of a family: its name (once), summary and parameters, and how it builds a task from them.
+    /// Parameters the family does not declare are refused before `create` reads any.
+    let factory (name: string) (summary: string) (specs: ParamSpec list) (create: FamilyParams -> ITask) =
+        { new ITaskFactory with
+            member _.Name = name
+            member _.Summary = summary
+            member _.Parameters = specs
+            member _.Create given =
+                Params.checkKnown name specs given
+                create (FamilyParams(specs, given)) }
+
+    /// The `context` parameter.
+    let contextSpec (byDefault: int) : ParamSpec = { Name = "context"; Default = string byDefault; Help = "sequence length" }
+
+    /// The `vocab` parameter of a vocabulary with these reserved tokens.
+    let vocabSpec (reserved: string list) : ParamSpec =
+        let names =
+            match List.rev reserved with
+            | [] -> "nothing"
+            | [ one ] -> one
+            | last :: rest -> $"""{List.rev rest |> String.concat ", "} and {last}"""
+        { Name = "vocab"; Default = "64"; Help = $"vocabulary size, {names} included" }
+
+    /// The `tokens` parameter, which makes the unseen-tokens probe possible.
+    let tokensSpec: ParamSpec =
+        { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" }
+
+    /// Canonical text of a `tokens` range: "all" when it is every content id of the vocabulary.
+    let tokensText (vocab: Vocabulary) (tokens: IntRange) =
+        if tokens.Lo = vocab.ContentStart && tokens.Hi = vocab.Size - 1 then "all" else string tokens
+
+    /// Canonical text of a flag.
+    let boolText (b: bool) = if b then "true" else "false"
+
+    /// Instances of a family whose shape is one value (`key`) drawn uniformly from `values`.
+    let oneValueInstances (key: string) (values: int[]) =
+        gen {
+            let! v = Gen.elements values
+            let! seed = Sampling.seed
+            return { Shape = Map [ key, v ]; Seed = seed }
+        }
+
+    /// Smaller instances of a one-value shape that training draws: the least value, halfway down, one less.
+    let shrinkOneValue (key: string) (lo: int) (values: int[]) (inst: Instance) =
+        let v = shape inst key
+        seq {
+            for v' in [ lo; (v + lo) / 2; v - 1 ] do
+                if v' < v && Array.contains v' values then yield { inst with Shape = Map [ key, v' ] }
+        }
+        |> Seq.distinct
+
+    /// Whether a one-value shape is one training draws.
+    let drawsOneValue (key: string) (values: int[]) (shape: Map<string, int>) =
+        match tryShape [ key ] shape with
+        | Some [ v ] -> Array.contains v values
+        | _ -> false
