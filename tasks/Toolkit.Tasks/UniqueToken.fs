@@ -17,14 +17,14 @@ type UniqueTokenSettings =
 /// predicts the one that appears exactly once (the IOI-style "remove the duplicates" rule).
 /// Predictable: the answer after SEP.
 type UniqueToken(s: UniqueTokenSettings) =
+    static let reserved = [ "PAD"; "SEP"; "EOS" ]
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "32"; Help = "sequence length" }
-          { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
+        [ TaskFamily.contextSpec 32
+          TaskFamily.vocabSpec reserved
           { Name = "length"; Default = "5..21"; Help = "input length before SEP (at least 3)" }
           holdoutSpec "input lengths"
-          { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
+          TaskFamily.tokensSpec ]
 
-    static let reserved = [ "PAD"; "SEP"; "EOS" ]
     let vocab = { Size = s.VocabSize; Reserved = reserved }
     let sep, eos = 1, 2
     let lengths = allowedValues s.Length s.Holdout
@@ -42,60 +42,42 @@ type UniqueToken(s: UniqueTokenSettings) =
             fail $"an input of {s.Length.Hi} needs {dups s.Length.Hi + 1} distinct tokens, more than the {s.Tokens.Count} content tokens"
                  "use a larger --vocab or shorter inputs"
 
-    let probe name kind description settings : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = UniqueToken(settings) }
-        with :? TaskParameterException -> None
+    let probes = FamilyProbes(fun settings -> UniqueToken(settings) :> ITask)
 
     /// The validated settings of this task.
     member _.Settings = s
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "unique-token"
-            member _.Summary = "every token appears at least twice but one; predict the one that appears once"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "unique-token" specs given
-                let vocabSize = Params.int specs given "vocab"
-                UniqueToken(
-                    { Context = Params.int specs given "context"
-                      VocabSize = vocabSize
-                      Length = Params.range specs given "length"
-                      Holdout = holdoutOf (Params.range specs given "length") (Params.get specs given "holdout")
-                      Tokens = tokenRange { Size = max vocabSize 4; Reserved = reserved } (Params.get specs given "tokens") })
-                :> ITask }
+        TaskFamily.factory "unique-token" "every token appears at least twice but one; predict the one that appears once" specs (fun p ->
+            let vocabSize = p.Int "vocab"
+            UniqueToken(
+                { Context = p.Int "context"
+                  VocabSize = vocabSize
+                  Length = p.Range "length"
+                  Holdout = p.Holdout "length"
+                  Tokens = p.Tokens(vocabSize, reserved) }))
 
     interface ITask with
         member _.Name = "unique-token"
         member _.Parameters =
             paramsDict
                 [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "holdout", holdoutText s.Holdout
-                  "tokens", (if s.Tokens.Lo = 3 && s.Tokens.Hi = s.VocabSize - 1 then "all" else string s.Tokens) ]
+                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
         member _.PredictiveOffsets = []
 
         member _.Probes =
-            [ (if s.Holdout.IsEmpty then None
-               else probe "held-out-lengths" Inside $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training"
-                        { s with Holdout = onlyHoldout s.Length s.Holdout })
-              (let hi = min (s.Context - 3) (s.Length.Hi + max 2 (s.Length.Count / 2))
-               if hi <= s.Length.Hi then None
-               else probe "longer-inputs" Outside $"inputs of {s.Length.Hi + 1}..{hi} tokens (training {s.Length})"
-                        { s with Length = { Lo = s.Length.Hi + 1; Hi = hi }; Holdout = [] })
-              (match complement vocab s.Tokens with
-               | Some r -> probe "unseen-tokens" Outside $"content ids {r}, never used in training" { s with Tokens = r }
-               | None -> None) ]
+            [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
+                             s.Length, s.Holdout, fun h -> { s with Holdout = h })
+              probes.LongerInputs(s.Length, min (s.Context - 3) (s.Length.Hi + max 2 (s.Length.Count / 2)),
+                                  fun r -> { s with Length = r; Holdout = [] })
+              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
             |> List.choose id
 
-        member _.Instances =
-            gen {
-                let! n = Gen.elements lengths
-                let! seed = Sampling.seed
-                return { Shape = Map [ "length", n ]; Seed = seed }
-            }
+        member _.Instances = TaskFamily.oneValueInstances "length" lengths
 
         member _.Build inst =
             let n = shape inst "length"
@@ -123,16 +105,7 @@ type UniqueToken(s: UniqueTokenSettings) =
             mask.[n + 1] <- true
             { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "unique", at; "sep", n; "answer", n + 1 ] }
 
-        member _.Shrink inst =
-            let n = shape inst "length"
-            seq {
-                for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && Array.contains n' lengths then yield { inst with Shape = Map [ "length", n' ] }
-            }
-            |> Seq.distinct
+        member _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
 
     interface IShapeSupport with
-        member _.Draws shape =
-            match tryShape [ "length" ] shape with
-            | Some [ n ] -> Array.contains n lengths
-            | _ -> false
+        member _.Draws shape = TaskFamily.drawsOneValue "length" lengths shape
