@@ -19,15 +19,15 @@ type SetExtractionSettings =
 /// first appearance, EOS, PAD to the end (an exaptation test for induction circuits).
 /// Predictable: every output token and the EOS (the input and SEP fix them).
 type SetExtraction(s: SetExtractionSettings) =
+    static let reserved = [ "PAD"; "SEP"; "EOS" ]
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "64"; Help = "sequence length" }
-          { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
+        [ TaskFamily.contextSpec 64
+          TaskFamily.vocabSpec reserved
           { Name = "length"; Default = "8..24"; Help = "input length before SEP" }
           holdoutSpec "input lengths"
           { Name = "distinct"; Default = "2..10"; Help = "distinct tokens in the input" }
-          { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
+          TaskFamily.tokensSpec ]
 
-    static let reserved = [ "PAD"; "SEP"; "EOS" ]
     let vocab = { Size = s.VocabSize; Reserved = reserved }
     let sep, eos = 1, 2
     let lengths = allowedValues s.Length s.Holdout
@@ -49,30 +49,22 @@ type SetExtraction(s: SetExtractionSettings) =
     /// Whether training draws this shape (the support of Instances, in closed form).
     let draws n d = Array.contains n lengths && d >= s.Distinct.Lo && d <= min s.Distinct.Hi n
 
-    let probe name kind description settings : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = SetExtraction(settings) }
-        with :? TaskParameterException -> None
+    let probes = FamilyProbes(fun settings -> SetExtraction(settings) :> ITask)
 
     /// The validated settings of this task.
     member _.Settings = s
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "set-extraction"
-            member _.Summary = "tokens with duplicates, SEP, then the distinct tokens in order of first appearance, EOS"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "set-extraction" specs given
-                let vocabSize = Params.int specs given "vocab"
-                SetExtraction(
-                    { Context = Params.int specs given "context"
-                      VocabSize = vocabSize
-                      Length = Params.range specs given "length"
-                      Holdout = holdoutOf (Params.range specs given "length") (Params.get specs given "holdout")
-                      Distinct = Params.range specs given "distinct"
-                      Tokens = tokenRange { Size = max vocabSize 4; Reserved = reserved } (Params.get specs given "tokens") })
-                :> ITask }
+        TaskFamily.factory "set-extraction" "tokens with duplicates, SEP, then the distinct tokens in order of first appearance, EOS" specs (fun p ->
+            let vocabSize = p.Int "vocab"
+            SetExtraction(
+                { Context = p.Int "context"
+                  VocabSize = vocabSize
+                  Length = p.Range "length"
+                  Holdout = p.Holdout "length"
+                  Distinct = p.Range "distinct"
+                  Tokens = p.Tokens(vocabSize, reserved) }))
 
     interface ITask with
         member _.Name = "set-extraction"
@@ -80,29 +72,23 @@ type SetExtraction(s: SetExtractionSettings) =
             paramsDict
                 [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
                   "holdout", holdoutText s.Holdout; "distinct", string s.Distinct
-                  "tokens", (if s.Tokens.Lo = 3 && s.Tokens.Hi = s.VocabSize - 1 then "all" else string s.Tokens) ]
+                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
         member _.PredictiveOffsets = []
 
         member _.Probes =
-            [ (if s.Holdout.IsEmpty then None
-               else probe "held-out-lengths" Inside $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training"
-                        { s with Holdout = onlyHoldout s.Length s.Holdout })
-              (let hi = min (s.Context - 2 - min s.Distinct.Hi s.Length.Hi) (s.Length.Hi + max 2 (s.Length.Count / 2))
-               if hi <= s.Length.Hi then None
-               else probe "longer-inputs" Outside $"inputs of {s.Length.Hi + 1}..{hi} tokens (training {s.Length})"
-                        { s with Length = { Lo = s.Length.Hi + 1; Hi = hi }; Holdout = [] })
+            [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
+                             s.Length, s.Holdout, fun h -> { s with Holdout = h })
+              probes.LongerInputs(s.Length, min (s.Context - 2 - min s.Distinct.Hi s.Length.Hi) (s.Length.Hi + max 2 (s.Length.Count / 2)),
+                                  fun r -> { s with Length = r; Holdout = [] })
               // Outside: more distinct tokens than any training input had (inputs long enough to hold them).
-              (let hi = min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3))
-               if hi <= s.Distinct.Hi then None
-               else probe "more-distinct" Outside $"{s.Distinct.Hi + 1}..{hi} distinct tokens (training {s.Distinct})"
-                        { s with Distinct = { Lo = s.Distinct.Hi + 1; Hi = hi }; Holdout = []
-                                 Length = { s.Length with Lo = max s.Length.Lo (s.Distinct.Hi + 1); Hi = min s.Length.Hi (s.Context - 2 - hi) } })
-              (match complement vocab s.Tokens with
-               | Some r -> probe "unseen-tokens" Outside $"content ids {r}, never used in training" { s with Tokens = r }
-               | None -> None) ]
+              probes.Beyond("more-distinct", s.Distinct, min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3)),
+                            (fun r -> $"{r.Lo}..{r.Hi} distinct tokens (training {s.Distinct})"),
+                            fun r -> { s with Distinct = r; Holdout = []
+                                              Length = { s.Length with Lo = max s.Length.Lo (s.Distinct.Hi + 1); Hi = min s.Length.Hi (s.Context - 2 - r.Hi) } })
+              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
             |> List.choose id
 
         member _.Instances =
