@@ -23,17 +23,18 @@ type ShiftedCopySettings =
 /// copy of the block. The distance between block and copy (length + gap) varies, so a fixed
 /// positional offset cannot solve it. Predictable: the copy after its first token.
 type ShiftedCopy(s: ShiftedCopySettings) =
+    static let reserved = [ "PAD" ]
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "64"; Help = "sequence length" }
-          { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included" }
+        [ TaskFamily.contextSpec 64
+          TaskFamily.vocabSpec reserved
           { Name = "length"; Default = "4..12"; Help = "block length, a number or range" }
           { Name = "gap"; Default = "0..16"; Help = "filler tokens between the block and its copy" }
           holdoutSpec "gaps"
           { Name = "filler"; Default = "random"; Help = "random (noise) or pad" }
           { Name = "collisions"; Default = "false"; Help = "allow repeated tokens in the block and block tokens in the noise" }
-          { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
+          TaskFamily.tokensSpec ]
 
-    let vocab = { Size = s.VocabSize; Reserved = [ "PAD" ] }
+    let vocab = { Size = s.VocabSize; Reserved = reserved }
     let need len gap = 2 * len + gap
     let gaps = allowedValues s.Gap s.Holdout
 
@@ -55,32 +56,24 @@ type ShiftedCopy(s: ShiftedCopySettings) =
             fail $"a block of {s.Length.Hi} distinct tokens plus noise needs more than the {s.Tokens.Count} content tokens {s.Tokens}"
                  "use a larger --vocab, shorter blocks, or collisions=true"
 
-    let probe name kind description settings : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = ShiftedCopy(settings) }
-        with :? TaskParameterException -> None
+    let probes = FamilyProbes(fun settings -> ShiftedCopy(settings) :> ITask)
 
     /// The validated settings of this task.
     member _.Settings = s
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "shifted-copy"
-            member _.Summary = "a block, a gap of random length (noise or padding), then its copy"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "shifted-copy" specs given
-                let vocabSize = Params.int specs given "vocab"
-                ShiftedCopy(
-                    { Context = Params.int specs given "context"
-                      VocabSize = vocabSize
-                      Length = Params.range specs given "length"
-                      Gap = Params.range specs given "gap"
-                      Holdout = holdoutOf (Params.range specs given "gap") (Params.get specs given "holdout")
-                      Filler = Params.choice specs given "filler" [ "random"; "pad" ]
-                      Collisions = Params.bool specs given "collisions"
-                      Tokens = tokenRange { Size = max vocabSize 2; Reserved = [ "PAD" ] } (Params.get specs given "tokens") })
-                :> ITask }
+        TaskFamily.factory "shifted-copy" "a block, a gap of random length (noise or padding), then its copy" specs (fun p ->
+            let vocabSize = p.Int "vocab"
+            ShiftedCopy(
+                { Context = p.Int "context"
+                  VocabSize = vocabSize
+                  Length = p.Range "length"
+                  Gap = p.Range "gap"
+                  Holdout = p.Holdout "gap"
+                  Filler = p.Choice("filler", [ "random"; "pad" ])
+                  Collisions = p.Bool "collisions"
+                  Tokens = p.Tokens(vocabSize, reserved) }))
 
     interface ITask with
         member _.Name = "shifted-copy"
@@ -88,8 +81,8 @@ type ShiftedCopy(s: ShiftedCopySettings) =
             paramsDict
                 [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "gap", string s.Gap
                   "holdout", holdoutText s.Holdout
-                  "filler", s.Filler; "collisions", (if s.Collisions then "true" else "false")
-                  "tokens", (if s.Tokens.Lo = 1 && s.Tokens.Hi = s.VocabSize - 1 then "all" else string s.Tokens) ]
+                  "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions
+                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
@@ -101,18 +94,13 @@ type ShiftedCopy(s: ShiftedCopySettings) =
             let maxGap = s.Context - 2 * s.Length.Lo
             [ // Inside: gaps inside the trained range that training never drew. (Training draws every start that fits, so
               // no start shift is a probe of unseen instances.)
-              (if s.Holdout.IsEmpty then None
-               else probe "held-out-gaps" Inside $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training"
-                        { s with Holdout = onlyHoldout s.Gap s.Holdout })
+              probes.HeldOut("held-out-gaps", $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training",
+                             s.Gap, s.Holdout, fun h -> { s with Holdout = h })
               // Outside: gaps longer than any trained gap.
-              (let lo = s.Gap.Hi + 1
-               let hi = min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2))
-               if lo > hi then None
-               else probe "longer-gaps" Outside $"gaps {lo}..{hi}, beyond the trained {s.Gap}"
-                        { s with Gap = { Lo = lo; Hi = hi }; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - hi) / 2) } })
-              (match complement vocab s.Tokens with
-               | Some r -> probe "unseen-tokens" Outside $"content ids {r}, never used in training" { s with Tokens = r }
-               | None -> None) ]
+              probes.Beyond("longer-gaps", s.Gap, min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2)),
+                            (fun r -> $"gaps {r.Lo}..{r.Hi}, beyond the trained {s.Gap}"),
+                            fun r -> { s with Gap = r; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - r.Hi) / 2) } })
+              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
             |> List.choose id
 
         member _.Instances =
