@@ -20,7 +20,7 @@ type ArithmeticSettings =
 /// the EOS after it (the operands and "=" fix them).
 type Arithmetic(s: ArithmeticSettings) =
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "64"; Help = "sequence length" }
+        [ TaskFamily.contextSpec 64
           { Name = "digits"; Default = "1..3"; Help = "digits of the longest operand of a problem, a number or range" }
           holdoutSpec "digit counts"
           { Name = "terms"; Default = "2"; Help = "operands per problem: 2 (a+b) or more (a+b+c)" }
@@ -45,9 +45,7 @@ type Arithmetic(s: ArithmeticSettings) =
 
     let digitCounts = allowedValues s.Digits s.Holdout
 
-    let probe name kind description settings : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = Arithmetic(settings) }
-        with :? TaskParameterException -> None
+    let probes = FamilyProbes(fun settings -> Arithmetic(settings) :> ITask)
 
     /// The validated settings of this task.
     member _.Settings = s
@@ -57,19 +55,13 @@ type Arithmetic(s: ArithmeticSettings) =
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "arithmetic"
-            member _.Summary = "multi-digit addition (a+b, a+b+c) character by character, answer digits masked"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "arithmetic" specs given
-                Arithmetic(
-                    { Context = Params.int specs given "context"
-                      Digits = Params.range specs given "digits"
-                      Holdout = holdoutOf (Params.range specs given "digits") (Params.get specs given "holdout")
-                      Terms = Params.range specs given "terms"
-                      Reverse = Params.bool specs given "reverse" })
-                :> ITask }
+        TaskFamily.factory "arithmetic" "multi-digit addition (a+b, a+b+c) character by character, answer digits masked" specs (fun p ->
+            Arithmetic(
+                { Context = p.Int "context"
+                  Digits = p.Range "digits"
+                  Holdout = p.Holdout "digits"
+                  Terms = p.Range "terms"
+                  Reverse = p.Bool "reverse" }))
 
     interface ITokenNames with
         member _.TokenName t = Arithmetic.TokenText t
@@ -79,22 +71,20 @@ type Arithmetic(s: ArithmeticSettings) =
         member _.Parameters =
             paramsDict
                 [ "context", string s.Context; "digits", string s.Digits; "holdout", holdoutText s.Holdout; "terms", string s.Terms
-                  "reverse", (if s.Reverse then "true" else "false") ]
+                  "reverse", TaskFamily.boolText s.Reverse ]
         member _.Vocabulary = vocab
         member _.Context = s.Context
         member _.SeenPeriods = []
         member _.PredictiveOffsets = []
 
         member _.Probes =
-            [ (if s.Holdout.IsEmpty then None
-               else probe "held-out-digits" Inside $"operands of {holdoutText s.Holdout} digits inside {s.Digits}, held out of training"
-                        { s with Holdout = onlyHoldout s.Digits s.Holdout })
-              (if s.Digits.Hi >= 9 then None
-               else probe "more-digits" Outside $"operands of {s.Digits.Hi + 1} digits (training {s.Digits})"
-                        { s with Digits = IntRange.Single(s.Digits.Hi + 1); Holdout = [] })
-              (if s.Terms.Hi >= 9 then None
-               else probe "more-terms" Outside $"{s.Terms.Hi + 1} operands (training {s.Terms})"
-                        { s with Terms = IntRange.Single(s.Terms.Hi + 1) }) ]
+            // Outside: one digit or one operand more than training, up to the 9 an operand or problem may have.
+            [ probes.HeldOut("held-out-digits", $"operands of {holdoutText s.Holdout} digits inside {s.Digits}, held out of training",
+                             s.Digits, s.Holdout, fun h -> { s with Holdout = h })
+              probes.Beyond("more-digits", Outside, s.Digits, min 9 (s.Digits.Hi + 1), (fun r -> $"operands of {r.Lo} digits (training {s.Digits})"),
+                            fun r -> { s with Digits = r; Holdout = [] })
+              probes.Beyond("more-terms", Outside, s.Terms, min 9 (s.Terms.Hi + 1), (fun r -> $"{r.Lo} operands (training {s.Terms})"),
+                            fun r -> { s with Terms = r }) ]
             |> List.choose id
 
         member _.Instances =
