@@ -66,7 +66,7 @@ type IoiSettings =
 /// first `Names`, the unseen-names probe the rest.
 type Ioi(s: IoiSettings, nameRange: int * int) =
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "24"; Help = "sequence length" }
+        [ TaskFamily.contextSpec 24
           { Name = "names"; Default = "16"; Help = $"names used in training, 2..{IoiVocabulary.names.Length} (unseen-names probe uses the rest)" }
           { Name = "order"; Default = "both"; Help = "abba, baba or both" }
           { Name = "templates"; Default = "3"; Help = $"templates used, 1..{IoiVocabulary.templates.Length} (the rest make a probe)" }
@@ -92,29 +92,21 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
                  $"use a --context of at least {s.Start.Hi + longest + 3}, or a smaller start"
         if nLast - nFirst < 1 || nFirst < 0 || nLast >= nNames then fail "the ioi task needs at least 2 names" "use names=2 or more"
 
-    let probe name kind description settings (names: int * int) : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = Ioi(settings, names) }
-        with :? TaskParameterException -> None
+    let probes = FamilyProbes(fun (settings, names) -> Ioi(settings, names) :> ITask)
 
     /// The validated settings of this task.
     member _.Settings = s
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "ioi"
-            member _.Summary = "indirect-object identification: 'When A and B went to the store, B gave a drink to' -> A"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "ioi" specs given
-                let names = Params.int specs given "names"
-                Ioi({ Context = Params.int specs given "context"
-                      Names = names
-                      Order = Params.choice specs given "order" [ "abba"; "baba"; "both" ]
-                      Templates = Params.int specs given "templates"
-                      Start = Params.range specs given "start" },
-                    (0, max 1 (min (names - 1) (IoiVocabulary.names.Length - 1))))
-                :> ITask }
+        TaskFamily.factory "ioi" "indirect-object identification: 'When A and B went to the store, B gave a drink to' -> A" specs (fun p ->
+            let names = p.Int "names"
+            Ioi({ Context = p.Int "context"
+                  Names = names
+                  Order = p.Choice("order", [ "abba"; "baba"; "both" ])
+                  Templates = p.Int "templates"
+                  Start = p.Range "start" },
+                (0, max 1 (min (names - 1) (IoiVocabulary.names.Length - 1)))))
 
     interface ITokenNames with
         member _.TokenName t = if t >= 0 && t < IoiVocabulary.all.Length then IoiVocabulary.all.[t] else string t
@@ -133,20 +125,18 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
         member _.Probes =
             let nNames = IoiVocabulary.names.Length
             let longest = templates |> Array.take s.Templates |> Array.map Array.length |> Array.max
-            [ (let room = s.Context - longest - 3
-               if room <= s.Start.Hi then None
-               else probe "shifted-start" Inside $"{s.Start.Hi + 1}..{room} PAD tokens before BOS (training {s.Start})"
-                        { s with Start = { Lo = s.Start.Hi + 1; Hi = room } } nameRange)
+            [ probes.Beyond("shifted-start", Inside, s.Start, s.Context - longest - 3,
+                            (fun r -> $"{r.Lo}..{r.Hi} PAD tokens before BOS (training {s.Start})"), fun r -> ({ s with Start = r }, nameRange))
               (if s.Names >= nNames - 1 then None
-               else probe "unseen-names" Outside $"names {s.Names + 1}..{nNames} of the list, never used in training" s (s.Names, nNames - 1))
+               else probes.Probe("unseen-names", Outside, $"names {s.Names + 1}..{nNames} of the list, never used in training", (s, (s.Names, nNames - 1))))
               (if s.Order = "both" then None
                else
                    let other = if s.Order = "abba" then "baba" else "abba"
-                   probe "other-order" Outside $"{other} order only (training {s.Order})" { s with Order = other } nameRange)
+                   probes.Probe("other-order", Outside, $"{other} order only (training {s.Order})", ({ s with Order = other }, nameRange)))
               (let all = templates.Length
                let fits = s.Start.Hi + (templates |> Array.map Array.length |> Array.max) + 3 <= s.Context
                if s.Templates >= all || not fits then None
-               else probe "unseen-templates" Outside "templates never used in training" { s with Templates = all } nameRange
+               else probes.Probe("unseen-templates", Outside, "templates never used in training", ({ s with Templates = all }, nameRange))
                     |> Option.map (fun p -> { p with Task = OnlyTemplates(p.Task, s.Templates) :> ITask })) ]
             |> List.choose id
 

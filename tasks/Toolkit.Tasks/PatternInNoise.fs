@@ -86,10 +86,10 @@ type PatternInNoise(s: PatternInNoiseSettings) =
               probes.HeldOut("held-out-motifs", $"motif lengths {holdoutText s.Holdout} inside {s.Motif}, held out of training",
                              s.Motif, s.Holdout, fun h -> { s with Holdout = h })
               // Outside: more occurrences than any training sequence had.
-              probes.Beyond("more-occurrences", s.Occurrences, min (s.Context / s.Motif.Lo) (s.Occurrences.Hi + 2),
+              probes.Beyond("more-occurrences", Outside, s.Occurrences, min (s.Context / s.Motif.Lo) (s.Occurrences.Hi + 2),
                             (fun r -> $"{r.Lo}..{r.Hi} occurrences (training {s.Occurrences})"),
                             fun r -> { s with Occurrences = r; Motif = { s.Motif with Hi = min s.Motif.Hi (s.Context / r.Hi) }; Holdout = [] })
-              probes.Beyond("longer-motifs", s.Motif, min (s.Context / s.Occurrences.Lo) (s.Motif.Hi + max 2 (s.Motif.Count / 2)),
+              probes.Beyond("longer-motifs", Outside, s.Motif, min (s.Context / s.Occurrences.Lo) (s.Motif.Hi + max 2 (s.Motif.Count / 2)),
                             (fun r -> $"motifs of {r.Lo}..{r.Hi} tokens (training {s.Motif})"),
                             fun r -> { s with Motif = r; Holdout = []; Occurrences = { s.Occurrences with Hi = s.Occurrences.Lo } })
               probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]

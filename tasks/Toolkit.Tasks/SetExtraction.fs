@@ -84,7 +84,7 @@ type SetExtraction(s: SetExtractionSettings) =
               probes.LongerInputs(s.Length, min (s.Context - 2 - min s.Distinct.Hi s.Length.Hi) (s.Length.Hi + max 2 (s.Length.Count / 2)),
                                   fun r -> { s with Length = r; Holdout = [] })
               // Outside: more distinct tokens than any training input had (inputs long enough to hold them).
-              probes.Beyond("more-distinct", s.Distinct, min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3)),
+              probes.Beyond("more-distinct", Outside, s.Distinct, min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3)),
                             (fun r -> $"{r.Lo}..{r.Hi} distinct tokens (training {s.Distinct})"),
                             fun r -> { s with Distinct = r; Holdout = []
                                               Length = { s.Length with Lo = max s.Length.Lo (s.Distinct.Hi + 1); Hi = min s.Length.Hi (s.Context - 2 - r.Hi) } })

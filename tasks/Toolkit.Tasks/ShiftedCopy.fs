@@ -97,7 +97,7 @@ type ShiftedCopy(s: ShiftedCopySettings) =
               probes.HeldOut("held-out-gaps", $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training",
                              s.Gap, s.Holdout, fun h -> { s with Holdout = h })
               // Outside: gaps longer than any trained gap.
-              probes.Beyond("longer-gaps", s.Gap, min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2)),
+              probes.Beyond("longer-gaps", Outside, s.Gap, min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2)),
                             (fun r -> $"gaps {r.Lo}..{r.Hi}, beyond the trained {s.Gap}"),
                             fun r -> { s with Gap = r; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - r.Hi) / 2) } })
               probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]

@@ -32,17 +32,17 @@ type FamilyProbes<'s>(make: 's -> ITask) =
     member p.HeldOut(name, description, range: IntRange, holdout: int list, withHoldout: int list -> 's) =
         if holdout.IsEmpty then None else p.Probe(name, Inside, description, withHoldout (onlyHoldout range holdout))
 
-    /// An outside probe of the values trained.Hi+1 .. hi of a range (none when hi is not beyond trained.Hi): the
-    /// description and settings are made from that new range.
-    member p.Beyond(name, trained: IntRange, hi: int, describe: IntRange -> string, settings: IntRange -> 's) =
+    /// A probe of the values trained.Hi+1 .. hi of a range (none when hi is not beyond trained.Hi): the description
+    /// and settings are made from that new range. Outside when the range is a rule's size, Inside when a nuisance.
+    member p.Beyond(name, kind, trained: IntRange, hi: int, describe: IntRange -> string, settings: IntRange -> 's) =
         if hi <= trained.Hi then None
         else
             let r = { Lo = trained.Hi + 1; Hi = hi }
-            p.Probe(name, Outside, describe r, settings r)
+            p.Probe(name, kind, describe r, settings r)
 
     /// The outside probe of inputs longer than the trained `length`, up to `hi` tokens.
     member p.LongerInputs(length: IntRange, hi: int, settings: IntRange -> 's) =
-        p.Beyond("longer-inputs", length, hi, (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
+        p.Beyond("longer-inputs", Outside, length, hi, (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
 
     /// The outside probe of the content ids training never used (none when `tokens` uses them all, or leaves two pieces).
     member p.UnseenTokens(vocab: Vocabulary, tokens: IntRange, settings: IntRange -> 's) =
