@@ -20,6 +20,7 @@ type PatternInNoiseSettings =
 /// non-overlapping places. The only simple general solution is induction: positions carry no
 /// information. Predictable: every later occurrence after its first token.
 type PatternInNoise(s: PatternInNoiseSettings) =
+    inherit FamilyTask<PatternInNoiseSettings>("pattern-in-noise", s, s.Context)
     static let reserved = [ "PAD" ]
     static let specs: ParamSpec list =
         [ TaskFamily.contextSpec 64
@@ -50,9 +51,6 @@ type PatternInNoise(s: PatternInNoiseSettings) =
 
     let probes = FamilyProbes(fun settings -> PatternInNoise(settings) :> ITask)
 
-    /// The validated settings of this task.
-    member _.Settings = s
-
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "pattern-in-noise" "random noise with a motif occurring two or more times at random places" specs (fun p ->
@@ -66,76 +64,72 @@ type PatternInNoise(s: PatternInNoiseSettings) =
                   Collisions = p.Bool "collisions"
                   Tokens = p.Tokens(vocabSize, reserved) }))
 
-    interface ITask with
-        member _.Name = "pattern-in-noise"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "motif", string s.Motif
-                  "holdout", holdoutText s.Holdout
-                  "occurrences", string s.Occurrences; "collisions", TaskFamily.boolText s.Collisions
-                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        // Distances between occurrences are random: no single period to avoid.
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            [ // Inside: motif lengths inside the trained range that training never drew. (Training places occurrences
-              // anywhere they fit, so no placement is a probe of unseen instances.)
-              probes.HeldOut("held-out-motifs", $"motif lengths {holdoutText s.Holdout} inside {s.Motif}, held out of training",
-                             s.Motif, s.Holdout, fun h -> { s with Holdout = h })
-              // Outside: more occurrences than any training sequence had.
-              probes.Beyond("more-occurrences", Outside, s.Occurrences, min (s.Context / s.Motif.Lo) (s.Occurrences.Hi + 2),
-                            (fun r -> $"{r.Lo}..{r.Hi} occurrences (training {s.Occurrences})"),
-                            fun r -> { s with Occurrences = r; Motif = { s.Motif with Hi = min s.Motif.Hi (s.Context / r.Hi) }; Holdout = [] })
-              probes.Beyond("longer-motifs", Outside, s.Motif, min (s.Context / s.Occurrences.Lo) (s.Motif.Hi + max 2 (s.Motif.Count / 2)),
-                            (fun r -> $"motifs of {r.Lo}..{r.Hi} tokens (training {s.Motif})"),
-                            fun r -> { s with Motif = r; Holdout = []; Occurrences = { s.Occurrences with Hi = s.Occurrences.Lo } })
-              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-            |> List.choose id
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "vocab", string s.VocabSize; "motif", string s.Motif
+              "holdout", holdoutText s.Holdout
+              "occurrences", string s.Occurrences; "collisions", TaskFamily.boolText s.Collisions
+              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+    // Distances between occurrences are random: no single period to avoid.
 
-        member _.Instances =
-            gen {
-                let! m = Gen.elements motifs
-                let! c = Gen.choose (s.Occurrences.Lo, min s.Occurrences.Hi (s.Context / m))
-                let! seed = Sampling.seed
-                return { Shape = Map [ "motif", m; "occurrences", c ]; Seed = seed }
-            }
+    override _.Probes =
+        [ // Inside: motif lengths inside the trained range that training never drew. (Training places occurrences
+          // anywhere they fit, so no placement is a probe of unseen instances.)
+          probes.HeldOut("held-out-motifs", $"motif lengths {holdoutText s.Holdout} inside {s.Motif}, held out of training",
+                         s.Motif, s.Holdout, fun h -> { s with Holdout = h })
+          // Outside: more occurrences than any training sequence had.
+          probes.Beyond("more-occurrences", Outside, s.Occurrences, min (s.Context / s.Motif.Lo) (s.Occurrences.Hi + 2),
+                        (fun r -> $"{r.Lo}..{r.Hi} occurrences (training {s.Occurrences})"),
+                        fun r -> { s with Occurrences = r; Motif = { s.Motif with Hi = min s.Motif.Hi (s.Context / r.Hi) }; Holdout = [] })
+          probes.Beyond("longer-motifs", Outside, s.Motif, min (s.Context / s.Occurrences.Lo) (s.Motif.Hi + max 2 (s.Motif.Count / 2)),
+                        (fun r -> $"motifs of {r.Lo}..{r.Hi} tokens (training {s.Motif})"),
+                        fun r -> { s with Motif = r; Holdout = []; Occurrences = { s.Occurrences with Hi = s.Occurrences.Lo } })
+          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let m, c = shape inst "motif", shape inst "occurrences"
-            if m < 1 || c < 1 || m * c > s.Context then
-                fail $"instance motif={m} occurrences={c} does not fit context {s.Context}" "choose smaller shapes"
-            let rng = FastRng(inst.Seed)
-            let lo, hi = s.Tokens.Lo, s.Tokens.Hi
-            let motif = if s.Collisions then Array.init m (fun _ -> rng.Between(lo, hi)) else rng.Distinct(lo, hi, m)
-            let tokens = Array.zeroCreate s.Context
-            fillFrom rng tokens 0 tokens.Length (if s.Collisions then [| lo .. hi |] else without s.Tokens motif)
-            // Non-overlapping places by stars and bars: c sorted distinct draws x_k from
-            // [0, free + c - 1] give starts x_k - k + k*m, gaps ≥ 0 between occurrences.
-            let free = s.Context - c * m
-            let xs = rng.Distinct(0, free + c - 1, c)
-            System.Array.Sort xs
-            let starts = xs |> Array.mapi (fun k x -> x - k + k * m)
-            let mask = Array.zeroCreate s.Context
-            for k in 0 .. c - 1 do
-                Array.blit motif 0 tokens starts.[k] m
-                if k > 0 then
-                    for i in starts.[k] + 1 .. starts.[k] + m - 1 do mask.[i] <- true
-            { Tokens = tokens; LossMask = mask
-              Meta = inst.Shape |> withMeta [ for k in 0 .. c - 1 -> $"at{k}", starts.[k] ] }
+    override _.Instances =
+        gen {
+            let! m = Gen.elements motifs
+            let! c = Gen.choose (s.Occurrences.Lo, min s.Occurrences.Hi (s.Context / m))
+            let! seed = Sampling.seed
+            return { Shape = Map [ "motif", m; "occurrences", c ]; Seed = seed }
+        }
 
-        member _.Shrink inst =
-            let m, c = shape inst "motif", shape inst "occurrences"
-            let mk m c = { inst with Shape = Map [ "motif", m; "occurrences", c ] }
-            seq {
-                for c' in [ s.Occurrences.Lo; c - 1 ] do
-                    if c' < c && draws m c' then yield mk m c'
-                for m' in [ s.Motif.Lo; (m + s.Motif.Lo) / 2; m - 1 ] do
-                    if m' < m && draws m' c then yield mk m' c
-            }
-            |> Seq.distinct
+    override _.Build inst =
+        let m, c = shape inst "motif", shape inst "occurrences"
+        if m < 1 || c < 1 || m * c > s.Context then
+            fail $"instance motif={m} occurrences={c} does not fit context {s.Context}" "choose smaller shapes"
+        let rng = FastRng(inst.Seed)
+        let lo, hi = s.Tokens.Lo, s.Tokens.Hi
+        let motif = if s.Collisions then Array.init m (fun _ -> rng.Between(lo, hi)) else rng.Distinct(lo, hi, m)
+        let tokens = Array.zeroCreate s.Context
+        fillFrom rng tokens 0 tokens.Length (if s.Collisions then [| lo .. hi |] else without s.Tokens motif)
+        // Non-overlapping places by stars and bars: c sorted distinct draws x_k from
+        // [0, free + c - 1] give starts x_k - k + k*m, gaps ≥ 0 between occurrences.
+        let free = s.Context - c * m
+        let xs = rng.Distinct(0, free + c - 1, c)
+        System.Array.Sort xs
+        let starts = xs |> Array.mapi (fun k x -> x - k + k * m)
+        let mask = Array.zeroCreate s.Context
+        for k in 0 .. c - 1 do
+            Array.blit motif 0 tokens starts.[k] m
+            if k > 0 then
+                for i in starts.[k] + 1 .. starts.[k] + m - 1 do mask.[i] <- true
+        { Tokens = tokens; LossMask = mask
+          Meta = inst.Shape |> withMeta [ for k in 0 .. c - 1 -> $"at{k}", starts.[k] ] }
+
+    override _.Shrink inst =
+        let m, c = shape inst "motif", shape inst "occurrences"
+        let mk m c = { inst with Shape = Map [ "motif", m; "occurrences", c ] }
+        seq {
+            for c' in [ s.Occurrences.Lo; c - 1 ] do
+                if c' < c && draws m c' then yield mk m c'
+            for m' in [ s.Motif.Lo; (m + s.Motif.Lo) / 2; m - 1 ] do
+                if m' < m && draws m' c then yield mk m' c
+        }
+        |> Seq.distinct
 
     // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
     interface IUsedTokens with

@@ -19,6 +19,7 @@ type SetExtractionSettings =
 /// first appearance, EOS, PAD to the end (an exaptation test for induction circuits).
 /// Predictable: every output token and the EOS (the input and SEP fix them).
 type SetExtraction(s: SetExtractionSettings) =
+    inherit FamilyTask<SetExtractionSettings>("set-extraction", s, s.Context)
     static let reserved = [ "PAD"; "SEP"; "EOS" ]
     static let specs: ParamSpec list =
         [ TaskFamily.contextSpec 64
@@ -51,9 +52,6 @@ type SetExtraction(s: SetExtractionSettings) =
 
     let probes = FamilyProbes(fun settings -> SetExtraction(settings) :> ITask)
 
-    /// The validated settings of this task.
-    member _.Settings = s
-
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "set-extraction" "tokens with duplicates, SEP, then the distinct tokens in order of first appearance, EOS" specs (fun p ->
@@ -66,79 +64,75 @@ type SetExtraction(s: SetExtractionSettings) =
                   Distinct = p.Range "distinct"
                   Tokens = p.Tokens(vocabSize, reserved) }))
 
-    interface ITask with
-        member _.Name = "set-extraction"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
-                  "holdout", holdoutText s.Holdout; "distinct", string s.Distinct
-                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
-                             s.Length, s.Holdout, fun h -> { s with Holdout = h })
-              probes.LongerInputs(s.Length, min (s.Context - 2 - min s.Distinct.Hi s.Length.Hi) (s.Length.Hi + max 2 (s.Length.Count / 2)),
-                                  fun r -> { s with Length = r; Holdout = [] })
-              // Outside: more distinct tokens than any training input had (inputs long enough to hold them).
-              probes.Beyond("more-distinct", Outside, s.Distinct, min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3)),
-                            (fun r -> $"{r.Lo}..{r.Hi} distinct tokens (training {s.Distinct})"),
-                            fun r -> { s with Distinct = r; Holdout = []
-                                              Length = { s.Length with Lo = max s.Length.Lo (s.Distinct.Hi + 1); Hi = min s.Length.Hi (s.Context - 2 - r.Hi) } })
-              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-            |> List.choose id
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
+              "holdout", holdoutText s.Holdout; "distinct", string s.Distinct
+              "tokens", TaskFamily.tokensText vocab s.Tokens ]
 
-        member _.Instances =
-            gen {
-                let! n = Gen.elements lengths
-                let! d = Gen.choose (s.Distinct.Lo, min s.Distinct.Hi n)
-                let! seed = Sampling.seed
-                return { Shape = Map [ "length", n; "distinct", d ]; Seed = seed }
-            }
+    override _.Probes =
+        [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
+                         s.Length, s.Holdout, fun h -> { s with Holdout = h })
+          probes.LongerInputs(s.Length, min (s.Context - 2 - min s.Distinct.Hi s.Length.Hi) (s.Length.Hi + max 2 (s.Length.Count / 2)),
+                              fun r -> { s with Length = r; Holdout = [] })
+          // Outside: more distinct tokens than any training input had (inputs long enough to hold them).
+          probes.Beyond("more-distinct", Outside, s.Distinct, min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3)),
+                        (fun r -> $"{r.Lo}..{r.Hi} distinct tokens (training {s.Distinct})"),
+                        fun r -> { s with Distinct = r; Holdout = []
+                                          Length = { s.Length with Lo = max s.Length.Lo (s.Distinct.Hi + 1); Hi = min s.Length.Hi (s.Context - 2 - r.Hi) } })
+          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let n, d = shape inst "length", shape inst "distinct"
-            if d < 1 || d > n || n + d + 2 > s.Context then
-                fail $"instance length={n} distinct={d} does not fit context {s.Context}" "choose smaller shapes"
-            let rng = FastRng(inst.Seed)
-            let set = rng.Distinct(s.Tokens.Lo, s.Tokens.Hi, d)
-            let tokens = Array.zeroCreate s.Context
-            // Each of the d tokens once, the rest drawn from them, then shuffled.
-            Array.blit set 0 tokens 0 d
-            for i in d .. n - 1 do tokens.[i] <- set.[rng.Between(0, d - 1)]
-            for i in n - 1 .. -1 .. 1 do
-                let j = rng.Between(0, i)
-                let t = tokens.[i]
-                tokens.[i] <- tokens.[j]
-                tokens.[j] <- t
-            tokens.[n] <- sep
-            // Output: distinct tokens in order of first appearance.
-            let seen = Array.zeroCreate s.VocabSize
-            let mutable k = n + 1
-            for i in 0 .. n - 1 do
-                let t = tokens.[i]
-                if not seen.[t] then
-                    seen.[t] <- true
-                    tokens.[k] <- t
-                    k <- k + 1
-            tokens.[k] <- eos
-            let mask = Array.zeroCreate s.Context
-            for i in n + 1 .. k do mask.[i] <- true
-            { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "sep", n; "eos", k ] }
+    override _.Instances =
+        gen {
+            let! n = Gen.elements lengths
+            let! d = Gen.choose (s.Distinct.Lo, min s.Distinct.Hi n)
+            let! seed = Sampling.seed
+            return { Shape = Map [ "length", n; "distinct", d ]; Seed = seed }
+        }
 
-        member _.Shrink inst =
-            let n, d = shape inst "length", shape inst "distinct"
-            let mk n d = { inst with Shape = Map [ "length", n; "distinct", d ] }
-            seq {
-                for d' in [ s.Distinct.Lo; d - 1 ] do
-                    if d' < d && draws n d' then yield mk n d'
-                for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && draws n' d then yield mk n' d
-            }
-            |> Seq.distinct
+    override _.Build inst =
+        let n, d = shape inst "length", shape inst "distinct"
+        if d < 1 || d > n || n + d + 2 > s.Context then
+            fail $"instance length={n} distinct={d} does not fit context {s.Context}" "choose smaller shapes"
+        let rng = FastRng(inst.Seed)
+        let set = rng.Distinct(s.Tokens.Lo, s.Tokens.Hi, d)
+        let tokens = Array.zeroCreate s.Context
+        // Each of the d tokens once, the rest drawn from them, then shuffled.
+        Array.blit set 0 tokens 0 d
+        for i in d .. n - 1 do tokens.[i] <- set.[rng.Between(0, d - 1)]
+        for i in n - 1 .. -1 .. 1 do
+            let j = rng.Between(0, i)
+            let t = tokens.[i]
+            tokens.[i] <- tokens.[j]
+            tokens.[j] <- t
+        tokens.[n] <- sep
+        // Output: distinct tokens in order of first appearance.
+        let seen = Array.zeroCreate s.VocabSize
+        let mutable k = n + 1
+        for i in 0 .. n - 1 do
+            let t = tokens.[i]
+            if not seen.[t] then
+                seen.[t] <- true
+                tokens.[k] <- t
+                k <- k + 1
+        tokens.[k] <- eos
+        let mask = Array.zeroCreate s.Context
+        for i in n + 1 .. k do mask.[i] <- true
+        { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "sep", n; "eos", k ] }
+
+    override _.Shrink inst =
+        let n, d = shape inst "length", shape inst "distinct"
+        let mk n d = { inst with Shape = Map [ "length", n; "distinct", d ] }
+        seq {
+            for d' in [ s.Distinct.Lo; d - 1 ] do
+                if d' < d && draws n d' then yield mk n d'
+            for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
+                if n' < n && draws n' d then yield mk n' d
+        }
+        |> Seq.distinct
 
     // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
     interface IUsedTokens with

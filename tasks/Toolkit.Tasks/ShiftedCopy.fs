@@ -23,6 +23,7 @@ type ShiftedCopySettings =
 /// copy of the block. The distance between block and copy (length + gap) varies, so a fixed
 /// positional offset cannot solve it. Predictable: the copy after its first token.
 type ShiftedCopy(s: ShiftedCopySettings) =
+    inherit FamilyTask<ShiftedCopySettings>("shifted-copy", s, s.Context)
     static let reserved = [ "PAD" ]
     static let specs: ParamSpec list =
         [ TaskFamily.contextSpec 64
@@ -58,9 +59,6 @@ type ShiftedCopy(s: ShiftedCopySettings) =
 
     let probes = FamilyProbes(fun settings -> ShiftedCopy(settings) :> ITask)
 
-    /// The validated settings of this task.
-    member _.Settings = s
-
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "shifted-copy" "a block, a gap of random length (noise or padding), then its copy" specs (fun p ->
@@ -75,74 +73,72 @@ type ShiftedCopy(s: ShiftedCopySettings) =
                   Collisions = p.Bool "collisions"
                   Tokens = p.Tokens(vocabSize, reserved) }))
 
-    interface ITask with
-        member _.Name = "shifted-copy"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "gap", string s.Gap
-                  "holdout", holdoutText s.Holdout
-                  "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions
-                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
-        // One copy: the distance between a token and its copy is length + gap.
-        member this.PredictiveOffsets =
-            [ for d in (this :> ITask).SeenPeriods do yield d - 1; yield d ] |> List.distinct |> List.sort
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            let maxGap = s.Context - 2 * s.Length.Lo
-            [ // Inside: gaps inside the trained range that training never drew. (Training draws every start that fits, so
-              // no start shift is a probe of unseen instances.)
-              probes.HeldOut("held-out-gaps", $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training",
-                             s.Gap, s.Holdout, fun h -> { s with Holdout = h })
-              // Outside: gaps longer than any trained gap.
-              probes.Beyond("longer-gaps", Outside, s.Gap, min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2)),
-                            (fun r -> $"gaps {r.Lo}..{r.Hi}, beyond the trained {s.Gap}"),
-                            fun r -> { s with Gap = r; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - r.Hi) / 2) } })
-              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-            |> List.choose id
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "gap", string s.Gap
+              "holdout", holdoutText s.Holdout
+              "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions
+              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+    override _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
+    // One copy: the distance between a token and its copy is length + gap.
+    override this.PredictiveOffsets =
+        [ for d in (this :> ITask).SeenPeriods do yield d - 1; yield d ] |> List.distinct |> List.sort
 
-        member _.Instances =
-            gen {
-                let! len = Gen.choose (s.Length.Lo, s.Length.Hi)
-                let! gap = Gen.elements gaps
-                let! start = Gen.choose (0, s.Context - need len gap)
-                let! seed = Sampling.seed
-                return { Shape = Map [ "length", len; "gap", gap; "start", start ]; Seed = seed }
-            }
+    override _.Probes =
+        let maxGap = s.Context - 2 * s.Length.Lo
+        [ // Inside: gaps inside the trained range that training never drew. (Training draws every start that fits, so
+          // no start shift is a probe of unseen instances.)
+          probes.HeldOut("held-out-gaps", $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training",
+                         s.Gap, s.Holdout, fun h -> { s with Holdout = h })
+          // Outside: gaps longer than any trained gap.
+          probes.Beyond("longer-gaps", Outside, s.Gap, min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2)),
+                        (fun r -> $"gaps {r.Lo}..{r.Hi}, beyond the trained {s.Gap}"),
+                        fun r -> { s with Gap = r; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - r.Hi) / 2) } })
+          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
-            if len < 1 || gap < 0 || start < 0 || start + need len gap > s.Context then
-                fail $"instance length={len} gap={gap} start={start} does not fit context {s.Context}" "choose smaller shapes"
-            let rng = FastRng(inst.Seed)
-            let lo, hi = s.Tokens.Lo, s.Tokens.Hi
-            let block = if s.Collisions then Array.init len (fun _ -> rng.Between(lo, hi)) else rng.Distinct(lo, hi, len)
-            let tokens = Array.zeroCreate s.Context
-            if s.Filler = "random" then
-                let allowed = if s.Collisions then [| lo .. hi |] else without s.Tokens block
-                fillFrom rng tokens 0 tokens.Length allowed
-            let copy = start + len + gap
-            Array.blit block 0 tokens start len
-            Array.blit block 0 tokens copy len
-            let mask = Array.zeroCreate s.Context
-            for i in copy + 1 .. copy + len - 1 do mask.[i] <- true
-            { Tokens = tokens; LossMask = mask
-              Meta = inst.Shape |> withMeta [ "copy", copy; "period", len + gap ] }
+    override _.Instances =
+        gen {
+            let! len = Gen.choose (s.Length.Lo, s.Length.Hi)
+            let! gap = Gen.elements gaps
+            let! start = Gen.choose (0, s.Context - need len gap)
+            let! seed = Sampling.seed
+            return { Shape = Map [ "length", len; "gap", gap; "start", start ]; Seed = seed }
+        }
 
-        member _.Shrink inst =
-            let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
-            let mk l g st = { inst with Shape = Map [ "length", l; "gap", g; "start", st ] }
-            seq {
-                if start > 0 then yield mk len gap 0
-                if start > 1 then yield mk len gap (start / 2)
-                for g in [ s.Gap.Lo; gap / 2; gap - 1 ] do
-                    if g < gap && draws len g start then yield mk len g start
-                for l in [ s.Length.Lo; (len + s.Length.Lo) / 2; len - 1 ] do
-                    if l < len && draws l gap start then yield mk l gap start
-            }
-            |> Seq.distinct
+    override _.Build inst =
+        let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
+        if len < 1 || gap < 0 || start < 0 || start + need len gap > s.Context then
+            fail $"instance length={len} gap={gap} start={start} does not fit context {s.Context}" "choose smaller shapes"
+        let rng = FastRng(inst.Seed)
+        let lo, hi = s.Tokens.Lo, s.Tokens.Hi
+        let block = if s.Collisions then Array.init len (fun _ -> rng.Between(lo, hi)) else rng.Distinct(lo, hi, len)
+        let tokens = Array.zeroCreate s.Context
+        if s.Filler = "random" then
+            let allowed = if s.Collisions then [| lo .. hi |] else without s.Tokens block
+            fillFrom rng tokens 0 tokens.Length allowed
+        let copy = start + len + gap
+        Array.blit block 0 tokens start len
+        Array.blit block 0 tokens copy len
+        let mask = Array.zeroCreate s.Context
+        for i in copy + 1 .. copy + len - 1 do mask.[i] <- true
+        { Tokens = tokens; LossMask = mask
+          Meta = inst.Shape |> withMeta [ "copy", copy; "period", len + gap ] }
+
+    override _.Shrink inst =
+        let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
+        let mk l g st = { inst with Shape = Map [ "length", l; "gap", g; "start", st ] }
+        seq {
+            if start > 0 then yield mk len gap 0
+            if start > 1 then yield mk len gap (start / 2)
+            for g in [ s.Gap.Lo; gap / 2; gap - 1 ] do
+                if g < gap && draws len g start then yield mk len g start
+            for l in [ s.Length.Lo; (len + s.Length.Lo) / 2; len - 1 ] do
+                if l < len && draws l gap start then yield mk l gap start
+        }
+        |> Seq.distinct
 
     interface IShapeSupport with
         member _.Draws shape =

@@ -18,6 +18,7 @@ type SourceCopySettings =
 /// is no period to memorize: the output starts after a SEP whose position varies with the input length.
 /// Predictable: every output token and the EOS.
 type SourceCopy(s: SourceCopySettings) =
+    inherit FamilyTask<SourceCopySettings>("copy", s, s.Context)
     static let reserved = [ "PAD"; "SEP"; "EOS" ]
     static let specs: ParamSpec list =
         [ TaskFamily.contextSpec 64
@@ -41,9 +42,6 @@ type SourceCopy(s: SourceCopySettings) =
 
     let probes = FamilyProbes(fun settings -> SourceCopy(settings) :> ITask)
 
-    /// The validated settings of this task.
-    member _.Settings = s
-
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "copy" "random tokens, SEP, the same tokens again, EOS (sequence-to-sequence copy)" specs (fun p ->
@@ -55,43 +53,39 @@ type SourceCopy(s: SourceCopySettings) =
                   Holdout = p.Holdout "length"
                   Tokens = p.Tokens(vocabSize, reserved) }))
 
-    interface ITask with
-        member _.Name = "copy"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
-                  "holdout", holdoutText s.Holdout
-                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
-                             s.Length, s.Holdout, fun h -> { s with Holdout = h })
-              probes.LongerInputs(s.Length, min ((s.Context - 2) / 2) (s.Length.Hi + max 2 (s.Length.Count / 2)),
-                                  fun r -> { s with Length = r; Holdout = [] })
-              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-            |> List.choose id
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
+              "holdout", holdoutText s.Holdout
+              "tokens", TaskFamily.tokensText vocab s.Tokens ]
 
-        member _.Instances = TaskFamily.oneValueInstances "length" lengths
+    override _.Probes =
+        [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
+                         s.Length, s.Holdout, fun h -> { s with Holdout = h })
+          probes.LongerInputs(s.Length, min ((s.Context - 2) / 2) (s.Length.Hi + max 2 (s.Length.Count / 2)),
+                              fun r -> { s with Length = r; Holdout = [] })
+          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let n = shape inst "length"
-            if n < 1 || 2 * n + 2 > s.Context then
-                fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
-            let rng = FastRng(inst.Seed)
-            let tokens = Array.zeroCreate s.Context
-            for i in 0 .. n - 1 do tokens.[i] <- rng.Between(s.Tokens.Lo, s.Tokens.Hi)
-            tokens.[n] <- sep
-            Array.blit tokens 0 tokens (n + 1) n
-            tokens.[2 * n + 1] <- eos
-            let mask = Array.zeroCreate s.Context
-            for i in n + 1 .. 2 * n + 1 do mask.[i] <- true
-            { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "sep", n; "eos", 2 * n + 1 ] }
+    override _.Instances = TaskFamily.oneValueInstances "length" lengths
 
-        member _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
+    override _.Build inst =
+        let n = shape inst "length"
+        if n < 1 || 2 * n + 2 > s.Context then
+            fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
+        let rng = FastRng(inst.Seed)
+        let tokens = Array.zeroCreate s.Context
+        for i in 0 .. n - 1 do tokens.[i] <- rng.Between(s.Tokens.Lo, s.Tokens.Hi)
+        tokens.[n] <- sep
+        Array.blit tokens 0 tokens (n + 1) n
+        tokens.[2 * n + 1] <- eos
+        let mask = Array.zeroCreate s.Context
+        for i in n + 1 .. 2 * n + 1 do mask.[i] <- true
+        { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "sep", n; "eos", 2 * n + 1 ] }
+
+    override _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
 
     interface IShapeSupport with
         member _.Draws shape = TaskFamily.drawsOneValue "length" lengths shape

@@ -1,6 +1,7 @@
 namespace Toolkit.Tasks
 
 open System.Collections.Generic
+open FsCheck
 open FsCheck.FSharp
 open Toolkit.Tasks.TaskSupport
 
@@ -49,6 +50,38 @@ type FamilyProbes<'s>(make: 's -> ITask) =
         match complement vocab tokens with
         | Some r -> p.Probe("unseen-tokens", Outside, $"content ids {r}, never used in training", settings r)
         | None -> None
+
+/// What every synthetic family's ITask says the same way: its name, settings and context, and no periods unless it
+/// says so. A family inherits it and writes only its rule: its vocabulary, its parameters' canonical text, its
+/// probes, its instances, how an instance builds an example, and how one shrinks.
+[<AbstractClass>]
+type FamilyTask<'s>(name: string, settings: 's, context: int) =
+    /// The validated settings of this task.
+    member _.Settings = settings
+    abstract Vocabulary: Vocabulary
+    abstract Parameters: IReadOnlyDictionary<string, string>
+    abstract Probes: Probe list
+    abstract Instances: Gen<Instance>
+    abstract Build: Instance -> Example
+    abstract Shrink: Instance -> seq<Instance>
+    /// Repetition distances present in training (ITask.SeenPeriods): none unless the family overrides it.
+    abstract SeenPeriods: int list
+    default _.SeenPeriods = []
+    /// Offsets training makes predictive (ITask.PredictiveOffsets): none unless the family overrides it.
+    abstract PredictiveOffsets: int list
+    default _.PredictiveOffsets = []
+
+    interface ITask with
+        member _.Name = name
+        member t.Parameters = t.Parameters
+        member t.Vocabulary = t.Vocabulary
+        member _.Context = context
+        member t.Instances = t.Instances
+        member t.Build inst = t.Build inst
+        member t.Shrink inst = t.Shrink inst
+        member t.Probes = t.Probes
+        member t.SeenPeriods = t.SeenPeriods
+        member t.PredictiveOffsets = t.PredictiveOffsets
 
 /// What the task families share: their factory, their common parameters, and instances of one shape value.
 module TaskFamily =

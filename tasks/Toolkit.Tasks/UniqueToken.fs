@@ -17,6 +17,7 @@ type UniqueTokenSettings =
 /// predicts the one that appears exactly once (the IOI-style "remove the duplicates" rule).
 /// Predictable: the answer after SEP.
 type UniqueToken(s: UniqueTokenSettings) =
+    inherit FamilyTask<UniqueTokenSettings>("unique-token", s, s.Context)
     static let reserved = [ "PAD"; "SEP"; "EOS" ]
     static let specs: ParamSpec list =
         [ TaskFamily.contextSpec 32
@@ -44,9 +45,6 @@ type UniqueToken(s: UniqueTokenSettings) =
 
     let probes = FamilyProbes(fun settings -> UniqueToken(settings) :> ITask)
 
-    /// The validated settings of this task.
-    member _.Settings = s
-
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "unique-token" "every token appears at least twice but one; predict the one that appears once" specs (fun p ->
@@ -58,54 +56,50 @@ type UniqueToken(s: UniqueTokenSettings) =
                   Holdout = p.Holdout "length"
                   Tokens = p.Tokens(vocabSize, reserved) }))
 
-    interface ITask with
-        member _.Name = "unique-token"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "holdout", holdoutText s.Holdout
-                  "tokens", TaskFamily.tokensText vocab s.Tokens ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
-                             s.Length, s.Holdout, fun h -> { s with Holdout = h })
-              probes.LongerInputs(s.Length, min (s.Context - 3) (s.Length.Hi + max 2 (s.Length.Count / 2)),
-                                  fun r -> { s with Length = r; Holdout = [] })
-              probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-            |> List.choose id
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "holdout", holdoutText s.Holdout
+              "tokens", TaskFamily.tokensText vocab s.Tokens ]
 
-        member _.Instances = TaskFamily.oneValueInstances "length" lengths
+    override _.Probes =
+        [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
+                         s.Length, s.Holdout, fun h -> { s with Holdout = h })
+          probes.LongerInputs(s.Length, min (s.Context - 3) (s.Length.Hi + max 2 (s.Length.Count / 2)),
+                              fun r -> { s with Length = r; Holdout = [] })
+          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let n = shape inst "length"
-            if n < 3 || n + 3 > s.Context then fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
-            let rng = FastRng(inst.Seed)
-            let k = dups n
-            let distinct = rng.Distinct(s.Tokens.Lo, s.Tokens.Hi, k + 1)
-            let unique = distinct.[0]
-            let tokens = Array.zeroCreate s.Context
-            tokens.[0] <- unique
-            for j in 0 .. k - 1 do
-                tokens.[1 + 2 * j] <- distinct.[1 + j]
-                tokens.[2 + 2 * j] <- distinct.[1 + j]
-            if (n - 1) % 2 = 1 then tokens.[n - 1] <- distinct.[1 + rng.Between(0, k - 1)]
-            for i in n - 1 .. -1 .. 1 do
-                let j = rng.Between(0, i)
-                let t = tokens.[i]
-                tokens.[i] <- tokens.[j]
-                tokens.[j] <- t
-            let at = Array.findIndex ((=) unique) (Array.sub tokens 0 n)
-            tokens.[n] <- sep
-            tokens.[n + 1] <- unique
-            tokens.[n + 2] <- eos
-            let mask = Array.zeroCreate s.Context
-            mask.[n + 1] <- true
-            { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "unique", at; "sep", n; "answer", n + 1 ] }
+    override _.Instances = TaskFamily.oneValueInstances "length" lengths
 
-        member _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
+    override _.Build inst =
+        let n = shape inst "length"
+        if n < 3 || n + 3 > s.Context then fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
+        let rng = FastRng(inst.Seed)
+        let k = dups n
+        let distinct = rng.Distinct(s.Tokens.Lo, s.Tokens.Hi, k + 1)
+        let unique = distinct.[0]
+        let tokens = Array.zeroCreate s.Context
+        tokens.[0] <- unique
+        for j in 0 .. k - 1 do
+            tokens.[1 + 2 * j] <- distinct.[1 + j]
+            tokens.[2 + 2 * j] <- distinct.[1 + j]
+        if (n - 1) % 2 = 1 then tokens.[n - 1] <- distinct.[1 + rng.Between(0, k - 1)]
+        for i in n - 1 .. -1 .. 1 do
+            let j = rng.Between(0, i)
+            let t = tokens.[i]
+            tokens.[i] <- tokens.[j]
+            tokens.[j] <- t
+        let at = Array.findIndex ((=) unique) (Array.sub tokens 0 n)
+        tokens.[n] <- sep
+        tokens.[n + 1] <- unique
+        tokens.[n + 2] <- eos
+        let mask = Array.zeroCreate s.Context
+        mask.[n + 1] <- true
+        { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "unique", at; "sep", n; "answer", n + 1 ] }
+
+    override _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
 
     interface IShapeSupport with
         member _.Draws shape = TaskFamily.drawsOneValue "length" lengths shape
