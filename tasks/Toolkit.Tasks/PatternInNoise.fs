@@ -54,24 +54,22 @@ type PatternInNoise(s: PatternInNoiseSettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "pattern-in-noise" "random noise with a motif occurring two or more times at random places" specs (fun p ->
-            let vocabSize = p.Int "vocab"
             PatternInNoise(
-                { Context = p.Int "context"
-                  VocabSize = vocabSize
+                { VocabSize = p.Int "vocab"
+                  Context = p.Int "context"
                   Motif = p.Range "motif"
                   Holdout = p.Holdout "motif"
                   Occurrences = p.Range "occurrences"
                   Collisions = p.Bool "collisions"
-                  Tokens = p.Tokens(vocabSize, reserved) }))
+                  Tokens = p.Tokens reserved }))
 
     override _.Vocabulary = vocab
 
     override _.Parameters =
-        paramsDict
-            [ "context", string s.Context; "vocab", string s.VocabSize; "motif", string s.Motif
+        TaskFamily.parameters s.Context vocab s.Tokens
+            [ "motif", string s.Motif
               "holdout", holdoutText s.Holdout
-              "occurrences", string s.Occurrences; "collisions", TaskFamily.boolText s.Collisions
-              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+              "occurrences", string s.Occurrences; "collisions", TaskFamily.boolText s.Collisions ]
     // Distances between occurrences are random: no single period to avoid.
 
     override _.Probes =

@@ -55,27 +55,25 @@ type SetExtraction(s: SetExtractionSettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "set-extraction" "tokens with duplicates, SEP, then the distinct tokens in order of first appearance, EOS" specs (fun p ->
-            let vocabSize = p.Int "vocab"
             SetExtraction(
-                { Context = p.Int "context"
-                  VocabSize = vocabSize
+                { VocabSize = p.Int "vocab"
+                  Context = p.Int "context"
                   Length = p.Range "length"
                   Holdout = p.Holdout "length"
                   Distinct = p.Range "distinct"
-                  Tokens = p.Tokens(vocabSize, reserved) }))
+                  Tokens = p.Tokens reserved }))
 
     override _.Vocabulary = vocab
 
     override _.Parameters =
-        paramsDict
-            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
-              "holdout", holdoutText s.Holdout; "distinct", string s.Distinct
-              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+        TaskFamily.parameters s.Context vocab s.Tokens
+            [ "length", string s.Length
+              "holdout", holdoutText s.Holdout; "distinct", string s.Distinct ]
 
     override _.Probes =
         [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
                          s.Length, s.Holdout, fun h -> { s with Holdout = h })
-          probes.LongerInputs(s.Length, min (s.Context - 2 - min s.Distinct.Hi s.Length.Hi) (s.Length.Hi + max 2 (s.Length.Count / 2)),
+          probes.LongerInputs(s.Length, s.Context - 2 - min s.Distinct.Hi s.Length.Hi,
                               fun r -> { s with Length = r; Holdout = [] })
           // Outside: more distinct tokens than any training input had (inputs long enough to hold them).
           probes.Beyond("more-distinct", Outside, s.Distinct, min s.Tokens.Count (min s.Length.Hi (s.Distinct.Hi + 3)),

@@ -62,25 +62,23 @@ type ShiftedCopy(s: ShiftedCopySettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "shifted-copy" "a block, a gap of random length (noise or padding), then its copy" specs (fun p ->
-            let vocabSize = p.Int "vocab"
             ShiftedCopy(
-                { Context = p.Int "context"
-                  VocabSize = vocabSize
+                { VocabSize = p.Int "vocab"
+                  Context = p.Int "context"
                   Length = p.Range "length"
                   Gap = p.Range "gap"
                   Holdout = p.Holdout "gap"
                   Filler = p.Choice("filler", [ "random"; "pad" ])
                   Collisions = p.Bool "collisions"
-                  Tokens = p.Tokens(vocabSize, reserved) }))
+                  Tokens = p.Tokens reserved }))
 
     override _.Vocabulary = vocab
 
     override _.Parameters =
-        paramsDict
-            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "gap", string s.Gap
+        TaskFamily.parameters s.Context vocab s.Tokens
+            [ "length", string s.Length; "gap", string s.Gap
               "holdout", holdoutText s.Holdout
-              "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions
-              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+              "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions ]
     override _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
     // One copy: the distance between a token and its copy is length + gap.
     override this.PredictiveOffsets =

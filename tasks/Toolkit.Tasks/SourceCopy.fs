@@ -4,14 +4,7 @@ open FsCheck.FSharp
 open Toolkit.Tasks.TaskSupport
 
 /// Settings of the copy family.
-type SourceCopySettings =
-    { Context: int
-      VocabSize: int
-      /// Input length range (tokens before SEP).
-      Length: IntRange
-      /// Input lengths of the range never drawn (the held-out-lengths probe draws only these).
-      Holdout: int list
-      Tokens: IntRange }
+type SourceCopySettings = InputSettings
 
 /// `copy`: random tokens, SEP, the same tokens again, EOS, PAD to the end: the sequence-to-sequence copy
 /// task, whose input and output an encoder-decoder sees on either side of the SEP. Unlike repeated-copy there
@@ -45,29 +38,13 @@ type SourceCopy(s: SourceCopySettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "copy" "random tokens, SEP, the same tokens again, EOS (sequence-to-sequence copy)" specs (fun p ->
-            let vocabSize = p.Int "vocab"
-            SourceCopy(
-                { Context = p.Int "context"
-                  VocabSize = vocabSize
-                  Length = p.Range "length"
-                  Holdout = p.Holdout "length"
-                  Tokens = p.Tokens(vocabSize, reserved) }))
+            SourceCopy(InputSettings.Read(p, reserved)))
 
     override _.Vocabulary = vocab
 
-    override _.Parameters =
-        paramsDict
-            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length
-              "holdout", holdoutText s.Holdout
-              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+    override _.Parameters = s.Parameters vocab
 
-    override _.Probes =
-        [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
-                         s.Length, s.Holdout, fun h -> { s with Holdout = h })
-          probes.LongerInputs(s.Length, min ((s.Context - 2) / 2) (s.Length.Hi + max 2 (s.Length.Count / 2)),
-                              fun r -> { s with Length = r; Holdout = [] })
-          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-        |> List.choose id
+    override _.Probes = s.Probes(probes, vocab, (s.Context - 2) / 2)
 
     override _.Instances = TaskFamily.oneValueInstances "length" lengths
 

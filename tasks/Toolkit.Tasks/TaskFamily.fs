@@ -16,9 +16,10 @@ type FamilyParams(specs: ParamSpec list, given: IReadOnlyDictionary<string, stri
     member _.Choice(name, allowed) = Params.choice specs given name allowed
     /// The `holdout` parameter: values of the range parameter `rangeName` never trained on.
     member p.Holdout(rangeName: string) = holdoutOf (p.Range rangeName) (p.Text "holdout")
-    /// The `tokens` parameter: all content ids of a vocabulary of `vocabSize` with `reserved` ids, or a range inside them.
-    member p.Tokens(vocabSize: int, reserved: string list) =
-        tokenRange { Size = max vocabSize (reserved.Length + 1); Reserved = reserved } (p.Text "tokens")
+    /// The `tokens` parameter: all content ids of the `vocab` parameter's vocabulary with `reserved` ids, or a range
+    /// inside them.
+    member p.Tokens(reserved: string list) =
+        tokenRange { Size = max (p.Int "vocab") (reserved.Length + 1); Reserved = reserved } (p.Text "tokens")
 
 /// The probes of a family whose settings are of type 's, made into tasks by `make`: a probe whose shifted settings
 /// are not a valid task (too long for the context, say) is left out rather than raised.
@@ -41,9 +42,9 @@ type FamilyProbes<'s>(make: 's -> ITask) =
             let r = { Lo = trained.Hi + 1; Hi = hi }
             p.Probe(name, kind, describe r, settings r)
 
-    /// The outside probe of inputs longer than the trained `length`, up to `hi` tokens.
-    member p.LongerInputs(length: IntRange, hi: int, settings: IntRange -> 's) =
-        p.Beyond("longer-inputs", Outside, length, hi, (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
+    /// The outside probe of inputs longer than the trained `length`: half its width again (2 at least), at most `limit`.
+    member p.LongerInputs(length: IntRange, limit: int, settings: IntRange -> 's) =
+        p.Beyond("longer-inputs", Outside, length, min limit (length.Hi + max 2 (length.Count / 2)), (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
 
     /// The outside probe of the content ids training never used (none when `tokens` uses them all, or leaves two pieces).
     member p.UnseenTokens(vocab: Vocabulary, tokens: IntRange, settings: IntRange -> 's) =
@@ -115,6 +116,11 @@ module TaskFamily =
     /// Canonical text of a `tokens` range: "all" when it is every content id of the vocabulary.
     let tokensText (vocab: Vocabulary) (tokens: IntRange) =
         if tokens.Lo = vocab.ContentStart && tokens.Hi = vocab.Size - 1 then "all" else string tokens
+
+    /// Canonical parameters of a family with a `vocab` and a `tokens` parameter: context, vocab, the family's own
+    /// (in order), tokens.
+    let parameters (context: int) (vocab: Vocabulary) (tokens: IntRange) (own: (string * string) list) =
+        paramsDict ([ "context", string context; "vocab", string vocab.Size ] @ own @ [ "tokens", tokensText vocab tokens ])
 
     /// Canonical text of a flag.
     let boolText (b: bool) = if b then "true" else "false"

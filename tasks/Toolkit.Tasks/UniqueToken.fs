@@ -3,15 +3,8 @@ namespace Toolkit.Tasks
 open FsCheck.FSharp
 open Toolkit.Tasks.TaskSupport
 
-/// Settings of the unique-token family.
-type UniqueTokenSettings =
-    { Context: int
-      VocabSize: int
-      /// Input length range (tokens before SEP), at least 3.
-      Length: IntRange
-      /// Input lengths of the range never drawn (the held-out-lengths probe draws only these).
-      Holdout: int list
-      Tokens: IntRange }
+/// Settings of the unique-token family (inputs of at least 3 tokens).
+type UniqueTokenSettings = InputSettings
 
 /// `unique-token`: every input token appears two or more times except one; after SEP the model
 /// predicts the one that appears exactly once (the IOI-style "remove the duplicates" rule).
@@ -48,28 +41,13 @@ type UniqueToken(s: UniqueTokenSettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "unique-token" "every token appears at least twice but one; predict the one that appears once" specs (fun p ->
-            let vocabSize = p.Int "vocab"
-            UniqueToken(
-                { Context = p.Int "context"
-                  VocabSize = vocabSize
-                  Length = p.Range "length"
-                  Holdout = p.Holdout "length"
-                  Tokens = p.Tokens(vocabSize, reserved) }))
+            UniqueToken(InputSettings.Read(p, reserved)))
 
     override _.Vocabulary = vocab
 
-    override _.Parameters =
-        paramsDict
-            [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "holdout", holdoutText s.Holdout
-              "tokens", TaskFamily.tokensText vocab s.Tokens ]
+    override _.Parameters = s.Parameters vocab
 
-    override _.Probes =
-        [ probes.HeldOut("held-out-lengths", $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training",
-                         s.Length, s.Holdout, fun h -> { s with Holdout = h })
-          probes.LongerInputs(s.Length, min (s.Context - 3) (s.Length.Hi + max 2 (s.Length.Count / 2)),
-                              fun r -> { s with Length = r; Holdout = [] })
-          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
-        |> List.choose id
+    override _.Probes = s.Probes(probes, vocab, s.Context - 3)
 
     override _.Instances = TaskFamily.oneValueInstances "length" lengths
 
