@@ -13,13 +13,31 @@ type InputSettings =
       Holdout: int list
       Tokens: IntRange }
 
+    /// The reserved tokens of these families: PAD, then SEP and EOS, which close the input and the output.
+    static member Reserved = [ "PAD"; "SEP"; "EOS" ]
+
+    /// The parameters of such a family: context, vocab, length, holdout, the family's own (`extra`), tokens.
+    static member Specs(context: int, length: string, lengthHelp: string, extra: ParamSpec list) : ParamSpec list =
+        [ TaskFamily.contextSpec context
+          TaskFamily.vocabSpec InputSettings.Reserved
+          { Name = "length"; Default = length; Help = lengthHelp }
+          holdoutSpec "input lengths" ]
+        @ extra
+        @ [ TaskFamily.tokensSpec ]
+
     /// Reads the settings from a family's text parameters (vocab first: its error comes before the others').
-    static member Read(p: FamilyParams, reserved: string list) =
+    static member Read(p: FamilyParams) =
         { VocabSize = p.Int "vocab"
           Context = p.Int "context"
           Length = p.Range "length"
           Holdout = p.Holdout "length"
-          Tokens = p.Tokens reserved }
+          Tokens = p.Tokens InputSettings.Reserved }
+
+    /// The vocabulary.
+    member s.Vocabulary = { Size = s.VocabSize; Reserved = InputSettings.Reserved }
+
+    /// The input lengths training draws.
+    member s.Lengths = allowedValues s.Length s.Holdout
 
     /// The canonical parameters.
     member s.Parameters(vocab: Vocabulary) =

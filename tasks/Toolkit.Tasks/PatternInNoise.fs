@@ -118,23 +118,11 @@ type PatternInNoise(s: PatternInNoiseSettings) =
         { Tokens = tokens; LossMask = mask
           Meta = inst.Shape |> withMeta [ for k in 0 .. c - 1 -> $"at{k}", starts.[k] ] }
 
-    override _.Shrink inst =
-        let m, c = shape inst "motif", shape inst "occurrences"
-        let mk m c = { inst with Shape = Map [ "motif", m; "occurrences", c ] }
-        seq {
-            for c' in [ s.Occurrences.Lo; c - 1 ] do
-                if c' < c && draws m c' then yield mk m c'
-            for m' in [ s.Motif.Lo; (m + s.Motif.Lo) / 2; m - 1 ] do
-                if m' < m && draws m' c then yield mk m' c
-        }
-        |> Seq.distinct
+    override _.Shrink inst = TaskFamily.shrinkTwoValues ("motif", s.Motif.Lo) ("occurrences", s.Occurrences.Lo) draws inst
 
     // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
     interface IUsedTokens with
         member _.UsedTokens = [| s.Tokens.Lo .. s.Tokens.Hi |]
 
     interface IShapeSupport with
-        member _.Draws shape =
-            match tryShape [ "motif"; "occurrences" ] shape with
-            | Some [ m; c ] -> draws m c
-            | _ -> false
+        member _.Draws shape = TaskFamily.drawsTwoValues "motif" "occurrences" draws shape

@@ -20,16 +20,9 @@ type SetExtractionSettings =
 /// Predictable: every output token and the EOS (the input and SEP fix them).
 type SetExtraction(s: SetExtractionSettings) =
     inherit FamilyTask<SetExtractionSettings>("set-extraction", s, s.Context)
-    static let reserved = [ "PAD"; "SEP"; "EOS" ]
-    static let specs: ParamSpec list =
-        [ TaskFamily.contextSpec 64
-          TaskFamily.vocabSpec reserved
-          { Name = "length"; Default = "8..24"; Help = "input length before SEP" }
-          holdoutSpec "input lengths"
-          { Name = "distinct"; Default = "2..10"; Help = "distinct tokens in the input" }
-          TaskFamily.tokensSpec ]
-
-    let vocab = { Size = s.VocabSize; Reserved = reserved }
+    static let specs =
+        InputSettings.Specs(64, "8..24", "input length before SEP", [ { Name = "distinct"; Default = "2..10"; Help = "distinct tokens in the input" } ])
+    let vocab = { Size = s.VocabSize; Reserved = InputSettings.Reserved }
     let sep, eos = 1, 2
     let lengths = allowedValues s.Length s.Holdout
 
@@ -61,7 +54,7 @@ type SetExtraction(s: SetExtractionSettings) =
                   Length = p.Range "length"
                   Holdout = p.Holdout "length"
                   Distinct = p.Range "distinct"
-                  Tokens = p.Tokens reserved }))
+                  Tokens = p.Tokens InputSettings.Reserved }))
 
     override _.Vocabulary = vocab
 
@@ -121,23 +114,11 @@ type SetExtraction(s: SetExtractionSettings) =
         for i in n + 1 .. k do mask.[i] <- true
         { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "sep", n; "eos", k ] }
 
-    override _.Shrink inst =
-        let n, d = shape inst "length", shape inst "distinct"
-        let mk n d = { inst with Shape = Map [ "length", n; "distinct", d ] }
-        seq {
-            for d' in [ s.Distinct.Lo; d - 1 ] do
-                if d' < d && draws n d' then yield mk n d'
-            for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                if n' < n && draws n' d then yield mk n' d
-        }
-        |> Seq.distinct
+    override _.Shrink inst = TaskFamily.shrinkTwoValues ("length", s.Length.Lo) ("distinct", s.Distinct.Lo) draws inst
 
     // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
     interface IUsedTokens with
         member _.UsedTokens = [| s.Tokens.Lo .. s.Tokens.Hi |]
 
     interface IShapeSupport with
-        member _.Draws shape =
-            match tryShape [ "length"; "distinct" ] shape with
-            | Some [ n; d ] -> draws n d
-            | _ -> false
+        member _.Draws shape = TaskFamily.drawsTwoValues "length" "distinct" draws shape

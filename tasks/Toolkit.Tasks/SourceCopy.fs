@@ -12,17 +12,9 @@ type SourceCopySettings = InputSettings
 /// Predictable: every output token and the EOS.
 type SourceCopy(s: SourceCopySettings) =
     inherit FamilyTask<SourceCopySettings>("copy", s, s.Context)
-    static let reserved = [ "PAD"; "SEP"; "EOS" ]
-    static let specs: ParamSpec list =
-        [ TaskFamily.contextSpec 64
-          TaskFamily.vocabSpec reserved
-          { Name = "length"; Default = "4..24"; Help = "input length before SEP" }
-          holdoutSpec "input lengths"
-          TaskFamily.tokensSpec ]
-
-    let vocab = { Size = s.VocabSize; Reserved = reserved }
+    static let specs = InputSettings.Specs(64, "4..24", "input length before SEP", [])
+    let vocab, lengths = s.Vocabulary, s.Lengths
     let sep, eos = 1, 2
-    let lengths = allowedValues s.Length s.Holdout
 
     do
         if s.Length.Lo < 1 then fail $"length {s.Length} includes empty inputs" "use lengths of at least 1"
@@ -38,7 +30,7 @@ type SourceCopy(s: SourceCopySettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "copy" "random tokens, SEP, the same tokens again, EOS (sequence-to-sequence copy)" specs (fun p ->
-            SourceCopy(InputSettings.Read(p, reserved)))
+            SourceCopy(InputSettings.Read p))
 
     override _.Vocabulary = vocab
 

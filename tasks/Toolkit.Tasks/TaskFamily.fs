@@ -147,3 +147,22 @@ module TaskFamily =
         match tryShape [ key ] shape with
         | Some [ v ] -> Array.contains v values
         | _ -> false
+
+    /// Smaller instances of a two-value shape that training draws (`draws major minor`): the minor value down to its
+    /// least or one less, then the major value down to its least, halfway, or one less.
+    let shrinkTwoValues (major: string, majorLo: int) (minor: string, minorLo: int) (draws: int -> int -> bool) (inst: Instance) =
+        let a, b = shape inst major, shape inst minor
+        let make a b = { inst with Shape = Map [ major, a; minor, b ] }
+        seq {
+            for b' in [ minorLo; b - 1 ] do
+                if b' < b && draws a b' then yield make a b'
+            for a' in [ majorLo; (a + majorLo) / 2; a - 1 ] do
+                if a' < a && draws a' b then yield make a' b
+        }
+        |> Seq.distinct
+
+    /// Whether a two-value shape is one training draws (`draws major minor`).
+    let drawsTwoValues (major: string) (minor: string) (draws: int -> int -> bool) (shape: Map<string, int>) =
+        match tryShape [ major; minor ] shape with
+        | Some [ a; b ] -> draws a b
+        | _ -> false

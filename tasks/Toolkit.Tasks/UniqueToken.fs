@@ -11,17 +11,9 @@ type UniqueTokenSettings = InputSettings
 /// Predictable: the answer after SEP.
 type UniqueToken(s: UniqueTokenSettings) =
     inherit FamilyTask<UniqueTokenSettings>("unique-token", s, s.Context)
-    static let reserved = [ "PAD"; "SEP"; "EOS" ]
-    static let specs: ParamSpec list =
-        [ TaskFamily.contextSpec 32
-          TaskFamily.vocabSpec reserved
-          { Name = "length"; Default = "5..21"; Help = "input length before SEP (at least 3)" }
-          holdoutSpec "input lengths"
-          TaskFamily.tokensSpec ]
-
-    let vocab = { Size = s.VocabSize; Reserved = reserved }
+    static let specs = InputSettings.Specs(32, "5..21", "input length before SEP (at least 3)", [])
+    let vocab, lengths = s.Vocabulary, s.Lengths
     let sep, eos = 1, 2
-    let lengths = allowedValues s.Length s.Holdout
     /// Distinct duplicated tokens for an input of n: each at least twice.
     let dups n = (n - 1) / 2
 
@@ -41,7 +33,7 @@ type UniqueToken(s: UniqueTokenSettings) =
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
         TaskFamily.factory "unique-token" "every token appears at least twice but one; predict the one that appears once" specs (fun p ->
-            UniqueToken(InputSettings.Read(p, reserved)))
+            UniqueToken(InputSettings.Read p))
 
     override _.Vocabulary = vocab
 
