@@ -70,7 +70,8 @@ type PatternInNoise(s: PatternInNoiseSettings) =
             [ "motif", string s.Motif
               "holdout", holdoutText s.Holdout
               "occurrences", string s.Occurrences; "collisions", TaskFamily.boolText s.Collisions ]
-    // Distances between occurrences are random: no single period to avoid.
+
+    // No seen periods (FamilyTask's default): distances between occurrences are random, no single period to avoid.
 
     override _.Probes =
         [ // Inside: motif lengths inside the trained range that training never drew. (Training places occurrences

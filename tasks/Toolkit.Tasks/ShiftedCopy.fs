@@ -79,6 +79,7 @@ type ShiftedCopy(s: ShiftedCopySettings) =
             [ "length", string s.Length; "gap", string s.Gap
               "holdout", holdoutText s.Holdout
               "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions ]
+
     override _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
     // One copy: the distance between a token and its copy is length + gap.
     override this.PredictiveOffsets =
