@@ -10,9 +10,13 @@ open Toolkit.Tasks.TaskSupport
 type FamilyParams(specs: ParamSpec list, given: IReadOnlyDictionary<string, string>) =
     /// The text of a parameter, or its default.
     member _.Text name = Params.get specs given name
+    /// A whole number.
     member _.Int name = Params.int specs given name
+    /// A flag: true/false, yes/no, 1/0, on/off.
     member _.Bool name = Params.bool specs given name
+    /// A range "6..29" or a single value "32".
     member _.Range name = Params.range specs given name
+    /// One of `allowed`, lower-cased.
     member _.Choice(name, allowed) = Params.choice specs given name allowed
     /// The `holdout` parameter: values of the range parameter `rangeName` never trained on.
     member p.Holdout(rangeName: string) = holdoutOf (p.Range rangeName) (p.Text "holdout")
@@ -44,7 +48,8 @@ type FamilyProbes<'s>(make: 's -> ITask) =
 
     /// The outside probe of inputs longer than the trained `length`: half its width again (2 at least), at most `limit`.
     member p.LongerInputs(length: IntRange, limit: int, settings: IntRange -> 's) =
-        p.Beyond("longer-inputs", Outside, length, min limit (length.Hi + max 2 (length.Count / 2)), (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
+        p.Beyond("longer-inputs", Outside, length, min limit (length.Hi + max 2 (length.Count / 2)),
+                 (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
 
     /// The outside probe of the content ids training never used (none when `tokens` uses them all, or leaves two pieces).
     member p.UnseenTokens(vocab: Vocabulary, tokens: IntRange, settings: IntRange -> 's) =
@@ -59,11 +64,17 @@ type FamilyProbes<'s>(make: 's -> ITask) =
 type FamilyTask<'s>(name: string, settings: 's, context: int) =
     /// The validated settings of this task.
     member _.Settings = settings
+    /// ITask.Vocabulary.
     abstract Vocabulary: Vocabulary
+    /// ITask.Parameters: the canonical text of the settings.
     abstract Parameters: IReadOnlyDictionary<string, string>
+    /// ITask.Probes: the family's distribution shifts, usually made with FamilyProbes.
     abstract Probes: Probe list
+    /// ITask.Instances.
     abstract Instances: Gen<Instance>
+    /// ITask.Build: the rule.
     abstract Build: Instance -> Example
+    /// ITask.Shrink.
     abstract Shrink: Instance -> seq<Instance>
     /// Repetition distances present in training (ITask.SeenPeriods): none unless the family overrides it.
     abstract SeenPeriods: int list
@@ -84,7 +95,7 @@ type FamilyTask<'s>(name: string, settings: 's, context: int) =
         member t.SeenPeriods = t.SeenPeriods
         member t.PredictiveOffsets = t.PredictiveOffsets
 
-/// What the task families share: their factory, their common parameters, and instances of one shape value.
+/// What the task families share: their factory, their common parameters, and shapes of one or two values.
 module TaskFamily =
     /// The catalog factory of a family: its name (once), summary and parameters, and how it builds a task from them.
     /// Parameters the family does not declare are refused before `create` reads any.

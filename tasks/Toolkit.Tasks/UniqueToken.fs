@@ -1,6 +1,5 @@
 namespace Toolkit.Tasks
 
-open FsCheck.FSharp
 open Toolkit.Tasks.TaskSupport
 
 /// Settings of the unique-token family (inputs of at least 3 tokens).
