@@ -72,7 +72,8 @@ type Arithmetic(s: ArithmeticSettings) =
               "reverse", TaskFamily.boolText s.Reverse ]
 
     override _.Probes =
-        // Outside: one digit or one operand more than training, up to the 9 an operand or problem may have.
+        // Inside: digit counts held out of the trained range. Outside: one digit or one operand more than training, up
+        // to the 9 an operand or a problem may have.
         [ probes.HeldOut("held-out-digits", $"operands of {holdoutText s.Holdout} digits inside {s.Digits}, held out of training",
                          s.Digits, s.Holdout, fun h -> { s with Holdout = h })
           probes.Beyond("more-digits", Outside, s.Digits, min 9 (s.Digits.Hi + 1), (fun r -> $"operands of {r.Lo} digits (training {s.Digits})"),
