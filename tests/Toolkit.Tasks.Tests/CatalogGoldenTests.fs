@@ -38,6 +38,13 @@ let cases: (string * (string * string) list) list =
       "arithmetic", []
       "arithmetic", [ "digits", "2..4"; "terms", "2..3"; "reverse", "true" ]
       "arithmetic", [ "digits", "1"; "holdout", "none"; "context", "32" ]
+      // Shifts past a trained range that are one value wide (their descriptions still read "lo..hi").
+      "repeated-copy", [ "context", "60" ]
+      "shifted-copy", [ "context", "8"; "length", "2"; "gap", "0..3"; "holdout", "none" ]
+      "pattern-in-noise", [ "context", "12"; "motif", "3..4"; "occurrences", "2..3"; "holdout", "none" ]
+      "set-extraction", [ "length", "8..9"; "distinct", "2..8" ]
+      "copy", [ "context", "10"; "length", "2..3" ]
+      "unique-token", [ "context", "11"; "length", "3..7" ]
       "text", []
       "text", [ "context", "32"; "heldout", "20" ]
       "text", [ "tokenizer", "bpe"; "context", "24" ] ]
