@@ -65,8 +65,9 @@ type IoiSettings =
 /// `nameRange` (first, last index into the name list) chooses the names drawn: training uses the
 /// first `Names`, the unseen-names probe the rest.
 type Ioi(s: IoiSettings, nameRange: int * int) =
+    inherit FamilyTask<IoiSettings>("ioi", s, s.Context)
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "24"; Help = "sequence length" }
+        [ TaskFamily.contextSpec 24
           { Name = "names"; Default = "16"; Help = $"names used in training, 2..{IoiVocabulary.names.Length} (unseen-names probe uses the rest)" }
           { Name = "order"; Default = "both"; Help = "abba, baba or both" }
           { Name = "templates"; Default = "3"; Help = $"templates used, 1..{IoiVocabulary.templates.Length} (the rest make a probe)" }
@@ -92,115 +93,98 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
                  $"use a --context of at least {s.Start.Hi + longest + 3}, or a smaller start"
         if nLast - nFirst < 1 || nFirst < 0 || nLast >= nNames then fail "the ioi task needs at least 2 names" "use names=2 or more"
 
-    let probe name kind description settings (names: int * int) : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = Ioi(settings, names) }
-        with :? TaskParameterException -> None
-
-    /// The validated settings of this task.
-    member _.Settings = s
+    let probes = FamilyProbes(fun (settings, names) -> Ioi(settings, names) :> ITask)
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "ioi"
-            member _.Summary = "indirect-object identification: 'When A and B went to the store, B gave a drink to' -> A"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "ioi" specs given
-                let names = Params.int specs given "names"
-                Ioi({ Context = Params.int specs given "context"
-                      Names = names
-                      Order = Params.choice specs given "order" [ "abba"; "baba"; "both" ]
-                      Templates = Params.int specs given "templates"
-                      Start = Params.range specs given "start" },
-                    (0, max 1 (min (names - 1) (IoiVocabulary.names.Length - 1))))
-                :> ITask }
+        TaskFamily.factory "ioi" "indirect-object identification: 'When A and B went to the store, B gave a drink to' -> A" specs (fun p ->
+            let names = p.Int "names"
+            Ioi({ Context = p.Int "context"
+                  Names = names
+                  Order = p.Choice("order", [ "abba"; "baba"; "both" ])
+                  Templates = p.Int "templates"
+                  Start = p.Range "start" },
+                (0, max 1 (min (names - 1) (IoiVocabulary.names.Length - 1)))))
 
     interface ITokenNames with
         member _.TokenName t = if t >= 0 && t < IoiVocabulary.all.Length then IoiVocabulary.all.[t] else string t
 
-    interface ITask with
-        member _.Name = "ioi"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "names", string s.Names; "order", s.Order
-                  "templates", string s.Templates; "start", string s.Start ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            let nNames = IoiVocabulary.names.Length
-            let longest = templates |> Array.take s.Templates |> Array.map Array.length |> Array.max
-            [ (let room = s.Context - longest - 3
-               if room <= s.Start.Hi then None
-               else probe "shifted-start" Inside $"{s.Start.Hi + 1}..{room} PAD tokens before BOS (training {s.Start})"
-                        { s with Start = { Lo = s.Start.Hi + 1; Hi = room } } nameRange)
-              (if s.Names >= nNames - 1 then None
-               else probe "unseen-names" Outside $"names {s.Names + 1}..{nNames} of the list, never used in training" s (s.Names, nNames - 1))
-              (if s.Order = "both" then None
-               else
-                   let other = if s.Order = "abba" then "baba" else "abba"
-                   probe "other-order" Outside $"{other} order only (training {s.Order})" { s with Order = other } nameRange)
-              (let all = templates.Length
-               let fits = s.Start.Hi + (templates |> Array.map Array.length |> Array.max) + 3 <= s.Context
-               if s.Templates >= all || not fits then None
-               else probe "unseen-templates" Outside "templates never used in training" { s with Templates = all } nameRange
-                    |> Option.map (fun p -> { p with Task = OnlyTemplates(p.Task, s.Templates) :> ITask })) ]
-            |> List.choose id
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "names", string s.Names; "order", s.Order
+              "templates", string s.Templates; "start", string s.Start ]
 
-        member _.Instances =
-            gen {
-                let! t = Gen.choose (0, s.Templates - 1)
-                let! o = Gen.elements orders
-                let! start = Gen.choose (s.Start.Lo, s.Start.Hi)
-                let! seed = Sampling.seed
-                return { Shape = Map [ "template", t; "order", o; "start", start ]; Seed = seed }
-            }
+    override _.Probes =
+        let nNames = IoiVocabulary.names.Length
+        let longest = templates |> Array.take s.Templates |> Array.map Array.length |> Array.max
+        [ probes.Beyond("shifted-start", Inside, s.Start, s.Context - longest - 3,
+                        (fun r -> $"{r.Lo}..{r.Hi} PAD tokens before BOS (training {s.Start})"), fun r -> ({ s with Start = r }, nameRange))
+          (if s.Names >= nNames - 1 then None
+           else probes.Probe("unseen-names", Outside, $"names {s.Names + 1}..{nNames} of the list, never used in training", (s, (s.Names, nNames - 1))))
+          (if s.Order = "both" then None
+           else
+               let other = if s.Order = "abba" then "baba" else "abba"
+               probes.Probe("other-order", Outside, $"{other} order only (training {s.Order})", ({ s with Order = other }, nameRange)))
+          (let all = templates.Length
+           let fits = s.Start.Hi + (templates |> Array.map Array.length |> Array.max) + 3 <= s.Context
+           if s.Templates >= all || not fits then None
+           else probes.Probe("unseen-templates", Outside, "templates never used in training", ({ s with Templates = all }, nameRange))
+                |> Option.map (fun p -> { p with Task = OnlyTemplates(p.Task, s.Templates) :> ITask })) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let t, o, start = shape inst "template", shape inst "order", shape inst "start"
-            if t < 0 || t >= templates.Length || start < 0 || need start t > s.Context then
-                fail $"instance template={t} start={start} does not fit context {s.Context}" "choose a smaller start"
-            let rng = FastRng(inst.Seed)
-            let pair = rng.Distinct(nFirst, nLast, 2)
-            let io = IoiVocabulary.firstName + pair.[0]
-            let subj = IoiVocabulary.firstName + pair.[1]
-            let place = IoiVocabulary.id IoiVocabulary.places.[rng.Between(0, IoiVocabulary.places.Length - 1)]
-            let obj = IoiVocabulary.id IoiVocabulary.objects.[rng.Between(0, IoiVocabulary.objects.Length - 1)]
-            let tokens = Array.zeroCreate s.Context
-            tokens.[start] <- 1 // BOS
-            let mutable ioPos, s1Pos, s2Pos = -1, -1, -1
-            let words = IoiVocabulary.compiled.[t]
-            for k in 0 .. words.Length - 1 do
-                let p = start + 1 + k
-                tokens.[p] <-
-                    match words.[k] with
-                    | IoiVocabulary.X when o = 0 -> ioPos <- p; io
-                    | IoiVocabulary.X -> s1Pos <- p; subj
-                    | IoiVocabulary.Y when o = 0 -> s1Pos <- p; subj
-                    | IoiVocabulary.Y -> ioPos <- p; io
-                    | IoiVocabulary.S -> s2Pos <- p; subj
-                    | IoiVocabulary.Place -> place
-                    | IoiVocabulary.Object -> obj
-                    | w -> w
-            let endPos = start + words.Length
-            tokens.[endPos + 1] <- io
-            tokens.[endPos + 2] <- 2 // EOS
-            let mask = Array.zeroCreate s.Context
-            mask.[endPos + 1] <- true
-            { Tokens = tokens; LossMask = mask
-              Meta = inst.Shape |> withMeta [ "io", ioPos; "s1", s1Pos; "s2", s2Pos; "end", endPos; "answer", endPos + 1 ] }
+    override _.Instances =
+        gen {
+            let! t = Gen.choose (0, s.Templates - 1)
+            let! o = Gen.elements orders
+            let! start = Gen.choose (s.Start.Lo, s.Start.Hi)
+            let! seed = Sampling.seed
+            return { Shape = Map [ "template", t; "order", o; "start", start ]; Seed = seed }
+        }
 
-        member _.Shrink inst =
-            let t, o, start = shape inst "template", shape inst "order", shape inst "start"
-            let mk t o st = { inst with Shape = Map [ "template", t; "order", o; "start", st ] }
-            seq {
-                if start > s.Start.Lo then yield mk t o s.Start.Lo
-                if t > 0 && need start 0 <= s.Context then yield mk 0 o start
-                if o > 0 && s.Order = "both" then yield mk t 0 start
-            }
+    override _.Build inst =
+        let t, o, start = shape inst "template", shape inst "order", shape inst "start"
+        if t < 0 || t >= templates.Length || start < 0 || need start t > s.Context then
+            fail $"instance template={t} start={start} does not fit context {s.Context}" "choose a smaller start"
+        let rng = FastRng(inst.Seed)
+        let pair = rng.Distinct(nFirst, nLast, 2)
+        let io = IoiVocabulary.firstName + pair.[0]
+        let subj = IoiVocabulary.firstName + pair.[1]
+        let place = IoiVocabulary.id IoiVocabulary.places.[rng.Between(0, IoiVocabulary.places.Length - 1)]
+        let obj = IoiVocabulary.id IoiVocabulary.objects.[rng.Between(0, IoiVocabulary.objects.Length - 1)]
+        let tokens = Array.zeroCreate s.Context
+        tokens.[start] <- 1 // BOS
+        let mutable ioPos, s1Pos, s2Pos = -1, -1, -1
+        let words = IoiVocabulary.compiled.[t]
+        for k in 0 .. words.Length - 1 do
+            let p = start + 1 + k
+            tokens.[p] <-
+                match words.[k] with
+                | IoiVocabulary.X when o = 0 -> ioPos <- p; io
+                | IoiVocabulary.X -> s1Pos <- p; subj
+                | IoiVocabulary.Y when o = 0 -> s1Pos <- p; subj
+                | IoiVocabulary.Y -> ioPos <- p; io
+                | IoiVocabulary.S -> s2Pos <- p; subj
+                | IoiVocabulary.Place -> place
+                | IoiVocabulary.Object -> obj
+                | w -> w
+        let endPos = start + words.Length
+        tokens.[endPos + 1] <- io
+        tokens.[endPos + 2] <- 2 // EOS
+        let mask = Array.zeroCreate s.Context
+        mask.[endPos + 1] <- true
+        { Tokens = tokens; LossMask = mask
+          Meta = inst.Shape |> withMeta [ "io", ioPos; "s1", s1Pos; "s2", s2Pos; "end", endPos; "answer", endPos + 1 ] }
+
+    override _.Shrink inst =
+        let t, o, start = shape inst "template", shape inst "order", shape inst "start"
+        let mk t o st = { inst with Shape = Map [ "template", t; "order", o; "start", st ] }
+        seq {
+            if start > s.Start.Lo then yield mk t o s.Start.Lo
+            if t > 0 && need start 0 <= s.Context then yield mk 0 o start
+            if o > 0 && s.Order = "both" then yield mk t 0 start
+        }
 
     interface IShapeSupport with
         member _.Draws shape =

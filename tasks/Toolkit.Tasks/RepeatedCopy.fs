@@ -32,6 +32,7 @@ type RepeatedCopySettings =
 /// is also inside the copies (the first token of the second copy is not predictable: nothing
 /// before it says a repeat begins).
 type RepeatedCopy(s: RepeatedCopySettings) =
+    inherit FamilyTask<RepeatedCopySettings>("repeated-copy", s, s.Context)
     static let specs: ParamSpec list =
         [ { Name = "context"; Default = "64"; Help = "sequence length (the model's n_ctx)" }
           { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included (the model's d_vocab)" }
@@ -77,13 +78,7 @@ type RepeatedCopy(s: RepeatedCopySettings) =
         let lo, hi = startsFor period
         Array.contains period periods && start >= lo && start <= hi
 
-    /// A probe task, or None when the shifted settings are not a valid task for this context.
-    let probe name kind description (settings: RepeatedCopySettings) : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = RepeatedCopy(settings) }
-        with :? TaskParameterException -> None
-
-    /// The validated settings of this task.
-    member _.Settings = s
+    let probes = FamilyProbes(fun settings -> RepeatedCopy(settings) :> ITask)
 
     /// First predictable position and the end (exclusive) of the copies for one instance (all copies masked).
     static member MaskSpan(period: int, start: int, repeats: int) = start + period + 1, start + period * repeats
@@ -98,150 +93,136 @@ type RepeatedCopy(s: RepeatedCopySettings) =
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "repeated-copy"
-            member _.Summary = "a random block repeated (fixed or variable period), filler around it"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "repeated-copy" specs given
-                let context = Params.int specs given "context"
-                let vocabSize = Params.int specs given "vocab"
-                let start =
-                    match Params.get specs given "start" with
-                    | "any" -> { Lo = 0; Hi = context }
-                    | _ -> Params.range specs given "start"
-                let maskCopy =
-                    match (Params.get specs given "maskcopy").ToLowerInvariant() with
-                    | "all" -> 0
-                    | _ -> Params.int specs given "maskcopy"
-                RepeatedCopy(
-                    { Context = context
-                      VocabSize = vocabSize
-                      Period = Params.range specs given "period"
-                      Holdout = holdoutOf (Params.range specs given "period") (Params.get specs given "holdout")
-                      Repeats = Params.int specs given "repeats"
-                      Start = start
-                      Filler = Params.choice specs given "filler" [ "random"; "pad" ]
-                      Collisions = Params.bool specs given "collisions"
-                      Tokens = tokenRange { Size = max vocabSize 2; Reserved = [ "PAD" ] } (Params.get specs given "tokens")
-                      MaskCopy = maskCopy })
-                :> ITask }
+        TaskFamily.factory "repeated-copy" "a random block repeated (fixed or variable period), filler around it" specs (fun p ->
+            let context = p.Int "context"
+            let vocabSize = p.Int "vocab"
+            let start =
+                match p.Text "start" with
+                | "any" -> { Lo = 0; Hi = context }
+                | _ -> p.Range "start"
+            let maskCopy =
+                match (p.Text "maskcopy").ToLowerInvariant() with
+                | "all" -> 0
+                | _ -> p.Int "maskcopy"
+            RepeatedCopy(
+                { Context = context
+                  VocabSize = vocabSize
+                  Period = p.Range "period"
+                  Holdout = p.Holdout "period"
+                  Repeats = p.Int "repeats"
+                  Start = start
+                  Filler = p.Choice("filler", [ "random"; "pad" ])
+                  Collisions = p.Bool "collisions"
+                  Tokens = p.Tokens [ "PAD" ]
+                  MaskCopy = maskCopy }))
 
-    interface ITask with
-        member _.Name = "repeated-copy"
-        member _.Parameters =
-            let startText = if s.Start.Lo = 0 && s.Start.Hi >= s.Context then "any" else string s.Start
-            let tokensText = if s.Tokens.Lo = vocab.ContentStart && s.Tokens.Hi = s.VocabSize - 1 then "all" else string s.Tokens
-            paramsDict
-                [ "context", string s.Context
-                  "vocab", string s.VocabSize
-                  "period", string s.Period
-                  "holdout", holdoutText s.Holdout
-                  "repeats", string s.Repeats
-                  "start", startText
-                  "filler", s.Filler
-                  "collisions", (if s.Collisions then "true" else "false")
-                  "tokens", tokensText
-                  "maskcopy", (if s.MaskCopy = 0 then "all" else string s.MaskCopy) ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = List.ofArray periods
-        member _.PredictiveOffsets =
-            [ for p in periods do for k in 1 .. s.Repeats - 1 do yield k * p - 1; yield k * p ] |> List.distinct |> List.sort
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            let maxFit = (s.Context - s.Start.Lo) / s.Repeats
-            let widen = max 2 (s.Period.Count / 4)
-            [ // Inside: start offsets are a nuisance the rule ignores; this probe draws only starts after the last one
-              // training draws, so no instance of it is a training instance. With start=any training draws every start
-              // that fits, and there is no such probe (nor when a fixed period fills the context).
-              (let lo = s.Start.Hi + 1
-               let fits = [| for p in periods do if lo + span p <= s.Context then p |]
-               if fits.Length = 0 then None
-               else
-                   probe "shifted-start" Inside $"first block starts at {lo} or later (training: {s.Start})"
-                       { s with Start = { Lo = lo; Hi = s.Context }; Period = { Lo = Array.min fits; Hi = Array.max fits }
-                                Holdout = s.Holdout |> List.filter (fun h -> h >= Array.min fits && h <= Array.max fits) })
-              // Outside: with a fixed period, training saw no other period, so a shorter repeat (about 5/8
-              // of it, e.g. 20 for 32) from a moved start is a new period, reported as what it is. Its accuracy
-              // decides nothing; it is where "look exactly L back" memorization gives itself away, and the
-              // shortcut test (the model's predictions against the position-only shortcut's) decides that.
-              (let p = max 2 (s.Period.Lo * 5 / 8)
-               let lo = max 1 s.Start.Lo
-               if s.Period.Lo <> s.Period.Hi || p >= s.Period.Lo || lo + span p > s.Context then None
-               else
-                   probe "moved-repeat" Outside $"a new period, {p}, from a start of {lo} or later; training saw only period {s.Period}"
-                       { s with Period = IntRange.Single p; Start = { Lo = lo; Hi = s.Context }; Holdout = [] })
-              // Inside: periods inside the trained range that training never drew.
-              (if s.Holdout.IsEmpty then None
-               else
-                   let rest = onlyHoldout s.Period s.Holdout
-                   probe "held-out-periods" Inside $"periods {s.Holdout} inside the range {s.Period}, held out of training"
-                       { s with Holdout = rest })
-              // Outside: extrapolation to longer periods.
-              (let hi = min (s.Period.Hi + widen) maxFit
-               if s.Period.Hi + 1 > hi then None
-               else probe "longer-periods" Outside $"periods {s.Period.Hi + 1}..{hi}, beyond the trained {s.Period}"
-                        { s with Period = { Lo = s.Period.Hi + 1; Hi = hi }; Holdout = [] })
-              // Outside: extrapolation to shorter periods.
-              (let lo = max 2 (s.Period.Lo - widen)
-               if lo > s.Period.Lo - 1 then None
-               else probe "shorter-periods" Outside $"periods {lo}..{s.Period.Lo - 1}, below the trained {s.Period}"
-                        { s with Period = { Lo = lo; Hi = s.Period.Lo - 1 }; Holdout = [] })
-              // Outside: token ids never seen in training (only when training used a sub-range).
-              (match complement vocab s.Tokens with
-               | Some r -> probe "unseen-tokens" Outside $"content ids {r}, never used in training ({s.Tokens})" { s with Tokens = r }
-               | None -> None) ]
-            |> List.choose id
+    override _.Parameters =
+        let startText = if s.Start.Lo = 0 && s.Start.Hi >= s.Context then "any" else string s.Start
+        paramsDict
+            [ "context", string s.Context
+              "vocab", string s.VocabSize
+              "period", string s.Period
+              "holdout", holdoutText s.Holdout
+              "repeats", string s.Repeats
+              "start", startText
+              "filler", s.Filler
+              "collisions", TaskFamily.boolText s.Collisions
+              "tokens", TaskFamily.tokensText vocab s.Tokens
+              "maskcopy", (if s.MaskCopy = 0 then "all" else string s.MaskCopy) ]
+    override _.SeenPeriods = List.ofArray periods
+    override _.PredictiveOffsets =
+        [ for p in periods do for k in 1 .. s.Repeats - 1 do yield k * p - 1; yield k * p ] |> List.distinct |> List.sort
 
-        member _.Instances =
-            gen {
-                let! i = Gen.choose (0, periods.Length - 1)
-                let period = periods.[i]
-                let lo, hi = startsFor period
-                let! start = Gen.choose (lo, hi)
-                let! seed = Sampling.seed
-                return { Shape = Map [ "period", period; "start", start; "repeats", s.Repeats ]; Seed = seed }
-            }
+    override _.Probes =
+        let maxFit = (s.Context - s.Start.Lo) / s.Repeats
+        let widen = max 2 (s.Period.Count / 4)
+        [ // Inside: start offsets are a nuisance the rule ignores; this probe draws only starts after the last one
+          // training draws, so no instance of it is a training instance. With start=any training draws every start
+          // that fits, and there is no such probe (nor when a fixed period fills the context).
+          (let lo = s.Start.Hi + 1
+           let fits = [| for p in periods do if lo + span p <= s.Context then p |]
+           if fits.Length = 0 then None
+           else
+               probes.Probe("shifted-start", Inside, $"first block starts at {lo} or later (training: {s.Start})",
+                            { s with Start = { Lo = lo; Hi = s.Context }; Period = { Lo = Array.min fits; Hi = Array.max fits }
+                                     Holdout = s.Holdout |> List.filter (fun h -> h >= Array.min fits && h <= Array.max fits) }))
+          // Outside: with a fixed period, training saw no other period, so a shorter repeat (about 5/8
+          // of it, e.g. 20 for 32) from a moved start is a new period, reported as what it is. Its accuracy
+          // decides nothing; it is where "look exactly L back" memorization gives itself away, and the
+          // shortcut test (the model's predictions against the position-only shortcut's) decides that.
+          (let p = max 2 (s.Period.Lo * 5 / 8)
+           let lo = max 1 s.Start.Lo
+           if s.Period.Lo <> s.Period.Hi || p >= s.Period.Lo || lo + span p > s.Context then None
+           else
+               probes.Probe("moved-repeat", Outside, $"a new period, {p}, from a start of {lo} or later; training saw only period {s.Period}",
+                            { s with Period = IntRange.Single p; Start = { Lo = lo; Hi = s.Context }; Holdout = [] }))
+          // Inside: periods inside the trained range that training never drew.
+          probes.HeldOut("held-out-periods", $"periods {s.Holdout} inside the range {s.Period}, held out of training",
+                         s.Period, s.Holdout, fun h -> { s with Holdout = h })
+          // Outside: extrapolation to longer periods.
+          probes.Beyond("longer-periods", Outside, s.Period, min (s.Period.Hi + widen) maxFit,
+                        (fun r -> $"periods {r.Lo}..{r.Hi}, beyond the trained {s.Period}"), fun r -> { s with Period = r; Holdout = [] })
+          // Outside: extrapolation to shorter periods.
+          (let lo = max 2 (s.Period.Lo - widen)
+           if lo > s.Period.Lo - 1 then None
+           else probes.Probe("shorter-periods", Outside, $"periods {lo}..{s.Period.Lo - 1}, below the trained {s.Period}",
+                             { s with Period = { Lo = lo; Hi = s.Period.Lo - 1 }; Holdout = [] }))
+          // Outside: token ids never seen in training (only when training used a sub-range).
+          (match complement vocab s.Tokens with
+           | Some r -> probes.Probe("unseen-tokens", Outside, $"content ids {r}, never used in training ({s.Tokens})", { s with Tokens = r })
+           | None -> None) ]
+        |> List.choose id
 
-        member _.Build inst =
-            let period, start, repeats = shape inst "period", shape inst "start", shape inst "repeats"
-            if start < 0 || period < 1 || repeats < 2 || start + period * repeats > s.Context then
-                fail $"instance period={period} start={start} repeats={repeats} does not fit context {s.Context}"
-                     "choose a smaller period or start"
-            let rng = FastRng(inst.Seed)
-            let lo, hi = s.Tokens.Lo, s.Tokens.Hi
-            let block =
-                if s.Collisions then Array.init period (fun _ -> rng.Between(lo, hi))
-                else rng.Distinct(lo, hi, period)
-            let tokens = Array.zeroCreate s.Context
-            if s.Filler = "pad" then
-                Array.fill tokens 0 tokens.Length pad
-            elif s.Collisions then
-                for i in 0 .. tokens.Length - 1 do tokens.[i] <- rng.Between(lo, hi)
-            else
-                // Filler from the content tokens not in the block, so the copy rule has one answer.
-                fillFrom rng tokens 0 tokens.Length (without s.Tokens block)
-            for r in 0 .. repeats - 1 do
-                Array.blit block 0 tokens (start + r * period) period
-            let mask = Array.zeroCreate s.Context
-            let maskCopy = if s.MaskCopy > repeats then 0 else s.MaskCopy
-            let first, stop = RepeatedCopy.MaskSpan(period, start, repeats, maskCopy)
-            for i in first .. stop - 1 do mask.[i] <- true
-            { Tokens = tokens; LossMask = mask
-              Meta = inst.Shape |> withMeta [ "maskStart", first; "maskEnd", stop; "maskcopy", maskCopy ] }
+    override _.Instances =
+        gen {
+            let! i = Gen.choose (0, periods.Length - 1)
+            let period = periods.[i]
+            let lo, hi = startsFor period
+            let! start = Gen.choose (lo, hi)
+            let! seed = Sampling.seed
+            return { Shape = Map [ "period", period; "start", start; "repeats", s.Repeats ]; Seed = seed }
+        }
 
-        member _.Shrink inst =
-            let period, start = shape inst "period", shape inst "start"
-            let withShape p st = { inst with Shape = inst.Shape |> Map.add "period" p |> Map.add "start" st }
-            // Shrinks stay in the training distribution.
-            seq {
-                for st in [ s.Start.Lo; start / 2; start - 1 ] do
-                    if st < start && draws period st then yield withShape period st
-                for p in [ s.Period.Lo; (period + s.Period.Lo) / 2; period - 1 ] do
-                    if p < period && draws p start then yield withShape p start
-            }
-            |> Seq.distinct
+    override _.Build inst =
+        let period, start, repeats = shape inst "period", shape inst "start", shape inst "repeats"
+        if start < 0 || period < 1 || repeats < 2 || start + period * repeats > s.Context then
+            fail $"instance period={period} start={start} repeats={repeats} does not fit context {s.Context}"
+                 "choose a smaller period or start"
+        let rng = FastRng(inst.Seed)
+        let lo, hi = s.Tokens.Lo, s.Tokens.Hi
+        let block =
+            if s.Collisions then Array.init period (fun _ -> rng.Between(lo, hi))
+            else rng.Distinct(lo, hi, period)
+        let tokens = Array.zeroCreate s.Context
+        if s.Filler = "pad" then
+            Array.fill tokens 0 tokens.Length pad
+        elif s.Collisions then
+            for i in 0 .. tokens.Length - 1 do tokens.[i] <- rng.Between(lo, hi)
+        else
+            // Filler from the content tokens not in the block, so the copy rule has one answer.
+            fillFrom rng tokens 0 tokens.Length (without s.Tokens block)
+        for r in 0 .. repeats - 1 do
+            Array.blit block 0 tokens (start + r * period) period
+        let mask = Array.zeroCreate s.Context
+        let maskCopy = if s.MaskCopy > repeats then 0 else s.MaskCopy
+        let first, stop = RepeatedCopy.MaskSpan(period, start, repeats, maskCopy)
+        for i in first .. stop - 1 do mask.[i] <- true
+        { Tokens = tokens; LossMask = mask
+          Meta = inst.Shape |> withMeta [ "maskStart", first; "maskEnd", stop; "maskcopy", maskCopy ] }
+
+    override _.Shrink inst =
+        let period, start = shape inst "period", shape inst "start"
+        let withShape p st = { inst with Shape = inst.Shape |> Map.add "period" p |> Map.add "start" st }
+        // Shrinks stay in the training distribution.
+        seq {
+            for st in [ s.Start.Lo; start / 2; start - 1 ] do
+                if st < start && draws period st then yield withShape period st
+            for p in [ s.Period.Lo; (period + s.Period.Lo) / 2; period - 1 ] do
+                if p < period && draws p start then yield withShape p start
+        }
+        |> Seq.distinct
 
     // Blocks and filler draw only from the `tokens` range, so head scores are read on those ids.
     interface IUsedTokens with

@@ -23,17 +23,19 @@ type ShiftedCopySettings =
 /// copy of the block. The distance between block and copy (length + gap) varies, so a fixed
 /// positional offset cannot solve it. Predictable: the copy after its first token.
 type ShiftedCopy(s: ShiftedCopySettings) =
+    inherit FamilyTask<ShiftedCopySettings>("shifted-copy", s, s.Context)
+    static let reserved = [ "PAD" ]
     static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "64"; Help = "sequence length" }
-          { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD included" }
+        [ TaskFamily.contextSpec 64
+          TaskFamily.vocabSpec reserved
           { Name = "length"; Default = "4..12"; Help = "block length, a number or range" }
           { Name = "gap"; Default = "0..16"; Help = "filler tokens between the block and its copy" }
           holdoutSpec "gaps"
           { Name = "filler"; Default = "random"; Help = "random (noise) or pad" }
           { Name = "collisions"; Default = "false"; Help = "allow repeated tokens in the block and block tokens in the noise" }
-          { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
+          TaskFamily.tokensSpec ]
 
-    let vocab = { Size = s.VocabSize; Reserved = [ "PAD" ] }
+    let vocab = { Size = s.VocabSize; Reserved = reserved }
     let need len gap = 2 * len + gap
     let gaps = allowedValues s.Gap s.Holdout
 
@@ -55,106 +57,87 @@ type ShiftedCopy(s: ShiftedCopySettings) =
             fail $"a block of {s.Length.Hi} distinct tokens plus noise needs more than the {s.Tokens.Count} content tokens {s.Tokens}"
                  "use a larger --vocab, shorter blocks, or collisions=true"
 
-    let probe name kind description settings : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = ShiftedCopy(settings) }
-        with :? TaskParameterException -> None
-
-    /// The validated settings of this task.
-    member _.Settings = s
+    let probes = FamilyProbes(fun settings -> ShiftedCopy(settings) :> ITask)
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "shifted-copy"
-            member _.Summary = "a block, a gap of random length (noise or padding), then its copy"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "shifted-copy" specs given
-                let vocabSize = Params.int specs given "vocab"
-                ShiftedCopy(
-                    { Context = Params.int specs given "context"
-                      VocabSize = vocabSize
-                      Length = Params.range specs given "length"
-                      Gap = Params.range specs given "gap"
-                      Holdout = holdoutOf (Params.range specs given "gap") (Params.get specs given "holdout")
-                      Filler = Params.choice specs given "filler" [ "random"; "pad" ]
-                      Collisions = Params.bool specs given "collisions"
-                      Tokens = tokenRange { Size = max vocabSize 2; Reserved = [ "PAD" ] } (Params.get specs given "tokens") })
-                :> ITask }
+        TaskFamily.factory "shifted-copy" "a block, a gap of random length (noise or padding), then its copy" specs (fun p ->
+            ShiftedCopy(
+                { VocabSize = p.Int "vocab"
+                  Context = p.Int "context"
+                  Length = p.Range "length"
+                  Gap = p.Range "gap"
+                  Holdout = p.Holdout "gap"
+                  Filler = p.Choice("filler", [ "random"; "pad" ])
+                  Collisions = p.Bool "collisions"
+                  Tokens = p.Tokens reserved }))
 
-    interface ITask with
-        member _.Name = "shifted-copy"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "gap", string s.Gap
-                  "holdout", holdoutText s.Holdout
-                  "filler", s.Filler; "collisions", (if s.Collisions then "true" else "false")
-                  "tokens", (if s.Tokens.Lo = 1 && s.Tokens.Hi = s.VocabSize - 1 then "all" else string s.Tokens) ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
-        // One copy: the distance between a token and its copy is length + gap.
-        member this.PredictiveOffsets =
-            [ for d in (this :> ITask).SeenPeriods do yield d - 1; yield d ] |> List.distinct |> List.sort
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            let maxGap = s.Context - 2 * s.Length.Lo
-            [ // Inside: gaps inside the trained range that training never drew. (Training draws every start that fits, so
-              // no start shift is a probe of unseen instances.)
-              (if s.Holdout.IsEmpty then None
-               else probe "held-out-gaps" Inside $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training"
-                        { s with Holdout = onlyHoldout s.Gap s.Holdout })
-              // Outside: gaps longer than any trained gap.
-              (let lo = s.Gap.Hi + 1
-               let hi = min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2))
-               if lo > hi then None
-               else probe "longer-gaps" Outside $"gaps {lo}..{hi}, beyond the trained {s.Gap}"
-                        { s with Gap = { Lo = lo; Hi = hi }; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - hi) / 2) } })
-              (match complement vocab s.Tokens with
-               | Some r -> probe "unseen-tokens" Outside $"content ids {r}, never used in training" { s with Tokens = r }
-               | None -> None) ]
-            |> List.choose id
+    override _.Parameters =
+        TaskFamily.parameters s.Context vocab s.Tokens
+            [ "length", string s.Length; "gap", string s.Gap
+              "holdout", holdoutText s.Holdout
+              "filler", s.Filler; "collisions", TaskFamily.boolText s.Collisions ]
 
-        member _.Instances =
-            gen {
-                let! len = Gen.choose (s.Length.Lo, s.Length.Hi)
-                let! gap = Gen.elements gaps
-                let! start = Gen.choose (0, s.Context - need len gap)
-                let! seed = Sampling.seed
-                return { Shape = Map [ "length", len; "gap", gap; "start", start ]; Seed = seed }
-            }
+    override _.SeenPeriods = [ for l in s.Length.Lo .. s.Length.Hi do for g in gaps do l + g ] |> List.distinct |> List.sort
+    // One copy: the distance between a token and its copy is length + gap.
+    override this.PredictiveOffsets =
+        [ for d in (this :> ITask).SeenPeriods do yield d - 1; yield d ] |> List.distinct |> List.sort
 
-        member _.Build inst =
-            let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
-            if len < 1 || gap < 0 || start < 0 || start + need len gap > s.Context then
-                fail $"instance length={len} gap={gap} start={start} does not fit context {s.Context}" "choose smaller shapes"
-            let rng = FastRng(inst.Seed)
-            let lo, hi = s.Tokens.Lo, s.Tokens.Hi
-            let block = if s.Collisions then Array.init len (fun _ -> rng.Between(lo, hi)) else rng.Distinct(lo, hi, len)
-            let tokens = Array.zeroCreate s.Context
-            if s.Filler = "random" then
-                let allowed = if s.Collisions then [| lo .. hi |] else without s.Tokens block
-                fillFrom rng tokens 0 tokens.Length allowed
-            let copy = start + len + gap
-            Array.blit block 0 tokens start len
-            Array.blit block 0 tokens copy len
-            let mask = Array.zeroCreate s.Context
-            for i in copy + 1 .. copy + len - 1 do mask.[i] <- true
-            { Tokens = tokens; LossMask = mask
-              Meta = inst.Shape |> withMeta [ "copy", copy; "period", len + gap ] }
+    override _.Probes =
+        let maxGap = s.Context - 2 * s.Length.Lo
+        [ // Inside: gaps inside the trained range that training never drew. (Training draws every start that fits, so
+          // no start shift is a probe of unseen instances.)
+          probes.HeldOut("held-out-gaps", $"gaps {holdoutText s.Holdout} inside the range {s.Gap}, held out of training",
+                         s.Gap, s.Holdout, fun h -> { s with Holdout = h })
+          // Outside: gaps longer than any trained gap.
+          probes.Beyond("longer-gaps", Outside, s.Gap, min maxGap (s.Gap.Hi + max 2 (s.Gap.Count / 2)),
+                        (fun r -> $"gaps {r.Lo}..{r.Hi}, beyond the trained {s.Gap}"),
+                        fun r -> { s with Gap = r; Holdout = []; Length = { s.Length with Hi = min s.Length.Hi ((s.Context - r.Hi) / 2) } })
+          probes.UnseenTokens(vocab, s.Tokens, fun r -> { s with Tokens = r }) ]
+        |> List.choose id
 
-        member _.Shrink inst =
-            let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
-            let mk l g st = { inst with Shape = Map [ "length", l; "gap", g; "start", st ] }
-            seq {
-                if start > 0 then yield mk len gap 0
-                if start > 1 then yield mk len gap (start / 2)
-                for g in [ s.Gap.Lo; gap / 2; gap - 1 ] do
-                    if g < gap && draws len g start then yield mk len g start
-                for l in [ s.Length.Lo; (len + s.Length.Lo) / 2; len - 1 ] do
-                    if l < len && draws l gap start then yield mk l gap start
-            }
-            |> Seq.distinct
+    override _.Instances =
+        gen {
+            let! len = Gen.choose (s.Length.Lo, s.Length.Hi)
+            let! gap = Gen.elements gaps
+            let! start = Gen.choose (0, s.Context - need len gap)
+            let! seed = Sampling.seed
+            return { Shape = Map [ "length", len; "gap", gap; "start", start ]; Seed = seed }
+        }
+
+    override _.Build inst =
+        let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
+        if len < 1 || gap < 0 || start < 0 || start + need len gap > s.Context then
+            fail $"instance length={len} gap={gap} start={start} does not fit context {s.Context}" "choose smaller shapes"
+        let rng = FastRng(inst.Seed)
+        let lo, hi = s.Tokens.Lo, s.Tokens.Hi
+        let block = if s.Collisions then Array.init len (fun _ -> rng.Between(lo, hi)) else rng.Distinct(lo, hi, len)
+        let tokens = Array.zeroCreate s.Context
+        if s.Filler = "random" then
+            let allowed = if s.Collisions then [| lo .. hi |] else without s.Tokens block
+            fillFrom rng tokens 0 tokens.Length allowed
+        let copy = start + len + gap
+        Array.blit block 0 tokens start len
+        Array.blit block 0 tokens copy len
+        let mask = Array.zeroCreate s.Context
+        for i in copy + 1 .. copy + len - 1 do mask.[i] <- true
+        { Tokens = tokens; LossMask = mask
+          Meta = inst.Shape |> withMeta [ "copy", copy; "period", len + gap ] }
+
+    override _.Shrink inst =
+        let len, gap, start = shape inst "length", shape inst "gap", shape inst "start"
+        let mk l g st = { inst with Shape = Map [ "length", l; "gap", g; "start", st ] }
+        seq {
+            if start > 0 then yield mk len gap 0
+            if start > 1 then yield mk len gap (start / 2)
+            for g in [ s.Gap.Lo; gap / 2; gap - 1 ] do
+                if g < gap && draws len g start then yield mk len g start
+            for l in [ s.Length.Lo; (len + s.Length.Lo) / 2; len - 1 ] do
+                if l < len && draws l gap start then yield mk l gap start
+        }
+        |> Seq.distinct
 
     interface IShapeSupport with
         member _.Draws shape =

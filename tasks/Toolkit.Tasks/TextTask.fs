@@ -70,6 +70,7 @@ type TokenizedCorpus =
 /// `text`: next-token prediction on windows of a corpus (Wikitext-2 or plain text), byte-level or
 /// BPE tokens. Every position after the first is predictable in the language-model sense.
 type TextTask(s: TextSettings) =
+    inherit FamilyTask<TextSettings>("text", s, s.Context)
     static let specs: ParamSpec list =
         [ { Name = "context"; Default = "64"; Help = "window length" }
           { Name = "corpus"; Default = "sample"; Help = "sample (shipped) or a path to wiki.train.tokens or a text file" }
@@ -129,8 +130,6 @@ type TextTask(s: TextSettings) =
         elif s.Part = "heldout" then offset >= split && not (repeats ()).[offset - split]
         else offset + s.Context <= split || (offset >= split && (repeats ()).[offset - split])
 
-    /// The validated settings of this task.
-    member _.Settings = s
     /// The tokenizer of this task's corpus.
     member _.Tokenizer = corpus.Tokenizer
     /// The whole tokenized corpus (training part first, held-out part last).
@@ -140,21 +139,15 @@ type TextTask(s: TextSettings) =
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "text"
-            member _.Summary = "next-token prediction on windows of Wikitext-2 or plain text (byte or BPE tokens)"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "text" specs given
-                TextTask(
-                    { Context = Params.int specs given "context"
-                      Corpus = Params.get specs given "corpus"
-                      Format = Params.choice specs given "format" [ "auto"; "wikitext"; "plain" ]
-                      Tokenizer = Params.choice specs given "tokenizer" [ "byte"; "bpe" ]
-                      Remap = Params.bool specs given "remap"
-                      Heldout = Params.int specs given "heldout"
-                      Part = "train" })
-                :> ITask }
+        TaskFamily.factory "text" "next-token prediction on windows of Wikitext-2 or plain text (byte or BPE tokens)" specs (fun p ->
+            TextTask(
+                { Context = p.Int "context"
+                  Corpus = p.Text "corpus"
+                  Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
+                  Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe" ])
+                  Remap = p.Bool "remap"
+                  Heldout = p.Int "heldout"
+                  Part = "train" }))
 
     interface ITokenNames with
         member _.TokenName t = corpus.Tokenizer.TokenText t
@@ -162,49 +155,46 @@ type TextTask(s: TextSettings) =
     interface IUsedTokens with
         member _.UsedTokens = used.Value
 
-    interface ITask with
-        member _.Name = "text"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "corpus", s.Corpus; "format", s.Format; "tokenizer", s.Tokenizer
-                  "remap", (if s.Remap then "true" else "false"); "heldout", string s.Heldout ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
-        member _.Probes =
-            if s.Part = "heldout" then []
-            else
-                try [ { Name = "held-out-text"; Kind = Inside
-                        Description = $"windows from the last {s.Heldout} percent of the corpus that occur nowhere in its training part"
-                        Task = TextTask({ s with Part = "heldout" }) } ]
-                with :? TaskParameterException -> []
+    override _.Vocabulary = vocab
 
-        member _.Instances =
-            gen {
-                let! offset =
-                    if s.Part = "heldout" then Gen.elements heldOutOffsets.Value
-                    else Gen.choose (partLo, partHi - s.Context)
-                let! seed = Sampling.seed
-                return { Shape = Map [ "offset", offset ]; Seed = seed }
-            }
+    override _.Parameters =
+        paramsDict
+            [ "context", string s.Context; "corpus", s.Corpus; "format", s.Format; "tokenizer", s.Tokenizer
+              "remap", TaskFamily.boolText s.Remap; "heldout", string s.Heldout ]
 
-        member _.Build inst =
-            let offset = shape inst "offset"
-            if offset < 0 || offset + s.Context > total then
-                fail $"instance offset={offset} leaves the corpus of {total} tokens" "choose a smaller offset"
-            let tokens = Array.sub corpus.Tokens offset s.Context
-            let mask = Array.create s.Context true
-            mask.[0] <- false
-            { Tokens = tokens; LossMask = mask; Meta = inst.Shape }
+    override _.Probes =
+        if s.Part = "heldout" then []
+        else
+            try [ { Name = "held-out-text"; Kind = Inside
+                    Description = $"windows from the last {s.Heldout} percent of the corpus that occur nowhere in its training part"
+                    Task = TextTask({ s with Part = "heldout" }) } ]
+            with :? TaskParameterException -> []
 
-        member _.Shrink inst =
-            let offset = shape inst "offset"
-            seq {
-                for o in [ partLo; (offset + partLo) / 2 ] do
-                    if o < offset && draws o then yield { inst with Shape = Map [ "offset", o ] }
-            }
-            |> Seq.distinct
+    override _.Instances =
+        gen {
+            let! offset =
+                if s.Part = "heldout" then Gen.elements heldOutOffsets.Value
+                else Gen.choose (partLo, partHi - s.Context)
+            let! seed = Sampling.seed
+            return { Shape = Map [ "offset", offset ]; Seed = seed }
+        }
+
+    override _.Build inst =
+        let offset = shape inst "offset"
+        if offset < 0 || offset + s.Context > total then
+            fail $"instance offset={offset} leaves the corpus of {total} tokens" "choose a smaller offset"
+        let tokens = Array.sub corpus.Tokens offset s.Context
+        let mask = Array.create s.Context true
+        mask.[0] <- false
+        { Tokens = tokens; LossMask = mask; Meta = inst.Shape }
+
+    override _.Shrink inst =
+        let offset = shape inst "offset"
+        seq {
+            for o in [ partLo; (offset + partLo) / 2 ] do
+                if o < offset && draws o then yield { inst with Shape = Map [ "offset", o ] }
+        }
+        |> Seq.distinct
 
     interface IShapeSupport with
         member _.Draws shape =

@@ -1,33 +1,18 @@
 namespace Toolkit.Tasks
 
-open FsCheck.FSharp
 open Toolkit.Tasks.TaskSupport
 
-/// Settings of the unique-token family.
-type UniqueTokenSettings =
-    { Context: int
-      VocabSize: int
-      /// Input length range (tokens before SEP), at least 3.
-      Length: IntRange
-      /// Input lengths of the range never drawn (the held-out-lengths probe draws only these).
-      Holdout: int list
-      Tokens: IntRange }
+/// Settings of the unique-token family (inputs of at least 3 tokens).
+type UniqueTokenSettings = InputSettings
 
 /// `unique-token`: every input token appears two or more times except one; after SEP the model
 /// predicts the one that appears exactly once (the IOI-style "remove the duplicates" rule).
 /// Predictable: the answer after SEP.
 type UniqueToken(s: UniqueTokenSettings) =
-    static let specs: ParamSpec list =
-        [ { Name = "context"; Default = "32"; Help = "sequence length" }
-          { Name = "vocab"; Default = "64"; Help = "vocabulary size, PAD, SEP and EOS included" }
-          { Name = "length"; Default = "5..21"; Help = "input length before SEP (at least 3)" }
-          holdoutSpec "input lengths"
-          { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" } ]
-
-    static let reserved = [ "PAD"; "SEP"; "EOS" ]
-    let vocab = { Size = s.VocabSize; Reserved = reserved }
+    inherit FamilyTask<UniqueTokenSettings>("unique-token", s, s.Context)
+    static let specs = InputSettings.Specs(32, "5..21", "input length before SEP (at least 3)", [])
+    let vocab, lengths = s.Vocabulary, s.Lengths
     let sep, eos = 1, 2
-    let lengths = allowedValues s.Length s.Holdout
     /// Distinct duplicated tokens for an input of n: each at least twice.
     let dups n = (n - 1) / 2
 
@@ -42,97 +27,48 @@ type UniqueToken(s: UniqueTokenSettings) =
             fail $"an input of {s.Length.Hi} needs {dups s.Length.Hi + 1} distinct tokens, more than the {s.Tokens.Count} content tokens"
                  "use a larger --vocab or shorter inputs"
 
-    let probe name kind description settings : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = UniqueToken(settings) }
-        with :? TaskParameterException -> None
-
-    /// The validated settings of this task.
-    member _.Settings = s
+    let probes = FamilyProbes(fun settings -> UniqueToken(settings) :> ITask)
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "unique-token"
-            member _.Summary = "every token appears at least twice but one; predict the one that appears once"
-            member _.Parameters = specs
-            member _.Create given =
-                Params.checkKnown "unique-token" specs given
-                let vocabSize = Params.int specs given "vocab"
-                UniqueToken(
-                    { Context = Params.int specs given "context"
-                      VocabSize = vocabSize
-                      Length = Params.range specs given "length"
-                      Holdout = holdoutOf (Params.range specs given "length") (Params.get specs given "holdout")
-                      Tokens = tokenRange { Size = max vocabSize 4; Reserved = reserved } (Params.get specs given "tokens") })
-                :> ITask }
+        TaskFamily.factory "unique-token" "every token appears at least twice but one; predict the one that appears once" specs (fun p ->
+            UniqueToken(InputSettings.Read p))
 
-    interface ITask with
-        member _.Name = "unique-token"
-        member _.Parameters =
-            paramsDict
-                [ "context", string s.Context; "vocab", string s.VocabSize; "length", string s.Length; "holdout", holdoutText s.Holdout
-                  "tokens", (if s.Tokens.Lo = 3 && s.Tokens.Hi = s.VocabSize - 1 then "all" else string s.Tokens) ]
-        member _.Vocabulary = vocab
-        member _.Context = s.Context
-        member _.SeenPeriods = []
-        member _.PredictiveOffsets = []
+    override _.Vocabulary = vocab
 
-        member _.Probes =
-            [ (if s.Holdout.IsEmpty then None
-               else probe "held-out-lengths" Inside $"input lengths {holdoutText s.Holdout} inside {s.Length}, held out of training"
-                        { s with Holdout = onlyHoldout s.Length s.Holdout })
-              (let hi = min (s.Context - 3) (s.Length.Hi + max 2 (s.Length.Count / 2))
-               if hi <= s.Length.Hi then None
-               else probe "longer-inputs" Outside $"inputs of {s.Length.Hi + 1}..{hi} tokens (training {s.Length})"
-                        { s with Length = { Lo = s.Length.Hi + 1; Hi = hi }; Holdout = [] })
-              (match complement vocab s.Tokens with
-               | Some r -> probe "unseen-tokens" Outside $"content ids {r}, never used in training" { s with Tokens = r }
-               | None -> None) ]
-            |> List.choose id
+    override _.Parameters = s.Parameters vocab
 
-        member _.Instances =
-            gen {
-                let! n = Gen.elements lengths
-                let! seed = Sampling.seed
-                return { Shape = Map [ "length", n ]; Seed = seed }
-            }
+    override _.Probes = s.Probes(probes, vocab, s.Context - 3)
 
-        member _.Build inst =
-            let n = shape inst "length"
-            if n < 3 || n + 3 > s.Context then fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
-            let rng = FastRng(inst.Seed)
-            let k = dups n
-            let distinct = rng.Distinct(s.Tokens.Lo, s.Tokens.Hi, k + 1)
-            let unique = distinct.[0]
-            let tokens = Array.zeroCreate s.Context
-            tokens.[0] <- unique
-            for j in 0 .. k - 1 do
-                tokens.[1 + 2 * j] <- distinct.[1 + j]
-                tokens.[2 + 2 * j] <- distinct.[1 + j]
-            if (n - 1) % 2 = 1 then tokens.[n - 1] <- distinct.[1 + rng.Between(0, k - 1)]
-            for i in n - 1 .. -1 .. 1 do
-                let j = rng.Between(0, i)
-                let t = tokens.[i]
-                tokens.[i] <- tokens.[j]
-                tokens.[j] <- t
-            let at = Array.findIndex ((=) unique) (Array.sub tokens 0 n)
-            tokens.[n] <- sep
-            tokens.[n + 1] <- unique
-            tokens.[n + 2] <- eos
-            let mask = Array.zeroCreate s.Context
-            mask.[n + 1] <- true
-            { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "unique", at; "sep", n; "answer", n + 1 ] }
+    override _.Instances = TaskFamily.oneValueInstances "length" lengths
 
-        member _.Shrink inst =
-            let n = shape inst "length"
-            seq {
-                for n' in [ s.Length.Lo; (n + s.Length.Lo) / 2; n - 1 ] do
-                    if n' < n && Array.contains n' lengths then yield { inst with Shape = Map [ "length", n' ] }
-            }
-            |> Seq.distinct
+    override _.Build inst =
+        let n = shape inst "length"
+        if n < 3 || n + 3 > s.Context then fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
+        let rng = FastRng(inst.Seed)
+        let k = dups n
+        let distinct = rng.Distinct(s.Tokens.Lo, s.Tokens.Hi, k + 1)
+        let unique = distinct.[0]
+        let tokens = Array.zeroCreate s.Context
+        tokens.[0] <- unique
+        for j in 0 .. k - 1 do
+            tokens.[1 + 2 * j] <- distinct.[1 + j]
+            tokens.[2 + 2 * j] <- distinct.[1 + j]
+        if (n - 1) % 2 = 1 then tokens.[n - 1] <- distinct.[1 + rng.Between(0, k - 1)]
+        for i in n - 1 .. -1 .. 1 do
+            let j = rng.Between(0, i)
+            let t = tokens.[i]
+            tokens.[i] <- tokens.[j]
+            tokens.[j] <- t
+        let at = Array.findIndex ((=) unique) (Array.sub tokens 0 n)
+        tokens.[n] <- sep
+        tokens.[n + 1] <- unique
+        tokens.[n + 2] <- eos
+        let mask = Array.zeroCreate s.Context
+        mask.[n + 1] <- true
+        { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "unique", at; "sep", n; "answer", n + 1 ] }
+
+    override _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
 
     interface IShapeSupport with
-        member _.Draws shape =
-            match tryShape [ "length" ] shape with
-            | Some [ n ] -> Array.contains n lengths
-            | _ -> false
+        member _.Draws shape = TaskFamily.drawsOneValue "length" lengths shape

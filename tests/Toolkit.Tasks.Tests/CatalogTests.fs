@@ -8,29 +8,22 @@ open Toolkit.Tasks
 open Toolkit.Tasks.Tests.TestSupport
 
 /// A new task written in a test: "a b a b ..." of two random distinct tokens; from position 2 on,
-/// every token repeats the one two back.
+/// every token repeats the one two back. Written as the built-in families are: its rule on FamilyTask, its factory
+/// from TaskFamily.factory.
 type Alternating(context: int) =
+    inherit FamilyTask<int>("alternating", context, context)
     static member Factory =
-        { new ITaskFactory with
-            member _.Name = "alternating"
-            member _.Summary = "two tokens alternating"
-            member _.Parameters = [ { Name = "context"; Default = "16"; Help = "sequence length" } ]
-            member f.Create given =
-                Params.checkKnown "alternating" f.Parameters given
-                Alternating(Params.int f.Parameters given "context") :> ITask }
-    interface ITask with
-        member _.Name = "alternating"
-        member _.Parameters = readOnlyDict [ "context", string context ]
-        member _.Vocabulary = { Size = 10; Reserved = [ "PAD" ] }
-        member _.Context = context
-        member _.Instances = Sampling.seed |> Gen.map (fun s -> { Shape = Map.empty; Seed = s })
-        member _.Build i =
-            let ab = FastRng(i.Seed).Distinct(1, 9, 2)
-            { Tokens = Array.init context (fun k -> ab.[k % 2]); LossMask = Array.init context (fun k -> k >= 2); Meta = Map.empty }
-        member _.Shrink _ = Seq.empty
-        member _.Probes = []
-        member _.SeenPeriods = [ 2 ]
-        member _.PredictiveOffsets = [ 1; 2 ]
+        TaskFamily.factory "alternating" "two tokens alternating" [ TaskFamily.contextSpec 16 ] (fun p -> Alternating(p.Int "context"))
+    override _.Parameters = readOnlyDict [ "context", string context ]
+    override _.Vocabulary = { Size = 10; Reserved = [ "PAD" ] }
+    override _.Instances = Sampling.seed |> Gen.map (fun s -> { Shape = Map.empty; Seed = s })
+    override _.Build i =
+        let ab = FastRng(i.Seed).Distinct(1, 9, 2)
+        { Tokens = Array.init context (fun k -> ab.[k % 2]); LossMask = Array.init context (fun k -> k >= 2); Meta = Map.empty }
+    override _.Shrink _ = Seq.empty
+    override _.Probes = []
+    override _.SeenPeriods = [ 2 ]
+    override _.PredictiveOffsets = [ 1; 2 ]
 
 [<Test>]
 let ``a task registered from F# is found, created and sampled like the built-in ones`` () =
