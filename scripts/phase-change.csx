@@ -87,7 +87,7 @@ var lagClaims = gaps.Where(g => g.Lags.Count > 0)
     .Select(g => (g.Label, g.Lags, Claim: claims.Add($"lag on {g.Label}", MeanComparison.FromZero(g.Lags)))).ToList();
 var lags = lagClaims.Select(c =>
     $"{c.Label}: {c.Claim.Detail(x => Fmt.F(x, 0))} steps over {c.Lags.Count} seeds (per seed {string.Join(", ", c.Lags.Select(g => Fmt.F(g, 0)))}): " +
-    c.Claim.Words("after the phase change", "before the phase change", "the phase change")).ToList();
+    c.Claim.Words("after", "before", "the phase change")).ToList();
 if (lagClaims.Count > 0)
 {
     exp.Result($"best induction score first above {HeadScoreTable.DefaultThreshold} minus the phase-change step, by scoring period: {string.Join("; ", lags)}");
