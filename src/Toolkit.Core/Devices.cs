@@ -16,7 +16,7 @@ public static class Devices
         {
             if (!cuda.is_available())
                 throw new ToolkitException("--device cuda was asked for, but this build of TorchSharp sees no CUDA device",
-                    "build with the CUDA package (README, \"Devices\") on a machine with a GPU, or use --device cpu");
+                    "build with the CUDA package (docs/guide.md, \"Devices\") on a machine with a GPU, or use --device cpu");
             return new Device(n);
         }
         throw new ToolkitException($"unknown device '{name}'", "use --device auto, cpu or cuda");

@@ -13,7 +13,7 @@ namespace Toolkit.Experiments;
 public static class MemorizationDemo
 {
     /// <summary>Steps for each model, with margin over the measured phase change. `toolkit bench phase-change` swept
-    /// learning rate × warm-up × batch (README, bench/RESULTS.md): lr 1e-2 with 20 warm-up steps at batch 64 puts the
+    /// learning rate × warm-up × batch (bench/RESULTS.md): lr 1e-2 with 20 warm-up steps at batch 64 puts the
     /// loss phase change at step ~200–250 in every seed (3e-3 with 100 warm-up steps: ~550–625) and still
     /// generalizes, while the fixed-period model still memorizes.</summary>
     public const int FixedSteps = 800, VariableSteps = 800;

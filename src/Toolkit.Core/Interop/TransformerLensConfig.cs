@@ -69,7 +69,7 @@ public static class TransformerLensConfig
         catch (JsonException e)
         {
             throw new ToolkitException($"{source} is not valid JSON: {e.Message.Split('\n')[0]}",
-                "write the config with json.dump(model.cfg.to_dict(), f, default=str) (see README, \"TransformerLens\")");
+                "write the config with json.dump(model.cfg.to_dict(), f, default=str) (see docs/guide.md, \"TransformerLens interop\")");
         }
         using (doc)
         {
