@@ -24,7 +24,7 @@ public static class CommandLine
             if (parsed.UnmatchedTokens.FirstOrDefault() is { } unknown)
             {
                 var what = unknown.StartsWith('-') ? "option" : "command";
-                var nearest = Suggestion.Nearest(unknown, Suggestion.Candidates(command, unknown, parents));
+                var nearest = NearestName.Of(unknown, Suggestion.Candidates(command, unknown, parents));
                 return Fail($"unknown {what} '{unknown}' for {name}",
                     nearest is null ? $"see {name} --help" : $"did you mean {nearest}? (see {name} --help)");
             }

@@ -51,8 +51,8 @@ public class SuggestionTests
         {
             var candidates = Suggestion.Candidates(s.Command, s.Typed, [root]).ToList();
             if (candidates.Contains(s.Typed)) return true;
-            var nearest = Suggestion.Nearest(s.Typed, candidates);
-            return nearest is not null && Suggestion.Distance(s.Typed, nearest) <= Suggestion.Distance(s.Typed, s.Name);
+            var nearest = NearestName.Of(s.Typed, candidates);
+            return nearest is not null && NearestName.Distance(s.Typed, nearest) <= NearestName.Distance(s.Typed, s.Name);
         }).QuickCheckThrowOnFailure();
     }
 }

@@ -304,23 +304,9 @@ public sealed class SweepGrid
     private static List<string> JsonKeys(Type type) =>
         type.GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToList();
 
-    /// <summary>"; did you mean X?" for a near miss.</summary>
-    private static string Suggest(string key, IEnumerable<string> known)
-    {
-        var best = known.Select(k => (k, d: Distance(key, k))).OrderBy(x => x.d).FirstOrDefault();
-        return best.k is not null && best.d <= Math.Max(2, key.Length / 3) ? $" (did you mean '{best.k}'?)" : "";
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
-    }
+    /// <summary>" (did you mean X?)" for a near miss.</summary>
+    private static string Suggest(string key, IEnumerable<string> known) =>
+        NearestName.Of(key, known) is { } best ? $" (did you mean '{best}'?)" : "";
 }
 
 /// <summary>One combination of a grid: its index, name and the value of every axis (JSON text, by axis label).</summary>
