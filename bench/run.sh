@@ -3,7 +3,7 @@
 # the machine's load average before and after (this machine is shared: a busy neighbour shows there), the
 # duration and the full output.
 #   bench/run.sh              every benchmark (about 30 minutes on 2 idle cores)
-#   bench/run.sh NAME...      only these (train tasks analysis profile optimizer memory phase-change variants)
+#   bench/run.sh NAME...      only these (train tasks analysis profile optimizer memory phase-change variants contention)
 # Runs only on a clean checkout of the code, so the commit recorded is the code that produced the numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +16,9 @@ declare -A ARGS=(
   [memory]="bench memory"
   [phase-change]="bench phase-change --seeds 3 --steps 800 --lr 0.003,0.01 --warmup 100,20 --batch 64,32"
   [variants]="bench variants"
+  [contention]="bench contention"
 )
-ORDER=(train tasks analysis profile optimizer memory phase-change variants)
+ORDER=(train tasks analysis profile optimizer memory phase-change variants contention)
 if [[ -n "$(git status --porcelain -- src tasks build Directory.Build.targets)" ]]; then
   echo "bench/run.sh: the code has uncommitted changes; commit them first so the numbers name their code" >&2
   exit 2

@@ -8,6 +8,9 @@
 #r "../src/Toolkit.Cli/bin/Release/net10.0/Deedle.dll"
 #r "../src/Toolkit.Cli/bin/Release/net10.0/Plotly.NET.dll"
 
+// Before any TorchSharp call: the patched native library (Debian 12) and the OpenMP wait bound.
+Toolkit.NativeRuntime.Initialize()
+
 open TorchSharp
 open Toolkit.Tasks
 open Toolkit.Reports

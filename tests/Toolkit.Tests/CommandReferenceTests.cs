@@ -7,13 +7,6 @@ namespace Toolkit.Tests;
 /// file differs from what the program prints, and rewrites it when TOOLKIT_WRITE_REFERENCE=1.</summary>
 public class CommandReferenceTests
 {
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Toolkit.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("no Toolkit.sln above the test binaries");
-    }
-
     /// <summary>Every command path below the root, depth first in the order the program declares them.</summary>
     private static IEnumerable<string[]> Paths(Command command, string[] prefix)
     {
@@ -61,7 +54,7 @@ public class CommandReferenceTests
     [Test]
     public void The_command_reference_is_the_programs_own_help()
     {
-        var file = Path.Combine(RepositoryRoot(), "docs", "reference.md");
+        var file = Path.Combine(Repository.Root(), "docs", "reference.md");
         var generated = Generate();
         if (Environment.GetEnvironmentVariable("TOOLKIT_WRITE_REFERENCE") == "1")
             File.WriteAllText(file, generated);

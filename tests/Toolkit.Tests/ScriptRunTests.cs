@@ -11,20 +11,9 @@ public class ScriptRunTests
     /// <summary>Files in scripts/ that are not experiments.</summary>
     private static readonly HashSet<string> NotExperiments = new(StringComparer.Ordinal) { "toolkit.csx", "hello.csx" };
 
-    private static string? ScriptsDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "scripts");
-            if (File.Exists(Path.Combine(candidate, "toolkit.csx"))) return candidate;
-        }
-        return null;
-    }
-
     public static IEnumerable<TestCaseData> Experiments()
     {
-        var dir = ScriptsDir();
-        if (dir is null) yield break;
+        var dir = Path.Combine(Repository.Root(), "scripts");
         foreach (var path in Directory.GetFiles(dir, "*.csx").Order(StringComparer.Ordinal))
             if (!NotExperiments.Contains(Path.GetFileName(path)))
                 yield return new TestCaseData(path).SetName($"Experiment_runs_in_fast_mode({Path.GetFileNameWithoutExtension(path)})");

@@ -22,6 +22,7 @@ public static class BenchCommand
         command.Subcommands.Add(Memory());
         command.Subcommands.Add(PhaseChangeTime());
         command.Subcommands.Add(Variants());
+        command.Subcommands.Add(ContentionTime());
         return command;
     }
 
@@ -87,6 +88,62 @@ public static class BenchCommand
                 Console.WriteLine($"  d_model {dModel,3}, d_vocab {dVocab,6}: {seconds,6:F2} s{target}");
             }
             return 0;
+        }));
+        return command;
+    }
+
+    private static Command ContentionTime()
+    {
+        var steps = new Option<int>("--steps") { Description = "steps of each training (the demo's variable-period model, lr 1e-2)", DefaultValueFactory = _ => 200 };
+        var rounds = new Option<int>("--rounds") { Description = "rounds over the modes, alternating; medians are printed", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "threads of each training", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("contention", "Wall time of a training alone, of two trainings at once and of a training beside a loop of `toolkit analyze`, under libgomp's default waiting, bounded spins (the toolkit's among them) and passive waiting (targets: each of two at once within 2.2× of alone; the toolkit's mode alone ≥ 0.97 of libgomp's default speed).");
+        command.Options.Add(steps);
+        command.Options.Add(rounds);
+        command.Options.Add(threads);
+        command.SetAction(r => CommandLine.Guard(() =>
+        {
+            int n = r.GetValue(steps), k = r.GetValue(rounds), t = r.GetValue(threads);
+            InRange(n, "--steps", 20, 1_000_000, 200);
+            InRange(k, "--rounds", 1, 100, 2);
+            InRange(t, "--threads", 1, 1024, Environment.ProcessorCount);
+            var scratch = Directory.CreateTempSubdirectory("toolkit-contention-").FullName;
+            try
+            {
+                Console.WriteLine($"each training: repeated-copy periods 6..29, {n} steps, lr 1e-2, {t} threads, a fresh process; {Environment.ProcessorCount} cores; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+                var analyzeRun = Contention.PrepareAnalyzeRun(t, scratch);
+                var times = Contention.Modes.ToDictionary(m => m.Name, _ => new List<Contention.Times>());
+                for (var round = 1; round <= k; round++)
+                    foreach (var mode in Contention.Modes) // alternate the modes so a noisy neighbour hurts all alike
+                    {
+                        var x = Contention.Measure(mode, n, t, analyzeRun, scratch);
+                        times[mode.Name].Add(x);
+                        Console.WriteLine($"round {round}, {mode.Name}: alone {x.Alone:F1} s; two at once {x.Pair[0]:F1} s and {x.Pair[1]:F1} s; beside {x.AnalyzeCalls} analyze calls {x.BesideAnalyze:F1} s");
+                    }
+                var defaultAlone = Median(times[Contention.Modes[0].Name].Select(x => x.Alone).ToList());
+                Console.WriteLine("medians over rounds (slowdown = time / the same mode alone):");
+                foreach (var mode in Contention.Modes)
+                {
+                    var xs = times[mode.Name];
+                    var alone = Median(xs.Select(x => x.Alone).ToList());
+                    var pair = Median(xs.Select(x => x.Pair.Max()).ToList());
+                    var beside = Median(xs.Select(x => x.BesideAnalyze).ToList());
+                    Console.WriteLine($"  {mode.Name,-32} alone {alone,6:F1} s (speed against libgomp's default {defaultAlone / alone:F2}); " +
+                                      $"slower of two at once {pair,6:F1} s ({pair / alone:F2}×); beside analyze {beside,6:F1} s ({beside / alone:F2}×)");
+                }
+                var ours = times[Contention.Toolkit.Name];
+                double oursAlone = Median(ours.Select(x => x.Alone).ToList()), oursPair = Median(ours.Select(x => x.Pair.Max()).ToList()), oursBeside = Median(ours.Select(x => x.BesideAnalyze).ToList());
+                var worst = Math.Max(oursPair, oursBeside) / oursAlone;
+                Console.WriteLine($"toolkit mode: shared within {worst:F2}× of alone (target ≤ 2.2: {(worst <= 2.2 ? "met" : "not met")}); " +
+                                  $"alone at {defaultAlone / oursAlone:F2} of libgomp's default speed (target ≥ 0.97: {(defaultAlone / oursAlone >= 0.97 ? "met" : "not met")})");
+                Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+                return 0;
+            }
+            finally
+            {
+                Contention.StopAll();
+                try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
         }));
         return command;
     }

@@ -7,17 +7,10 @@ namespace Toolkit.Tests.Stability;
 /// library's code (temporary Scalars, the namespace layers).</summary>
 public static class CoreCompilation
 {
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Toolkit.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Toolkit.sln not found above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>Every .cs file of src/Toolkit.Core (not bin/ or obj/), with its text.</summary>
     public static IReadOnlyList<(string Path, string Text)> Sources()
     {
-        var core = Path.Combine(RepoRoot(), "src", "Toolkit.Core");
+        var core = Path.Combine(Repository.Root(), "src", "Toolkit.Core");
         var sep = Path.DirectorySeparatorChar;
         return Directory.GetFiles(core, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{sep}obj{sep}") && !f.Contains($"{sep}bin{sep}"))

@@ -16,13 +16,6 @@ public class SlurmSweepTests
     private string? previousConf;
     private bool started;
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "tests", "slurm", "start-local-slurm.sh"))) return dir.FullName;
-        throw new InvalidOperationException("tests/slurm/start-local-slurm.sh not found above " + AppContext.BaseDirectory);
-    }
-
     private static (int Code, string Output) Bash(string script, string arg, TimeSpan timeout)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -44,7 +37,7 @@ public class SlurmSweepTests
     {
         root = Directory.CreateTempSubdirectory("toolkit-slurm-").FullName;
         state = Path.Combine(root, "slurm");
-        scripts = Path.Combine(RepoRoot(), "tests", "slurm");
+        scripts = Path.Combine(Repository.Root(), "tests", "slurm");
         // The first run may install the packages (a few minutes); afterwards starting takes about a second.
         var (code, output) = Bash(Path.Combine(scripts, "start-local-slurm.sh"), state, TimeSpan.FromMinutes(8));
         started = true; // whatever happened, stop what may have started

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+
+namespace Toolkit.Cli.Bench;
+
+/// <summary>
+/// Wall time of toolkit processes that share the machine, under each OpenMP waiting mode: one training alone,
+/// two trainings at once, and a training beside a loop of <c>toolkit analyze</c>. Each process is this toolkit
+/// started afresh (`dotnet toolkit.dll ...`), because libgomp reads its environment only when it loads; the mode
+/// is set in the child's environment (<see cref="NativeRuntime"/> leaves a user's choice alone).
+/// </summary>
+public static class Contention
+{
+    /// <summary>An OpenMP waiting mode: a name and the environment variables that select it.</summary>
+    public sealed record Mode(string Name, IReadOnlyDictionary<string, string> Environment);
+
+    /// <summary>libgomp's own behaviour (spin about 300,000 times, then sleep); bounded spins around the
+    /// toolkit's (<see cref="NativeRuntime.SpinCount"/>, marked); passive waiting. The bounds are passed explicitly,
+    /// which the child's <see cref="NativeRuntime"/> respects as a user's choice.</summary>
+    public static IReadOnlyList<Mode> Modes { get; } =
+        new[] { new Mode("libgomp default", new Dictionary<string, string> { [NativeRuntime.SwitchVariable] = "default" }) }
+        .Concat(new[] { 100_000, 10_000, 1_000 }.Select(n => new Mode(
+            $"GOMP_SPINCOUNT={n}{(n == NativeRuntime.SpinCount ? " (toolkit)" : "")}", new Dictionary<string, string> { ["GOMP_SPINCOUNT"] = n.ToString() })))
+        .Append(new Mode("OMP_WAIT_POLICY=PASSIVE", new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }))
+        .ToList();
+
+    /// <summary>The mode the toolkit uses when the user chose none.</summary>
+    public static Mode Toolkit => Modes.Single(m => m.Name.EndsWith("(toolkit)", StringComparison.Ordinal));
+
+    /// <summary>Seconds of each case for one mode.</summary>
+    public sealed record Times(double Alone, double[] Pair, double BesideAnalyze, int AnalyzeCalls);
+
+    /// <summary>Runs the three cases for a mode. <paramref name="analyzeRun"/> is a trained run for the
+    /// analyze loop; <paramref name="scratch"/> a folder for the trainings' output.</summary>
+    public static Times Measure(Mode mode, int steps, int threads, string analyzeRun, string scratch)
+    {
+        var alone = Wait(Train(mode, steps, threads, scratch));
+        var pair = new[] { Train(mode, steps, threads, scratch), Train(mode, steps, threads, scratch) }.Select(Wait).ToArray();
+        var training = Train(mode, steps, threads, scratch);
+        var calls = 0;
+        while (!training.Process.HasExited)
+        {
+            Wait(Start(mode, "analyze", analyzeRun, "--out", Fresh(scratch)));
+            calls++;
+        }
+        return new Times(alone, pair, Wait(training), calls);
+    }
+
+    /// <summary>The run the analyze loop reads: a short training in libgomp's default mode, alone.</summary>
+    public static string PrepareAnalyzeRun(int threads, string scratch)
+    {
+        var started = Train(Modes[0], 100, threads, scratch);
+        Wait(started);
+        return started.Out;
+    }
+
+    private sealed record Started(Process Process, Stopwatch Clock, string Out);
+
+    private static readonly List<Process> Running = new();
+
+    static Contention() => AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
+
+    /// <summary>Ends the benchmark's child processes (on an error, Ctrl-C or SIGTERM): no stray trainings.</summary>
+    public static void StopAll()
+    {
+        lock (Running)
+            foreach (var p in Running.Where(p => !p.HasExited))
+                try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    private static Started Train(Mode mode, int steps, int threads, string scratch)
+    {
+        var output = Fresh(scratch);
+        return Start(mode, "train", "--task", "repeated-copy", "--period", "6..29", "--steps", steps.ToString(), "--lr", "1e-2",
+            "--warmup", "20", "--threads", threads.ToString(), "--out", output) with { Out = output };
+    }
+
+    private static string Fresh(string scratch) => Path.Combine(scratch, Guid.NewGuid().ToString("N")[..12]);
+
+    private static Started Start(Mode mode, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(typeof(Contention).Assembly.Location);
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        // The child decides its own waiting: drop the bound this process inherited or set, then apply the mode.
+        foreach (var name in new[] { "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", NativeRuntime.SwitchVariable }) info.Environment.Remove(name);
+        foreach (var (name, value) in mode.Environment) info.Environment[name] = value;
+        var clock = Stopwatch.StartNew();
+        var process = Process.Start(info) ?? throw new ToolkitException("could not start a toolkit process for the benchmark", "check that `dotnet` is on PATH");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        lock (Running) Running.Add(process);
+        return new Started(process, clock, "");
+    }
+
+    private static double Wait(Started started)
+    {
+        started.Process.WaitForExit();
+        var seconds = started.Clock.Elapsed.TotalSeconds;
+        if (started.Process.ExitCode != 0)
+            throw new ToolkitException($"a benchmark process ({string.Join(' ', started.Process.StartInfo.ArgumentList.Skip(1).Take(2))}) exited with code {started.Process.ExitCode}",
+                "run the same command by hand to see its error");
+        return seconds;
+    }
+}
