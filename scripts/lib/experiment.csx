@@ -3,12 +3,18 @@
 //   --fast            tiny settings (seconds, for tests): small model, context 16, a few steps
 //   --out DIR         report folder (default runs/experiments/<script-name>)
 //   --seed N          run seed (default 0)          --threads N   CPU threads (default: all cores)
+//   --help            the script's header comment and every option it reads
+// An option the script does not read is an error that names the nearest one (the options are the "--name"
+// literals in the script and in scripts/lib, found in their source: no list to keep in step).
 // Key figures are printed as lines starting with "RESULT:" (scripts/results.sh collects them into
 // scripts/RESULTS.md), the plain-words conclusion as "RESULT: conclusion: ...".
 // Only argument, result and report glue lives here: training, judging, scores and patterns are the library's.
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using TorchSharp;
+using Toolkit;
 using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Data;
@@ -33,10 +39,11 @@ public sealed class Experiment
     private readonly IList<string> _args;
     private readonly List<string> _results = new();
 
-    public Experiment(string name, string title, IList<string> args)
+    public Experiment(string name, string title, IList<string> args, [CallerFilePath] string script = "")
     {
         Name = name;
         _args = args;
+        CheckArguments(script, args);
         Fast = args.Contains("--fast");
         Out = Str("--out", Path.Combine("runs", "experiments", name));
         Seed = Int("--seed", 0);
@@ -49,15 +56,54 @@ public sealed class Experiment
         Console.WriteLine($"== {title}{(Fast ? " [fast mode]" : "")}; output in {Out}");
     }
 
+    private static readonly Regex OptionLiteral = new("\"(--[a-z][a-z0-9-]*)\"");
+
+    private static string LibraryFile([CallerFilePath] string path = "") => path;
+
+    /// <summary>--help prints the script's header comment and its options; an option no source reads is an error
+    /// naming the nearest one. Skipped when the script's source is not where it was compiled (a moved clone).</summary>
+    private static void CheckArguments(string script, IList<string> args)
+    {
+        var lib = Path.GetDirectoryName(LibraryFile());
+        if (!File.Exists(script) || lib is null || !Directory.Exists(lib)) return;
+        var sources = Directory.GetFiles(lib, "*.csx").Prepend(script).Select(File.ReadAllText).ToList();
+        var known = new SortedSet<string>(StringComparer.Ordinal) { "--help" };
+        foreach (var text in sources)
+            foreach (Match m in OptionLiteral.Matches(text)) known.Add(m.Groups[1].Value);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            var header = File.ReadLines(script).TakeWhile(l => l.StartsWith("//", StringComparison.Ordinal)).Select(l => l.TrimStart('/').TrimStart());
+            Console.WriteLine(string.Join(Environment.NewLine, header));
+            Console.WriteLine();
+            Console.WriteLine("options: " + string.Join(" ", known));
+            throw new HelpShown();
+        }
+        foreach (var a in args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && !known.Contains(a)))
+            throw new ToolkitException($"{Path.GetFileName(script)} has no option {a}",
+                (NearestName.Of(a, known) is { } near ? $"did you mean {near}? " : "") + $"its options: {string.Join(" ", known)} (--help says more)");
+    }
+
+    /// <summary>Ends the script after --help printed what it reads (exit code 0).</summary>
+    private sealed class HelpShown() : ToolkitException("", "")
+    {
+        public override int ExitCode => 0;
+    }
+
     /// <summary>Value of `--name V` (or the default).</summary>
     public string Str(string option, string def)
     {
         var i = _args.IndexOf(option);
-        return i >= 0 && i + 1 < _args.Count ? _args[i + 1] : def;
+        if (i < 0) return def;
+        if (i + 1 >= _args.Count) throw new ToolkitException($"{option} needs a value", $"write {option} {def}");
+        return _args[i + 1];
     }
 
-    public int Int(string option, int def) => int.Parse(Str(option, def.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-    public double Double(string option, double def) => double.Parse(Str(option, def.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    public int Int(string option, int def) =>
+        int.TryParse(Str(option, def.ToString(CultureInfo.InvariantCulture)), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+        : throw new ToolkitException($"{option} expects a whole number, got '{Str(option, "")}'", $"e.g. {option} {def}");
+    public double Double(string option, double def) =>
+        double.TryParse(Str(option, def.ToString(CultureInfo.InvariantCulture)), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+        : throw new ToolkitException($"{option} expects a number, got '{Str(option, "")}'", $"e.g. {option} {def.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>An integer setting: `--option` if given, else the fast or the full default.</summary>
     public int Setting(string option, int full, int fast) => Int(option, Fast ? fast : full);

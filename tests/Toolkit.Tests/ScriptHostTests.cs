@@ -60,6 +60,36 @@ public class ScriptHostTests
         Assert.That(Run(main, "a", "b").Code, Is.EqualTo(42));
     }
 
+    private static string ExperimentScript(string name) => Path.Combine(Repository.Root(), "scripts", name + ".csx");
+
+    [Test]
+    public void An_experiment_names_an_option_it_does_not_read_and_the_nearest_one_without_a_stack_trace()
+    {
+        var (code, output, error) = Run(ExperimentScript("new-task"), "--fast", "--stesp", "3");
+        Assert.That(code, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("error: new-task.csx has no option --stesp"));
+        Assert.That(error, Does.Contain("did you mean --steps?"));
+        Assert.That(error, Does.Not.Contain(" at "), "no stack trace");
+        Assert.That(output, Does.Not.Contain("-- training"), "nothing ran");
+    }
+
+    [Test]
+    public void An_experiment_names_a_bad_number()
+    {
+        var (code, _, error) = Run(ExperimentScript("new-task"), "--fast", "--steps", "5x");
+        Assert.That(code, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("--steps expects a whole number, got '5x'"));
+    }
+
+    [Test]
+    public void An_experiments_help_lists_its_options_and_exits_0()
+    {
+        var (code, output, error) = Run(ExperimentScript("new-task"), "--help");
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("./toolkit run scripts/new-task.csx"), "the header comment");
+        Assert.That(output, Does.Contain("--pairs").And.Contain("--steps").And.Contain("--threads"));
+    }
+
     [Test]
     public void Compile_errors_print_file_line_col_and_exit_2()
     {

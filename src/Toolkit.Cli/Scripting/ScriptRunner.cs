@@ -8,7 +8,8 @@ namespace Toolkit.Cli.Scripting;
 /// <remarks>Roslyn-free: this is the whole cost of a cached run besides the process start.</remarks>
 internal static class ScriptRunner
 {
-    /// <summary>Runs the script's entry point; returns the exit code (an int the script returns, else 0; 1 on an exception).</summary>
+    /// <summary>Runs the script's entry point; returns the exit code (an int the script returns, else 0; a
+    /// <see cref="ToolkitException"/>'s code, printed as error and hint; 1 on any other exception).</summary>
     public static int Run(string assemblyPath, IReadOnlyList<string> extraReferences, IEnumerable<string> args, TextWriter error)
     {
         var context = new ScriptLoadContext(extraReferences);
@@ -27,6 +28,13 @@ internal static class ScriptRunner
         catch (Exception ex)
         {
             var root = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            if (root is ToolkitException problem)
+            {
+                // A problem the user can fix (a bad argument, say): the message and its fix, no stack trace.
+                if (problem.Message.Length > 0) error.WriteLine($"error: {problem.Message}");
+                if (problem.Hint.Length > 0) error.WriteLine($"hint: {problem.Hint}");
+                return problem.ExitCode;
+            }
             error.WriteLine(Describe(root));
             return 1;
         }
