@@ -40,16 +40,17 @@ public sealed record InductionAttribution(InductionFinding Finding, IReadOnlyLis
     /// <summary>How the heads are ablated: each head's z replaced by its mean over the probe's sequences and positions.</summary>
     public const AblationKind Kind = AblationKind.Mean;
 
-    /// <summary>Ablates the named induction heads of <paramref name="heads"/> together on each held-out probe's examples.</summary>
+    /// <summary>Ablates the named induction heads of <paramref name="heads"/> together on each held-out probe's examples,
+    /// beside the probe's clean evaluation of the same examples.</summary>
     public static InductionAttribution Measure(HookedTransformer model, HeadScoreTable heads,
-        IReadOnlyList<(string Probe, IReadOnlyList<Example> Examples)> heldOut)
+        IReadOnlyList<(string Probe, IReadOnlyList<Example> Examples, EvalResult Clean)> heldOut)
     {
         var named = heads.Named(HeadRole.Induction);
         if (named.Count == 0) return new InductionAttribution(InductionFinding.NoInductionHead, [], []);
         var set = named.Select(h => (h.Layer, h.Head)).ToList();
         var ablations = heldOut.Select(p =>
         {
-            var (clean, ablated) = HeadSetAblation.Evaluate(model, p.Examples, set, Kind);
+            var (clean, ablated) = HeadSetAblation.Evaluate(model, p.Examples, set, Kind, p.Clean);
             var (low, high) = Bootstrap.DifferenceInterval(clean.CorrectPerSequence, ablated.CorrectPerSequence, clean.PositionsPerSequence);
             return new InductionAblation(p.Probe, clean.Accuracy, ablated.Accuracy, low, high);
         }).ToList();

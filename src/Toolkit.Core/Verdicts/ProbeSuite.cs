@@ -67,7 +67,7 @@ public static class ProbeSuite
         if (heads is not null && kind == VerdictKind.Generalizes)
         {
             mechanism = InductionAttribution.Measure(model, heads,
-                outcomes.Select((p, i) => (p, i)).Where(x => x.p.HeldOut).Select(x => (x.p.Name, probeExamples[x.i])).ToList());
+                outcomes.Select((p, i) => (p, i)).Where(x => x.p.HeldOut).Select(x => (x.p.Name, probeExamples[x.i], x.p.Eval)).ToList());
             evidence.Add(mechanism.ToString());
         }
         var offsets = AttentionOffsets.Measure(model, inExamples.Take(64).ToList(), shortcut).Where(h => h.Share >= 0.5).ToList();

@@ -13,11 +13,12 @@ namespace Toolkit.Analysis;
 public static class HeadSetAblation
 {
     /// <summary>The clean and the ablated evaluation of the same examples, with every head of <paramref name="heads"/>
-    /// (layer, head) ablated at once.</summary>
+    /// (layer, head) ablated at once. <paramref name="clean"/>: the caller's clean evaluation of exactly these examples,
+    /// when it has one (it is not recomputed).</summary>
     public static (EvalResult Clean, EvalResult Ablated) Evaluate(HookedTransformer model, IReadOnlyList<Example> examples,
-        IReadOnlyCollection<(int Layer, int Head)> heads, AblationKind kind = AblationKind.Mean)
+        IReadOnlyCollection<(int Layer, int Head)> heads, AblationKind kind = AblationKind.Mean, EvalResult? clean = null)
     {
-        var clean = Evaluator.Evaluate(model, examples);
+        clean ??= Evaluator.Evaluate(model, examples);
         if (heads.Count == 0) return (clean, clean);
         using var scope = NewDisposeScope();
         var layers = heads.Select(h => h.Layer).Distinct().OrderBy(l => l).ToList();
