@@ -49,6 +49,28 @@ public static class MaskedLoss
         return (loss, correct, lossMask.narrow(1, 1, p - 1));
     }
 
+    /// <summary>The rows of a flattened [batch·pos, ·] stream whose logits are scored, and the token each must predict:
+    /// what an analysis needs to unembed only those rows (at a 50k vocabulary the unembedding is most of the cost).
+    /// Next-token: row b·pos + i predicts token i+1 where the mask selects position i+1; masked LM: row b·pos + i predicts
+    /// the uncorrupted token i where position i was corrupted.</summary>
+    public static (Tensor Rows, Tensor Targets) ScoredRows(Data.Batch batch)
+    {
+        if (batch.NextToken) return ScoredRows(batch.Tokens, batch.LossMask);
+        var rows = batch.LossMask.reshape(-1).nonzero().squeeze(1);
+        return (rows, batch.Targets.reshape(-1).index_select(0, rows));
+    }
+
+    /// <summary>Next-token scored rows of tokens [batch, pos] under a loss mask (see <see cref="ScoredRows(Data.Batch)"/>).</summary>
+    public static (Tensor Rows, Tensor Targets) ScoredRows(Tensor tokens, Tensor lossMask)
+    {
+        long p = tokens.shape[1];
+        // Row (b, i) is read when position i+1 is scored: shift the mask left by one and never read the last position.
+        var read = torch.cat(new[] { lossMask.narrow(1, 1, p - 1).to_type(ScalarType.Bool), torch.zeros(new[] { tokens.shape[0], 1L }, ScalarType.Bool, tokens.device) }, 1);
+        var rows = read.reshape(-1).nonzero().squeeze(1);
+        var next = torch.cat(new[] { tokens.narrow(1, 1, p - 1), tokens.narrow(1, 0, 1) }, 1); // the last column is never read
+        return (rows, next.reshape(-1).index_select(0, rows));
+    }
+
     private static (Tensor, Tensor, Tensor) Align(Tensor logits, Tensor tokens, Tensor lossMask)
     {
         long p = logits.shape[1], v = logits.shape[2];

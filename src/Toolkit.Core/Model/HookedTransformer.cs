@@ -92,12 +92,16 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>Finishes a forward pass from the residual stream entering block <paramref name="firstBlock"/> (n_layers:
     /// only the final LayerNorm and the unembedding): what analyses that change one layer's output need, without
     /// recomputing the layers before it. Not for routed pools, whose blocks have no fixed order.</summary>
-    public Tensor ForwardFrom(int firstBlock, Tensor resid)
+    public Tensor ForwardFrom(int firstBlock, Tensor resid) => Unembed(StreamFrom(firstBlock, resid));
+
+    /// <summary>The residual stream after the last block, from the stream entering block <paramref name="firstBlock"/>
+    /// (<see cref="ForwardFrom"/> without the unembedding, for analyses that unembed only the positions they read).</summary>
+    public Tensor StreamFrom(int firstBlock, Tensor resid)
     {
         if (router is not null || encoder is not null)
             throw new ToolkitException($"{(router is not null ? "a routed pool has no fixed layer order" : "an encoder-decoder's decoder also needs the encoder")} to resume from", "run the whole model (forward)");
         for (var l = firstBlock; l < blocks.Count; l++) resid = blocks[l].forward(resid);
-        return Unembed(resid);
+        return resid;
     }
 
     /// <summary>A loss term the architecture adds to the task's loss, from the last training-mode forward pass (ACT's

@@ -111,7 +111,7 @@ public static class Ablation
     public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor tokens, Tensor lossMask, params AblationKind[] kinds)
     {
         model.RequireNextToken("ablation on tokens and a loss mask (pass a Batch)");
-        return EveryHead(model, tokens, logits => Measure(logits, tokens, lossMask), kinds);
+        return EveryHead(model, tokens, logits => Measure(logits, tokens, lossMask), () => MaskedLoss.ScoredRows(tokens, lossMask), kinds);
     }
 
     /// <summary>The effect of ablating each head in turn on a batch (next-token, or a masked LM's corrupted batch),
@@ -120,27 +120,40 @@ public static class Ablation
     /// makes this cheap and exact: a head's write to the stream is its <c>hook_result</c> slice, linear in its z, so
     /// zeroing z removes that slice and mean-ablating z replaces it with its mean over batch and positions; the
     /// stream after the head's layer changes by exactly that difference, and only the later layers run again
-    /// (<see cref="HookedTransformer.ForwardFrom"/>). Other models take the hooked forward pass per head; a test
-    /// checks both paths agree.</remarks>
+    /// (<see cref="HookedTransformer.StreamFrom"/>), and only the scored positions are unembedded
+    /// (<see cref="MaskedLoss.ScoredRows(Data.Batch)"/>: at a 50k vocabulary the unembedding is most of the cost). Other
+    /// models take the hooked forward pass per head; a test checks both paths agree.</remarks>
     public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Data.Batch batch, params AblationKind[] kinds) =>
-        EveryHead(model, batch.Tokens, logits => Measure(logits, batch), kinds);
+        EveryHead(model, batch.Tokens, logits => Measure(logits, batch), () => MaskedLoss.ScoredRows(batch), kinds);
 
-    private static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
+    private static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure,
+        Func<(Tensor Rows, Tensor Targets)> scoredRows, AblationKind[] kinds)
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
         var c = model.Config;
         return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none" && !c.EncoderDecoder
-            ? EveryHeadFromCache(model, input, measure, kinds)
+            ? EveryHeadFromCache(model, input, scoredRows, kinds)
             : EveryHeadHooked(model, input, measure, kinds);
     }
 
-    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
+    /// <summary>Mean loss and accuracy of the final residual stream [batch, pos, d_model] at the scored rows only.</summary>
+    private static (double Loss, double Accuracy) MeasureRows(HookedTransformer model, Tensor stream, Tensor rows, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        if (rows.numel() == 0) return (double.NaN, double.NaN);
+        var logits = model.Unembed(stream.reshape(-1, stream.shape[^1]).index_select(0, rows)); // [scored, vocab]
+        var loss = nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None);
+        return (loss.to_type(ScalarType.Float64).mean().item<double>(), logits.argmax(-1).eq(targets).to_type(ScalarType.Float64).mean().item<double>());
+    }
+
+    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor input, Func<(Tensor Rows, Tensor Targets)> scoredRows, AblationKind[] kinds)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
-        var (logits, cache) = model.RunWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
-        var (cleanLoss, cleanAccuracy) = measure(logits);
+        var (_, cache) = model.RunWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
+        var (rows, targets) = scoredRows();
+        var (cleanLoss, cleanAccuracy) = MeasureRows(model, cache[$"blocks.{model.Config.NLayers - 1}.hook_resid_post"], rows, targets);
         var result = new List<AblationEffect>();
         foreach (var (layer, head) in HeadMatrices.All(model))
         {
@@ -150,7 +163,7 @@ public static class Ablation
             {
                 using var inner = NewDisposeScope();
                 var replacement = kind == AblationKind.Zero ? zeros_like(write) : write.mean(new long[] { 0, 1 }, keepdim: true).expand_as(write);
-                var (loss, accuracy) = measure(model.ForwardFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One)));
+                var (loss, accuracy) = MeasureRows(model, model.StreamFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One)), rows, targets);
                 result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy));
             }
         }
