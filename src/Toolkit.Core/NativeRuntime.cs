@@ -72,18 +72,38 @@ public static class NativeRuntime
 
     private static string PreloadPatchedLibrary()
     {
+        var (patched, libtorch) = Locate();
+        if (patched is null || libtorch is null) return "";
+        // libtorch first (its RUNPATH finds c10 and libgomp beside it), then the patched binding library, whose
+        // dependencies are then already loaded whatever folder it sits in.
+        foreach (var library in new[] { Path.Combine(libtorch, "libtorch_cpu.so"), Path.Combine(libtorch, "libtorch.so"), patched })
+            if (!NativeLibrary.TryLoad(library, out _)) return $"native libraries: could not preload {library}";
+        return $"native libraries: {patched} with libtorch from {libtorch}";
+    }
+
+    /// <summary>The patched libLibTorchSharp.so and libtorch's folder. In a build output both sit in
+    /// <c>runtimes/linux-x64/native</c> beside TorchSharp.dll. From the packages <c>./toolkit pack</c> makes (a notebook's
+    /// <c>#r "nuget: Toolkit.Core"</c>), the patched copy ships in Toolkit.Core's package under <c>native/linux-x64</c>
+    /// and libtorch is the libtorch-cpu-linux-x64 package beside TorchSharp's in the NuGet packages folder.</summary>
+    internal static (string? Patched, string? Libtorch) Locate()
+    {
+        const string name = "libLibTorchSharp.so";
         var torchSharp = typeof(TorchSharp.torch).Assembly.Location; // typeof does not run torch's static constructor
-        if (string.IsNullOrEmpty(torchSharp)) return "";
-        var native = Path.Combine(Path.GetDirectoryName(torchSharp)!, "runtimes", "linux-x64", "native");
-        var patched = Path.Combine(native, "libLibTorchSharp.so");
-        var torchCpu = Path.Combine(native, "libtorch_cpu.so");
-        if (!File.Exists(patched) || !File.Exists(torchCpu)) return "";
-        // libtorch first (its RUNPATH finds c10 and libgomp beside it), then the patched binding library,
-        // whose dependencies are then already loaded.
-        if (!NativeLibrary.TryLoad(torchCpu, out _) || !NativeLibrary.TryLoad(Path.Combine(native, "libtorch.so"), out _) ||
-            !NativeLibrary.TryLoad(patched, out _))
-            return $"native libraries: could not preload {native}";
-        return $"native libraries: {native}";
+        if (string.IsNullOrEmpty(torchSharp)) return (null, null);
+        var beside = Path.Combine(Path.GetDirectoryName(torchSharp)!, "runtimes", "linux-x64", "native");
+        if (File.Exists(Path.Combine(beside, name)) && File.Exists(Path.Combine(beside, "libtorch_cpu.so")))
+            return (Path.Combine(beside, name), beside);
+        var core = Path.GetDirectoryName(typeof(NativeRuntime).Assembly.Location);
+        if (core is null) return (null, null);
+        var packaged = Path.GetFullPath(Path.Combine(core, "..", "..", "native", "linux-x64", name)); // <package>/lib/net10.0/Toolkit.Core.dll
+        // <packages>/torchsharp/<version>/lib/<tfm>/TorchSharp.dll → <packages>/libtorch-cpu-linux-x64/<version>/runtimes/linux-x64/native
+        var packages = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(torchSharp)!, "..", "..", "..", ".."));
+        var libtorchPackage = Path.Combine(packages, "libtorch-cpu-linux-x64");
+        var libtorch = Directory.Exists(libtorchPackage)
+            ? Directory.GetDirectories(libtorchPackage).Select(v => Path.Combine(v, "runtimes", "linux-x64", "native"))
+                .Where(d => File.Exists(Path.Combine(d, "libtorch_cpu.so"))).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        return (File.Exists(packaged) ? packaged : null, libtorch);
     }
 
     [DllImport("libc", CharSet = CharSet.Ansi, SetLastError = true)]

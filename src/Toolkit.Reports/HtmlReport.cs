@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -39,17 +38,7 @@ public sealed class HtmlReport
     /// <summary>Adds a table; rows shorter than the header are padded with empty cells.</summary>
     public HtmlReport AddTable(string caption, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
     {
-        var sb = new StringBuilder("<table>");
-        sb.Append("<caption>").Append(Encode(caption)).Append("</caption><thead><tr>");
-        foreach (var c in columns) sb.Append("<th>").Append(Encode(c)).Append("</th>");
-        sb.Append("</tr></thead><tbody>");
-        foreach (var row in rows)
-        {
-            sb.Append("<tr>");
-            for (var i = 0; i < columns.Count; i++) sb.Append("<td>").Append(Encode(i < row.Count ? row[i] : "")).Append("</td>");
-            sb.Append("</tr>");
-        }
-        _blocks.Add(sb.Append("</tbody></table>").ToString());
+        _blocks.Add(Html.Table(caption, columns, rows));
         return this;
     }
 
@@ -200,7 +189,7 @@ public sealed class HtmlReport
         File.Move(temp, full, overwrite: true);
     }
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    private static string Encode(string text) => Html.Encode(text);
 
     private static string ScriptSafe(string js) => js.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
 

@@ -27,18 +27,8 @@ public static class ModelSection
         report.AddHeading("Verdict");
         var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, heads: heads, layout: scoring);
         report.AddParagraph($"Verdict: {verdict.Headline}. {string.Join(" ", verdict.Evidence.Select(e => e + "."))} Rule: {verdict.Settings}.");
+        report.AddTable(VerdictView.Caption, VerdictView.Columns, VerdictView.Rows(verdict));
         static string P(double x) => double.IsNaN(x) ? "n/a" : x.ToString("P1", CultureInfo.InvariantCulture);
-        var rows = new List<IReadOnlyList<string>>
-        {
-            new[] { "in-distribution", "", $"{P(verdict.InDistribution.Accuracy)} [{P(verdict.InDistribution.AccuracyLow)}, {P(verdict.InDistribution.AccuracyHigh)}]", P(verdict.InDistributionBaseline), P(verdict.Chance), P(0), "" },
-        };
-        rows.AddRange(verdict.Probes.Select(p => (IReadOnlyList<string>)new[]
-        {
-            p.Name, p.Kind.IsInside ? "inside" : "outside", $"{P(p.Eval.Accuracy)} [{P(p.Eval.AccuracyLow)}, {P(p.Eval.AccuracyHigh)}]",
-            P(p.BaselineAccuracy), P(p.ChanceAccuracy), P(p.UntrainedPositions), p.Result,
-        }));
-        report.AddTable("accuracy on predictable positions (95% bootstrap interval) beside the position-only baseline and chance",
-            new[] { "set", "probe kind", "accuracy [95% CI]", "position-only", "chance", "positions never predictable in training", "result" }, rows);
 
         // What simple strategies would score on the same sets: a high one means the task itself admits a shortcut.
         var audits = ShortcutAudit.table(task, 1UL, 1000, 500).Select(c => (Name: c.Item1, Rows: c.Item2.ToList())).ToList();

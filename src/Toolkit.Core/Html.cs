@@ -1,0 +1,27 @@
+using System.Net;
+using System.Text;
+
+namespace Toolkit;
+
+/// <summary>HTML fragments shared by every view of a result (run reports, notebooks): text is always encoded.</summary>
+public static class Html
+{
+    /// <summary>Text encoded for HTML.</summary>
+    public static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>A table with a caption; rows shorter than the header are padded with empty cells.</summary>
+    public static string Table(string caption, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var sb = new StringBuilder("<table>");
+        sb.Append("<caption>").Append(Encode(caption)).Append("</caption><thead><tr>");
+        foreach (var c in columns) sb.Append("<th>").Append(Encode(c)).Append("</th>");
+        sb.Append("</tr></thead><tbody>");
+        foreach (var row in rows)
+        {
+            sb.Append("<tr>");
+            for (var i = 0; i < columns.Count; i++) sb.Append("<td>").Append(Encode(i < row.Count ? row[i] : "")).Append("</td>");
+            sb.Append("</tr>");
+        }
+        return sb.Append("</tbody></table>").ToString();
+    }
+}
