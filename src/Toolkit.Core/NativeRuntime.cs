@@ -23,9 +23,11 @@ namespace Toolkit;
 /// </summary>
 public static class NativeRuntime
 {
-    /// <summary>The spin bound the toolkit sets (libgomp's default is 300,000; passive waiting is 0).
-    /// <c>toolkit bench contention</c> measures it against the others (bench/RESULTS.md).</summary>
-    public const int SpinCount = 10_000;
+    /// <summary>The spin bound the toolkit sets (libgomp's default is 300,000; passive waiting is 0). Chosen by
+    /// <c>toolkit bench contention</c> (bench/RESULTS.md, one round at commit 9d312d9): with 1,000 two 2-thread trainings
+    /// at once took 2.07× one alone (libgomp's default 5.93×, 10,000 3.02×, passive 1.82×), and alone it was as fast as
+    /// any mode (passive was the slowest alone).</summary>
+    public const int SpinCount = 1_000;
 
     /// <summary>Environment variable that turns the bounded spin off (<c>TOOLKIT_OPENMP=default</c>), for the
     /// benchmark's baseline and for anyone who wants libgomp's own behaviour.</summary>
