@@ -74,9 +74,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>tokens [batch, pos] (int64, pos ≤ n_ctx) → logits [batch, pos, d_vocab].</summary>
     public override Tensor forward(Tensor tokens)
     {
-        if (tokens.dim() != 2 || tokens.shape[1] > Config.NCtx)
-            throw new ToolkitException($"tokens of shape [{string.Join(", ", tokens.shape)}] do not fit the model",
-                $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
+        CheckFits(tokens);
         if (encoder is not null) return Unembed(EncoderDecoderStream(tokens));
         // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
         var resid = StreamIntoFirstBlock(tokens);
@@ -204,7 +202,26 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// <summary>Runs the model without gradients and keeps the activations whose names pass the filter.</summary>
     /// <remarks>Cached tensors are detached; they live in the caller's dispose scope (or until the
     /// cache is disposed).</remarks>
-    public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? filter = null)
+    public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? filter = null) =>
+        WithCache(() => forward(tokens), filter);
+
+    /// <summary><see cref="RunWithCache"/> up to the residual stream after the last block, without the final LayerNorm
+    /// and the unembedding: for analyses that unembed only the positions they read. Not for routed pools or
+    /// encoder-decoders (<see cref="StreamFrom"/>).</summary>
+    public (Tensor Stream, ActivationCache Cache) RunStreamWithCache(Tensor tokens, Func<string, bool>? filter = null)
+    {
+        CheckFits(tokens);
+        return WithCache(() => StreamFrom(0, StreamIntoFirstBlock(tokens)), filter);
+    }
+
+    private void CheckFits(Tensor tokens)
+    {
+        if (tokens.dim() != 2 || tokens.shape[1] > Config.NCtx)
+            throw new ToolkitException($"tokens of shape [{string.Join(", ", tokens.shape)}] do not fit the model",
+                $"pass [batch, pos] token ids with pos ≤ n_ctx = {Config.NCtx}");
+    }
+
+    private (Tensor, ActivationCache) WithCache(Func<Tensor> run, Func<string, bool>? filter)
     {
         var cache = new ActivationCache();
         var attached = new List<IDisposable>();
@@ -214,7 +231,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
                 if (filter is null || filter(name))
                     attached.Add(hook.Add((x, h) => { cache.Add(h.Name, x.detach()); return null; }));
             using var _ = no_grad();
-            return (forward(tokens), cache);
+            return (run(), cache);
         }
         finally
         {

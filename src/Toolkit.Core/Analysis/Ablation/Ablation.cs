@@ -151,9 +151,9 @@ public static class Ablation
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
-        var (_, cache) = model.RunWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
+        var (stream, cache) = model.RunStreamWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
         var (rows, targets) = scoredRows();
-        var (cleanLoss, cleanAccuracy) = MeasureRows(model, cache[$"blocks.{model.Config.NLayers - 1}.hook_resid_post"], rows, targets);
+        var (cleanLoss, cleanAccuracy) = MeasureRows(model, stream, rows, targets);
         var result = new List<AblationEffect>();
         foreach (var (layer, head) in HeadMatrices.All(model))
         {
