@@ -23,8 +23,8 @@ public static class Contention
         .Append(new Mode("OMP_WAIT_POLICY=PASSIVE", new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }))
         .ToList();
 
-    /// <summary>The mode the toolkit uses when the user chose none.</summary>
-    public static Mode Toolkit => Modes.Single(m => m.Name.EndsWith("(toolkit)", StringComparison.Ordinal));
+    /// <summary>The mode the toolkit uses when the user chose none: the bound it sets.</summary>
+    public static Mode Toolkit => Modes.Single(m => m.Environment.TryGetValue("GOMP_SPINCOUNT", out var n) && n == NativeRuntime.SpinCount.ToString());
 
     /// <summary>Seconds of each case for one mode.</summary>
     public sealed record Times(double Alone, double[] Pair, double BesideAnalyze, int AnalyzeCalls);

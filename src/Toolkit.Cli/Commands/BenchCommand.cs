@@ -120,22 +120,23 @@ public static class BenchCommand
                         times[mode.Name].Add(x);
                         Console.WriteLine($"round {round}, {mode.Name}: alone {x.Alone:F1} s; two at once {x.Pair[0]:F1} s and {x.Pair[1]:F1} s; beside {x.AnalyzeCalls} analyze calls {x.BesideAnalyze:F1} s");
                     }
-                var defaultAlone = Median(times[Contention.Modes[0].Name].Select(x => x.Alone).ToList());
+                // Per mode, the medians over rounds of: alone, the slower of two at once, beside analyze.
+                var medians = times.ToDictionary(kv => kv.Key, kv => (
+                    Alone: Median(kv.Value.Select(x => x.Alone).ToList()),
+                    Pair: Median(kv.Value.Select(x => x.Pair.Max()).ToList()),
+                    Beside: Median(kv.Value.Select(x => x.BesideAnalyze).ToList())));
+                var defaultAlone = medians[Contention.Modes[0].Name].Alone;
                 Console.WriteLine("medians over rounds (slowdown = time / the same mode alone):");
                 foreach (var mode in Contention.Modes)
                 {
-                    var xs = times[mode.Name];
-                    var alone = Median(xs.Select(x => x.Alone).ToList());
-                    var pair = Median(xs.Select(x => x.Pair.Max()).ToList());
-                    var beside = Median(xs.Select(x => x.BesideAnalyze).ToList());
+                    var (alone, pair, beside) = medians[mode.Name];
                     Console.WriteLine($"  {mode.Name,-32} alone {alone,6:F1} s (speed against libgomp's default {defaultAlone / alone:F2}); " +
                                       $"slower of two at once {pair,6:F1} s ({pair / alone:F2}×); beside analyze {beside,6:F1} s ({beside / alone:F2}×)");
                 }
-                var ours = times[Contention.Toolkit.Name];
-                double oursAlone = Median(ours.Select(x => x.Alone).ToList()), oursPair = Median(ours.Select(x => x.Pair.Max()).ToList()), oursBeside = Median(ours.Select(x => x.BesideAnalyze).ToList());
-                var worst = Math.Max(oursPair, oursBeside) / oursAlone;
+                var ours = medians[Contention.Toolkit.Name];
+                var worst = Math.Max(ours.Pair, ours.Beside) / ours.Alone;
                 Console.WriteLine($"toolkit mode: shared within {worst:F2}× of alone (target ≤ 2.2: {(worst <= 2.2 ? "met" : "not met")}); " +
-                                  $"alone at {defaultAlone / oursAlone:F2} of libgomp's default speed (target ≥ 0.97: {(defaultAlone / oursAlone >= 0.97 ? "met" : "not met")})");
+                                  $"alone at {defaultAlone / ours.Alone:F2} of libgomp's default speed (target ≥ 0.97: {(defaultAlone / ours.Alone >= 0.97 ? "met" : "not met")})");
                 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
                 return 0;
             }
