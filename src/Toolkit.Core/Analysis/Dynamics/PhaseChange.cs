@@ -75,9 +75,10 @@ public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, 
 
         // The noise is estimated away from the steepest fall seen at the log's own resolution (its rows are trend).
         var fine = Fall.Measure(prefix, resolution);
-        var noise = Noise(points, fine is null ? int.MaxValue : first + fine.Start - resolution, fine is null ? int.MinValue : first + fine.End + resolution);
+        var noise = fine is null ? Noise(points, int.MaxValue, int.MinValue, int.MaxValue, int.MinValue)
+            : Noise(points, first + fine.Start - resolution, first + fine.End + resolution, first + fine.From, first + fine.To);
+        if (double.IsNaN(noise)) return null; // too few rows to tell a fall from noise
         Fall? chosen = null;
-        if (double.IsNaN(noise)) chosen = fine; // too few rows to measure noise: the log's resolution
         for (var window = resolution; 3 * window <= n && chosen is null; window *= 2)
             if (Fall.Measure(prefix, window) is { } fall && Math.Sqrt(2) * noise / Math.Pow(window, 1.5) <= MaxRateNoiseOverExtent * ExtentRate * fall.Peak)
                 chosen = fall;
@@ -98,12 +99,14 @@ public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, 
     /// <summary>Standard deviation σ of one step's loss. A row is the mean of the n steps since the previous row; each
     /// row is compared with the straight line through its neighbours at their intervals' centres, which takes out the
     /// curve's local trend; that residual's variance is σ² (1/n + a²/n₋ + b²/n₊) for the line's weights a, b. σ is
-    /// from the median scaled residual over rows whose intervals stay out of [skipFrom, skipTo] (the drop); when fewer
-    /// than 3 are left (a short log that is mostly drop), from the lower quartile of every row's, which the drop's
-    /// knees cannot reach; NaN (unknown) with fewer than 3 residuals in all.</summary>
-    private static double Noise(IReadOnlyList<(int Step, double Loss)> points, int skipFrom, int skipTo)
+    /// from the median scaled residual over rows whose intervals stay out of [skipFrom, skipTo] (the drop with its
+    /// tails). When fewer than 3 are left (a short log that is mostly drop), from the median over those whose three
+    /// rows stay out of [coreFrom, coreTo] (the drop's 10%–90% span, which the smoothing already widens); with none
+    /// of those, from the lower quartile of every row's; NaN (unknown: no phase change can be told from noise) with
+    /// fewer than 3 residuals in all (5 rows or fewer).</summary>
+    private static double Noise(IReadOnlyList<(int Step, double Loss)> points, int skipFrom, int skipTo, int coreFrom, int coreTo)
     {
-        List<double> all = [], kept = [];
+        List<double> all = [], kept = [], clear = [];
         for (var k = 2; k + 1 < points.Count; k++)
         {
             double Centre(int j) => (points[j - 1].Step + points[j].Step + 1) / 2.0;
@@ -113,10 +116,13 @@ public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, 
             var residual = points[k].Loss - (a * points[k - 1].Loss + b * points[k + 1].Loss);
             var scaled = Math.Abs(residual) / Math.Sqrt(1 / Steps(k) + a * a / Steps(k - 1) + b * b / Steps(k + 1));
             all.Add(scaled);
-            if (points[k + 1].Step < skipFrom || points[k - 2].Step > skipTo) kept.Add(scaled); // these rows' intervals miss the drop
+            // Rows k-1, k and k+1 cover the steps after row k-2 up to row k+1.
+            if (points[k + 1].Step < skipFrom || points[k - 2].Step > skipTo) kept.Add(scaled);
+            if (points[k + 1].Step < coreFrom || points[k - 2].Step >= coreTo) clear.Add(scaled);
         }
         // |N(0, σ²)| has median 0.6745 σ and lower quartile 0.3186 σ.
         if (kept.Count >= 3) return Quantile(kept, 0.5) / 0.6745;
+        if (clear.Count > 0) return Quantile(clear, 0.5) / 0.6745;
         return all.Count >= 3 ? Quantile(all, 0.25) / 0.3186 : double.NaN;
     }
 
