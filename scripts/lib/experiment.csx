@@ -255,29 +255,19 @@ public static class VerdictTables
     /// <summary>Judges a trained run exactly as `toolkit probe` does (same seed streams, same settings).</summary>
     public static GeneralizationVerdict Judge(TrainingResult result) => SeedStudy.Judge(result.Run.Path).Verdict;
 
-    public static readonly string[] Columns = { "set", "kind", "model accuracy", "95% interval", "model loss", "position-only baseline", "chance", "result", "agreement with the shortcut where it and the rule disagree", "untrained positions" };
-
-    public static IEnumerable<IReadOnlyList<string>> Rows(GeneralizationVerdict v) =>
-        new[] { (IReadOnlyList<string>)new[] { "in-distribution", "", Fmt.P(v.InDistribution.Accuracy), $"[{Fmt.P(v.InDistribution.AccuracyLow)}, {Fmt.P(v.InDistribution.AccuracyHigh)}]",
-                                                 Fmt.F(v.InDistribution.Loss), Fmt.P(v.InDistributionBaseline), Fmt.P(v.Chance), "", "", Fmt.P(0) } }
-        .Concat(v.Probes.Select(p => (IReadOnlyList<string>)new[]
-        {
-            p.Name, p.Kind.IsInside ? "inside" : "outside", Fmt.P(p.Eval.Accuracy), $"[{Fmt.P(p.Eval.AccuracyLow)}, {Fmt.P(p.Eval.AccuracyHigh)}]", Fmt.F(p.Eval.Loss),
-            Fmt.P(p.BaselineAccuracy), Fmt.P(p.ChanceAccuracy), p.Result,
-            p.Shortcut.Positions == 0 ? "n/a" : $"{Fmt.P(p.Shortcut.Agreement)} [{Fmt.P(p.Shortcut.AgreementLow)}, {Fmt.P(p.Shortcut.AgreementHigh)}] of {p.Shortcut.Positions}",
-            Fmt.P(p.UntrainedPositions),
-        }));
-
-    /// <summary>The verdict's table, headline, evidence and rule into the report.</summary>
+    /// <summary>The verdict's headline, table, evidence and rule into the report (the library's one rendering).</summary>
     public static void Add(HtmlReport report, string caption, GeneralizationVerdict v)
     {
-        report.AddTable($"{caption}: accuracy on predictable positions (95% bootstrap interval), position-only baseline, chance and the shortcut test", Columns, Rows(v));
-        report.AddParagraph($"Verdict: {v.Headline}. " + string.Join(" ", v.Evidence.Select(e => e + ".")) + $" Rule: {v.Settings}.");
+        report.AddParagraph(caption);
+        report.AddHtml(VerdictView.Html(v));
     }
+
+    /// <summary>CSV columns (<see cref="VerdictView.CsvColumns"/>) after a leading label column.</summary>
+    public static readonly string[] Columns = VerdictView.CsvColumns.ToArray();
 
     /// <summary>CSV rows with a leading label column.</summary>
     public static IEnumerable<IReadOnlyList<string>> CsvRows(string label, GeneralizationVerdict v) =>
-        Rows(v).Select(r => (IReadOnlyList<string>)new[] { label }.Concat(r).ToArray());
+        VerdictView.CsvRows(VerdictResult.Of(v)).Select(r => (IReadOnlyList<string>)new[] { label }.Concat(r).ToArray());
 
     /// <summary>RESULT lines: every probe, then the verdict.</summary>
     public static void Results(Experiment exp, string label, GeneralizationVerdict v)

@@ -14,6 +14,7 @@ public sealed class HtmlReport
     private readonly string _title;
     private readonly List<string> _blocks = [];
     private readonly List<(string Id, JsonArray Data, JsonObject Layout)> _charts = [];
+    private readonly List<(string Id, string Text)> _headings = [];
 
     /// <summary>Starts an empty report with a page title (also shown as the top heading).</summary>
     public HtmlReport(string title) => _title = title;
@@ -21,10 +22,19 @@ public sealed class HtmlReport
     /// <summary>The number of charts added so far.</summary>
     public int ChartCount => _charts.Count;
 
-    /// <summary>Adds a section heading.</summary>
+    /// <summary>Adds a section heading, listed in the page's table of contents.</summary>
     public HtmlReport AddHeading(string text)
     {
-        _blocks.Add($"<h2>{Encode(text)}</h2>");
+        var id = $"section-{_headings.Count}";
+        _headings.Add((id, text));
+        _blocks.Add($"<h2 id=\"{id}\">{Encode(text)}</h2>");
+        return this;
+    }
+
+    /// <summary>Adds an HTML fragment a library view rendered (it encodes its own text, e.g. <c>VerdictView.Html</c>).</summary>
+    public HtmlReport AddHtml(string fragment)
+    {
+        _blocks.Add(fragment);
         return this;
     }
 
@@ -42,9 +52,10 @@ public sealed class HtmlReport
         return this;
     }
 
-    /// <summary>Adds a line chart with one line per series; NaN values leave gaps.</summary>
+    /// <summary>Adds a line chart with one line per series; NaN values leave gaps. Each marker is a labelled dashed
+    /// vertical line at its x (e.g. the phase change's step).</summary>
     public HtmlReport AddLineChart(string title, string xLabel, string yLabel,
-        IEnumerable<(string Name, double[] X, double[] Y)> series, bool logY = false)
+        IEnumerable<(string Name, double[] X, double[] Y)> series, bool logY = false, IReadOnlyList<(double X, string Label)>? markers = null)
     {
         var data = new JsonArray();
         foreach (var (name, x, y) in series)
@@ -60,7 +71,21 @@ public sealed class HtmlReport
                 ["connectgaps"] = true,
             });
         }
-        return AddChart(data, PlotlyTrace.Layout(title, xLabel, yLabel, logY));
+        var layout = PlotlyTrace.Layout(title, xLabel, yLabel, logY);
+        if (markers is { Count: > 0 })
+        {
+            layout["shapes"] = new JsonArray(markers.Select(m => (JsonNode)new JsonObject
+            {
+                ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = m.X, ["x1"] = m.X, ["y0"] = 0, ["y1"] = 1,
+                ["line"] = new JsonObject { ["color"] = "#d62728", ["dash"] = "dash", ["width"] = 1.5 },
+            }).ToArray());
+            layout["annotations"] = new JsonArray(markers.Select(m => (JsonNode)new JsonObject
+            {
+                ["x"] = m.X, ["xref"] = "x", ["y"] = 1, ["yref"] = "paper", ["yanchor"] = "bottom", ["text"] = m.Label, ["showarrow"] = false,
+                ["font"] = new JsonObject { ["color"] = "#d62728" },
+            }).ToArray());
+        }
+        return AddChart(data, layout);
     }
 
     /// <summary>Adds a heatmap; <paramref name="z"/> is indexed [row (y), column (x)].</summary>
@@ -79,6 +104,8 @@ public sealed class HtmlReport
             ["y"] = PlotlyTrace.Strings(yLabels),
             ["colorscale"] = "Viridis",
         };
+        // Values on the cells while they stay readable.
+        if (z.Length <= 144) trace["texttemplate"] = "%{z:.2f}";
         if (zmin is { } lo) trace["zmin"] = lo;
         if (zmax is { } hi) trace["zmax"] = hi;
         var layout = PlotlyTrace.Layout(title, null, null, height: Math.Clamp(120 + 40 * yLabels.Length, 300, 800));
@@ -145,11 +172,16 @@ public sealed class HtmlReport
         return AddChart(data, layout);
     }
 
+    /// <summary>The chart's title becomes an HTML caption above it: long titles wrap there, and never run under
+    /// plotly's toolbar.</summary>
     private HtmlReport AddChart(JsonArray data, JsonObject layout)
     {
         var id = $"plot-{_charts.Count}";
+        var title = layout["title"]?["text"]?.GetValue<string>() ?? "";
+        layout.Remove("title");
+        layout["margin"]!["t"] = 30;
         _charts.Add((id, data, layout));
-        _blocks.Add($"<div class=\"plot\" id=\"{id}\"></div>");
+        _blocks.Add($"<p class=\"chart-title\">{Encode(title)}</p><div class=\"plot\" id=\"{id}\"></div>");
         return this;
     }
 
@@ -167,6 +199,8 @@ public sealed class HtmlReport
         sb.Append("<script>").Append(ScriptSafe(PlotlyJs.Source)).Append("</script>\n");
         sb.Append("</head><body>\n<h1>").Append(Encode(_title)).Append("</h1>\n");
         sb.Append("<pre id=\"report-errors\" style=\"display:none\"></pre>\n");
+        if (_headings.Count > 1)
+            sb.Append("<nav class=\"toc\">").AppendJoin(" · ", _headings.Select(h => $"<a href=\"#{h.Id}\">{Encode(h.Text)}</a>")).Append("</nav>\n");
         foreach (var block in _blocks) sb.Append(block).Append('\n');
         sb.Append("<script>\n");
         foreach (var (id, data, layout) in _charts)
@@ -199,5 +233,6 @@ public sealed class HtmlReport
         ".plot{width:100%;min-height:300px;margin-bottom:1.5em}" +
         "table{border-collapse:collapse;margin:1em 0;font-size:.9em}caption{text-align:left;font-weight:bold;padding:.3em 0}" +
         "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4}" +
-        "#report-errors{color:#b00;background:#fee;padding:.5em;border:1px solid #b00}";
+        "#report-errors{color:#b00;background:#fee;padding:.5em;border:1px solid #b00}" +
+        "nav.toc{font-size:.9em;margin:.5em 0 1em}.chart-title{font-weight:bold;margin:1em 0 0}.toolkit-verdict .verdict{font-size:1.1em}";
 }

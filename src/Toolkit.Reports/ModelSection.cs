@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Reports;
 
-/// <summary>The part of a run report that looks inside the trained model: attention patterns of every
-/// head on one scoring sequence (labelled with its tokens), composition matrices, and the verdict table.</summary>
+/// <summary>The part of a run report that looks inside the trained model: the shortcut audit, attention patterns of every
+/// head on one scoring sequence (labelled with its tokens), the logit lens and composition matrices.</summary>
 public static class ModelSection
 {
     /// <summary>Adds the section when the run has a checkpoint; returns whether it did.</summary>
@@ -24,12 +24,9 @@ public static class ModelSection
         using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
         var heads = HeadScores.Compute(model, scoring);
 
-        report.AddHeading("Verdict");
-        var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, heads: heads, layout: scoring);
-        report.AddParagraph($"Verdict: {verdict.Headline}. {string.Join(" ", verdict.Evidence.Select(e => e + "."))} Rule: {verdict.Settings}.");
-        report.AddTable(VerdictView.Caption, VerdictView.Columns, VerdictView.Rows(verdict));
         static string P(double x) => double.IsNaN(x) ? "n/a" : x.ToString("P1", CultureInfo.InvariantCulture);
 
+        report.AddHeading("Shortcut audit");
         // What simple strategies would score on the same sets: a high one means the task itself admits a shortcut.
         var audits = ShortcutAudit.table(task, 1UL, 1000, 500).Select(c => (Name: c.Item1, Rows: c.Item2.ToList())).ToList();
         report.AddTable("shortcut audit: accuracy of simple strategies on predictable positions (fitted on the training distribution)",
@@ -63,7 +60,8 @@ public static class ModelSection
             using var lensBatch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), 256, model.Device);
             var lens = LogitLens.Run(model, lensBatch.Tokens, lensBatch.LossMask);
             var layers = lens.Select(l => $"layer {l.Layer}").ToList();
-            report.AddBarChart("what each layer's residual stream already predicts at predictable positions (through ln_final and W_U)", "layer", "share of positions",
+            var through = model.Config.NormalizationType is null ? "W_U" : "ln_final and W_U";
+            report.AddBarChart($"what each layer's residual stream already predicts at predictable positions (through {through})", "layer", "share of positions",
                 layers, [("accuracy", lens.Select(l => l.Accuracy).ToArray()), ("P(correct)", lens.Select(l => l.Probability).ToArray()),
                          ("predictions settling at this layer", lens.Select(l => l.Settled).ToArray())]);
         }

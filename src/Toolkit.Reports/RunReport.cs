@@ -1,4 +1,5 @@
 using System.Globalization;
+using Toolkit.Analysis;
 
 namespace Toolkit.Reports;
 
@@ -7,39 +8,59 @@ public static class RunReport
 {
     private static readonly string[] Kinds = ["prev", "dup", "ind"];
 
-    /// <summary>Writes <c>runDir/report.html</c> (loss, accuracy, head scores over training, config; with a
-    /// checkpoint also the verdict, attention patterns and composition) and returns its path.</summary>
+    /// <summary>Writes <c>runDir/report.html</c> and returns its path. The answer comes first: with a checkpoint, the
+    /// verdict and its evidence (<see cref="VerdictSection"/>); then the training curves with the phase change marked,
+    /// what the model does inside (attention, lens, composition), saved analyses, and the config.</summary>
     /// <exception cref="ReportException">The run directory is missing, or its files are malformed.</exception>
     public static string Write(string runDir)
     {
         var run = RunData.Read(runDir);
-        var report = Build(run);
+        var report = new HtmlReport($"Run {run.Name}");
+        VerdictSection.Add(report, runDir);
+        AddTraining(report, run);
         ModelSection.Add(report, runDir);
         RouterSection.Add(report, runDir);
         AnalysisSection.Add(report, runDir);
+        AddConfig(report, run);
         var path = Path.Combine(runDir, "report.html");
         report.Save(path);
         return path;
     }
 
-    /// <summary>Builds the report of one run without saving it.</summary>
+    /// <summary>The report of one run's files without its model (training curves and config), not saved.</summary>
     public static HtmlReport Build(RunData run)
     {
         var report = new HtmlReport($"Run {run.Name}");
-        report.AddParagraph(Summary(run));
-        if (run.HasMetrics) AddTraining(report, run);
+        AddTraining(report, run);
+        AddConfig(report, run);
+        return report;
+    }
 
+    private static void AddConfig(HtmlReport report, RunData run)
+    {
         report.AddHeading("Configuration");
         if (run.Config.Count == 0) report.AddParagraph("No config.json in this run directory.");
         else report.AddTable("config.json", ["key", "value"], run.Config.Select(kv => (IReadOnlyList<string>)[kv.Key, kv.Value]));
-        return report;
+    }
+
+    /// <summary>The phase change of the run's training loss (docs/design.md §4), or null.</summary>
+    private static PhaseChange? Phase(RunData run)
+    {
+        var (x, y) = CsvFrame.Pairs(run.Metrics, "step", "train_loss");
+        return PhaseChange.Detect(x.Zip(y, (step, loss) => ((int)step, loss)).ToList());
     }
 
     private static void AddTraining(HtmlReport report, RunData run)
     {
         report.AddHeading("Training");
-        report.AddLineChart("Loss", "step", "loss (log scale)", LossSeries(run, prefix: ""), logY: true);
-        report.AddLineChart("Accuracy on predictable positions", "step", "accuracy", [Series(run, "eval_accuracy", "eval accuracy")]);
+        report.AddParagraph(Summary(run));
+        if (!run.HasMetrics) return;
+        var phase = Phase(run);
+        IReadOnlyList<(double, string)> markers = phase is null ? [] : [(phase.Step, $"phase change, step {phase.Step}")];
+        report.AddLineChart("Loss" + (phase is null ? " (no phase change detected)" : $" (phase change at step {phase.Step}: 10–90% of the drop at steps {phase.DropStart}..{phase.DropEnd})"),
+            "step", "loss (log scale)", LossSeries(run, prefix: ""), logY: true, markers: markers);
+        report.AddLineChart("Accuracy on predictable positions (the training's evaluation batch)", "step", "accuracy",
+            [Series(run, "eval_accuracy", "eval accuracy")], markers: markers);
         if (run.Metrics.ColumnKeys.Contains("icl") && Series(run, "icl", "icl") is { Y.Length: > 0 } icl)
             report.AddLineChart("In-context learning score: loss at the last token − loss at the token at a tenth of the context " +
                                 "(Olsson et al. 2022; negative once the model uses its context, e.g. by induction)", "step", "loss difference (nats)", [icl]);
@@ -113,7 +134,7 @@ public static class RunReport
         var (_, acc) = CsvFrame.Pairs(run.Metrics, "step", "eval_accuracy");
         var parts = new List<string> { $"{steps.Length} logged steps" + (steps.Length > 0 ? $" up to step {steps.Max().ToString(CultureInfo.InvariantCulture)}" : "") };
         if (train.Length > 0) parts.Add($"final train loss {train[^1].ToString("G4", CultureInfo.InvariantCulture)}");
-        if (acc.Length > 0) parts.Add($"final eval accuracy {acc[^1].ToString("P1", CultureInfo.InvariantCulture)}");
+        if (acc.Length > 0) parts.Add($"last logged accuracy on the training's evaluation batch {acc[^1].ToString("P1", CultureInfo.InvariantCulture)}");
         return string.Join(", ", parts) + ".";
     }
 

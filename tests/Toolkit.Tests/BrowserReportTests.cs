@@ -49,6 +49,31 @@ public class BrowserReportTests
         TestContext.AddTestAttachment(screenshot, "run report, first 2000 px");
     }
 
+    /// <summary>Issue 23 §2: at 1366×900 the verdict's headline (which cites the deciding probes with their intervals) and
+    /// the top of its measurement table are visible without scrolling, and the loss chart carries the phase-change marker.</summary>
+    [Test]
+    public void A_trained_run_report_shows_the_verdict_above_the_fold()
+    {
+        var run = Path.Combine(_dir, "variable");
+        RunFixtures.Copy(TrainedModels.Get(TrainedModels.VariablePeriod).Run.Path, run);
+        var page = RunReport.Write(run);
+        // The page measures itself once drawn: where the headline ends and the table starts, in CSS pixels from the top.
+        var measured = Path.Combine(_dir, "measured.html");
+        File.WriteAllText(measured, File.ReadAllText(page).Replace("</body>",
+            "<script>window.addEventListener('load',function(){var v=document.querySelector('.toolkit-verdict .verdict').getBoundingClientRect();" +
+            "var t=document.querySelector('.toolkit-verdict table').getBoundingClientRect();" +
+            "document.body.setAttribute('data-fold',Math.round(v.bottom)+','+Math.round(t.top));});</script></body>"));
+        var (code, dom, error) = Chrome(measured, "--window-size=1366,900", "--virtual-time-budget=5000", "--dump-dom");
+        Assert.That(code, Is.EqualTo(0), error);
+        var fold = Regex.Match(dom, "data-fold=\"(\\d+),(\\d+)\"");
+        Assert.That(fold.Success, "the page measured itself");
+        TestContext.Out.WriteLine($"headline ends at {fold.Groups[1].Value} px, table starts at {fold.Groups[2].Value} px");
+        Assert.That(int.Parse(fold.Groups[1].Value), Is.LessThanOrEqualTo(900), "the verdict's headline is above the fold");
+        Assert.That(int.Parse(fold.Groups[2].Value), Is.LessThanOrEqualTo(800), "its measurements start above the fold");
+        Assert.That(Errors(dom), Is.Empty);
+        Assert.That(PlotDiv(dom, 0), Does.Contain("phase change, step"), "the loss chart marks the phase change");
+    }
+
     [Test]
     public void Comparison_renders_every_chart_without_errors()
     {

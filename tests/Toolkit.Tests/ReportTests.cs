@@ -117,6 +117,18 @@ public class ReportTests
     }
 
     [Test]
+    public void The_phase_change_is_marked_on_the_loss_and_accuracy_charts()
+    {
+        var html = WithoutPlotly(File.ReadAllText(RunReport.Write(FakeRuns.Create(_dir, "A", phaseChange: 400))));
+        var step = Regex.Match(html, "phase change, step (\\d+)");
+        Assert.That(step.Success, "a labelled marker");
+        Assert.That(int.Parse(step.Groups[1].Value), Is.InRange(380, 420), "at the drop FakeRuns put at step 400");
+        Assert.That(Regex.Matches(html, "\"shapes\":\\[\\{\"type\":\"line\"").Count, Is.EqualTo(2), "on the loss and accuracy charts");
+        var flat = WithoutPlotly(File.ReadAllText(RunReport.Write(FakeRuns.Create(_dir, "B", phaseChange: 5000))));
+        Assert.That(flat, Does.Contain("no phase change detected").And.Not.Contain("\"shapes\""));
+    }
+
+    [Test]
     public void Run_without_head_scores_or_config_still_reports()
     {
         var run = Directory.CreateDirectory(Path.Combine(_dir, "plain")).FullName;

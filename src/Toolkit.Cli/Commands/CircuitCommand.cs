@@ -46,7 +46,7 @@ public static class CircuitCommand
             Console.Write(result.Render());
             using var graph = new EdgeGraph(model);
             var file = PatchingFiles.CircuitPath(dir.Path);
-            PatchingFiles.Save(file, CircuitRecord.From(result, graph.Nodes.Select(n => n.Name).ToList()));
+            JsonFile.Save(file, CircuitRecord.From(result, graph.Nodes.Select(n => n.Name).ToList()));
             Console.WriteLine($"wrote {file}");
             if (!r.GetValue(noReport)) ReportWriter.Refresh(dir);
             return 0;

@@ -49,7 +49,7 @@ public static class PatchCommand
             Console.Write(Render(sweep, paths));
             var record = new PatchingRecord(PatchingMetric.Name(kind), sweep.Corruption, sweep.Sequences, sweep.Clean, sweep.Corrupted, sweep.ResidPre, sweep.Heads, paths);
             var file = PatchingFiles.PatchingPath(dir.Path);
-            PatchingFiles.Save(file, record);
+            JsonFile.Save(file, record);
             Console.WriteLine($"wrote {file}");
             if (!r.GetValue(noReport)) ReportWriter.Refresh(dir);
             return 0;

@@ -31,6 +31,8 @@ public static class ProbeCommand
             {
                 Console.WriteLine($"== {o.RunPath} (seed {o.Seed}); {o.Dynamics}");
                 Console.Write(o.Verdict.Render());
+                VerdictFile.Save(o);
+                Console.WriteLine($"saved {VerdictFile.PathOf(o.RunPath)}");
             }
             if (outcomes.Count > 1) Console.Write(Spread(outcomes));
             return 0;

@@ -1,4 +1,3 @@
-using System.Text;
 using Toolkit.Evaluation;
 using Toolkit.Tasks;
 
@@ -103,20 +102,6 @@ public sealed record GeneralizationVerdict(
             : $"partial: fails {CiteDeciding}; the shortcut test does not decide whether it is positional",
     };
 
-    /// <summary>A plain-text table of every measurement, then the verdict and its evidence.</summary>
-    public string Render()
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("  set                  kind     accuracy [95% CI]             loss    positions-only  chance  untrained pos.  result");
-        void Row(string name, string kind, EvalResult e, double baseline, double chance, double untrained, string result) =>
-            sb.AppendLine($"  {name,-20} {kind,-8} {e.Accuracy,6:P1} [{e.AccuracyLow,6:P1}, {e.AccuracyHigh,6:P1}]  {e.Loss,7:F3}  {baseline,12:P1}  {chance,6:P1}  {untrained,14:P1}  {result}");
-        Row("in-distribution", "", InDistribution, InDistributionBaseline, Chance, 0, "");
-        foreach (var p in Probes)
-            Row(p.Name, p.Kind.IsInside ? "inside" : "outside", p.Eval, p.BaselineAccuracy, p.ChanceAccuracy, p.UntrainedPositions, p.Result);
-        sb.AppendLine("  (untrained pos.: share of the set's predictable positions that were never predictable in training)");
-        sb.AppendLine($"verdict: {Headline}");
-        foreach (var e in Evidence) sb.AppendLine($"  evidence: {e}");
-        sb.AppendLine($"  rule: {Settings}");
-        return sb.ToString();
-    }
+    /// <summary>A plain-text table of every measurement, then the verdict and its evidence (<see cref="VerdictView.Text"/>).</summary>
+    public string Render() => VerdictView.Text(VerdictResult.Of(this));
 }

@@ -5,8 +5,8 @@ using Toolkit.Training;
 
 namespace Toolkit.Verdicts;
 
-/// <summary>One seed of a multi-seed study: its run, verdict and training dynamics.</summary>
-public sealed record SeedOutcome(long Seed, string RunPath, GeneralizationVerdict Verdict, TrainingDynamics Dynamics);
+/// <summary>One seed of a multi-seed study: its run, the checkpoint judged, the verdict and training dynamics.</summary>
+public sealed record SeedOutcome(long Seed, string RunPath, int CheckpointStep, GeneralizationVerdict Verdict, TrainingDynamics Dynamics);
 
 /// <summary>The same run repeated over seeds (phase-change timing varies with the seed): sibling runs <c>NAME-seedS</c>,
 /// trained only when asked to (<c>trainMissing</c>), then every seed is judged.</summary>
@@ -39,16 +39,17 @@ public static class SeedStudy
         return outcomes;
     }
 
-    /// <summary>Judges one run on its own task and probes, with head roles as evidence.</summary>
+    /// <summary>Judges one run's latest checkpoint on its own task and probes, with head roles as evidence.</summary>
     public static SeedOutcome Judge(string runPath, VerdictSettings? settings = null)
     {
         var dir = RunDirectory.Open(runPath);
         var config = dir.ReadConfig();
         var task = config.Task.Create();
-        using var model = dir.LoadModel(Devices.Resolve(config.Training.Device));
+        var (step, checkpoint) = dir.LatestCheckpoint();
+        using var model = dir.LoadModel(Devices.Resolve(config.Training.Device), checkpoint);
         using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
         var heads = HeadScores.Compute(model, scoring);
         var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, settings, heads, scoring);
-        return new SeedOutcome(config.Training.Seed, runPath, verdict, dir.ReadDynamics(config));
+        return new SeedOutcome(config.Training.Seed, runPath, step, verdict, dir.ReadDynamics(config));
     }
 }

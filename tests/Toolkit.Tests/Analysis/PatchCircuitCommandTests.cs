@@ -34,7 +34,7 @@ public class PatchCircuitCommandTests
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(text, Does.Contain("head outputs"));
         Assert.That(text, Does.Contain("path L0H2 → L1H1.K: damage"));
-        var saved = PatchingFiles.Load<PatchingRecord>(PatchingFiles.PatchingPath(run))!;
+        var saved = JsonFile.Load<PatchingRecord>(PatchingFiles.PatchingPath(run))!;
         Assert.That(saved.Heads[1][1], Is.GreaterThan(0.9));
         Assert.That(saved.ResidPre, Has.Length.EqualTo(2));
         Assert.That(saved.ResidPre[0], Has.Length.EqualTo(InductionModel.Context));
@@ -53,7 +53,7 @@ public class PatchCircuitCommandTests
         TestContext.Out.WriteLine(text + err);
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(text, Does.Contain("L0H2 → L1H1.K").And.Contain("faithfulness 100.0"));
-        var saved = PatchingFiles.Load<CircuitRecord>(PatchingFiles.CircuitPath(run))!;
+        var saved = JsonFile.Load<CircuitRecord>(PatchingFiles.CircuitPath(run))!;
         Assert.That(saved.Edges.Select(e => $"{e.Sender}>{e.Receiver}.{e.Input}"), Does.Contain("L0H2>L1H1.K"));
 
         var (eapCode, eapText, eapErr) = CliRunner.InProcess("circuit", run, "--sequences", "8", "--method", "eap", "--threshold", "0.1", "--device", "cpu", "--no-report");
@@ -77,7 +77,7 @@ public class PatchCircuitCommandTests
         TestContext.Out.WriteLine(text + err);
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(text, Does.Contain("explicit clean and corrupted tokens"));
-        var saved = PatchingFiles.Load<PatchingRecord>(PatchingFiles.PatchingPath(run))!;
+        var saved = JsonFile.Load<PatchingRecord>(PatchingFiles.PatchingPath(run))!;
         Assert.That(saved.Heads[1][1], Is.EqualTo(1).Within(0.05));
         Assert.That(saved.ResidPre[1][4], Is.EqualTo(1).Within(0.05), "the clean residual where the answer was copied from restores it");
     }

@@ -200,6 +200,12 @@ public class PhaseChangeTests
             .Check(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true));
     }
 
+    /// <summary>A loss that never moves (its per-step rebuild differs only by rounding in the prefix sums, and its noise is
+    /// 0) has no phase change: the rule once reported one at step 168 of a constant 3.05.</summary>
+    [Test]
+    public void A_constant_loss_is_no_phase_change() =>
+        Assert.That(PhaseChange.Detect(Enumerable.Range(0, 101).Select(i => (10 * i, 3.05)).ToList()), Is.Null);
+
     /// <summary>Pure noise in 5-row logs that the rule before the fix called a phase change: with fewer than 3
     /// residuals it skipped the noise test and took the steepest fall at the log's resolution.</summary>
     [TestCase(1544912862, 50, 236)]

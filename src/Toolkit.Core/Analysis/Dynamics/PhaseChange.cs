@@ -83,6 +83,7 @@ public sealed record PhaseChange(int Step, double LossBefore, double LossAfter, 
             if (Fall.Measure(prefix, window) is { } fall && Math.Sqrt(2) * noise / Math.Pow(window, 1.5) <= MaxRateNoiseOverExtent * ExtentRate * fall.Peak)
                 chosen = fall;
         if (chosen is not { } d) return null;
+        if (d.Size <= 1e-9 * Math.Max(1, Math.Abs(d.Top))) return null; // a fall of floating-point rounding (a constant loss)
         var width = Math.Max(Math.Max(1, d.To - d.From), d.Window);
         if (d.From - width < d.Lo) return null; // no plateau can be seen before the drop
         double min = double.PositiveInfinity, max = double.NegativeInfinity;

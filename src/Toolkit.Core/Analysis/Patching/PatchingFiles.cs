@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Toolkit.Runs;
-
 namespace Toolkit.Analysis;
 
 /// <summary>One path-patching measurement as saved: sender, receiver, the inputs patched and the damage.</summary>
@@ -24,33 +21,12 @@ public sealed record CircuitRecord(string Method, string Metric, string Gradient
         r.Circuit.Select(e => new EdgeRecord(e.Edge.Sender.Name, e.Edge.Receiver.Name, e.Edge.Input.ToString(), e.Effect)).ToList());
 }
 
-/// <summary>Reading and writing the patching and circuit results of a run (atomic writes, NaN kept as null).</summary>
+/// <summary>Where a run keeps its patching and circuit results (written and read with <see cref="JsonFile"/>).</summary>
 public static class PatchingFiles
 {
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     /// <summary>RUN/analysis/patching.json.</summary>
     public static string PatchingPath(string runDir) => Path.Combine(runDir, "analysis", "patching.json");
 
     /// <summary>RUN/analysis/circuit.json.</summary>
     public static string CircuitPath(string runDir) => Path.Combine(runDir, "analysis", "circuit.json");
-
-    /// <summary>Writes a record as JSON atomically.</summary>
-    public static void Save<T>(string path, T record)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        AtomicFile.WriteText(path, JsonSerializer.Serialize(record, Options));
-    }
-
-    /// <summary>Reads a record, or null when the file does not exist.</summary>
-    public static T? Load<T>(string path) where T : class
-    {
-        if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options); }
-        catch (JsonException e) { throw new ToolkitException($"cannot read {path}: {e.Message}", "delete it and run the command that writes it again"); }
-    }
 }
