@@ -88,6 +88,7 @@ public static class RunReport
         if (runDirs.Count == 0) throw new ReportException("no run directories to compare", "give at least one run folder, e.g. runs/A runs/B");
         var runs = runDirs.Select(RunData.Read).ToList();
         var report = new HtmlReport($"Comparison: {string.Join(" vs ", runs.Select(r => r.Name))}");
+        VerdictSection.AddComparison(report, runs.Select((r, i) => (r.Name, runDirs[i])).ToList());
         foreach (var run in runs) report.AddParagraph($"{run.Name}: {Summary(run)}");
 
         report.AddHeading("Training");

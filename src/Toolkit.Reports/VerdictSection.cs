@@ -8,22 +8,36 @@ namespace Toolkit.Reports;
 /// is judged as <c>probe</c> judges it and the file is written, so the next redraw recomputes nothing.</summary>
 public static class VerdictSection
 {
-    /// <summary>Adds the section when the run has a checkpoint; returns the verdict shown, or null.</summary>
-    public static VerdictFile? Add(HtmlReport report, string runDir)
+    /// <summary>The run's saved verdict for its latest checkpoint, or the run judged (as <c>probe</c> judges it) and saved;
+    /// null when it has no checkpoint.</summary>
+    public static VerdictFile? ReadOrJudge(string runDir)
     {
         var dir = RunDirectory.Create(runDir);
         if (!File.Exists(dir.ConfigPath) || dir.Checkpoints().Count == 0) return null;
-        var step = dir.LatestCheckpoint().Step;
-        var file = VerdictFile.Read(runDir, step);
-        if (file is null)
-        {
-            var outcome = SeedStudy.Judge(runDir);
-            VerdictFile.Save(outcome);
-            file = VerdictFile.Of(outcome);
-        }
+        if (VerdictFile.Read(runDir, dir.LatestCheckpoint().Step) is { } saved) return saved;
+        var outcome = SeedStudy.Judge(runDir);
+        VerdictFile.Save(outcome);
+        return VerdictFile.Of(outcome);
+    }
+
+    /// <summary>Adds the section when the run has a checkpoint; returns the verdict shown, or null.</summary>
+    public static VerdictFile? Add(HtmlReport report, string runDir)
+    {
+        if (ReadOrJudge(runDir) is not { } file) return null;
         report.AddHeading("Verdict");
         report.AddHtml(VerdictView.Html(file.Verdict));
-        report.AddParagraph($"Training: {file.Dynamics}. Judged at the checkpoint of step {step} (saved in analysis/verdict.json).");
+        report.AddParagraph($"Training: {file.Dynamics}. Judged at the checkpoint of step {file.CheckpointStep} (saved in analysis/verdict.json).");
         return file;
+    }
+
+    /// <summary>One row per run for pages that compare runs: the verdict first, with its deciding evidence.</summary>
+    public static void AddComparison(HtmlReport report, IReadOnlyList<(string Name, string Dir)> runs)
+    {
+        report.AddHeading("Verdicts");
+        report.AddTable("each run's verdict (analysis/verdict.json), the probes that decided it with their 95% intervals, and its phase change",
+            ["run", "verdict", "in-distribution [95% CI]", "phase change"],
+            runs.Select(r => ReadOrJudge(r.Dir) is { } f
+                ? (IReadOnlyList<string>)[r.Name, f.Verdict.Headline, VerdictView.Rows(f.Verdict)[0][2], f.PhaseChange is { } p ? $"step {p.Step}" : "none"]
+                : [r.Name, "no checkpoint: not judged", "", ""]));
     }
 }

@@ -66,4 +66,21 @@ public class VerdictFileTests
         File.WriteAllText(path, Regex.Replace(File.ReadAllText(path), "\"Headline\": \"generalizes", "\"Headline\": \"EDITED generalizes"));
         Assert.That(File.ReadAllText(RunReport.Write(run)), Does.Contain("Verdict: EDITED generalizes"));
     }
+
+    [Test]
+    public void A_comparison_leads_with_each_runs_verdict_and_is_written_beside_the_runs()
+    {
+        var variable = TrainedCopy();
+        var fixedRun = Path.Combine(_dir, "fixed");
+        RunFixtures.Copy(TrainedModels.Get(TrainedModels.FixedPeriod).Run.Path, fixedRun);
+        var (code, output, error) = CliRunner.InProcess("report", fixedRun, variable);
+        Assert.That(code, Is.EqualTo(0), error);
+        var page = Path.Combine(_dir, "comparison.html");
+        Assert.That(output, Does.Contain($"wrote {page}"), "beside the runs, not in the current folder");
+        var html = File.ReadAllText(page);
+        int At(string text) => html.IndexOf(text, StringComparison.Ordinal);
+        Assert.That(At("<td>fixed</td><td>memorizes positions"), Is.GreaterThan(0));
+        Assert.That(At("<td>variable</td><td>generalizes"), Is.GreaterThan(0));
+        Assert.That(At("<td>variable</td><td>generalizes"), Is.LessThan(At(">Training</h2>")), "verdicts before the curves");
+    }
 }

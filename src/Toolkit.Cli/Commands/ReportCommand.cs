@@ -10,7 +10,7 @@ public static class ReportCommand
     public static Command Create()
     {
         var runs = new Argument<string[]>("runs") { Description = "Run directories (runs/<name>)", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string?>("--out") { Description = "Output HTML file (default: <run>/report.html, or comparison.html for several runs)" };
+        var output = new Option<string?>("--out") { Description = "Output HTML file (default: <run>/report.html, or comparison.html in the folder holding the runs)" };
         var command = new Command("report", "Write an offline HTML report of a run, or compare several runs") { runs, output };
         command.SetAction(parseResult => Execute(parseResult.GetValue(runs) ?? [], parseResult.GetValue(output), Console.Out, Console.Error));
         return command;
@@ -38,7 +38,7 @@ public static class ReportCommand
                 RunReport.Build(RunData.Read(runDirs[0])).Save(outPath!);
                 written = outPath!;
             }
-            else written = RunReport.Compare(runDirs, outPath ?? "comparison.html");
+            else written = RunReport.Compare(runDirs, outPath ?? DefaultComparisonPath(runDirs));
             output.WriteLine($"wrote {written}");
             return 0;
         }
@@ -54,5 +54,12 @@ public static class ReportCommand
             error.WriteLine("hint: check that the output folder exists and is writable, or choose another with --out");
             return 2;
         }
+    }
+
+    /// <summary>comparison.html beside the runs (in the folder holding all of them; the current folder when they share none).</summary>
+    private static string DefaultComparisonPath(IReadOnlyList<string> runDirs)
+    {
+        var parents = runDirs.Select(d => Path.GetDirectoryName(Path.GetFullPath(d.TrimEnd('/', '\\'))) ?? "").Distinct().ToList();
+        return parents.Count == 1 && parents[0] != "" ? Path.Combine(parents[0], "comparison.html") : "comparison.html";
     }
 }
