@@ -9,8 +9,10 @@ public static class Html
     /// <summary>Text encoded for HTML.</summary>
     public static string Encode(string text) => WebUtility.HtmlEncode(text);
 
-    /// <summary>A table with a caption; rows shorter than the header are padded with empty cells.</summary>
-    public static string Table(string caption, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
+    /// <summary>A table with a caption; rows shorter than the header are padded with empty cells. A cell for which
+    /// <paramref name="link"/> (row, column index) gives an address is a link to it.</summary>
+    public static string Table(string caption, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows,
+        Func<IReadOnlyList<string>, int, string?>? link = null)
     {
         var sb = new StringBuilder("<table>");
         sb.Append("<caption>").Append(Encode(caption)).Append("</caption><thead><tr>");
@@ -19,7 +21,11 @@ public static class Html
         foreach (var row in rows)
         {
             sb.Append("<tr>");
-            for (var i = 0; i < columns.Count; i++) sb.Append("<td>").Append(Encode(i < row.Count ? row[i] : "")).Append("</td>");
+            for (var i = 0; i < columns.Count; i++)
+            {
+                var text = Encode(i < row.Count ? row[i] : "");
+                sb.Append("<td>").Append(link?.Invoke(row, i) is { } href ? $"<a href=\"{Encode(href)}\">{text}</a>" : text).Append("</td>");
+            }
             sb.Append("</tr>");
         }
         return sb.Append("</tbody></table>").ToString();

@@ -45,10 +45,12 @@ public sealed class HtmlReport
         return this;
     }
 
-    /// <summary>Adds a table; rows shorter than the header are padded with empty cells.</summary>
-    public HtmlReport AddTable(string caption, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
+    /// <summary>Adds a table; rows shorter than the header are padded with empty cells; <paramref name="link"/> makes
+    /// cells links (<see cref="Html.Table"/>).</summary>
+    public HtmlReport AddTable(string caption, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows,
+        Func<IReadOnlyList<string>, int, string?>? link = null)
     {
-        _blocks.Add(Html.Table(caption, columns, rows));
+        _blocks.Add(Html.Table(caption, columns, rows, link));
         return this;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Deedle;
+using Toolkit.Evaluation;
 using Toolkit.Runs;
 using Toolkit.Sweeps;
 
@@ -68,21 +69,26 @@ public static class SweepReport
         var groups = sweep.Groups();
         var probes = sweep.ProbeNames;
         report.AddHeading("Groups (every varying setting but the seed)");
-        report.AddTable("runs per group with mean accuracies over judged runs and the verdict tally",
+        static string I(MeanInterval m) => m.N == 0 ? "" : m.N < 2 ? P(m.Mean) : m.Format(P);
+        report.AddTable("runs per group: mean accuracy over judged seeds with its 95% Student-t interval, and the verdict tally",
             ["group", "runs", "judged", "in-distribution", .. probes, "verdicts"],
             groups.Select(g => (IReadOnlyList<string>)[g.Label, g.Runs.Count.ToString(CultureInfo.InvariantCulture), g.Judged.Count.ToString(CultureInfo.InvariantCulture),
-                P(g.Mean(r => r.InDistributionAccuracy)), .. probes.Select(pr => P(g.Mean(r => r.ProbeAccuracy(pr)))), g.Tally]));
+                I(g.AccuracyInterval(r => r.InDistributionAccuracy)), .. probes.Select(pr => I(g.AccuracyInterval(r => r.ProbeAccuracy(pr)))), g.Tally]));
         if (groups.Any(g => g.Judged.Count > 0))
             report.AddBarChart("Accuracy by group (mean over judged seeds)", "group", "accuracy", groups.Select(g => g.Label).ToList(),
                 new[] { ("in-distribution", groups.Select(g => g.Mean(r => r.InDistributionAccuracy)).ToArray()) }
                     .Concat(probes.Select(pr => (pr, groups.Select(g => g.Mean(r => r.ProbeAccuracy(pr))).ToArray()))));
 
         report.AddHeading("Runs");
-        report.AddTable("one line per run (as in collect.csv)",
+        // Each run's name links to its report (or its folder when it has none), relative to collect.html.
+        var links = sweep.Runs.ToDictionary(r => r.Run.Name, r =>
+            File.Exists(Path.Combine(plan.PathOf(r.Run), "report.html")) ? $"{Uri.EscapeDataString(r.Run.Name)}/report.html" : $"{Uri.EscapeDataString(r.Run.Name)}/");
+        report.AddTable("one line per run (as in collect.csv); a run's name links to its report, or to its folder",
             ["run", "seed", "state", "steps", "final train loss", "eval accuracy", "in-distribution", .. probes, "verdict"],
             sweep.Runs.Select(r => (IReadOnlyList<string>)[r.Run.Name, r.Run.Seed.ToString(CultureInfo.InvariantCulture), r.State.ToString().ToLowerInvariant(),
                 r.StepsDone.ToString(CultureInfo.InvariantCulture), F(r.FinalTrainLoss), P(r.EvalAccuracy), P(r.InDistributionAccuracy),
-                .. probes.Select(pr => P(r.ProbeAccuracy(pr))), r.Outcome?.Verdict.Headline ?? r.VerdictWord]));
+                .. probes.Select(pr => P(r.ProbeAccuracy(pr))), r.Outcome?.Verdict.Headline ?? r.VerdictWord]),
+            link: (row, column) => column == 0 && links.TryGetValue(row[0], out var href) ? href : null);
         return report;
     }
 }

@@ -1,3 +1,4 @@
+using Toolkit.Evaluation;
 using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Verdicts;
@@ -37,6 +38,11 @@ public sealed record SweepGroup(string Label, IReadOnlyDictionary<string, string
 
     /// <summary>"generalizes in 2 of 3 seeds, partial in 1 of 3 seeds" (<see cref="VerdictKinds.Tally"/>), or "no verdict yet".</summary>
     public string Tally => Judged.Count == 0 ? "no verdict yet" : VerdictKinds.Tally(Judged.Select(r => r.Outcome!.Verdict.Kind).ToList());
+
+    /// <summary>The mean of an accuracy over the judged runs with its 95% Student-t interval (docs/design.md §4), cut to
+    /// [0, 1]; no interval below 2 runs.</summary>
+    public MeanInterval AccuracyInterval(Func<CollectedRun, double> value) =>
+        MeanInterval.Of(Judged.Select(value).Where(double.IsFinite).ToList()).Within(0, 1);
 
     /// <summary>Mean of a per-run value over the judged runs (NaN when none).</summary>
     public double Mean(Func<CollectedRun, double> value)

@@ -120,6 +120,7 @@ public class LocalSweepTests
         Assert.That(frame.GetColumn<string>("verdict").Values.First(), Is.EqualTo(judged));
         var html = File.ReadAllText(Path.Combine(sweep, "collect.html"));
         Assert.That(html, Does.Contain("n_layers=1_seed=3").And.Contain("Accuracy by group"));
+        Assert.That(html, Does.Contain("<a href=\"n_layers%3D1_seed%3D3/report.html\">n_layers=1_seed=3</a>"), "each run links to its report");
     }
 
     private static string SeedStudy_Judge(string run) => SeedStudy.Judge(run, new VerdictSettings { Sequences = 64 }).Verdict.Kind.Word();
