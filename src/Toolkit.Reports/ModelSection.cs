@@ -33,16 +33,10 @@ public static class ModelSection
             new[] { "strategy", "what it does" }.Concat(audits.Select(a => a.Name)).ToArray(),
             audits[0].Rows.Select((r, i) => (IReadOnlyList<string>)new[] { r.Name, r.Description }.Concat(audits.Select(a => P(a.Rows[i].Accuracy))).ToArray()));
 
-        report.AddHeading($"Attention patterns on a scoring sequence (period {scoring.Period}, block from position {scoring.Starts[0]})");
+        report.AddHeading($"Attention on a scoring sequence (period {scoring.Period}, block from position {scoring.Starts[0]})");
         var example = scoring.Examples[0];
-        var labels = AttentionPattern.Labels(task.Vocabulary, example);
-        for (var layer = 0; layer < model.Config.NLayers; layer++)
-            for (var head = 0; head < model.Config.NHeads; head++)
-            {
-                var score = heads.Heads.First(h => h.Layer == layer && h.Head == head);
-                report.AddHeatmap($"L{layer}H{head} (prev {score.PreviousToken:F2}, induction {score.Induction:F2}): rows attend from, columns attend to",
-                    AttentionPattern.Of(model, example, layer, head), labels, labels, zmin: 0, zmax: 1);
-            }
+        report.AddParagraph("Every head, the most induction- or previous-token-like first. Hover a token to see where it attends; tick the box to see what attends to it.");
+        report.AddHtml(AttentionView.Of(model, task.Vocabulary, example, heads).Html());
 
         if (model.Config.Routed)
         {

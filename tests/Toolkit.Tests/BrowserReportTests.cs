@@ -62,7 +62,11 @@ public class BrowserReportTests
         File.WriteAllText(measured, File.ReadAllText(page).Replace("</body>",
             "<script>window.addEventListener('load',function(){var v=document.querySelector('.toolkit-verdict .verdict').getBoundingClientRect();" +
             "var t=document.querySelector('.toolkit-verdict table').getBoundingClientRect();" +
-            "document.body.setAttribute('data-fold',Math.round(v.bottom)+','+Math.round(t.top));});</script></body>"));
+            "document.body.setAttribute('data-fold',Math.round(v.bottom)+','+Math.round(t.top));" +
+            // The attention view switches heads, and hovering a token colours the others.
+            "var a=document.querySelector('.toolkit-attention'),s=a.querySelector('.head');s.value='1';s.dispatchEvent(new Event('change'));" +
+            "a.querySelectorAll('.tok')[5].dispatchEvent(new MouseEvent('mouseenter'));" +
+            "document.body.setAttribute('data-attention',a.getAttribute('data-head')+'|'+a.querySelector('.caption').textContent);});</script></body>"));
         var (code, dom, error) = Chrome(measured, "--window-size=1366,900", "--virtual-time-budget=5000", "--dump-dom");
         Assert.That(code, Is.EqualTo(0), error);
         var fold = Regex.Match(dom, "data-fold=\"(\\d+),(\\d+)\"");
@@ -72,6 +76,10 @@ public class BrowserReportTests
         Assert.That(int.Parse(fold.Groups[2].Value), Is.LessThanOrEqualTo(800), "its measurements start above the fold");
         Assert.That(Errors(dom), Is.Empty);
         Assert.That(PlotDiv(dom, 0), Does.Contain("phase change, step"), "the loss chart marks the phase change");
+        var attention = Regex.Match(dom, "data-attention=\"(\\d+)\\|([^\"]*)\"");
+        Assert.That(attention.Success, "the attention view ran");
+        Assert.That(attention.Groups[1].Value, Is.EqualTo("1"), "the selector switched to the second head");
+        Assert.That(attention.Groups[2].Value, Does.Contain("where token 5"), "hovering token 5 shows where it attends");
     }
 
     [Test]

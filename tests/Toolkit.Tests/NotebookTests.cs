@@ -56,13 +56,14 @@ public class NotebookTests
     }
 
     [Test]
-    public void The_demo_notebook_shows_both_verdicts_and_the_heads()
+    public void The_demo_notebook_shows_both_verdicts_the_heads_and_their_attention()
     {
         var outputs = RunNotebook("demo.ipynb", TimeSpan.FromMinutes(6));
         var verdicts = outputs.Where(o => o.Contains("toolkit-verdict")).ToList();
         Assert.That(verdicts, Has.Count.EqualTo(2), "both verdicts render through the HTML formatter:\n" + string.Join("\n", outputs));
         Assert.That(verdicts, Has.All.Contain("Verdict: ").And.All.Contain("position-only"));
         Assert.That(outputs, Has.Some.Contain("head scores on an unseen period"), "the head table renders through its formatter");
+        Assert.That(outputs, Has.Some.Contain("toolkit-attention"), "the attention view renders through its formatter, as in reports");
     }
 
     [Test]

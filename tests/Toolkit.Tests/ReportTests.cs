@@ -129,6 +129,18 @@ public class ReportTests
     }
 
     [Test]
+    public void The_attention_view_embeds_every_head_and_keeps_tokens_out_of_its_script()
+    {
+        var pattern = new double[,] { { 1, 0, 0 }, { 0.5, 0.5, 0 }, { 0.2, 0.3, 0.5 } };
+        var html = Toolkit.Analysis.AttentionView.Html(["a", "</script><b>", "c"],
+            [new("L0H0", pattern), new("L1H1 (induction 0.90)", pattern)]);
+        Assert.That(Regex.Matches(html, "<option value=").Count, Is.EqualTo(2));
+        Assert.That(html, Does.Contain("&lt;/script&gt;&lt;b&gt;"), "token text is encoded in the token row");
+        Assert.That(Regex.Matches(html, "</script>").Count, Is.EqualTo(2), "only the data and behaviour scripts close");
+        Assert.Throws<ArgumentException>(() => Toolkit.Analysis.AttentionView.Html(["a", "b"], [new("L0H0", pattern)]));
+    }
+
+    [Test]
     public void Run_without_head_scores_or_config_still_reports()
     {
         var run = Directory.CreateDirectory(Path.Combine(_dir, "plain")).FullName;

@@ -32,6 +32,30 @@ public static class AttentionPattern
         return z;
     }
 
+    /// <summary>Every self-attention head's pattern on one example from one forward pass: [layer][head] → [dest, src].</summary>
+    public static double[][][,] AllHeads(HookedTransformer model, Example example)
+    {
+        using var scope = NewDisposeScope();
+        using var evalMode = model.EvalMode();
+        using var noGrad = no_grad();
+        using var batch = Batch.From([example], model.Device);
+        var names = Enumerable.Range(0, model.Config.NLayers).Select(l => $"blocks.{l}.attn.hook_pattern").ToHashSet();
+        var (_, cache) = model.RunWithCache(batch.Tokens, names.Contains);
+        return Enumerable.Range(0, model.Config.NLayers).Select(l =>
+        {
+            var all = cache[$"blocks.{l}.attn.hook_pattern"][0].to_type(ScalarType.Float64).cpu(); // [head, dest, src]
+            var values = all.data<double>().ToArray();
+            var n = (int)all.shape[1];
+            return Enumerable.Range(0, (int)all.shape[0]).Select(h =>
+            {
+                var z = new double[n, n];
+                for (var i = 0; i < n; i++)
+                    for (var j = 0; j < n; j++) z[i, j] = values[(h * n + i) * n + j];
+                return z;
+            }).ToArray();
+        }).ToArray();
+    }
+
     /// <summary>"position:token" labels of an example's axes.</summary>
     public static string[] Labels(Vocabulary vocabulary, Example example) =>
         example.Tokens.Select((t, i) => $"{i}:{vocabulary.Show(t)}").ToArray();
