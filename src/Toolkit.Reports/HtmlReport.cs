@@ -6,7 +6,7 @@ namespace Toolkit.Reports;
 /// <summary>A self-contained HTML page of headings, text, tables and plotly charts that works offline.</summary>
 /// <remarks>
 /// plotly.js is inlined (see <see cref="PlotlyJs"/>), so a report is one file that opens anywhere,
-/// years later, without network. Script errors on the page are collected into the element
+/// years later, without network; reports of a sweep share one copy in the sweep's folder (<see cref="Save"/>). Script errors on the page are collected into the element
 /// <c>#report-errors</c> so automated checks (and readers) see them.
 /// </remarks>
 public sealed class HtmlReport
@@ -187,8 +187,9 @@ public sealed class HtmlReport
         return this;
     }
 
-    /// <summary>The complete page.</summary>
-    public string ToHtml()
+    /// <summary>The complete page. plotly.js is inlined, or, with <paramref name="plotlySrc"/> (a relative address of a
+    /// shared copy), loaded from there; a page without charts has none.</summary>
+    public string ToHtml(string? plotlySrc = null)
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
@@ -198,7 +199,10 @@ public sealed class HtmlReport
           .Append("var e=document.getElementById('report-errors');if(e){e.textContent=window.__reportErrors.join('\\n');e.style.display='block';}}")
           .Append("window.onerror=function(msg,src,line){__reportError(msg+' (line '+line+')');};")
           .Append("window.addEventListener('unhandledrejection',function(e){__reportError(e.reason);});</script>\n");
-        sb.Append("<script>").Append(ScriptSafe(PlotlyJs.Source)).Append("</script>\n");
+        if (_charts.Count > 0 && plotlySrc is null) sb.Append("<script>").Append(ScriptSafe(PlotlyJs.Source)).Append("</script>\n");
+        else if (_charts.Count > 0)
+            sb.Append("<script src=\"").Append(Encode(plotlySrc!)).Append("\" onerror=\"__reportError('the charts need ")
+              .Append(Encode(plotlySrc!)).Append(" (plotly.js, written once for every report of this sweep): keep it beside the run folders')\"></script>\n");
         sb.Append("</head><body>\n<h1>").Append(Encode(_title)).Append("</h1>\n");
         sb.Append("<pre id=\"report-errors\" style=\"display:none\"></pre>\n");
         if (_headings.Count > 1)
@@ -215,13 +219,23 @@ public sealed class HtmlReport
         return sb.ToString();
     }
 
-    /// <summary>Writes the page atomically: to a temporary file beside <paramref name="path"/>, then renamed over it.</summary>
-    public void Save(string path)
+    /// <summary>Writes the page atomically: to a temporary file beside <paramref name="path"/>, then renamed over it.
+    /// With <paramref name="sharedAssets"/> (a folder, e.g. a sweep's), plotly.js is written there once and the page
+    /// loads it by a relative address, so a hundred reports do not hold a hundred copies; without, it is inlined and
+    /// the page stands alone.</summary>
+    public void Save(string path, string? sharedAssets = null)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string? src = null;
+        if (sharedAssets is not null && _charts.Count > 0)
+        {
+            var asset = Path.Combine(Path.GetFullPath(sharedAssets), $"plotly-{PlotlyJs.Version}.min.js");
+            if (!File.Exists(asset) || new FileInfo(asset).Length != Encoding.UTF8.GetByteCount(PlotlyJs.Source)) AtomicFile.WriteText(asset, PlotlyJs.Source);
+            src = Path.GetRelativePath(Path.GetDirectoryName(full)!, asset).Replace('\\', '/');
+        }
         var temp = full + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, ToHtml(), new UTF8Encoding(false));
+        File.WriteAllText(temp, ToHtml(src), new UTF8Encoding(false));
         File.Move(temp, full, overwrite: true);
     }
 

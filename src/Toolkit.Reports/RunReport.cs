@@ -23,7 +23,9 @@ public static class RunReport
         AnalysisSection.Add(report, runDir);
         AddConfig(report, run);
         var path = Path.Combine(runDir, "report.html");
-        report.Save(path);
+        // A sweep's runs share one plotly.js in the sweep's folder.
+        var parent = Path.GetDirectoryName(Path.GetFullPath(runDir).TrimEnd('/', '\\'));
+        report.Save(path, parent is not null && File.Exists(Path.Combine(parent, Toolkit.Sweeps.SweepPlan.FileName)) ? parent : null);
         return path;
     }
 

@@ -48,7 +48,7 @@ public static class SweepReport
         var csv = Path.Combine(sweep.Plan.Directory, "collect.csv");
         CsvFrame.Write(Frame(sweep), csv);
         var html = Path.Combine(sweep.Plan.Directory, "collect.html");
-        Build(sweep).Save(html);
+        Build(sweep).Save(html, sharedAssets: sweep.Plan.Directory);
         return (csv, html);
     }
 

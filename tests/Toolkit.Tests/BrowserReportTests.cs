@@ -83,6 +83,18 @@ public class BrowserReportTests
     }
 
     [Test]
+    public void A_sweep_run_report_renders_its_charts_from_the_shared_plotly_offline()
+    {
+        var sweep = Directory.CreateDirectory(Path.Combine(_dir, "sweep")).FullName;
+        File.WriteAllText(Path.Combine(sweep, Toolkit.Sweeps.SweepPlan.FileName), "{}");
+        var dom = DumpDom(RunReport.Write(FakeRuns.Create(sweep, "a")));
+        Assert.That(PlotDiv(dom, 0), Does.Contain("class=\"main-svg\""), "the chart rendered from ../plotly-*.min.js over file://");
+        Assert.That(Errors(dom), Is.Empty);
+        File.Delete(Directory.GetFiles(sweep, "plotly-*.min.js").Single());
+        Assert.That(Errors(DumpDom(Path.Combine(sweep, "a", "report.html"))), Does.Contain("keep it beside the run folders"), "a missing copy is named on the page");
+    }
+
+    [Test]
     public void Comparison_renders_every_chart_without_errors()
     {
         var a = FakeRuns.Create(_dir, "A");

@@ -129,6 +129,25 @@ public class ReportTests
     }
 
     [Test]
+    public void A_sweeps_reports_share_one_plotly_and_a_lone_run_inlines_it()
+    {
+        var sweep = Directory.CreateDirectory(Path.Combine(_dir, "sweep")).FullName;
+        File.WriteAllText(Path.Combine(sweep, Toolkit.Sweeps.SweepPlan.FileName), "{}");
+        var a = File.ReadAllText(RunReport.Write(FakeRuns.Create(sweep, "a")));
+        var b = File.ReadAllText(RunReport.Write(FakeRuns.Create(sweep, "b")));
+        var asset = $"plotly-{PlotlyJs.Version}.min.js";
+        Assert.That(File.ReadAllText(Path.Combine(sweep, asset)), Is.EqualTo(PlotlyJs.Source), "written once, in the sweep's folder");
+        foreach (var page in new[] { a, b })
+        {
+            Assert.That(page, Does.Contain($"<script src=\"../{asset}\""));
+            Assert.That(page.Length, Is.LessThan(PlotlyJs.Source.Length / 10), "no inlined copy");
+        }
+        var alone = File.ReadAllText(RunReport.Write(FakeRuns.Create(_dir, "alone")));
+        Assert.That(alone, Does.Contain(PlotlyJs.Source).And.Not.Contain("<script src"), "a run outside a sweep stands alone");
+        Assert.That(new HtmlReport("no charts").AddParagraph("x").ToHtml(), Does.Not.Contain("plotly"), "a page without charts carries no plotly.js");
+    }
+
+    [Test]
     public void The_attention_view_embeds_every_head_and_keeps_tokens_out_of_its_script()
     {
         var pattern = new double[,] { { 1, 0, 0 }, { 0.5, 0.5, 0 }, { 0.2, 0.3, 0.5 } };
