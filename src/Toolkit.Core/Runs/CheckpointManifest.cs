@@ -91,6 +91,14 @@ public sealed record CheckpointManifest
             : $"{metricsPath} no longer begins with the rows it held when checkpoint {Path.GetFileName(folder)} was written (its first {expected.Bytes} bytes changed)";
     }
 
+    /// <summary>How many leading bytes of the run's metrics.csv the checkpoint in <paramref name="folder"/> vouches for, when
+    /// its manifest (of run <paramref name="runId"/>) has a metrics digest and the file still begins with them; else null.</summary>
+    public static long? VerifiedMetricsBytes(string folder, string metricsPath, string? runId)
+    {
+        if (CheckMetrics(folder, metricsPath, runId, out var compared) is not null || !compared) return null;
+        return Parse(Path.Combine(folder, FileName)).Metrics!.Bytes;
+    }
+
     private static CheckpointManifest Parse(string path) =>
         JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), RunConfig.Json) ?? throw new JsonException("empty document");
 

@@ -183,7 +183,8 @@ public static class Trainer
         else if (config.InitFrom is string init)
             Checkpoint.LoadWeights(Path.Combine(init, "model.safetensors"), model); // fine-tuning: fresh optimizer and schedule
         RequireCausal(model, t, observer);
-        metrics.Start(keepThroughStep: resumeFrom is null ? null : firstStep);
+        metrics.Start(keepThroughStep: resumeFrom is null ? null : firstStep,
+            verifiedBytes: resumeFrom is null ? null : CheckpointManifest.VerifiedMetricsBytes(resumeFrom, run.MetricsPath, config.RunId));
         AtomicFile.WriteText(run.ConfigPath, config.ToJson());
 
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
