@@ -12,17 +12,10 @@ namespace Toolkit.Reports;
 /// head on one scoring sequence (labelled with its tokens), the logit lens and composition matrices.</summary>
 public static class ModelSection
 {
-    /// <summary>Adds the section when the run has a checkpoint; returns whether it did.</summary>
-    public static bool Add(HtmlReport report, string runDir)
+    /// <summary>Adds the section for a run loaded once by the report (<see cref="LoadedRun"/>).</summary>
+    public static void Add(HtmlReport report, LoadedRun run)
     {
-        // Only runs with a config and a checkpoint have a model to look at.
-        var dir = RunDirectory.Create(runDir);
-        if (!File.Exists(dir.ConfigPath) || dir.Checkpoints().Count == 0) return false;
-        var config = dir.ReadConfig();
-        var task = config.Task.Create();
-        using var model = dir.LoadModel();
-        using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
-        var heads = HeadScores.Compute(model, scoring);
+        var (config, task, model, scoring, heads) = (run.Config, run.Task, run.Model, run.Scoring, run.Heads);
 
         static string P(double x) => double.IsNaN(x) ? "n/a" : x.ToString("P1", CultureInfo.InvariantCulture);
 
@@ -42,7 +35,7 @@ public static class ModelSection
         {
             // A routed pool's block can run at several steps or none: "layer l's stream" and "earlier layer" have no meaning.
             report.AddParagraph("Logit lens and composition are left out: this model routes a pool of blocks, so its blocks are no fixed sequence of layers (see the router statistics below).");
-            return true;
+            return;
         }
         if (model.Config.MaskedLm)
             report.AddParagraph("Logit lens left out: this model is a masked LM, and the lens reads each layer as a next-token prediction.");
@@ -75,6 +68,5 @@ public static class ModelSection
                     z, receivers, senders);
             }
         }
-        return true;
     }
 }

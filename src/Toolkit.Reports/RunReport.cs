@@ -16,9 +16,12 @@ public static class RunReport
     {
         var run = RunData.Read(runDir);
         var report = new HtmlReport($"Run {run.Name}");
-        VerdictSection.Add(report, runDir);
+        // A run with a config and a checkpoint has a model: loaded once, for the verdict and the look inside.
+        var dir = Toolkit.Runs.RunDirectory.Create(runDir);
+        using var loaded = File.Exists(dir.ConfigPath) && dir.Checkpoints().Count > 0 ? Toolkit.Verdicts.LoadedRun.Open(runDir) : null;
+        VerdictSection.Add(report, runDir, loaded);
         AddTraining(report, run);
-        ModelSection.Add(report, runDir);
+        if (loaded is not null) ModelSection.Add(report, loaded);
         RouterSection.Add(report, runDir);
         AnalysisSection.Add(report, runDir);
         AddConfig(report, run);

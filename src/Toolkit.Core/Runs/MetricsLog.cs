@@ -29,10 +29,10 @@ public sealed class MetricsLog
 
     /// <summary>Starts the file, or on resume keeps only rows up to <paramref name="keepThroughStep"/> (rows written after
     /// the checkpoint would be duplicated by the resumed run). The resume chose a checkpoint whose rows up to its step are
-    /// complete and well-formed (<see cref="MetricsFile.ProblemThrough"/>), so nothing damaged is kept.</summary>
+    /// complete and well-formed (<see cref="MetricsFile.ProblemThrough"/>), so nothing damaged is kept. When the checkpoint's
+    /// manifest vouches for the file's first <paramref name="verifiedBytes"/>, exactly those are kept.</summary>
     public void Start(int? keepThroughStep, long? verifiedBytes = null)
     {
-        var lines = new List<string> { Header };
         if (keepThroughStep is not null && verifiedBytes is long n && File.Exists(path) && new FileInfo(path).Length >= n)
         {
             // The checkpoint's manifest vouches for the file's first n bytes: its header and every row through its step.
@@ -42,6 +42,7 @@ public sealed class MetricsLog
             AtomicFile.Write(path, s => s.Write(prefix));
             return;
         }
+        var lines = new List<string> { Header };
         if (keepThroughStep is int last && File.Exists(path))
         {
             var file = MetricsFile.Read(path, Header);

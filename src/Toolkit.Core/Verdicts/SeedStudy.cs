@@ -42,14 +42,7 @@ public static class SeedStudy
     /// <summary>Judges one run's latest checkpoint on its own task and probes, with head roles as evidence.</summary>
     public static SeedOutcome Judge(string runPath, VerdictSettings? settings = null)
     {
-        var dir = RunDirectory.Open(runPath);
-        var config = dir.ReadConfig();
-        var task = config.Task.Create();
-        var (step, checkpoint) = dir.LatestCheckpoint();
-        using var model = dir.LoadModel(Devices.Resolve(config.Training.Device), checkpoint);
-        using var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
-        var heads = HeadScores.Compute(model, scoring);
-        var verdict = ProbeSuite.Judge(model, task, config.Training.Seed, settings, heads, scoring);
-        return new SeedOutcome(config.Training.Seed, runPath, step, verdict, dir.ReadDynamics(config));
+        using var run = LoadedRun.Open(runPath);
+        return run.Judge(settings);
     }
 }

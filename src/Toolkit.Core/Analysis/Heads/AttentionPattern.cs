@@ -18,39 +18,32 @@ public static class AttentionPattern
         var name = $"blocks.{layer}.{attention}.hook_pattern";
         if (!model.HookPoints.ContainsKey(name))
             throw new ToolkitException($"the model has no {attention} in layer {layer}", "use attn, or cross_attn for an encoder-decoder");
-        using var scope = NewDisposeScope();
-        using var evalMode = model.EvalMode();
-        using var noGrad = no_grad();
-        using var batch = Batch.From([example], model.Device);
-        var (_, cache) = model.RunWithCache(batch.Tokens, n => n == name);
-        var pattern = cache[name][0, head].to_type(ScalarType.Float64).cpu();
-        var n = (int)pattern.shape[0];
-        var values = pattern.data<double>().ToArray();
-        var z = new double[n, n];
-        for (var i = 0; i < n; i++)
-            for (var j = 0; j < n; j++) z[i, j] = values[i * n + j];
-        return z;
+        return Patterns(model, example, [name])[0][head];
     }
 
     /// <summary>Every self-attention head's pattern on one example from one forward pass: [layer][head] → [dest, src].</summary>
-    public static double[][][,] AllHeads(HookedTransformer model, Example example)
+    public static double[][][,] AllHeads(HookedTransformer model, Example example) =>
+        Patterns(model, example, Enumerable.Range(0, model.Config.NLayers).Select(l => $"blocks.{l}.attn.hook_pattern").ToList());
+
+    /// <summary>The patterns cached at the named hook points (eval mode, restored afterwards; no gradient), one matrix
+    /// [dest, src] per head, in the order of <paramref name="names"/>.</summary>
+    private static double[][][,] Patterns(HookedTransformer model, Example example, IReadOnlyList<string> names)
     {
         using var scope = NewDisposeScope();
         using var evalMode = model.EvalMode();
         using var noGrad = no_grad();
         using var batch = Batch.From([example], model.Device);
-        var names = Enumerable.Range(0, model.Config.NLayers).Select(l => $"blocks.{l}.attn.hook_pattern").ToHashSet();
         var (_, cache) = model.RunWithCache(batch.Tokens, names.Contains);
-        return Enumerable.Range(0, model.Config.NLayers).Select(l =>
+        return names.Select(name =>
         {
-            var all = cache[$"blocks.{l}.attn.hook_pattern"][0].to_type(ScalarType.Float64).cpu(); // [head, dest, src]
-            var values = all.data<double>().ToArray();
-            var n = (int)all.shape[1];
-            return Enumerable.Range(0, (int)all.shape[0]).Select(h =>
+            var pattern = cache[name][0].to_type(ScalarType.Float64).cpu(); // [head, dest, src]
+            var values = pattern.data<double>().ToArray();
+            int heads = (int)pattern.shape[0], n = (int)pattern.shape[1], m = (int)pattern.shape[2];
+            return Enumerable.Range(0, heads).Select(h =>
             {
-                var z = new double[n, n];
+                var z = new double[n, m];
                 for (var i = 0; i < n; i++)
-                    for (var j = 0; j < n; j++) z[i, j] = values[(h * n + i) * n + j];
+                    for (var j = 0; j < m; j++) z[i, j] = values[(h * n + i) * m + j];
                 return z;
             }).ToArray();
         }).ToArray();
