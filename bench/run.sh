@@ -14,7 +14,7 @@ declare -A ARGS=(
   [profile]="bench profile"
   [optimizer]="bench optimizer"
   [memory]="bench memory"
-  [phase-change]="bench phase-change --seeds 3 --steps 800 --lr 0.003,0.01 --warmup 100,20 --batch 64,32"
+  [phase-change]="bench phase-change --seeds 3 --steps 800 --lr 0.003,0.01 --warmup-steps 100,20 --batch-size 64,32"
   [variants]="bench variants"
   [contention]="bench contention --rounds 1"
 )

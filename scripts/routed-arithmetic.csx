@@ -13,7 +13,7 @@
 // identity layers, answers "does adding identity layers help?". The script's claims (each arm against the standard one,
 // and identity layers, per task: 12) are one family under Holm's correction (docs/design.md §4, statistics over seeds),
 // each claimed only from at least 5 seeds.
-//   ./toolkit run scripts/routed-arithmetic.csx [--fast] [--out DIR] [--seeds 5] [--steps 800] [--batch 32] [--pool 3] [--identity 1] [--route-steps 4]
+//   ./toolkit run scripts/routed-arithmetic.csx [--fast] [--out DIR] [--seeds 5] [--steps 800] [--batch-size 32] [--pool 3] [--route-identity-layers 1] [--route-steps 4]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using System.Diagnostics;
@@ -31,9 +31,9 @@ using static TorchSharp.torch;
 var exp = new Experiment("routed-arithmetic", "Routed layer pools against a standard transformer of equal size on arithmetic", Args);
 var seeds = exp.Setting("--seeds", 5, 2);
 var steps = exp.Setting("--steps", 800, 60);
-var batch = exp.Setting("--batch", 32, 32);
+var batch = exp.Setting("--batch-size", 32, 32);
 var poolSize = exp.Setting("--pool", 3, 2);
-var identities = exp.Setting("--identity", 1, 1);
+var identities = exp.Setting("--route-identity-layers", 1, 1);
 var routeSteps = exp.Setting("--route-steps", 4, 3);
 var context = exp.Fast ? 16 : 32;
 var digits = exp.Fast ? "1" : "1..2";

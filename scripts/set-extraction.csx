@@ -4,7 +4,7 @@
 // 5,000 steps because the 2-layer attention-only model needs it: measured with
 // `./toolkit train --task set-extraction --steps 4000 --lr 3e-3 --eval-every 250`, held-out accuracy was
 // 52% at step 800, 74% at 2,400, 81% at 2,800 and 86.6% [84.9%, 88.1%] at 4,000, still rising slowly; with MLP
-// blocks (`--mlp`, 3,000 steps) 84.4% [82.8%, 86.0%], so attention-only is kept, as in the other scripts.
+// blocks (`--attn-only false`, 3,000 steps) 84.4% [82.8%, 86.0%], so attention-only is kept, as in the other scripts.
 //   ./toolkit run scripts/set-extraction.csx [--fast] [--out DIR] [--seed N] [--steps 5000]
 #load "toolkit.csx"
 #load "lib/experiment.csx"

@@ -24,11 +24,18 @@ public static class CommandLine
             if (parsed.UnmatchedTokens.FirstOrDefault() is { } unknown)
             {
                 var what = unknown.StartsWith('-') ? "option" : "command";
+                if (what == "option" && Suggestion.RenamedTo(command, unknown, parents) is { } renamed)
+                    return Fail($"option '{unknown}' of {name} is now named after its config.json key", $"write {renamed} (see {name} --help)");
                 var nearest = NearestName.Of(unknown, Suggestion.Candidates(command, unknown, parents));
                 return Fail($"unknown {what} '{unknown}' for {name}",
                     nearest is null ? $"see {name} --help" : $"did you mean {nearest}? (see {name} --help)");
             }
-            return Fail(parsed.Errors[0].Message, $"see {name} --help");
+            // One line: the library's messages can span several (a list of allowed values).
+            var error = parsed.Errors[0];
+            var message = System.Text.RegularExpressions.Regex.Replace(error.Message.Trim(), @"\s*\n\s*", " ");
+            if (error.SymbolResult is System.CommandLine.Parsing.OptionResult { Option: var option } && !message.Contains(option.Name))
+                message = $"{option.Name}: {message}";
+            return Fail(message, $"see {name} --help");
         }
         // The library's default handler would print a stack trace; every error goes through Guard instead.
         return Guard(() => parsed.Invoke(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -4,7 +4,7 @@ using Toolkit.Tasks;
 
 namespace Toolkit.Cli;
 
-/// <summary>Options that choose a task: --task, the common --period/--start/--context/--vocab, and
+/// <summary>Options that choose a task: --task, the common --period/--start/--n-ctx/--d-vocab, and
 /// --param key=value for any other task parameter.</summary>
 public sealed class TaskOptions
 {
@@ -29,12 +29,12 @@ public sealed class TaskOptions
         return result;
     }
 
+    /// <summary>The four options, in help order.</summary>
+    public IEnumerable<Option> All => [Task, Period, Start, Params];
+
     public void AddTo(Command command)
     {
-        command.Options.Add(Task);
-        command.Options.Add(Period);
-        command.Options.Add(Start);
-        command.Options.Add(Params);
+        foreach (var option in All) command.Options.Add(option);
     }
 
     /// <summary>A task spec from the options, layered over <paramref name="baseSpec"/> (the run's own task, or defaults).</summary>

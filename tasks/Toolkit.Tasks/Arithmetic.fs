@@ -42,7 +42,7 @@ type Arithmetic(s: ArithmeticSettings) =
         if s.Terms.Lo < 2 || s.Terms.Hi > 9 then fail $"terms {s.Terms} is outside 2..9" "use terms=2 (a+b) up to 9"
         if longest s.Digits.Hi s.Terms.Hi > s.Context then
             fail $"a problem of {s.Terms.Hi} operands of {s.Digits.Hi} digits needs {longest s.Digits.Hi s.Terms.Hi} tokens, more than context {s.Context}"
-                 "use fewer digits or terms, or a longer --context"
+                 "use fewer digits or terms, or a longer --n-ctx"
 
     let digitCounts = allowedValues s.Digits s.Holdout
 

@@ -90,7 +90,7 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
         let longest = templates |> Array.take s.Templates |> Array.map Array.length |> Array.max
         if s.Start.Hi + longest + 3 > s.Context then
             fail $"the longest template from start {s.Start.Hi} needs {s.Start.Hi + longest + 3} tokens, more than context {s.Context}"
-                 $"use a --context of at least {s.Start.Hi + longest + 3}, or a smaller start"
+                 $"use a --n-ctx of at least {s.Start.Hi + longest + 3}, or a smaller start"
         if nLast - nFirst < 1 || nFirst < 0 || nLast >= nNames then fail "the ioi task needs at least 2 names" "use names=2 or more"
 
     let probes = FamilyProbes(fun (settings, names) -> Ioi(settings, names) :> ITask)

@@ -40,11 +40,11 @@ type PatternInNoise(s: PatternInNoiseSettings) =
         checkHoldout "motif length" s.Motif s.Holdout
         if s.Motif.Hi * s.Occurrences.Hi > s.Context then
             fail $"{s.Occurrences.Hi} occurrences of a motif of {s.Motif.Hi} need {s.Motif.Hi * s.Occurrences.Hi} tokens, more than context {s.Context}"
-                 "use shorter motifs, fewer occurrences, or a longer --context"
+                 "use shorter motifs, fewer occurrences, or a longer --n-ctx"
         checkTokens vocab s.Tokens
         if not s.Collisions && s.Motif.Hi + 1 > s.Tokens.Count then
             fail $"a motif of {s.Motif.Hi} distinct tokens plus noise needs more than the {s.Tokens.Count} content tokens"
-                 "use a larger --vocab, shorter motifs, or collisions=true"
+                 "use a larger --d-vocab, shorter motifs, or collisions=true"
 
     /// Whether training draws this shape (the support of Instances, in closed form).
     let draws m c = Array.contains m motifs && c >= s.Occurrences.Lo && c <= min s.Occurrences.Hi (s.Context / m)

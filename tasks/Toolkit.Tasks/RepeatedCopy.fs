@@ -59,14 +59,14 @@ type RepeatedCopy(s: RepeatedCopySettings) =
         if s.Start.Lo + span s.Period.Hi > s.Context then
             let largest = (s.Context - s.Start.Lo) / s.Repeats
             fail $"period {s.Period} does not fit context {s.Context}: {s.Repeats} repeats of {s.Period.Hi} from start {s.Start.Lo} need {s.Start.Lo + span s.Period.Hi} tokens"
-                 $"use periods up to {largest}, fewer repeats or a longer --context"
+                 $"use periods up to {largest}, fewer repeats or a longer --n-ctx"
         if s.Filler <> "random" && s.Filler <> "pad" then fail $"filler '{s.Filler}' is unknown" "use filler=random or filler=pad"
         checkTokens vocab s.Tokens
         checkHoldout "period" s.Period s.Holdout
         let content = s.Tokens.Count
         if not s.Collisions && s.Period.Hi + (if s.Filler = "random" then 1 else 0) > content then
             fail $"a block of {s.Period.Hi} distinct tokens (plus filler) needs more than the {content} content tokens {s.Tokens}"
-                 "use a larger --vocab, shorter periods, or collisions=true"
+                 "use a larger --d-vocab, shorter periods, or collisions=true"
         if s.MaskCopy <> 0 && (s.MaskCopy < 2 || s.MaskCopy > s.Repeats) then
             fail $"maskcopy {s.MaskCopy} is not a later copy of {s.Repeats} repeats" $"use maskcopy=all or a number from 2 to {s.Repeats}"
 

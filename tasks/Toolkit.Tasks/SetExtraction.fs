@@ -35,10 +35,10 @@ type SetExtraction(s: SetExtractionSettings) =
         let worst = s.Length.Hi + min s.Length.Hi s.Distinct.Hi + 2
         if worst > s.Context then
             fail $"an input of {s.Length.Hi}, SEP, {min s.Length.Hi s.Distinct.Hi} outputs and EOS need {worst} tokens, more than context {s.Context}"
-                 "use shorter inputs, fewer distinct tokens, or a longer --context"
+                 "use shorter inputs, fewer distinct tokens, or a longer --n-ctx"
         checkTokens vocab s.Tokens
         if s.Distinct.Hi > s.Tokens.Count then
-            fail $"distinct {s.Distinct} needs more than the {s.Tokens.Count} content tokens" "use a larger --vocab or fewer distinct tokens"
+            fail $"distinct {s.Distinct} needs more than the {s.Tokens.Count} content tokens" "use a larger --d-vocab or fewer distinct tokens"
 
     /// Whether training draws this shape (the support of Instances, in closed form).
     let draws n d = Array.contains n lengths && d >= s.Distinct.Lo && d <= min s.Distinct.Hi n

@@ -49,13 +49,13 @@ type ShiftedCopy(s: ShiftedCopySettings) =
         if s.Gap.Lo < 0 then fail $"gap {s.Gap} is negative" "use gaps from 0"
         if need s.Length.Hi s.Gap.Hi > s.Context then
             fail $"a block of {s.Length.Hi}, a gap of {s.Gap.Hi} and the copy need {need s.Length.Hi s.Gap.Hi} tokens, more than context {s.Context}"
-                 "use shorter blocks or gaps, or a longer --context"
+                 "use shorter blocks or gaps, or a longer --n-ctx"
         checkHoldout "gap" s.Gap s.Holdout
         if s.Filler <> "random" && s.Filler <> "pad" then fail $"filler '{s.Filler}' is unknown" "use filler=random or filler=pad"
         checkTokens vocab s.Tokens
         if not s.Collisions && s.Length.Hi + (if s.Filler = "random" then 1 else 0) > s.Tokens.Count then
             fail $"a block of {s.Length.Hi} distinct tokens plus noise needs more than the {s.Tokens.Count} content tokens {s.Tokens}"
-                 "use a larger --vocab, shorter blocks, or collisions=true"
+                 "use a larger --d-vocab, shorter blocks, or collisions=true"
 
     let probes = FamilyProbes(fun settings -> ShiftedCopy(settings) :> ITask)
 

@@ -21,7 +21,7 @@ type SourceCopy(s: SourceCopySettings) =
         let worst = 2 * s.Length.Hi + 2
         if worst > s.Context then
             fail $"an input of {s.Length.Hi}, SEP, its copy and EOS need {worst} tokens, more than context {s.Context}"
-                 $"use inputs of at most {(s.Context - 2) / 2} tokens or a longer --context"
+                 $"use inputs of at most {(s.Context - 2) / 2} tokens or a longer --n-ctx"
         checkTokens vocab s.Tokens
 
     let probes = FamilyProbes(fun settings -> SourceCopy(settings) :> ITask)

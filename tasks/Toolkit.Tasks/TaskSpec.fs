@@ -139,7 +139,7 @@ module Params =
         let text = get specs given name
         match Int32.TryParse text with
         | true, v -> v
-        | _ -> raise (TaskParameterException($"{name} '{text}' is not a whole number", $"give {name} as a number, e.g. --{name} 64"))
+        | _ -> raise (TaskParameterException($"{name} '{text}' is not a whole number", $"give {name} as a number, e.g. --param {name}=64"))
 
     let bool specs given name =
         match (get specs given name).ToLowerInvariant() with

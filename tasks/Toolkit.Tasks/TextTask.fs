@@ -108,7 +108,7 @@ type TextTask(s: TextSettings) =
         if s.Heldout < 1 || s.Heldout > 50 then fail $"heldout {s.Heldout} percent is outside 1..50" "use heldout=10 (percent)"
         if partHi - partLo < s.Context then
             fail $"the {s.Part} part of corpus '{s.Corpus}' has {partHi - partLo} tokens, fewer than context {s.Context}"
-                 "use a shorter --context, a smaller heldout, or a larger corpus"
+                 "use a shorter --n-ctx, a smaller heldout, or a larger corpus"
 
     /// Per held-out window (offset split + j), whether the same tokens also form a training window: computed once per
     /// corpus, context and split, and only when asked (by the held-out probe or by Draws).

@@ -21,11 +21,11 @@ type UniqueToken(s: UniqueTokenSettings) =
         checkHoldout "length" s.Length s.Holdout
         if s.Length.Hi + 3 > s.Context then
             fail $"an input of {s.Length.Hi}, SEP, answer and EOS need {s.Length.Hi + 3} tokens, more than context {s.Context}"
-                 "use shorter inputs or a longer --context"
+                 "use shorter inputs or a longer --n-ctx"
         checkTokens vocab s.Tokens
         if dups s.Length.Hi + 1 > s.Tokens.Count then
             fail $"an input of {s.Length.Hi} needs {dups s.Length.Hi + 1} distinct tokens, more than the {s.Tokens.Count} content tokens"
-                 "use a larger --vocab or shorter inputs"
+                 "use a larger --d-vocab or shorter inputs"
 
     let probes = FamilyProbes(fun settings -> UniqueToken(settings) :> ITask)
 

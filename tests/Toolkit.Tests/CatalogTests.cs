@@ -56,7 +56,7 @@ public class CatalogTests
         {
             var ex = Sampling.examples(task, (ulong)seed, 1)[0];
             return Enumerable.Range(0, 12).All(i => ex.LossMask[i] == (i >= 2 && ex.Tokens[i] == ex.Tokens[i - 2]));
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
 
         var dir = Path.Combine(Path.GetTempPath(), $"toolkit-alt-{Guid.NewGuid():N}");
         try

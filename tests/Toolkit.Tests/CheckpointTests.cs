@@ -46,7 +46,7 @@ public class CheckpointTests
             using (var s = File.Create(path)) SafeTensors.Write(s, tensors, new Dictionary<string, string> { ["k"] = "v" });
             var (back, meta) = SafeTensors.Read(path);
             return meta["k"] == "v" && back.Count == 4 && tensors.All(kv => back[kv.Key].dtype == kv.Value.dtype && Same(back[kv.Key], kv.Value));
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]

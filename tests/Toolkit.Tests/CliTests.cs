@@ -7,12 +7,13 @@ namespace Toolkit.Tests;
 public class CliTests
 {
     [TestCase("train --period 6..40 --out runs/x", "does not fit context 64", TestName = "Period that does not fit the context")]
-    [TestCase("train --d-model 30 --heads 4 --out runs/x", "not divisible", TestName = "d_model not divisible by heads")]
+    [TestCase("train --d-model 30 --n-heads 4 --out runs/x", "not divisible", TestName = "d_model not divisible by heads")]
     [TestCase("train --task no-such-task --out runs/x", "unknown task", TestName = "Unknown task")]
     [TestCase("heads runs/does-not-exist", "no run at", TestName = "Missing run directory")]
     [TestCase("train --steps 0 --out runs/x", "steps 0", TestName = "Zero steps")]
-    [TestCase("train --device tpu --out runs/x", "unknown device", TestName = "Unknown device")]
+    [TestCase("train --device tpu --out runs/x", "--device: Argument 'tpu' not recognized. Must be one of: 'auto' 'cpu' 'cuda'", TestName = "Unknown device")]
     [TestCase("train --stpes 10", "unknown option '--stpes' for toolkit train", TestName = "Misspelt option")]
+    [TestCase("train --layers 2 --out runs/x", "option '--layers' of toolkit train is now named after its config.json key", TestName = "Option renamed to its config key")]
     public void Bad_input_gives_one_error_line_a_hint_and_exit_code_2(string args, string expected)
     {
         var (code, _, err) = CliRunner.InProcess(args.Split(' '));
@@ -29,7 +30,7 @@ public class CliTests
             string Train(string name)
             {
                 var dir = Path.Combine(root, name);
-                var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "toolkit.dll")}\" train --period 4..9 --context 24 --vocab 24 --d-model 32 --steps 25 --batch 16 --threads 2 --seed 3 --eval-every 5 --out \"{dir}\"")
+                var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "toolkit.dll")}\" train --period 4..9 --n-ctx 24 --d-vocab 24 --d-model 32 --steps 25 --batch-size 16 --threads 2 --seed 3 --eval-every 5 --out \"{dir}\"")
                 { RedirectStandardOutput = true, RedirectStandardError = true };
                 using var p = Process.Start(psi)!;
                 var stderr = p.StandardError.ReadToEndAsync();

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Tests;
 
-/// <summary>The encoder-decoder (<c>--arch encoder-decoder</c>): the encoder reads the source (up to the task's SEP) both
+/// <summary>The encoder-decoder (<c>--n-encoder-layers</c>): the encoder reads the source (up to the task's SEP) both
 /// ways; the decoder reads the target causally and the source only through cross-attention.</summary>
 [TestFixture, NonParallelizable]
 public class EncoderDecoderTests
@@ -142,13 +142,13 @@ public class EncoderDecoderTests
         try
         {
             var run = Path.Combine(dir, "run");
-            var (code, _, err) = CliRunner.InProcess(["train", "--task", "set-extraction", "--context", "24", "--vocab", "16", "--param", "length=4..8", "--param", "distinct=2..4",
-                "--arch", "encoder-decoder", "--encoder-layers", "1", "--steps", "2", "--batch", "4", "--threads", "1", "--eval-every", "2", "--out", run]);
+            var (code, _, err) = CliRunner.InProcess(["train", "--task", "set-extraction", "--n-ctx", "24", "--d-vocab", "16", "--param", "length=4..8", "--param", "distinct=2..4",
+                "--n-encoder-layers", "1", "--steps", "2", "--batch-size", "4", "--threads", "1", "--eval-every", "2", "--out", run]);
             Assert.That(code, Is.EqualTo(0), err);
             var saved = RunDirectory.Open(run).ReadConfig().Model;
             Assert.That((saved.NEncoderLayers, saved.SourceEndToken, saved.NLayers), Is.EqualTo((1, (int?)Sep, 2)));
 
-            (code, _, err) = CliRunner.InProcess("train", "--task", "repeated-copy", "--arch", "encoder-decoder", "--steps", "2", "--out", Path.Combine(dir, "x"));
+            (code, _, err) = CliRunner.InProcess("train", "--task", "repeated-copy", "--n-encoder-layers", "1", "--steps", "2", "--out", Path.Combine(dir, "x"));
             Assert.That(code, Is.Not.EqualTo(0));
             CliRunner.AssertTwoLineError(err, "has no SEP token");
         }

@@ -28,7 +28,7 @@ public class HeadScoreTests
             var s = HeadScores.FromPattern(pattern, 0, period, new[] { start });
             return Math.Abs(s[0].PreviousToken - 1) < 1e-6 && Math.Abs(s[1].DuplicateToken - 1) < 1e-6 && Math.Abs(s[2].Induction - 1) < 1e-6
                    && s[0].Induction < 1e-6 && s[1].PreviousToken < 1e-6 && s[2].DuplicateToken < 1e-6;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -42,6 +42,6 @@ public class HeadScoreTests
             try { period = ScoringBatch.ChoosePeriod(64, seen, 62); }
             catch (ToolkitException) { return Enumerable.Range(3, 30).All(q => ScoringBatch.ScoredOffsets(q).Any(seen.Contains)); }
             return !ScoringBatch.ScoredOffsets(period).Any(seen.Contains) && 2 * period <= 64;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 }

@@ -98,7 +98,7 @@ public class InductionAttributionTests
             var ablations = lows.Select((l, i) => new InductionAblation($"p{i}", 1, 0.5, l / 1000.0, 1)).ToList();
             var expected = lows.Length > 0 && lows.All(l => l / 1000.0 >= InductionAttribution.MinDrop);
             return (InductionAttribution.Decide(ablations) == InductionFinding.ByInduction) == expected;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]

@@ -56,7 +56,7 @@ public class MaskedLmTests
             var again = training.Corrupt(example, seed);
             return (p < 1 || picked.SequenceEqual(example.LossMask))                          // at rate 1 every candidate
                    && again.Input.SequenceEqual(input) && again.Picked.SequenceEqual(picked);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+        }).Check(PropertyConfig.Cases(200));
     }
 
     [Test]
@@ -126,7 +126,7 @@ public class MaskedLmTests
                     }
             var loss = MaskedLoss.Loss(logits, batch).item<float>();
             return !batch.NextToken && n > 0 && Math.Abs(loss - sum / n) < 1e-4;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(30));
+        }).Check(PropertyConfig.Cases(30));
     }
 
     [Test]
@@ -206,8 +206,8 @@ public class MaskedLmTests
         try
         {
             var run = Path.Combine(dir, "run");
-            var (code, _, err) = CliRunner.InProcess("train", "--task", "repeated-copy", "--period", "3..6", "--context", "24", "--vocab", "16",
-                "--objective", "mlm", "--steps", "2", "--batch", "4", "--threads", "1", "--eval-every", "2", "--out", run);
+            var (code, _, err) = CliRunner.InProcess("train", "--task", "repeated-copy", "--period", "3..6", "--n-ctx", "24", "--d-vocab", "16",
+                "--objective", "mlm", "--steps", "2", "--batch-size", "4", "--threads", "1", "--eval-every", "2", "--out", run);
             Assert.That(code, Is.EqualTo(0), err);
             var saved = RunDirectory.Open(run).ReadConfig();
             Assert.That((saved.Model.MaskToken, saved.Model.DVocab, saved.Training.MaskProb), Is.EqualTo(((int?)16, 17, 0.15)));

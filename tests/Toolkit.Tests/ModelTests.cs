@@ -31,7 +31,7 @@ public class ModelTests
             var la = model.forward(a).narrow(1, 0, t + 1);
             var lb = model.forward(b).narrow(1, 0, t + 1);
             return la.allclose(lb, rtol: 0, atol: 1e-6);
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]

@@ -64,7 +64,7 @@ public class ModelVariantTests
                 Composition.Compute(model);
                 CopyingScore.Compute(model);
                 Ablation.EveryHead(model, tokens, ones_like(tokens, ScalarType.Bool));
-            }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+            }).Check(PropertyConfig.Cases(25));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
@@ -86,7 +86,7 @@ public class ModelVariantTests
             using var graph = new EdgeGraph(model);
             var tokens = randint(0, 11, new long[] { 2, config.NCtx });
             Assert.That(graph.Run(tokens).Logits.sub(model.forward(tokens)).abs().max().item<float>(), Is.LessThan(1e-4), config.ToString());
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+        }).Check(PropertyConfig.Cases(25));
     }
 
     [Test]
@@ -106,7 +106,7 @@ public class ModelVariantTests
             var after = b["blocks.0.attn.hook_attn_scores"].narrow(2, shift, n).narrow(3, shift, n);
             var causal = ones(n, n, ScalarType.Bool).tril();
             Assert.That(before.masked_select(causal).allclose(after.masked_select(causal), rtol: 1e-4, atol: 1e-5));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }).Check(PropertyConfig.Cases(20));
     }
 
     [Test]
@@ -130,7 +130,7 @@ public class ModelVariantTests
             var c = positioned.forward(tensor(tokens, new long[] { 1, 10 })).select(1, 9);
             var d = positioned.forward(tensor(permuted, new long[] { 1, 10 })).select(1, 9);
             Assert.That(tokens.Take(9).SequenceEqual(permuted.Take(9)) || !c.allclose(d, rtol: 1e-4, atol: 1e-5));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }).Check(PropertyConfig.Cases(20));
     }
 
     [Test]

@@ -84,7 +84,7 @@ public class RoutedPoolTests
                 var scale = dense.abs().max().item<float>();
                 Assert.That(sparse.sub(dense).abs().max().item<float>(), Is.LessThanOrEqualTo(1e-5 * scale + 1e-5), $"{config}: sparse and dense evaluation differ");
             }
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
+        }).Check(PropertyConfig.Cases(40));
     }
 
     [Test]
@@ -108,7 +108,7 @@ public class RoutedPoolTests
                 using var scope = NewDisposeScope();
                 using var model = Build(config, seed);
                 CheckpointRoundTrip.AssertSameLogitsAfterReload(model, Path.Combine(dir, $"{seed}.safetensors"), seed);
-            }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+            }).Check(PropertyConfig.Cases(20));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
@@ -130,7 +130,7 @@ public class RoutedPoolTests
                 var after = cache[$"router.steps.{s}.hook_resid_post"].masked_select(identity);
                 Assert.That(before.eq(after).all().item<bool>(), $"{config}: an identity layer changed the stream at step {s}");
             }
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }).Check(PropertyConfig.Cases(20));
     }
 
     [Test]
@@ -152,7 +152,7 @@ public class RoutedPoolTests
             var resid = model.ln_final is null ? final : model.ln_final.forward(final);
             using (no_grad())
                 Assert.That(logits.allclose(model.unembed.forward(resid), rtol: 1e-4, atol: 1e-5), $"{config}");
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
+        }).Check(PropertyConfig.Cases(15));
         var dir = Directory.CreateTempSubdirectory("toolkit-routed-perstep-").FullName;
         try
         {
@@ -194,7 +194,7 @@ public class RoutedPoolTests
             Assert.That(coSum + 2 * stats.Repeats.Sum(), Is.EqualTo(stats.PairTotal));
             if (!config.RouteAct) Assert.That(stats.PairTotal, Is.EqualTo(stats.Units * steps * (steps - 1)));
             Assert.That(stats.IdentityDecisions.Zip(stats.Decisions).All(p => p.First <= p.Second));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }).Check(PropertyConfig.Cases(20));
     }
 
     private static RunConfig TinyAddition(int steps, long seed, bool act = false) => new()
@@ -252,23 +252,23 @@ public class RoutedPoolTests
     private const double LearnAccuracy = 0.85; // measured: 97.4% [95.6%, 99.0%] at seed 0
 
     [Test]
-    public void Toolkit_train_arch_routed_writes_the_router_statistics_and_refuses_routing_options_without_it()
+    public void Toolkit_train_with_routing_writes_the_router_statistics_and_refuses_routing_options_without_it()
     {
         var dir = Directory.CreateTempSubdirectory("toolkit-routed-cli-").FullName;
         try
         {
             var run = Path.Combine(dir, "run");
-            var (code, output, err) = CliRunner.InProcess("train", "--task", "arithmetic", "--param", "digits=1", "--context", "16", "--vocab", "16",
-                "--layers", "1", "--d-model", "16", "--heads", "2", "--arch", "routed", "--pool", "2", "--identity", "1", "--route-steps", "3",
-                "--route", "per-sequence", "--steps", "4", "--batch", "8", "--eval-every", "2", "--threads", "1", "--out", run);
+            var (code, output, err) = CliRunner.InProcess("train", "--task", "arithmetic", "--param", "digits=1", "--n-ctx", "16", "--d-vocab", "16",
+                "--n-layers", "2", "--d-model", "16", "--n-heads", "2", "--route-identity-layers", "1", "--route-steps", "3",
+                "--routing", "per-sequence", "--steps", "4", "--batch-size", "8", "--eval-every", "2", "--threads", "1", "--out", run);
             Assert.That(code, Is.Zero, err);
             Assert.That(output, Does.Contain("matched standard baseline"));
             Assert.That(File.ReadAllLines(Path.Combine(run, RouterStatistics.SelectionFile)), Has.Length.EqualTo(1 + 3), "header + L0, L1, I0");
             var config = RunDirectory.Open(run).ReadConfig().Model;
             Assert.That((config.Routing, config.NLayers, config.RouteSteps, config.RouteIdentityLayers), Is.EqualTo(("per-sequence", 2, (int?)3, 1)));
-            var (refused, _, refusal) = CliRunner.InProcess("train", "--task", "arithmetic", "--route", "per-token", "--out", Path.Combine(dir, "other"));
+            var (refused, _, refusal) = CliRunner.InProcess("train", "--task", "arithmetic", "--router-type", "gru", "--out", Path.Combine(dir, "other"));
             Assert.That(refused, Is.Not.Zero);
-            CliRunner.AssertTwoLineError(refusal, "--route");
+            CliRunner.AssertTwoLineError(refusal, "--router-type needs routing");
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

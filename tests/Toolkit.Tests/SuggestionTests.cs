@@ -53,6 +53,6 @@ public class SuggestionTests
             if (candidates.Contains(s.Typed)) return true;
             var nearest = NearestName.Of(s.Typed, candidates);
             return nearest is not null && NearestName.Distance(s.Typed, nearest) <= NearestName.Distance(s.Typed, s.Name);
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 }

@@ -46,7 +46,7 @@ public class VerdictRuleTests
             var (shortcut, probe, examples) = MovedRepeat(period, repeats);
             var memorizer = ShortcutAgreement.FromPredictions(FixedOffsetPredictor(examples, period), shortcut, examples, probe.Vocabulary);
             return memorizer.Follows(Settings) && memorizer.Agreement > 0.9;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -90,7 +90,7 @@ public class VerdictRuleTests
             var (shortcut, probe, examples) = MovedRepeat(c.Period, c.Repeats);
             var memorizer = ShortcutAgreement.FromPredictions(EarlierCopyPredictor(examples, c.Period, c.Repeats, choice, seed: 5), shortcut, examples, probe.Vocabulary);
             return (memorizer.Follows(Settings) && memorizer.Agreement > 0.99).Label($"{c} {choice}: {memorizer}");
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -101,7 +101,7 @@ public class VerdictRuleTests
             var (shortcut, probe, examples) = MovedRepeat(c.Period, c.Repeats);
             var rule = ShortcutAgreement.FromPredictions(examples.Select(e => e.Tokens.ToArray()).ToArray(), shortcut, examples, probe.Vocabulary);
             return (rule.Agreement == 0 && rule.RuleAccuracy == 1 && rule.DoesNotFollow(Settings)).Label($"{c}: {rule}");
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -131,7 +131,7 @@ public class VerdictRuleTests
             return (random.Positions == positions && Math.Abs(random.Chance - expected / positions) < 1e-12
                     && Math.Abs(random.Agreement - random.Chance) < 4 * se + 1e-9 && random.DoesNotFollow(Settings))
                 .Label($"{c}: expected chance {expected / positions:P2} over {positions} positions; {random}");
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     /// <summary>The single-offset test as it stood before the shortcut became a set of offsets: the reference the
@@ -169,7 +169,7 @@ public class VerdictRuleTests
             var (positions, agree, rule) = SingleOffsetTest(predictions, shortcut, examples);
             return (union.Positions == positions && union.Agreement == (double)agree / positions && union.RuleAccuracy == (double)rule / positions
                     && union.Chance == PositionBaseline.Chance(probe.Vocabulary)).Label($"period {period}, {kind}: {union}");
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     /// <summary>What a model that copies some earlier token of its context, at random, predicts: it fails, not by positions.</summary>
@@ -234,7 +234,7 @@ public class VerdictRuleTests
                    && (kind != VerdictKind.Undetermined || (good && inside.Count == 0))
                    && (kind != VerdictKind.FailsNotPositional || inside.Where(o => !o.Passed).All(o => o.Shortcut.DoesNotFollow(Settings)))
                    && (good || kind == VerdictKind.Partial);
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -331,7 +331,7 @@ public class VerdictRuleTests
             return (share.Share > 0.99 && share.Main.Contains(c.Period - 1) && share.Main.All(copyOffsets.Contains)
                     && onLayout.Follows.StartsWith("a fixed offset") && induction.Follows.StartsWith("the induction target"))
                 .Label($"{c}: share {share.Share:P1}, main {string.Join(",", share.Main)}; layout {q}: {onLayout.Follows} / {induction.Follows}");
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]

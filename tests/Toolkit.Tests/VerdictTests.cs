@@ -191,7 +191,7 @@ public class VerdictTests
             {
                 var p = ModelProperty.Parse($"{metric} {op} {milli / 1000.0:0.###}");
                 return p.Metric == metric && p.Operator == op && Math.Abs(p.Threshold - milli / 1000.0) < 1e-9;
-            }).QuickCheckThrowOnFailure();
+            }).Check(PropertyConfig.Quick);
         var e = Assert.Throws<ToolkitException>(() => ModelProperty.Parse("accuracy is high"))!;
         Assert.That(e.Hint, Does.Contain("accuracy >= 0.9"));
     }

@@ -71,7 +71,7 @@ public static class Contention
     {
         var output = Fresh(scratch);
         return Start(mode, "train", "--task", "repeated-copy", "--period", "6..29", "--steps", steps.ToString(), "--lr", "1e-2",
-            "--warmup", "20", "--threads", threads.ToString(), "--out", output) with { Out = output };
+            "--warmup-steps", "20", "--threads", threads.ToString(), "--out", output) with { Out = output };
     }
 
     private static string Fresh(string scratch) => Path.Combine(scratch, Guid.NewGuid().ToString("N")[..12]);

@@ -72,14 +72,14 @@ public static class BenchCommand
 
     private static Command Analysis()
     {
-        var vocabs = new Option<string>("--vocab") { Description = "vocabulary sizes, comma-separated", DefaultValueFactory = _ => "64,50257" };
+        var vocabs = new Option<string>("--d-vocab") { Description = "vocabulary sizes, comma-separated", DefaultValueFactory = _ => "64,50257" };
         var command = new Command("analysis", "Seconds of `toolkit analyze` on 2-layer 4-head models at d_model 64 and 256, d_vocab 64 and 50,257 (target < 2 s for d_model ≤ 256 at d_vocab 64).");
         command.Options.Add(vocabs);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
-            var sizes = NumberList(r.GetValue(vocabs)!, "--vocab", "64,50257", int.Parse);
-            foreach (var v in sizes) InRange(v, "--vocab", 16, 1_000_000, 64);
+            var sizes = NumberList(r.GetValue(vocabs)!, "--d-vocab", "64,50257", int.Parse);
+            foreach (var v in sizes) InRange(v, "--d-vocab", 16, 1_000_000, 64);
             Console.WriteLine("the standard analysis (head scores, composition with its random baseline, subspaces, copying scores, path expansion, zero and mean ablation of every head on 64 sequences), 2 layers, 4 heads, context 64:");
             foreach (var (dModel, dVocab) in from v in sizes from d in new[] { 64, 256 } select (d, v))
             {
@@ -237,8 +237,8 @@ public static class BenchCommand
         var seeds = new Option<int>("--seeds") { Description = "seeds per setting (the median is reported)", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "steps per run", DefaultValueFactory = _ => 800 };
         var lrs = new Option<string>("--lr") { Description = "learning rates, comma-separated (default: the demo's)", DefaultValueFactory = _ => MemorizationDemo.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        var warmups = new Option<string>("--warmup") { Description = "warm-up steps, comma-separated (default: the demo's)", DefaultValueFactory = _ => MemorizationDemo.WarmupSteps.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        var batches = new Option<string>("--batch") { Description = "batch sizes, comma-separated", DefaultValueFactory = _ => "64" };
+        var warmups = new Option<string>("--warmup-steps") { Description = "warm-up steps, comma-separated (default: the demo's)", DefaultValueFactory = _ => MemorizationDemo.WarmupSteps.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var batches = new Option<string>("--batch-size") { Description = "batch sizes, comma-separated", DefaultValueFactory = _ => "64" };
         var command = new Command("phase-change", "Steps and seconds until the demo's variable-period model forms its induction circuit, per learning rate × warm-up × batch, over seeds, each run judged (target ≤ 6 s).");
         foreach (var o in new Option[] { seeds, steps, lrs, warmups, batches }) command.Options.Add(o);
         command.SetAction(r => CommandLine.Guard(() =>
@@ -247,8 +247,8 @@ public static class BenchCommand
             InRange(k, "--seeds", 1, 50, 3);
             InRange(n, "--steps", 100, 1_000_000, 800);
             var settings = (from lr in NumberList(r.GetValue(lrs)!, "--lr", "0.003,0.01", double.Parse)
-                            from w in NumberList(r.GetValue(warmups)!, "--warmup", "100,20", int.Parse)
-                            from b in NumberList(r.GetValue(batches)!, "--batch", "64,32", int.Parse)
+                            from w in NumberList(r.GetValue(warmups)!, "--warmup-steps", "100,20", int.Parse)
+                            from b in NumberList(r.GetValue(batches)!, "--batch-size", "64,32", int.Parse)
                             select new PhaseChangeSpeed.Setting(lr, w, b)).ToList();
             var threads = Environment.ProcessorCount;
             Console.WriteLine($"the demo's variable-period model, {n} steps per run, evaluation and head scores every {PhaseChangeSpeed.EvalEvery} steps (inside the seconds), {threads} threads, seeds 1..{k}");

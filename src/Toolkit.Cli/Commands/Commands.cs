@@ -15,6 +15,7 @@ public static class Commands
                      ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(),
                  })
             root.Subcommands.Add(command);
+        GroupedHelp.Install(root);
         return root;
     }
 }

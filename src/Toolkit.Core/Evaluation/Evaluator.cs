@@ -101,9 +101,9 @@ public static class Evaluator
     {
         if (task.Context > config.NCtx)
             throw new ToolkitException($"task {task.Name} makes {task.Context}-token sequences but the model's n_ctx is {config.NCtx}",
-                $"use --context {config.NCtx} or less (learned positions cannot extrapolate)");
+                $"use --n-ctx {config.NCtx} or less (learned positions cannot extrapolate)");
         if (task.Vocabulary.Size > config.DVocab)
             throw new ToolkitException($"task {task.Name} uses {task.Vocabulary.Size} tokens but the model's d_vocab is {config.DVocab}",
-                $"use --vocab {config.DVocab} or less");
+                $"use --d-vocab {config.DVocab} or less");
     }
 }

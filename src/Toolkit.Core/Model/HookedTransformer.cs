@@ -134,7 +134,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     /// source_end_token, or position 0 alone when the row has none (so no later token is ever readable).</summary>
     public Tensor SourceMask(Tensor tokens)
     {
-        if (Config.SourceEndToken is null) throw new ToolkitException("a decoder-only model has no source", "use an encoder-decoder (--arch encoder-decoder)");
+        if (Config.SourceEndToken is null) throw new ToolkitException("a decoder-only model has no source", "use an encoder-decoder (--n-encoder-layers 2, for example)");
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], p = tokens.shape[1];
         var (isEnd, hasEnd) = SourceEnds(tokens);

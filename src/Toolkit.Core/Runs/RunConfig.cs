@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Toolkit.Configs;
 using Toolkit.Model;
 using Toolkit.Tasks;
 using Toolkit.Training;
@@ -34,12 +35,7 @@ public sealed record RunConfig
     /// <summary>Where and with what the run was made; filled when training starts.</summary>
     [JsonPropertyName("provenance")] public Provenance? Provenance { get; init; }
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    internal static JsonSerializerOptions Json => Setting.Json;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -121,7 +121,7 @@ public sealed class SweepGrid
         // model and training: keys of the run's config.json, values checked by deserializing them.
         foreach (var (section, type) in new[] { ("model", typeof(ModelConfig)), ("training", typeof(TrainingConfig)) })
         {
-            var known = JsonKeys(type);
+            var known = Setting.JsonKeys(type);
             foreach (var (key, node) in Section(obj, section, source))
             {
                 if (section == "training" && SweepOwned.TryGetValue(key, out var why))
@@ -225,9 +225,8 @@ public sealed class SweepGrid
 
     private RunConfig ConfigOf(GridPoint point)
     {
-        JsonObject Defaults<T>(T value) => JsonSerializer.SerializeToNode(value, RunConfig.Json)!.AsObject();
-        var model = Defaults(new ModelConfig());
-        var training = Defaults(new TrainingConfig());
+        var model = new Dictionary<string, JsonNode?>();
+        var training = new Dictionary<string, JsonNode?>();
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         string task = "repeated-copy";
         foreach (var axis in Axes)
@@ -242,7 +241,7 @@ public sealed class SweepGrid
                 case "seeds": training["seed"] = JsonNode.Parse(value); break;
             }
         }
-        var modelConfig = model.Deserialize<ModelConfig>(RunConfig.Json)!;
+        var modelConfig = Setting.Apply(new ModelConfig(), model);
         // As toolkit train does: a task's context and vocab follow the model unless the grid sets them.
         var factory = Catalog.Find(task);
         if (factory.Parameters.Any(p => p.Name == "context")) parameters.TryAdd("context", modelConfig.NCtx.ToString(CultureInfo.InvariantCulture));
@@ -250,7 +249,7 @@ public sealed class SweepGrid
         return new RunConfig
         {
             Model = modelConfig,
-            Training = training.Deserialize<TrainingConfig>(RunConfig.Json)!,
+            Training = Setting.Apply(new TrainingConfig(), training),
             Task = new TaskSpec { Name = task, Parameters = parameters },
         };
     }
@@ -299,10 +298,6 @@ public sealed class SweepGrid
 
     private static string Example(Type t) =>
         t == typeof(int) || t == typeof(long) ? "1, 2" : t == typeof(double) ? "0.001, 0.003" : t == typeof(bool) ? "true, false" : "\"...\"";
-
-    /// <summary>The JSON names of a config record's properties.</summary>
-    private static List<string> JsonKeys(Type type) =>
-        type.GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToList();
 
     /// <summary>" (did you mean X?)" for a near miss.</summary>
     private static string Suggest(string key, IEnumerable<string> known) =>

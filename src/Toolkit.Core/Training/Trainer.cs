@@ -108,10 +108,10 @@ public static class Trainer
             // A model trained for a task is made to fit it: the fix is a larger model, not a smaller task.
             if (task.Vocabulary.Size > model.DVocab)
                 throw new ToolkitException($"task {task.Name} uses {task.Vocabulary.Size} tokens but the model's d_vocab is {model.DVocab}",
-                    $"use --vocab {task.Vocabulary.Size} (d_vocab {task.Vocabulary.Size} in a grid): the model must hold every token of the task");
+                    $"use --d-vocab {task.Vocabulary.Size} (d_vocab {task.Vocabulary.Size} in a grid): the model must hold every token of the task");
             if (task.Context > model.NCtx)
                 throw new ToolkitException($"task {task.Name} makes {task.Context}-token sequences but the model's n_ctx is {model.NCtx}",
-                    $"use --context {task.Context} (n_ctx {task.Context} in a grid)");
+                    $"use --n-ctx {task.Context} (n_ctx {task.Context} in a grid)");
             Evaluator.CheckFits(model, task);
             if (model.MaskedLm) CheckMaskedLm(model, task);
             if (model.EncoderDecoder) CheckSource(model, task);

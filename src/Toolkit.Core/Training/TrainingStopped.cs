@@ -6,7 +6,7 @@ namespace Toolkit.Training;
 public sealed class TrainingDivergedException(int step, string what, string? lastCheckpoint)
     : ToolkitException($"training diverged at step {step}: {what}",
         (lastCheckpoint is null ? "no checkpoint was written; " : $"the last good checkpoint is {lastCheckpoint}; ") +
-        "lower --lr, raise --warmup or keep --grad-clip on, then train again")
+        "lower --lr, raise --warmup-steps or keep --grad-clip on, then train again")
 {
     /// <summary>The step whose loss or gradient was not finite (1-based).</summary>
     public int Step { get; } = step;

@@ -49,7 +49,7 @@ public class CausalityCheckTests
             Assert.That(report.Causal, report.ToString());
             Assert.That(report.MaxChange, Is.LessThanOrEqualTo(CausalityCheck.Tolerance));
             Assert.That(model.training, "the model's mode is restored");
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }).Check(PropertyConfig.Cases(20));
     }
 
     [Test]
@@ -80,6 +80,6 @@ public class CausalityCheckTests
                 var report = CausalityCheck.Run(model, (ulong)seed);
                 Assert.That(report.Causal, Is.False, $"a leak at {leaky} went unnoticed: {report}");
                 Assert.That(report.FirstLeakingHook, Is.EqualTo(leaky), report.ToString());
-            }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+            }).Check(PropertyConfig.Cases(20));
     }
 }

@@ -25,6 +25,6 @@ public class CircuitFinderTests
             var circuit = Analyzer.FindCircuit(Heads, Table(baseline + z * sd, baseline, sd), []);
             return (circuit is not null) == (z > Analyzer.CircuitMinZ)
                    && (circuit is null || (circuit.Link.Sender == "L0H0" && circuit.Link.Receiver == "L1H0" && Math.Abs(circuit.ZScore - z) < 1e-6));
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 }

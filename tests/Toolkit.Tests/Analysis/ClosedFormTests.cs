@@ -75,7 +75,7 @@ public class ClosedFormTests
             var wU = randn(new long[] { dModel, vocab }, ScalarType.Float64, generator: generator);
             var full = CopyingScore.OfMatrix(wE.matmul(wOV).matmul(wU));
             return Math.Abs(CopyingScore.OfCircuit(wE, wOV, wU) - full) < 1e-6;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -126,7 +126,7 @@ public class ClosedFormTests
             var copying = CopyingScore.Compute(model);
             foreach (var c in copying)
                 Assert.That(c.Score, Is.EqualTo(CopyingScore.OfCircuit(model.W_E, HeadMatrices.OV(model, c.Layer, c.Head), model.W_U)).Within(1e-7), c.Name);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(30));
+        }).Check(PropertyConfig.Cases(30));
     }
 
     [Test]
@@ -152,7 +152,7 @@ public class ClosedFormTests
                 Assert.That(e.Loss, Is.EqualTo(hooked.Loss).Within(1e-4), $"{e.Name} {e.Kind}");
                 Assert.That(e.Accuracy, Is.EqualTo(hooked.Accuracy).Within(0.05), $"{e.Name} {e.Kind}"); // a near-tie may flip one prediction
             }
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
+        }).Check(PropertyConfig.Cases(25));
     }
 
     [Test]
@@ -175,7 +175,7 @@ public class ClosedFormTests
                 Assert.That(term.Norm, Is.EqualTo(HeadMatrices.Frobenius(map)).Within(1e-9 + 1e-7 * term.Norm), name);
                 Assert.That(term.TopMappings.Select(m => (long)m.Output), Is.EqualTo(map.argmax(1).data<long>().ToArray()), name);
             }
-        }).Check(FsCheck.Config.QuickThrowOnFailure.WithMaxTest(30));
+        }).Check(PropertyConfig.Cases(30));
     }
 
     [Test]

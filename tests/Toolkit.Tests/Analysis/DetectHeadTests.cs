@@ -95,7 +95,7 @@ public class DetectHeadTests
                 foreach (var s in DetectHead.Score(pattern, d).Concat(DetectHead.Score(pattern, d, excludeCurrentToken: true)))
                     ok &= s >= -1e-12 && s <= 1 + 1e-12;
             return ok;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]
@@ -116,6 +116,6 @@ public class DetectHeadTests
                     if (Math.Abs(p[i] - s[order[i]]) > 1e-12) return false;
             }
             return true;
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 }

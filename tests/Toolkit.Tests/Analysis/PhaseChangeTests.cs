@@ -97,7 +97,7 @@ public class PhaseChangeTests
             var failure = CutFailure(c);
             if (failure is not null) TestContext.Out.WriteLine(failure);
             return failure is null;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200).WithQuietOnSuccess(true));
+        }).Check(PropertyConfig.Cases(200).WithQuietOnSuccess(true));
     }
 
     /// <summary>Cases random draws of the property found (about 1 in 40,000 on the rule before the fix): a drop
@@ -197,7 +197,7 @@ public class PhaseChangeTests
         // Short logs too (a few rows, where the noise comes from the fewest residuals).
         Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), Gen.Elements(5, 20, 50).ToArbitrary(), Gen.Choose(200, 1500).ToArbitrary(), (seed, logEvery, steps) =>
             PhaseChange.Detect(TrainerLog(_ => 1.0, steps, logEvery, 100, 0.05, seed)) is null)
-            .Check(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true));
+            .Check(PropertyConfig.Cases(100).WithQuietOnSuccess(true));
     }
 
     /// <summary>A loss that never moves (its per-step rebuild differs only by rounding in the prefix sums, and its noise is

@@ -119,7 +119,7 @@ public class ScoringLayoutTests
                         .All(q => ScoringBatch.ScoredOffsets(q).Any(predictive.Contains));
                 }
                 return !ScoringBatch.ScoredOffsets(chosen).Any(predictive.Contains) && 2 * chosen <= context;
-            }).QuickCheckThrowOnFailure();
+            }).Check(PropertyConfig.Quick);
     }
 
     [Test]

@@ -25,7 +25,7 @@ public class TokenSamplerTests
             var generated = TokenSampler.Continue(InductionModel.Model, [prompt], 2 * period, new SamplingSettings { Temperature = 0 })[0];
             var expected = Enumerable.Range(0, 2 * period).Select(i => block[(i + 1) % period]).ToArray();
             Assert.That(generated, Is.EqualTo(expected));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(15));
+        }).Check(PropertyConfig.Cases(15));
     }
 
     [Test]
@@ -50,7 +50,7 @@ public class TokenSamplerTests
             var again = new Generator((ulong)seed);
             Assert.That(Enumerable.Range(0, 30).Select(_ => TokenSampler.Next(logits, settings, again)), Is.EqualTo(draws));
             Assert.That(TokenSampler.Next(logits, settings with { TopK = 1 }, generator), Is.EqualTo(order[0]), "top-k 1 is greedy");
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(40));
+        }).Check(PropertyConfig.Cases(40));
     }
 
     [Test]
@@ -69,7 +69,7 @@ public class TokenSamplerTests
             Assert.That(TokenSampler.Beam(model, prompt, 5, 1), Is.EqualTo(greedy));
             // (Wider beams are not compared with greedy: beam search is not monotone in its width.)
             Assert.That(TokenSampler.Beam(model, prompt, 5, beams), Has.Length.EqualTo(5));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));
+        }).Check(PropertyConfig.Cases(20));
     }
 
     [Test]

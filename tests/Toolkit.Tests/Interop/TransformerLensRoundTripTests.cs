@@ -82,7 +82,7 @@ public class TransformerLensRoundTripTests
             var sameTask = imported.Config.Task.Name == "repeated-copy" && !imported.PlaceholderTask;
             return (sameLogits && sameFiles && names && sameTask)
                 .Label($"logits {sameLogits}, files {sameFiles}, names {names}, task carried {sameTask}");
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(15).WithQuietOnSuccess(true));
+        }).Check(PropertyConfig.Cases(15).WithQuietOnSuccess(true));
         Assert.That(cases, Is.GreaterThanOrEqualTo(15));
     }
 

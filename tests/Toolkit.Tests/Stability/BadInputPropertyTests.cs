@@ -60,7 +60,7 @@ public class BadInputPropertyTests
 
     private string[][] ValidCommandLines(string fresh) => new[]
     {
-        new[] { "train", "--period", "3..6", "--context", "16", "--vocab", "16", "--d-model", "16", "--heads", "2", "--batch", "4", "--steps", "2", "--threads", "1", "--eval-every", "2", "--out", fresh },
+        new[] { "train", "--period", "3..6", "--n-ctx", "16", "--d-vocab", "16", "--d-model", "16", "--n-heads", "2", "--batch-size", "4", "--steps", "2", "--threads", "1", "--eval-every", "2", "--out", fresh },
         new[] { "train", "--resume", run, "--steps", "6" },
         new[] { "eval", run, "--period", "4", "--start", "2" },
         new[] { "heads", run, "--threshold", "0.4" },
@@ -103,7 +103,7 @@ public class BadInputPropertyTests
             cases++;
             var (code, err) = Invoke(args);
             return Clean(args, code, err, out var why).Label(why);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300).WithQuietOnSuccess(true));
+        }).Check(PropertyConfig.Cases(300).WithQuietOnSuccess(true));
         TestContext.Progress.WriteLine($"mutated command lines: {cases} cases ran");
         Assert.That(cases, Is.GreaterThanOrEqualTo(300));
     }
@@ -276,7 +276,7 @@ public class BadInputPropertyTests
         {
             cases++;
             return Check(c, cases, out var why).Label(why);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(CaseCount).WithQuietOnSuccess(true));
+        }).Check(PropertyConfig.Cases(CaseCount).WithQuietOnSuccess(true));
         TestContext.Progress.WriteLine($"corrupted run directories: {cases} cases ran");
         Assert.That(cases, Is.GreaterThanOrEqualTo(CaseCount));
     }

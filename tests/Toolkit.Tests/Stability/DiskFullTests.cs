@@ -44,7 +44,7 @@ public class DiskFullTests
         return (code, err);
     }
 
-    private static readonly string[] Tiny = { "--period", "3..6", "--context", "16", "--vocab", "16", "--d-model", "16", "--heads", "2", "--batch", "4", "--threads", "1" };
+    private static readonly string[] Tiny = { "--period", "3..6", "--n-ctx", "16", "--d-vocab", "16", "--d-model", "16", "--n-heads", "2", "--batch-size", "4", "--threads", "1" };
 
     [Test]
     public void A_disk_that_fills_during_checkpoints_gives_the_two_line_error_and_keeps_the_last_checkpoint()

@@ -48,8 +48,8 @@ public class ReadOnlyRunTests
     public void Resuming_a_run_in_a_read_only_folder_hints_a_copy_that_resumes()
     {
         var run = Path.Combine(mount, "run");
-        var (code, _, err) = CliRunner.InProcess("train", "--period", "3..6", "--context", "16", "--vocab", "16", "--d-model", "16", "--heads", "2",
-            "--batch", "4", "--steps", "4", "--threads", "1", "--eval-every", "2", "--checkpoint-every", "2", "--out", run);
+        var (code, _, err) = CliRunner.InProcess("train", "--period", "3..6", "--n-ctx", "16", "--d-vocab", "16", "--d-model", "16", "--n-heads", "2",
+            "--batch-size", "4", "--steps", "4", "--threads", "1", "--eval-every", "2", "--checkpoint-every", "2", "--out", run);
         Assert.That(code, Is.EqualTo(0), err);
         Assert.That(Run("mount", $"-o remount,ro {mount}"), Is.EqualTo(0), "remount read-only");
         var args = new[] { "train", "--resume", run, "--steps", "6" };

@@ -219,7 +219,7 @@ public class RunDirectoryTests
     {
         var run = Path.Combine(dir, "run");
         var toolkit = Path.Combine(AppContext.BaseDirectory, "toolkit.dll");
-        var psi = new ProcessStartInfo("dotnet", $"\"{toolkit}\" train --period 3..6 --context 16 --vocab 16 --d-model 16 --heads 2 --batch 8 --steps 100000 --threads 1 --eval-every 50 --checkpoint-every 0 --out \"{run}\"")
+        var psi = new ProcessStartInfo("dotnet", $"\"{toolkit}\" train --period 3..6 --n-ctx 16 --d-vocab 16 --d-model 16 --n-heads 2 --batch-size 8 --steps 100000 --threads 1 --eval-every 50 --checkpoint-every 0 --out \"{run}\"")
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

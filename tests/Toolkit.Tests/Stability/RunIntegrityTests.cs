@@ -12,8 +12,8 @@ public class RunIntegrityTests
     private string root = "", reference = "", other = "";
 
     private static readonly string[] Tiny =
-        ["--period", "3..6", "--context", "16", "--vocab", "16", "--d-model", "16", "--heads", "2", "--batch", "8", "--steps", "6",
-         "--threads", "1", "--eval-every", "2", "--checkpoint-every", "2", "--dropout", "0.1"];
+        ["--period", "3..6", "--n-ctx", "16", "--d-vocab", "16", "--d-model", "16", "--n-heads", "2", "--batch-size", "8", "--steps", "6",
+         "--threads", "1", "--eval-every", "2", "--checkpoint-every", "2", "--embed-dropout", "0.1", "--attn-dropout", "0.1", "--resid-dropout", "0.1"];
 
     /// <summary>The files a resume must reproduce.</summary>
     private static readonly string[] Results =
@@ -212,8 +212,8 @@ public class RunIntegrityTests
     [Test]
     public void Case8_train_on_a_task_with_more_tokens_than_the_vocabulary_hints_a_larger_vocabulary()
     {
-        var args = new[] { "train", "--task", "text", "--steps", "2", "--threads", "1", "--batch", "2", "--eval-every", "2", "--layers", "1",
-            "--d-model", "16", "--heads", "2", "--out", Path.Combine(root, $"text-{Guid.NewGuid():N}") };
+        var args = new[] { "train", "--task", "text", "--steps", "2", "--threads", "1", "--batch-size", "2", "--eval-every", "2", "--n-layers", "1",
+            "--d-model", "16", "--n-heads", "2", "--out", Path.Combine(root, $"text-{Guid.NewGuid():N}") };
         var (code, _, err) = CliRunner.InProcess(args);
         Assert.That(code, Is.EqualTo(2), err);
         CliRunner.AssertTwoLineError(err, "d_vocab is 64");

@@ -55,7 +55,7 @@ public class CensoredComparisonTests
             var ab = CensoredComparison.Of(a.ToList(), b.ToList());
             var ba = CensoredComparison.Of(b.ToList(), a.ToList());
             return ab.Statistic == -ba.Statistic && Math.Abs(ab.P - ba.P) < 1e-12 && a.All(x => b.All(y => x.LaterThan(y) == -y.LaterThan(x)));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
+        }).Check(PropertyConfig.Cases(100));
     }
 
     [Test]

@@ -16,7 +16,7 @@ public class HolmTests
             var orderKept = Enumerable.Range(0, p.Length).All(i => Enumerable.Range(0, p.Length).All(j => !(p[i] < p[j]) || adjusted[i] <= adjusted[j]));
             return orderKept && adjusted.Zip(p).All(x => x.First >= x.Second && x.First <= 1)
                    && (p.Length != 1 || adjusted[0] == p[0]);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+        }).Check(PropertyConfig.Cases(200));
     }
 
     [Test]

@@ -19,7 +19,7 @@ public class MeanComparisonTests
             var far = a.Select(x => x + 10).ToArray();
             return MeanComparison.Of(far, b).Direction == Difference.TooFewSeeds && MeanComparison.Of(b, far).Direction == Difference.TooFewSeeds
                    && MeanComparison.PairedOf(far, a).Direction == Difference.TooFewSeeds && MeanComparison.FromZero(far).Direction == Difference.TooFewSeeds;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
+        }).Check(PropertyConfig.Cases(100));
     }
 
     [Test]
@@ -32,7 +32,7 @@ public class MeanComparisonTests
             var ba = MeanComparison.Of(b, higher);
             return ab.Direction == Difference.Higher && ba.Direction == Difference.Lower && ab.Low > 0 && ab.P < 0.05 && ab.Seeds == Math.Min(a.Length, b.Length)
                    && Math.Abs(ab.MeanDifference + ba.MeanDifference) < 1e-12 && Math.Abs(ab.P - ba.P) < 1e-12;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
+        }).Check(PropertyConfig.Cases(100));
     }
 
     [Test]
@@ -42,7 +42,7 @@ public class MeanComparisonTests
         {
             var c = MeanComparison.Of(a.Select(x => x + shift / 200.0).ToArray(), b);
             return (c.Low > 0 || c.High < 0) == (c.P <= 0.05) || Math.Abs(c.P - 0.05) < 1e-9;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+        }).Check(PropertyConfig.Cases(200));
     }
 
     [Test]
@@ -53,7 +53,7 @@ public class MeanComparisonTests
             var c = MeanComparison.Of(a, a.ToArray());
             var p = MeanComparison.PairedOf(a, a.ToArray());
             return c.Direction == Difference.NotShown && c.MeanDifference == 0 && c.Low <= 0 && c.High >= 0 && p.Direction == Difference.NotShown && p.Paired;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
+        }).Check(PropertyConfig.Cases(100));
     }
 
     [Test]

@@ -27,6 +27,6 @@ public class StudentTTests
             var t = StudentT.Quantile(p, df);
             return Math.Abs(StudentT.Cdf(t, df) - p) < 1e-9 && Math.Abs(StudentT.Cdf(-t, df) - (1 - p)) < 1e-9
                    && Math.Abs(StudentT.TwoSidedP(t, df) - 2 * Math.Min(p, 1 - p)) < 1e-9;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+        }).Check(PropertyConfig.Cases(200));
     }
 }

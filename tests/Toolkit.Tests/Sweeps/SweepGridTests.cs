@@ -58,7 +58,7 @@ public class SweepGridTests
                    && combinations.Distinct().Count() == product
                    && combinations.ToHashSet().SetEquals(expected)
                    && points.All(p => p.Name.Contains("seed=") && !p.Name.Contains('/') && !p.Name.Contains(' '));
-        }).QuickCheckThrowOnFailure();
+        }).Check(PropertyConfig.Quick);
     }
 
     [Test]

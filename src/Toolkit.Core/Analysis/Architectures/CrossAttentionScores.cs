@@ -23,7 +23,7 @@ public static class CrossAttentionScores
     public static IReadOnlyList<CrossAttentionScore> Compute(HookedTransformer model, IReadOnlyList<Example> examples)
     {
         if (!model.Config.EncoderDecoder)
-            throw new ToolkitException("only an encoder-decoder has cross-attention heads", "train with --arch encoder-decoder");
+            throw new ToolkitException("only an encoder-decoder has cross-attention heads", "train with --n-encoder-layers 2, for example");
         using var scope = NewDisposeScope();
         using var evalMode = model.EvalMode();
         using var noGrad = no_grad();

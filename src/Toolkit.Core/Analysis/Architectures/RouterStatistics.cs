@@ -33,7 +33,7 @@ public sealed record RouterStatistics(
     /// <summary>Runs the model (evaluation mode, no gradient) on the examples and counts its routing decisions.</summary>
     public static RouterStatistics Measure(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize = 128)
     {
-        var pool = model.router ?? throw new ToolkitException("the model has no routed pool", "router statistics need a model with routing (--arch routed)");
+        var pool = model.router ?? throw new ToolkitException("the model has no routed pool", "router statistics need a model with routing (--routing per-token, for example)");
         int steps = pool.Steps, options = pool.Options;
         var selection = new long[options, steps];
         var co = new long[options, options];
