@@ -12,24 +12,22 @@ public static class AnalyzeCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var output = new Option<string?>("--out") { Description = "folder for heads.csv, composition.csv, ablations.csv (default: RUN/analysis)" };
         var threshold = new Option<double>("--threshold") { Description = "score above which a head is named", DefaultValueFactory = _ => HeadScoreTable.DefaultThreshold };
         var sequences = new Option<int>("--sequences") { Description = "task sequences used for the ablations", DefaultValueFactory = _ => 64 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var command = new Command("analyze", "Find head roles, the circuit (composition), copying scores and ablation effects of a run.");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(threshold);
         command.Options.Add(sequences);
-        command.Options.Add(device);
         command.SetAction(r => CommandLine.Guard(() =>
         {
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
+            var opened = run.Open(r);
+            var (dir, config) = (opened.Directory, opened.Config);
             if (r.GetValue(sequences) < 1)
                 throw new ToolkitException($"--sequences {r.GetValue(sequences)} must be at least 1", "use --sequences 64, for example");
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            using var model = opened.LoadModel();
             var dynamics = dir.ReadDynamics(config); // read before the analysis runs: a damaged metrics.csv stops it early
             var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, r.GetValue(sequences), r.GetValue(threshold));
             Console.Write(report.Render());

@@ -10,16 +10,14 @@ public static class CheckCausalCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        var run = new RunInput();
         var command = new Command("check-causal", "Change tokens after a position t and check that no logit at a position ≤ t moves; on a leak, name the first activation that moved.");
-        command.Arguments.Add(run);
-        command.Options.Add(device);
+        run.AddTo(command);
         command.SetAction(r => CommandLine.Guard(() =>
         {
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            var opened = run.Open(r);
+            var config = opened.Config;
+            using var model = opened.LoadModel();
             var report = CausalityCheck.Run(model, (ulong)config.Training.Seed);
             Console.WriteLine(report);
             if (model.Config.MaskedLm)

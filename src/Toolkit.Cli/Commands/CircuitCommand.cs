@@ -10,7 +10,7 @@ public static class CircuitCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var task = new TaskOptions();
         var method = new Option<string>("--method") { Description = "acdc (patch every edge) or eap (gradient estimate, one pass)", DefaultValueFactory = _ => "acdc" };
         var threshold = new Option<double>("--threshold") { Description = "τ: remove an edge whose patching moves the damage by less than this share of the corruption's effect", DefaultValueFactory = _ => CircuitDiscovery.DefaultThreshold };
@@ -18,12 +18,11 @@ public static class CircuitCommand
         var sequences = new Option<int>("--sequences") { Description = "sequences of the task", DefaultValueFactory = _ => 16 };
         var clean = new Option<string?>("--clean") { Description = "clean tokens instead of the task's (with --corrupt)" };
         var corrupt = new Option<string?>("--corrupt") { Description = "corrupted tokens of the same length as --clean" };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var noReport = new Option<bool>("--no-report") { Description = "do not rewrite RUN/report.html" };
         var command = new Command("circuit", "Find the circuit: ACDC edge pruning or edge attribution patching, with effect sizes and faithfulness.");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         task.AddTo(command);
-        foreach (var o in new Option[] { method, threshold, metric, sequences, clean, corrupt, device, noReport }) command.Options.Add(o);
+        foreach (var o in new Option[] { method, threshold, metric, sequences, clean, corrupt, noReport }) command.Options.Add(o);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var m = r.GetValue(method)!.ToLowerInvariant() switch
@@ -38,9 +37,9 @@ public static class CircuitCommand
             var tau = r.GetValue(threshold);
             if (!(tau >= 0) || double.IsInfinity(tau))
                 throw new ToolkitException($"--threshold {tau} is not a non-negative number", "use --threshold 0.02, for example");
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            var opened = run.Open(r);
+            var (dir, config) = (opened.Directory, opened.Config);
+            using var model = opened.LoadModel();
             using var inputs = PatchCommand.ReadInputs(r, dir, config, task, model, r.GetValue(sequences), r.GetValue(clean), r.GetValue(corrupt));
             var result = CircuitDiscovery.Find(model, inputs, m, kind, tau);
             Console.Write(result.Render());

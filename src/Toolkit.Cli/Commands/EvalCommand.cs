@@ -12,24 +12,22 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var task = new TaskOptions();
         var sequences = new Option<int>("--sequences") { Description = "sequences to evaluate", DefaultValueFactory = _ => 512 };
         var seed = new Option<long>("--seed") { Description = "seed of the evaluation data", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var command = new Command("eval", "Loss and top-1 accuracy on the predictable positions of a task (the run's, or a variant).");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         task.AddTo(command);
         command.Options.Add(sequences);
         command.Options.Add(seed);
-        command.Options.Add(device);
         command.SetAction(r => CommandLine.Guard(() =>
         {
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
+            var opened = run.Open(r);
+            var config = opened.Config;
             var spec = task.Read(r, config.Task);
             var t = spec.Create();
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            using var model = opened.LoadModel();
             var result = Evaluator.Evaluate(model, t, Seeds.Derive(r.GetValue(seed), Seeds.Stream.Probe), r.GetValue(sequences));
             Console.WriteLine($"task {spec.Name} {string.Join(" ", spec.Parameters.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"))}");
             Console.WriteLine(result);

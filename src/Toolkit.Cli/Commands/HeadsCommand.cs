@@ -11,18 +11,16 @@ public static class HeadsCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var threshold = new Option<double>("--threshold") { Description = "score above which a head is named", DefaultValueFactory = _ => HeadScoreTable.DefaultThreshold };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var command = new Command("heads", "Score every head as previous-token, duplicate-token and induction head.");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         command.Options.Add(threshold);
-        command.Options.Add(device);
         command.SetAction(r => CommandLine.Guard(() =>
         {
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            var opened = run.Open(r);
+            var config = opened.Config;
+            using var model = opened.LoadModel();
             using var batch = ScoringBatch.ForRun(model, config.Task.Create(), config.Training.Seed);
             Console.Write(Summary.HeadTable(HeadScores.Compute(model, batch, r.GetValue(threshold))));
             return 0;

@@ -11,21 +11,19 @@ public static class LensCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var sequences = new Option<int>("--sequences") { Description = "sequences of the run's task to read", DefaultValueFactory = _ => 256 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var command = new Command("lens", "Logit lens: per layer, the correct token's probability, rank and accuracy, and where predictions settle.");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         command.Options.Add(sequences);
-        command.Options.Add(device);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var count = r.GetValue(sequences);
             if (count < 1 || count > 100_000)
                 throw new ToolkitException($"--sequences {count} is outside 1..100000", "use --sequences 256, for example");
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            var opened = run.Open(r);
+            var config = opened.Config;
+            using var model = opened.LoadModel();
             var task = config.Task.Create();
             using var batch = Batch.Sample(task, Seeds.Derive(config.Training.Seed, Seeds.Stream.Probe), count, model.Device);
             Console.Write(Render(LogitLens.Run(model, batch.Tokens, batch.LossMask)));

@@ -15,7 +15,7 @@ public static class PatchCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var task = new TaskOptions();
         var metric = new Option<string>("--metric") { Description = "logit-diff, loss, accuracy or kl", DefaultValueFactory = _ => "logit-diff" };
         var sequences = new Option<int>("--sequences") { Description = "sequences of the task to patch", DefaultValueFactory = _ => 32 };
@@ -23,18 +23,17 @@ public static class PatchCommand
         var corrupt = new Option<string?>("--corrupt") { Description = "corrupted tokens of the same length as --clean" };
         var path = new Option<string[]>("--path") { Description = "path patching SENDER RECEIVER, e.g. --path L0H2 L1H1 (nodes: embed, L0H0.., MLP0.., logits)", Arity = new ArgumentArity(2, 2), AllowMultipleArgumentsPerToken = true };
         var through = new Option<string?>("--through") { Description = "with --path: the receiver's input patched, q, k or v (default all three)" };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var noReport = new Option<bool>("--no-report") { Description = "do not rewrite RUN/report.html" };
         var command = new Command("patch", "Activation patching (layer × position, per head) and path patching, clean vs the task's corruption.");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         task.AddTo(command);
-        foreach (var o in new Option[] { metric, sequences, clean, corrupt, path, through, device, noReport }) command.Options.Add(o);
+        foreach (var o in new Option[] { metric, sequences, clean, corrupt, path, through, noReport }) command.Options.Add(o);
         command.SetAction(r => CommandLine.Guard(() =>
         {
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
+            var opened = run.Open(r);
+            var (dir, config) = (opened.Directory, opened.Config);
             var kind = PatchingMetric.Parse(r.GetValue(metric)!);
-            using var model = dir.LoadModel(Devices.Resolve(r.GetValue(device)!));
+            using var model = opened.LoadModel();
             using var inputs = ReadInputs(r, dir, config, task, model, r.GetValue(sequences), r.GetValue(clean), r.GetValue(corrupt));
             var sweep = ActivationPatching.Sweep(model, inputs, kind);
             var paths = new List<PathRecord>();

@@ -11,7 +11,7 @@ public static class SampleCommand
 {
     public static Command Create()
     {
-        var run = new Argument<string>("run") { Description = "run directory, e.g. runs/NAME" };
+        var run = new RunInput();
         var prompt = new Option<string?>("--prompt") { Description = "token ids separated by spaces, or raw text for a text model (default: half of one of the task's own held-out sequences)" };
         var tokens = new Option<int>("--max-tokens") { Description = "tokens to generate", DefaultValueFactory = _ => 20 };
         tokens.Aliases.Add("--tokens");
@@ -22,15 +22,15 @@ public static class SampleCommand
         var beams = new Option<int>("--beams") { Description = "beam: continuations kept at every step", DefaultValueFactory = _ => 4 };
         var seed = new Option<ulong>("--seed") { Description = "random seed of the draws", DefaultValueFactory = _ => 0UL };
         var command = new Command("sample", "Continue a prompt with the run's model (greedy, temperature, top-k, top-p or beam search).");
-        command.Arguments.Add(run);
+        run.AddTo(command);
         foreach (var o in new Option[] { prompt, tokens, strategy, temperature, topK, topP, beams, seed }) command.Options.Add(o);
         command.SetAction(r => CommandLine.Guard(() =>
         {
-            var dir = RunDirectory.Open(r.GetValue(run)!);
-            var config = dir.ReadConfig();
+            var opened = run.Open(r);
+            var config = opened.Config;
             var task = config.Task.Create();
             var tokenizer = task is TextTask text ? text.Tokenizer : null;
-            using var model = dir.LoadModel(Devices.Resolve(config.Training.Device));
+            using var model = opened.LoadModel();
             long[] start;
             string? expected = null;
             var count = r.GetValue(tokens);
