@@ -55,9 +55,9 @@ public static class GroupedHelp
         var named = layout.Groups.SelectMany(g => g.Options).ToHashSet();
         var visible = command.Options.Concat(command.Parents.OfType<Command>().SelectMany(p => p.Options.Where(o => o.Recursive)))
             .Where(o => !o.Hidden).ToList();
-        var groups = layout.Groups.Append(("other", visible.Where(o => !named.Contains(o)).ToList()))
-            .Select(g => (g.Heading, Rows: g.Options.Where(visible.Contains).Select(Row).ToList()))
-            .Where(g => g.Rows.Count > 0).ToList();
+        var groups = new List<(string Heading, List<(string Name, string Text)> Rows)>();
+        foreach (var (heading, options) in layout.Groups.Append(("other", visible.Where(o => !named.Contains(o)).ToList())))
+            if (options.Where(visible.Contains).Select(Row).ToList() is { Count: > 0 } rows) groups.Add((heading, rows));
         // Names longer than the column get their own line, so one long name does not push every description right.
         var width = Math.Min(groups.SelectMany(g => g.Rows).Max(r => r.Name.Length), MaxNameWidth) + 2;
         foreach (var (heading, rows) in groups)

@@ -39,8 +39,8 @@ public static class NativeRuntime
     /// <summary>What <see cref="Initialize"/> did, for `toolkit --version`-style reports and tests.</summary>
     public static string Description { get; private set; } = "not initialized";
 
-    [ModuleInitializer]
 #pragma warning disable CA2255 // a library module initializer is the point: it must run before TorchSharp loads libtorch
+    [ModuleInitializer]
     internal static void OnLoad() => Initialize();
 #pragma warning restore CA2255
 

@@ -329,10 +329,7 @@ public static class BenchCommand
         return command;
     }
 
-    /// <summary>Tokens/s of the real trainer on the fixed-period task. With <paramref name="defaultCadence"/>, as
-    /// <c>toolkit train</c> runs by default (log every 20, evaluation and head scores every 100, checkpoints every
-    /// 500), timed by the wall clock around the whole run; without, from its own interval clock with evaluation and
-    /// checkpoints only at the end (the first interval dropped as warm-up).</summary>
+    /// <summary>The variants command: trainer tokens/s of every architecture variant beside the default model.</summary>
     private static Command Variants()
     {
         var steps = new Option<int>("--steps") { Description = "timed steps per round", DefaultValueFactory = _ => 200 };
@@ -382,6 +379,10 @@ public static class BenchCommand
     /// <summary>The task every trainer benchmark runs unless a variant needs another (the fixed-period task).</summary>
     private static readonly TaskSpec BenchTask = new() { Name = "repeated-copy", Parameters = new() { ["period"] = "32" } };
 
+    /// <summary>Tokens/s of the real trainer on the fixed-period task. With <paramref name="defaultCadence"/>, as
+    /// <c>toolkit train</c> runs by default (log every 20, evaluation and head scores every 100, checkpoints every
+    /// 500), timed by the wall clock around the whole run; without, from its own interval clock with evaluation and
+    /// checkpoints only at the end (the first interval dropped as warm-up).</summary>
     private static double ToolkitTokensPerSecond(int steps, int threads, int seed, bool defaultCadence = false, ModelConfig? model = null, TaskSpec? task = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"toolkit-bench-{Guid.NewGuid():N}");

@@ -22,11 +22,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     // A masked LM reads both directions; a next-token model must not see later positions.
     private readonly bool causal;
 
-#pragma warning disable IDE1006 // TransformerLens names, kept for weight interchange
     public readonly Parameter W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O;
     public readonly HookPoint hook_q = new(), hook_k = new(), hook_v = new(), hook_attn_scores = new(),
         hook_pattern = new(), hook_z = new(), hook_result = new(), hook_rot_q = new(), hook_rot_k = new();
-#pragma warning restore IDE1006
 
     /// <param name="causal">Whether a query reads only earlier keys when no readable-key mask is given (null: unless the
     /// model is a masked LM); an encoder's and cross-attention's keys come from a mask instead.</param>

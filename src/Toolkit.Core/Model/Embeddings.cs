@@ -7,9 +7,7 @@ namespace Toolkit.Model;
 /// <summary>Token embedding <c>W_E</c> [d_vocab, d_model] (state-dict name embed.W_E).</summary>
 public sealed class Embed : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006
     public readonly Parameter W_E;
-#pragma warning restore IDE1006
 
     internal Embed(ModelConfig cfg) : base("Embed")
     {
@@ -28,9 +26,7 @@ public sealed class Embed : nn.Module<Tensor, Tensor>
 /// embeddings' initialization (std × √2 for sin and cos): unscaled, positions would drown the tokens.</remarks>
 public sealed class PosEmbed : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006
     public readonly Parameter W_pos;
-#pragma warning restore IDE1006
 
     internal PosEmbed(ModelConfig cfg) : base("PosEmbed")
     {
@@ -66,10 +62,8 @@ public sealed class Unembed : nn.Module<Tensor, Tensor>
 {
     // A delegate, not the Embed itself: a module field would be registered again as unembed's child.
     private readonly Func<Tensor>? tiedTo;
-#pragma warning disable IDE1006
     public readonly Parameter? W_U;
     public readonly Parameter b_U;
-#pragma warning restore IDE1006
 
     internal Unembed(ModelConfig cfg, Func<Tensor>? tiedTo = null) : base("Unembed")
     {

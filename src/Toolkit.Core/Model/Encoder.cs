@@ -10,10 +10,8 @@ namespace Toolkit.Model;
 /// (<c>encoder.blocks.{l}.attn.hook_pattern</c>, ...).</summary>
 public sealed class Encoder : nn.Module
 {
-#pragma warning disable IDE1006
     public readonly ModuleList<TransformerBlock> blocks;
     public readonly LayerNorm? ln_final;
-#pragma warning restore IDE1006
 
     internal Encoder(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions) : base("Encoder")
     {

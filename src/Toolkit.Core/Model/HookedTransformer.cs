@@ -19,7 +19,6 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     private readonly Dictionary<string, HookPoint> hookPoints = new(StringComparer.Ordinal);
     private HookPoint[] blockHooks = [];
 
-#pragma warning disable IDE1006
     public readonly Embed embed;
     /// <summary>Absolute positions; null for rotary and none. Shortformer feeds them to attention's queries and keys only.</summary>
     public readonly PosEmbed? pos_embed;
@@ -35,7 +34,6 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     public readonly RoutedPool? router;
     public readonly LayerNorm? ln_final;
     public readonly Unembed unembed;
-#pragma warning restore IDE1006
 
     /// <summary>The resolved configuration.</summary>
     public ModelConfig Config { get; }

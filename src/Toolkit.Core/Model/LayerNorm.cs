@@ -10,11 +10,9 @@ namespace Toolkit.Model;
 public sealed class LayerNorm : nn.Module<Tensor, Tensor>
 {
     private readonly long dModel;
-#pragma warning disable IDE1006
     /// <summary>Scale and shift; null for LNPre.</summary>
     public readonly Parameter? w, b;
     public readonly HookPoint hook_normalized = new();
-#pragma warning restore IDE1006
 
     internal LayerNorm(int dModel, bool affine = true) : base("LayerNorm")
     {

@@ -8,10 +8,8 @@ namespace Toolkit.Model;
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly bool relu;
-#pragma warning disable IDE1006
     public readonly Parameter W_in, b_in, W_out, b_out;
     public readonly HookPoint hook_pre = new(), hook_post = new();
-#pragma warning restore IDE1006
 
     internal Mlp(ModelConfig cfg) : base("Mlp")
     {

@@ -16,10 +16,8 @@ public sealed class PositionSmear : nn.Module<Tensor, Tensor>
     private readonly int kernel;
     private readonly bool full;
     private readonly bool causal;
-#pragma warning disable IDE1006
     public readonly Parameter W_conv, b_conv;
     public readonly HookPoint hook_out = new();
-#pragma warning restore IDE1006
 
     internal PositionSmear(ModelConfig cfg) : base("PositionSmear")
     {

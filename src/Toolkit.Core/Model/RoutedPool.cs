@@ -12,9 +12,7 @@ namespace Toolkit.Model;
 /// hook_resid_post leaves the step.</remarks>
 public sealed class RouteStep : nn.Module<Tensor, Tensor>
 {
-#pragma warning disable IDE1006
     public readonly HookPoint hook_resid_pre = new(), hook_logits = new(), hook_choice = new(), hook_halt = new(), hook_resid_post = new();
-#pragma warning restore IDE1006
 
     internal RouteStep() : base("RouteStep") => RegisterComponents();
 
@@ -57,7 +55,6 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
     private readonly Scalar inverseTemperature, haltAt, tiny, ponderWeight, longZero, poolLimit;
     private readonly Scalar[] optionIds;
 
-#pragma warning disable IDE1006
     /// <summary>Step embedding [route_steps, d_model], added to what the router reads (linear, gru).</summary>
     public readonly Parameter? W_step;
     /// <summary>Router read-out [d_model, options] and bias [options] (linear, gru).</summary>
@@ -68,7 +65,6 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
     public readonly Parameter? W_halt, b_halt;
     public readonly GRUCell? gru;
     public readonly ModuleList<RouteStep> steps;
-#pragma warning restore IDE1006
 
     internal RoutedPool(ModelConfig cfg, Func<int, TransformerBlock> block, Func<bool> blocksListened) : base("RoutedPool")
     {

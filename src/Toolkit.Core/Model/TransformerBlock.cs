@@ -26,7 +26,6 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     private readonly Dropout? residDropout;
     private readonly bool postNorm, parallel;
     private readonly BlockRole role;
-#pragma warning disable IDE1006
     public readonly LayerNorm? ln1, ln2, ln_cross;
     public readonly Attention attn;
     /// <summary>An encoder-decoder's decoder block: attention from the target over the encoder's output; else null.</summary>
@@ -34,7 +33,6 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     public readonly Mlp? mlp;
     public readonly HookPoint hook_resid_pre = new(), hook_attn_out = new(), hook_resid_mid = new(),
         hook_cross_attn_out = new(), hook_resid_mid_cross = new(), hook_mlp_out = new(), hook_resid_post = new();
-#pragma warning restore IDE1006
 
     internal TransformerBlock(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null, BlockRole role = BlockRole.Decoder) : base("TransformerBlock")
     {

@@ -64,8 +64,8 @@ public sealed partial class RunDirectory
             var parent = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
             var runs = parent is not null && Directory.Exists(parent)
                 ? Directory.GetDirectories(parent).Where(d => File.Exists(System.IO.Path.Combine(d, "config.json")))
-                    .Select(d => System.IO.Path.GetFileName(d)).OrderBy(n => n).Take(8).ToList()
-                : new List<string?>();
+                    .Select(d => System.IO.Path.GetFileName(d)).OrderBy(n => n, StringComparer.Ordinal).Take(8).ToList()
+                : new List<string>();
             throw new ToolkitException($"no run at {path}",
                 runs.Count > 0 ? $"existing runs there: {string.Join(", ", runs)}" : "train one first: toolkit train --out " + path);
         }
