@@ -1,29 +1,14 @@
-// Do cooperating heads share subspaces? (docs/design.md §1: "do the red and blue heads project tokens into
-// a shared subspace ... can we find circuits simply by comparing the heads' K, Q, V projections?")
-// On trained variable-period models (several seeds), for every layer-0 head A and layer-1 head B:
-//  - subspace similarity (mean squared cosine of principal angles) between A's write space (row space
-//    of W_O^A) and B's read spaces (column spaces of W_Q^B, W_K^B, W_V^B);
-//  - Q-, K-, V-composition scores ||W_OV^A R|| / (||W_OV^A|| ||R||) (Elhage et al. 2021).
-// The two families of measures live on different scales, so each is read as a z-score against its own
-// random baseline (mean and sd of random matrices of the same shapes), never with a shared margin. The
-// induction circuit is previous-token head -> induction head by K-composition; the question is whether
-// the K-subspace similarity alone picks those pairs out as well. Per seed, a measure's separation is
-// (mean over circuit pairs - mean over the other pairs) / random sd; over seeds, its mean with a 95%
-// t interval, and the paired difference between the two measures' separations.
-// Then the notes' own proposal, tested against a circuit found without any measure: head-vs-head similarity of
-// the two heads' Q, K and V projections (principal angles; also through W_E, which the notes worried changes
-// the picture), each as a z-score against random heads of the same shapes, ranks the L0 -> L1 pairs; ACDC
-// (toolkit circuit, edge pruning on the task's own corruption) gives the pairs that are really connected.
-// Per seed, each measure's precision at k = the number of ACDC pairs (R-precision), against what a random
-// ranking gets (k / pairs), over seeds with intervals. O/O compares what the two heads write (W_O row spaces), and
-// through W_U the tokens those writes push.
-// The notes also worried about the MLP: every measure reads W_OV and W_QK directly, but with MLPs a layer-0 head's
-// write reaches layer 1 also through MLP 0. So the whole study runs twice, on attention-only models and on the same
-// models with LayerNorm and MLPs, and each measure's separation and R-precision are compared between the two
-// (MeanComparison, Welch's t interval over seeds). Every claim of the script (54 at the defaults) is one family under
-// Holm's correction; each needs at least 5 seeds (docs/design.md §4, statistics over seeds).
-// The MLP models train longer (--mlp-steps): at the attention-only budget of 1,200 steps none of 5 formed a named
-// previous-token -> induction pair (commit 2ca6fea), and a comparison with no circuit on one side says little.
+// Can circuits be found by comparing heads' K, Q, V projections (docs/design.md §1)? On trained variable-period
+// models, for every layer-0 head A and layer-1 head B:
+//  - subspace similarity (principal angles) between A's write space (W_O^A) and B's read spaces (W_Q^B, W_K^B, W_V^B),
+//    and Q-, K-, V-composition (Elhage et al. 2021), each as a z-score against random matrices of the same shapes;
+//    per seed, how far each measure separates the previous-token -> induction pairs from the others;
+//  - head-vs-head similarity of Q, K, V (also through W_E) ranking the L0 -> L1 pairs, scored by R-precision against
+//    the pairs ACDC keeps (toolkit circuit), against a random ranking.
+// The study runs on attention-only models and on the same models with LayerNorm and MLPs (through which a layer-0
+// write also reaches layer 1); MLP models train longer (--mlp-steps) because at 1,200 steps none formed a named
+// previous-token -> induction pair. Over >= 5 seeds: t intervals, Welch between the two model kinds, all claims one
+// Holm family (docs/design.md §4).
 //   ./toolkit run scripts/kqv-similarity.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 1200] [--mlp-steps 3000]
 #load "toolkit.csx"
 #load "lib/experiment.csx"

@@ -24,9 +24,9 @@ namespace Toolkit;
 public static class NativeRuntime
 {
     /// <summary>The spin bound the toolkit sets (libgomp's default is 300,000; passive waiting is 0). Chosen by
-    /// <c>toolkit bench contention</c> (bench/RESULTS.md, one round at commit 9d312d9): with 1,000 two 2-thread trainings
-    /// at once took 2.07× one alone (libgomp's default 5.93×, 10,000 3.02×, passive 1.82×), and alone it was as fast as
-    /// any mode (passive was the slowest alone).</summary>
+    /// <c>toolkit bench contention</c> (figures in bench/RESULTS.md): with it two 2-thread trainings at once take about
+    /// 2× one alone instead of libgomp's 3.5–6×, and one alone runs as fast as with the default; passive waiting
+    /// did as well on pairs but was slower alone.</summary>
     public const int SpinCount = 1_000;
 
     /// <summary>Environment variable that turns the bounded spin off (<c>TOOLKIT_OPENMP=default</c>), for the
