@@ -10,8 +10,18 @@ type Catalog private () =
     static let factories = ConcurrentDictionary<string, ITaskFactory>(StringComparer.Ordinal)
 
     static do
-        for f in [ RepeatedCopy.Factory; ShiftedCopy.Factory; PatternInNoise.Factory; SetExtraction.Factory; SourceCopy.Factory
-                   UniqueToken.Factory; Ioi.Factory; Arithmetic.Factory; TextTask.Factory ] do
+        for f in
+            [
+                RepeatedCopy.Factory
+                ShiftedCopy.Factory
+                PatternInNoise.Factory
+                SetExtraction.Factory
+                SourceCopy.Factory
+                UniqueToken.Factory
+                Ioi.Factory
+                Arithmetic.Factory
+                TextTask.Factory
+            ] do
             factories.[f.Name] <- f
 
     /// Adds or replaces a task family.
@@ -25,15 +35,20 @@ type Catalog private () =
             match factories.TryGetValue factory.Name with
             | true, f -> Some f
             | _ -> None
+
         factories.[factory.Name] <- factory
-        { new IDisposable with
-            member _.Dispose() =
-                match previous with
-                | Some f -> factories.[factory.Name] <- f
-                | None -> factories.TryRemove(factory.Name) |> ignore }
+
+        {
+            new IDisposable with
+                member _.Dispose() =
+                    match previous with
+                    | Some f -> factories.[factory.Name] <- f
+                    | None -> factories.TryRemove(factory.Name) |> ignore
+        }
 
     /// Every registered family, by name.
-    static member All: ITaskFactory list = factories.Values |> Seq.sortBy (fun f -> f.Name) |> List.ofSeq
+    static member All: ITaskFactory list =
+        factories.Values |> Seq.sortBy (fun f -> f.Name) |> List.ofSeq
 
     /// The factory of a family, or a TaskParameterException naming the known tasks.
     static member Find(name: string) =
@@ -44,5 +59,4 @@ type Catalog private () =
             raise (TaskParameterException($"unknown task '{name}'", $"known tasks: {known}"))
 
     /// Creates a task of a family from text parameters.
-    static member Create(name: string, parameters: IReadOnlyDictionary<string, string>) =
-        (Catalog.Find name).Create parameters
+    static member Create(name: string, parameters: IReadOnlyDictionary<string, string>) = (Catalog.Find name).Create parameters

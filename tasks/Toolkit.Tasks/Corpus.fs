@@ -15,17 +15,24 @@ module Corpus =
     /// part of what models trained on Wikitext-2 see).
     let wikitext (raw: string) =
         let sb = StringBuilder(raw.Length)
+
         for line in raw.Split('\n') do
             let l = line.Trim()
+
             if l.Length > 0 then
-                sb.Append(l.Replace(" @-@ ", "-").Replace(" @,@ ", ",").Replace(" @.@ ", ".")).Append('\n') |> ignore
+                sb.Append(l.Replace(" @-@ ", "-").Replace(" @,@ ", ",").Replace(" @.@ ", ".")).Append('\n')
+                |> ignore
+
         sb.ToString()
 
     /// The sample corpus shipped with the library (data/sample.wiki.tokens, Wikitext format).
     let sampleRaw () =
         let asm = typeof<ITokenNames>.Assembly
         use s = asm.GetManifestResourceStream("Toolkit.Tasks.data.sample.wiki.tokens")
-        if isNull s then failwith "the sample corpus resource is missing from Toolkit.Tasks"
+
+        if isNull s then
+            failwith "the sample corpus resource is missing from Toolkit.Tasks"
+
         use r = new StreamReader(s, Encoding.UTF8)
         r.ReadToEnd()
 
@@ -33,6 +40,7 @@ module Corpus =
     let private read (path: string) =
         if not (File.Exists path) then
             fail $"corpus file '{path}' does not exist" "give corpus=sample or the path of a text file (e.g. wikitext-2/wiki.train.tokens)"
+
         File.ReadAllText(path, Encoding.UTF8)
 
     /// A Wikitext-2 file (`wiki.train.tokens`), normalized by `wikitext`.
@@ -45,11 +53,13 @@ module Corpus =
     /// (wikitext for *.tokens files and the sample).
     let load (source: string) (format: string) =
         let isSample = source.Equals("sample", StringComparison.OrdinalIgnoreCase)
+
         let wiki =
             match format.ToLowerInvariant() with
             | "wikitext" -> true
             | "plain" -> false
             | "auto" -> isSample || source.EndsWith(".tokens", StringComparison.OrdinalIgnoreCase)
             | other -> fail $"format '{other}' is unknown" "use format=auto, wikitext or plain"
+
         let raw = if isSample then sampleRaw () else read source
         if wiki then wikitext raw else raw

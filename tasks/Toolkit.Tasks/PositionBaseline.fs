@@ -24,14 +24,16 @@ type PositionBaseline(sets: int[][], fallbackSet: int[]) =
 
     /// Share of the predictable positions of examples that were never predictable in training (NaN when none is
     /// predictable): what an "inside" probe should keep near 0, since positions are part of what training saw.
-    member b.UntrainedShare(examples: Example[]) = Predictable.share examples (fun _ i -> not (b.WasTrained i))
+    member b.UntrainedShare(examples: Example[]) =
+        Predictable.share examples (fun _ i -> not (b.WasTrained i))
 
     /// The offset used at position i (the best one of its set).
     member b.OffsetAt(i: int) = (b.OffsetSetAt i).[0]
 
     /// The shortcut's offsets at position i, best first: the position's set, or the fallback set where training
     /// never masked position i.
-    member b.OffsetSetAt(i: int) : int[] = if b.WasTrained i then sets.[i] else fallbackSet
+    member b.OffsetSetAt(i: int) : int[] =
+        if b.WasTrained i then sets.[i] else fallbackSet
 
     /// The baseline's prediction at position i of a sequence (-1 when the offset reaches before 0).
     member b.Predict(tokens: int[], i: int) =
@@ -41,43 +43,67 @@ type PositionBaseline(sets: int[][], fallbackSet: int[]) =
     /// The distinct tokens the shortcut's offsets at position i point at (those reaching before 0 point at
     /// nothing): a prediction that is any of them follows the shortcut.
     member b.ShortcutTokens(tokens: int[], i: int) =
-        b.OffsetSetAt i |> Array.filter (fun d -> d >= 1 && i - d >= 0) |> Array.map (fun d -> tokens.[i - d]) |> Array.distinct
+        b.OffsetSetAt i
+        |> Array.filter (fun d -> d >= 1 && i - d >= 0)
+        |> Array.map (fun d -> tokens.[i - d])
+        |> Array.distinct
 
     /// Top-1 accuracy on the masked positions of examples (NaN when none is masked).
-    member b.Score(examples: Example[]) = Predictable.share examples (fun tokens i -> b.Predict(tokens, i) = tokens.[i])
+    member b.Score(examples: Example[]) =
+        Predictable.share examples (fun tokens i -> b.Predict(tokens, i) = tokens.[i])
 
     /// Fits, per position, the offsets that copy the right token at the masked positions of training examples:
     /// the best (ties go to the smaller offset) and every other offset right at least NearBest as often, at least
     /// once. Cost: positions × offsets × examples.
     static member Fit(examples: Example[]) =
-        let ctx = if examples.Length = 0 then 0 else examples |> Array.map (fun e -> e.Tokens.Length) |> Array.max
+        let ctx =
+            if examples.Length = 0 then
+                0
+            else
+                examples |> Array.map (fun e -> e.Tokens.Length) |> Array.max
         // counts.[i].[d]: how often tokens[i] = tokens[i-d] at masked position i.
-        let counts = Array.init ctx (fun i -> Array.zeroCreate<int> (i + 1))
+        let counts = Array.init ctx (fun i -> Array.zeroCreate<int>(i + 1))
         let seen = Array.zeroCreate<int> ctx
+
         for ex in examples do
             let t = ex.Tokens
+
             for i in 1 .. t.Length - 1 do
                 if ex.LossMask.[i] then
                     seen.[i] <- seen.[i] + 1
                     let c = counts.[i]
                     let target = t.[i]
-                    for d in 1 .. i do
-                        if t.[i - d] = target then c.[d] <- c.[d] + 1
+
+                    for d in 1..i do
+                        if t.[i - d] = target then
+                            c.[d] <- c.[d] + 1
         // The best offset first, then the others near it, by hits (ties: the smaller offset).
         let near (c: int[]) =
             let mutable bd = 1
+
             for d in 2 .. c.Length - 1 do
-                if c.[d] > c.[bd] then bd <- d
+                if c.[d] > c.[bd] then
+                    bd <- d
+
             let others =
-                [| for d in 1 .. c.Length - 1 do
-                     if d <> bd && c.[d] >= 1 && float c.[d] >= PositionBaseline.NearBest * float c.[bd] then yield d |]
+                [|
+                    for d in 1 .. c.Length - 1 do
+                        if d <> bd && c.[d] >= 1 && float c.[d] >= PositionBaseline.NearBest * float c.[bd] then
+                            yield d
+                |]
                 |> Array.sortBy (fun d -> -c.[d], d)
+
             Array.append [| bd |] others
-        let sets = Array.init ctx (fun i -> if i > 0 && seen.[i] > 0 then near counts.[i] else [||])
+
+        let sets =
+            Array.init ctx (fun i -> if i > 0 && seen.[i] > 0 then near counts.[i] else [||])
         // Global counts: summed over positions.
-        let total = Array.zeroCreate<int> (max 2 ctx)
+        let total = Array.zeroCreate<int>(max 2 ctx)
+
         for i in 1 .. ctx - 1 do
-            for d in 1 .. i do total.[d] <- total.[d] + counts.[i].[d]
+            for d in 1..i do
+                total.[d] <- total.[d] + counts.[i].[d]
+
         let fallback = if ctx < 2 then [| 1 |] else near total
         PositionBaseline(sets, fallback)
 
@@ -89,22 +115,32 @@ type PositionBaseline(sets: int[][], fallbackSet: int[]) =
     static member Majority(examples: Example[]) =
         let counts = Collections.Generic.Dictionary<int, int>()
         let mutable n = 0
+
         for ex in examples do
             for i in 0 .. ex.Tokens.Length - 1 do
                 if ex.LossMask.[i] then
                     n <- n + 1
                     let t = ex.Tokens.[i]
-                    counts.[t] <- (match counts.TryGetValue t with | true, c -> c + 1 | _ -> 1)
-        if n = 0 then nan else float (Seq.max counts.Values) / float n
+
+                    counts.[t] <-
+                        (match counts.TryGetValue t with
+                         | true, c -> c + 1
+                         | _ -> 1)
+
+        if n = 0 then
+            nan
+        else
+            float (Seq.max counts.Values) / float n
 
 /// The baseline measured on a task and each of its probes.
-type BaselineRow =
-    { /// "train" for the in-distribution test set, else the probe's name.
-      Name: string
-      /// "train", "inside" or "outside" (plain text: easy from C# and for CSV).
-      Kind: string
-      Baseline: float
-      Chance: float }
+type BaselineRow = {
+    /// "train" for the in-distribution test set, else the probe's name.
+    Name: string
+    /// "train", "inside" or "outside" (plain text: easy from C# and for CSV).
+    Kind: string
+    Baseline: float
+    Chance: float
+}
 
 /// Fitting and measuring the position-only baseline on a task and its probes in one call.
 module PositionBaselines =
@@ -113,8 +149,19 @@ module PositionBaselines =
     let measure (task: ITask) (seed: uint64) (trainCount: int) (testCount: int) : BaselineRow list =
         let b = PositionBaseline.Fit(Sampling.examples task seed trainCount)
         let chance = PositionBaseline.Chance task.Vocabulary
-        let row name kind (t: ITask) s =
-            { Name = name; Kind = kind; Baseline = b.Score(Sampling.examples t s testCount); Chance = chance }
-        let kind = function Inside -> "inside" | Outside -> "outside"
+
+        let row name kind (t: ITask) s = {
+            Name = name
+            Kind = kind
+            Baseline = b.Score(Sampling.examples t s testCount)
+            Chance = chance
+        }
+
+        let kind =
+            function
+            | Inside -> "inside"
+            | Outside -> "outside"
+
         row "train" "train" task (seed + 1UL)
-        :: (task.Probes |> List.mapi (fun k p -> row p.Name (kind p.Kind) p.Task (seed + 2UL + uint64 k)))
+        :: (task.Probes
+            |> List.mapi (fun k p -> row p.Name (kind p.Kind) p.Task (seed + 2UL + uint64 k)))

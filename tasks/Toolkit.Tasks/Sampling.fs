@@ -25,11 +25,13 @@ type FastRng(seed: uint64) =
     /// `count` distinct values from [lo, hi], in random order (partial Fisher-Yates).
     member r.Distinct(lo: int, hi: int, count: int) : int[] =
         let pool = Array.init (hi - lo + 1) (fun i -> lo + i)
+
         for i in 0 .. count - 1 do
             let j = r.Between(i, pool.Length - 1)
             let t = pool.[i]
             pool.[i] <- pool.[j]
             pool.[j] <- t
+
         Array.sub pool 0 count
 
 /// Deterministic sampling of examples: the same task, seed and count give the same examples.

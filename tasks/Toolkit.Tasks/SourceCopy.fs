@@ -16,12 +16,17 @@ type SourceCopy(s: SourceCopySettings) =
     let sep, eos = 1, 2
 
     do
-        if s.Length.Lo < 1 then fail $"length {s.Length} includes empty inputs" "use lengths of at least 1"
+        if s.Length.Lo < 1 then
+            fail $"length {s.Length} includes empty inputs" "use lengths of at least 1"
+
         checkHoldout "length" s.Length s.Holdout
         let worst = 2 * s.Length.Hi + 2
+
         if worst > s.Context then
-            fail $"an input of {s.Length.Hi}, SEP, its copy and EOS need {worst} tokens, more than context {s.Context}"
-                 $"use inputs of at most {(s.Context - 2) / 2} tokens or a longer --n-ctx"
+            fail
+                $"an input of {s.Length.Hi}, SEP, its copy and EOS need {worst} tokens, more than context {s.Context}"
+                $"use inputs of at most {(s.Context - 2) / 2} tokens or a longer --n-ctx"
+
         checkTokens vocab s.Tokens
 
     let probes = FamilyProbes(fun settings -> SourceCopy(settings) :> ITask)
@@ -41,19 +46,33 @@ type SourceCopy(s: SourceCopySettings) =
 
     override _.Build inst =
         let n = shape inst "length"
+
         if n < 1 || 2 * n + 2 > s.Context then
             fail $"instance length={n} does not fit context {s.Context}" "choose a smaller length"
+
         let rng = FastRng(inst.Seed)
         let tokens = Array.zeroCreate s.Context
-        for i in 0 .. n - 1 do tokens.[i] <- rng.Between(s.Tokens.Lo, s.Tokens.Hi)
+
+        for i in 0 .. n - 1 do
+            tokens.[i] <- rng.Between(s.Tokens.Lo, s.Tokens.Hi)
+
         tokens.[n] <- sep
         Array.blit tokens 0 tokens (n + 1) n
         tokens.[2 * n + 1] <- eos
         let mask = Array.zeroCreate s.Context
-        for i in n + 1 .. 2 * n + 1 do mask.[i] <- true
-        { Tokens = tokens; LossMask = mask; Meta = inst.Shape |> withMeta [ "sep", n; "eos", 2 * n + 1 ] }
 
-    override _.Shrink inst = TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
+        for i in n + 1 .. 2 * n + 1 do
+            mask.[i] <- true
+
+        {
+            Tokens = tokens
+            LossMask = mask
+            Meta = inst.Shape |> withMeta [ "sep", n; "eos", 2 * n + 1 ]
+        }
+
+    override _.Shrink inst =
+        TaskFamily.shrinkOneValue "length" s.Length.Lo lengths inst
 
     interface IShapeSupport with
-        member _.Draws shape = TaskFamily.drawsOneValue "length" lengths shape
+        member _.Draws shape =
+            TaskFamily.drawsOneValue "length" lengths shape

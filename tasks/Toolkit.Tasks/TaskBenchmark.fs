@@ -10,8 +10,10 @@ module TaskBenchmark =
     let private draw (task: ITask) (batch: int) (seed: uint64) =
         let insts = Gen.sampleWithSeed (Rnd(seed)) 100 batch task.Instances
         let mutable n = 0L
+
         for i in insts do
             n <- n + int64 (task.Build i).Tokens.Length
+
         n
 
     /// Tokens per second generating `task` examples on the calling thread (one core) for about
@@ -23,20 +25,30 @@ module TaskBenchmark =
     let measure (task: ITask) (seconds: float) : float =
         let batch = 256
         let mutable seed = 1UL
+
         let run (budget: float) =
             let sw = Stopwatch.StartNew()
             let mutable tokens = 0L
+
             while sw.Elapsed.TotalSeconds < budget || tokens = 0L do
                 tokens <- tokens + draw task batch seed
                 seed <- seed + 1UL
+
             float tokens / sw.Elapsed.TotalSeconds
+
         run (max 0.2 (seconds / 5.0)) |> ignore
         Seq.init 5 (fun _ -> run (seconds / 5.0)) |> Seq.max
 
     /// Every catalog family with its default parameters, by name, with its tokens per second
     /// (`toolkit bench tasks`). Families that fail to create with defaults are skipped.
-    let catalog (secondsPerTask: float) : (string * float) list =
-        [ for f in Catalog.All do
-              match (try Some(f.Create(readOnlyDict [])) with :? TaskParameterException -> None) with
-              | Some task -> f.Name, measure task secondsPerTask
-              | None -> () ]
+    let catalog (secondsPerTask: float) : (string * float) list = [
+        for f in Catalog.All do
+            match
+                (try
+                    Some(f.Create(readOnlyDict []))
+                 with :? TaskParameterException ->
+                     None)
+            with
+            | Some task -> f.Name, measure task secondsPerTask
+            | None -> ()
+    ]

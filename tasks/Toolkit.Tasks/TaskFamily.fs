@@ -18,38 +18,63 @@ type FamilyParams(specs: ParamSpec list, given: IReadOnlyDictionary<string, stri
     member _.Range name = Params.range specs given name
     /// One of `allowed`, lower-cased.
     member _.Choice(name, allowed) = Params.choice specs given name allowed
+
     /// The `holdout` parameter: values of the range parameter `rangeName` never trained on.
-    member p.Holdout(rangeName: string) = holdoutOf (p.Range rangeName) (p.Text "holdout")
+    member p.Holdout(rangeName: string) =
+        holdoutOf (p.Range rangeName) (p.Text "holdout")
+
     /// The `tokens` parameter: all content ids of the `vocab` parameter's vocabulary with `reserved` ids, or a range
     /// inside them.
     member p.Tokens(reserved: string list) =
-        tokenRange { Size = max (p.Int "vocab") (reserved.Length + 1); Reserved = reserved } (p.Text "tokens")
+        tokenRange
+            {
+                Size = max (p.Int "vocab") (reserved.Length + 1)
+                Reserved = reserved
+            }
+            (p.Text "tokens")
 
 /// The probes of a family whose settings are of type 's, made into tasks by `make`: a probe whose shifted settings
 /// are not a valid task (too long for the context, say) is left out rather than raised.
 type FamilyProbes<'s>(make: 's -> ITask) =
     /// A probe, or None when `settings` is not a valid task.
     member _.Probe(name: string, kind: ProbeKind, description: string, settings: 's) : Probe option =
-        try Some { Name = name; Kind = kind; Description = description; Task = make settings }
-        with :? TaskParameterException -> None
+        try
+            Some {
+                Name = name
+                Kind = kind
+                Description = description
+                Task = make settings
+            }
+        with :? TaskParameterException ->
+            None
 
     /// The inside probe of the values of `range` held out of training (none when nothing is held out): `withHoldout`
     /// makes the settings whose holdout is every other value of the range, so the probe draws only the held-out ones.
     member p.HeldOut(name, description, range: IntRange, holdout: int list, withHoldout: int list -> 's) =
-        if holdout.IsEmpty then None else p.Probe(name, Inside, description, withHoldout (onlyHoldout range holdout))
+        if holdout.IsEmpty then
+            None
+        else
+            p.Probe(name, Inside, description, withHoldout (onlyHoldout range holdout))
 
     /// A probe of the values trained.Hi+1 .. hi of a range (none when hi is not beyond trained.Hi): the description
     /// and settings are made from that new range. Outside when the range is a rule's size, Inside when a nuisance.
     member p.Beyond(name, kind, trained: IntRange, hi: int, describe: IntRange -> string, settings: IntRange -> 's) =
-        if hi <= trained.Hi then None
+        if hi <= trained.Hi then
+            None
         else
             let r = { Lo = trained.Hi + 1; Hi = hi }
             p.Probe(name, kind, describe r, settings r)
 
     /// The outside probe of inputs longer than the trained `length`: half its width again (2 at least), at most `limit`.
     member p.LongerInputs(length: IntRange, limit: int, settings: IntRange -> 's) =
-        p.Beyond("longer-inputs", Outside, length, min limit (length.Hi + max 2 (length.Count / 2)),
-                 (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"), settings)
+        p.Beyond(
+            "longer-inputs",
+            Outside,
+            length,
+            min limit (length.Hi + max 2 (length.Count / 2)),
+            (fun r -> $"inputs of {r.Lo}..{r.Hi} tokens (training {length})"),
+            settings
+        )
 
     /// The outside probe of the content ids training never used (none when `tokens` uses them all, or leaves two pieces).
     member p.UnseenTokens(vocab: Vocabulary, tokens: IntRange, settings: IntRange -> 's) =
@@ -99,17 +124,23 @@ type FamilyTask<'s>(name: string, settings: 's, context: int) =
 module TaskFamily =
     /// The catalog factory of a family: its name (once), summary and parameters, and how it builds a task from them.
     /// Parameters the family does not declare are refused before `create` reads any.
-    let factory (name: string) (summary: string) (specs: ParamSpec list) (create: FamilyParams -> ITask) =
-        { new ITaskFactory with
+    let factory (name: string) (summary: string) (specs: ParamSpec list) (create: FamilyParams -> ITask) = {
+        new ITaskFactory with
             member _.Name = name
             member _.Summary = summary
             member _.Parameters = specs
+
             member _.Create given =
                 Params.checkKnown name specs given
-                create (FamilyParams(specs, given)) }
+                create (FamilyParams(specs, given))
+    }
 
     /// The `context` parameter.
-    let contextSpec (byDefault: int) : ParamSpec = { Name = "context"; Default = string byDefault; Help = "sequence length" }
+    let contextSpec (byDefault: int) : ParamSpec = {
+        Name = "context"
+        Default = string byDefault
+        Help = "sequence length"
+    }
 
     /// The `vocab` parameter of a vocabulary with these reserved tokens.
     let vocabSpec (reserved: string list) : ParamSpec =
@@ -118,20 +149,35 @@ module TaskFamily =
             | [] -> "nothing"
             | [ one ] -> one
             | last :: rest -> $"""{List.rev rest |> String.concat ", "} and {last}"""
-        { Name = "vocab"; Default = "64"; Help = $"vocabulary size, {names} included" }
+
+        {
+            Name = "vocab"
+            Default = "64"
+            Help = $"vocabulary size, {names} included"
+        }
 
     /// The `tokens` parameter, which makes the unseen-tokens probe possible.
-    let tokensSpec: ParamSpec =
-        { Name = "tokens"; Default = "all"; Help = "content ids used, all or a range (unseen-tokens probe uses the rest)" }
+    let tokensSpec: ParamSpec = {
+        Name = "tokens"
+        Default = "all"
+        Help = "content ids used, all or a range (unseen-tokens probe uses the rest)"
+    }
 
     /// Canonical text of a `tokens` range: "all" when it is every content id of the vocabulary.
     let tokensText (vocab: Vocabulary) (tokens: IntRange) =
-        if tokens.Lo = vocab.ContentStart && tokens.Hi = vocab.Size - 1 then "all" else string tokens
+        if tokens.Lo = vocab.ContentStart && tokens.Hi = vocab.Size - 1 then
+            "all"
+        else
+            string tokens
 
     /// Canonical parameters of a family with a `vocab` and a `tokens` parameter: context, vocab, the family's own
     /// (in order), tokens.
     let parameters (context: int) (vocab: Vocabulary) (tokens: IntRange) (own: (string * string) list) =
-        paramsDict ([ "context", string context; "vocab", string vocab.Size ] @ own @ [ "tokens", tokensText vocab tokens ])
+        paramsDict (
+            [ "context", string context; "vocab", string vocab.Size ]
+            @ own
+            @ [ "tokens", tokensText vocab tokens ]
+        )
 
     /// Canonical text of a flag.
     let boolText (b: bool) = if b then "true" else "false"
@@ -147,9 +193,11 @@ module TaskFamily =
     /// Smaller instances of a one-value shape that training draws: the least value, halfway down, one less.
     let shrinkOneValue (key: string) (lo: int) (values: int[]) (inst: Instance) =
         let v = shape inst key
+
         seq {
             for v' in [ lo; (v + lo) / 2; v - 1 ] do
-                if v' < v && Array.contains v' values then yield { inst with Shape = Map [ key, v' ] }
+                if v' < v && Array.contains v' values then
+                    yield { inst with Shape = Map [ key, v' ] }
         }
         |> Seq.distinct
 
@@ -163,12 +211,20 @@ module TaskFamily =
     /// least or one less, then the major value down to its least, halfway, or one less.
     let shrinkTwoValues (major: string, majorLo: int) (minor: string, minorLo: int) (draws: int -> int -> bool) (inst: Instance) =
         let a, b = shape inst major, shape inst minor
-        let make a b = { inst with Shape = Map [ major, a; minor, b ] }
+
+        let make a b = {
+            inst with
+                Shape = Map [ major, a; minor, b ]
+        }
+
         seq {
             for b' in [ minorLo; b - 1 ] do
-                if b' < b && draws a b' then yield make a b'
+                if b' < b && draws a b' then
+                    yield make a b'
+
             for a' in [ majorLo; (a + majorLo) / 2; a - 1 ] do
-                if a' < a && draws a' b then yield make a' b
+                if a' < a && draws a' b then
+                    yield make a' b
         }
         |> Seq.distinct
 

@@ -16,14 +16,32 @@ module TaskRender =
 
     /// Tokens separated by spaces, masked positions in [brackets], trailing PAD run shortened.
     let example (task: ITask) (ex: Example) =
-        let pad = if task.Vocabulary.Reserved |> List.tryHead = Some "PAD" then 0 else -1
+        let pad =
+            if task.Vocabulary.Reserved |> List.tryHead = Some "PAD" then
+                0
+            else
+                -1
+
         let mutable last = ex.Tokens.Length - 1
+
         while last > 0 && ex.Tokens.[last] = pad && not ex.LossMask.[last] do
             last <- last - 1
+
         let sb = StringBuilder()
-        for i in 0 .. last do
-            if i > 0 then sb.Append ' ' |> ignore
+
+        for i in 0..last do
+            if i > 0 then
+                sb.Append ' ' |> ignore
+
             let t = tokenText task ex.Tokens.[i]
-            (if ex.LossMask.[i] then sb.Append('[').Append(t).Append(']') else sb.Append t) |> ignore
-        if last < ex.Tokens.Length - 1 then sb.Append($" PAD×{ex.Tokens.Length - 1 - last}") |> ignore
+
+            (if ex.LossMask.[i] then
+                 sb.Append('[').Append(t).Append(']')
+             else
+                 sb.Append t)
+            |> ignore
+
+        if last < ex.Tokens.Length - 1 then
+            sb.Append($" PAD×{ex.Tokens.Length - 1 - last}") |> ignore
+
         sb.ToString()

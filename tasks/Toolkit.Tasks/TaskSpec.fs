@@ -11,12 +11,16 @@ type TaskParameterException(message: string, hint: string) =
 
 /// An inclusive integer range written "6..29", or a single value "32".
 [<Struct>]
-type IntRange =
-    { Lo: int
-      Hi: int }
+type IntRange = {
+    Lo: int
+    Hi: int
+} with
+
     member r.Contains x = x >= r.Lo && x <= r.Hi
     member r.Count = r.Hi - r.Lo + 1
-    override r.ToString() = if r.Lo = r.Hi then string r.Lo else $"{r.Lo}..{r.Hi}"
+
+    override r.ToString() =
+        if r.Lo = r.Hi then string r.Lo else $"{r.Lo}..{r.Hi}"
 
     static member Single x = { Lo = x; Hi = x }
 
@@ -24,18 +28,23 @@ type IntRange =
     static member Parse(name: string, text: string) =
         let fail () =
             raise (TaskParameterException($"{name} '{text}' is not a number or a range", $"write {name} as 32 or 6..29"))
+
         let num (s: string) =
             match Int32.TryParse(s.Trim()) with
             | true, v -> v
             | _ -> fail ()
+
         let parts = text.Split("..")
+
         let r =
             match parts with
             | [| a |] -> IntRange.Single(num a)
             | [| a; b |] -> { Lo = num a; Hi = num b }
             | _ -> fail ()
+
         if r.Lo > r.Hi then
             raise (TaskParameterException($"{name} range {text} is empty", $"write the smaller bound first, e.g. {r.Hi}..{r.Lo}"))
+
         r
 
 /// Whether a probe stays inside what the training distribution varied (generalization expected),
@@ -47,9 +56,10 @@ type ProbeKind =
 /// One concrete draw of a task: the values of its shape parameters (period, start, ...) and the
 /// seed of its random content. Shrinking works on Shape and keeps Seed, so a failing property
 /// shrinks to a smaller task, not to another random sequence.
-type Instance =
-    { Shape: Map<string, int>
-      Seed: uint64 }
+type Instance = {
+    Shape: Map<string, int>
+    Seed: uint64
+}
 
 /// A task: a distribution of examples. Implement this (from F# or C#) to add a task.
 type ITask =
@@ -77,11 +87,12 @@ type ITask =
     abstract PredictiveOffsets: int list
 
 /// A named distribution shift of a task.
-and Probe =
-    { Name: string
-      Kind: ProbeKind
-      Description: string
-      Task: ITask }
+and Probe = {
+    Name: string
+    Kind: ProbeKind
+    Description: string
+    Task: ITask
+}
 
 /// A task whose generator's support is stated in closed form: which shapes (Instance.Shape) it draws with
 /// non-zero probability (every seed is drawable). An inside probe of a family must draw only shapes its training
@@ -100,15 +111,22 @@ module ShapeSupport =
         match training with
         | :? IShapeSupport as support ->
             let shapes = Seq.toArray instances
-            if shapes.Length = 0 then Nullable()
-            else Nullable(float (shapes |> Array.filter (fun i -> support.Draws i.Shape) |> Array.length) / float shapes.Length)
+
+            if shapes.Length = 0 then
+                Nullable()
+            else
+                Nullable(
+                    float (shapes |> Array.filter (fun i -> support.Draws i.Shape) |> Array.length)
+                    / float shapes.Length
+                )
         | _ -> Nullable()
 
 /// Declares one task parameter for help text and validation.
-type ParamSpec =
-    { Name: string
-      Default: string
-      Help: string }
+type ParamSpec = {
+    Name: string
+    Default: string
+    Help: string
+}
 
 /// Creates tasks of one family from text parameters (as given on the command line).
 type ITaskFactory =
@@ -137,21 +155,31 @@ module Params =
 
     let int specs given name =
         let text = get specs given name
+
         match Int32.TryParse text with
         | true, v -> v
         | _ -> raise (TaskParameterException($"{name} '{text}' is not a whole number", $"give {name} as a number, e.g. --param {name}=64"))
 
     let bool specs given name =
         match (get specs given name).ToLowerInvariant() with
-        | "true" | "yes" | "1" | "on" -> true
-        | "false" | "no" | "0" | "off" -> false
+        | "true"
+        | "yes"
+        | "1"
+        | "on" -> true
+        | "false"
+        | "no"
+        | "0"
+        | "off" -> false
         | other -> raise (TaskParameterException($"{name} '{other}' is not true or false", $"use {name}=true or {name}=false"))
 
-    let range specs given name = IntRange.Parse(name, get specs given name)
+    let range specs given name =
+        IntRange.Parse(name, get specs given name)
 
     let choice specs given name (allowed: string list) =
         let v = (get specs given name).ToLowerInvariant()
-        if List.contains v allowed then v
+
+        if List.contains v allowed then
+            v
         else
             let opts = String.concat ", " allowed
             raise (TaskParameterException($"{name} '{v}' is not one of: {opts}", $"choose {name} from: {opts}"))

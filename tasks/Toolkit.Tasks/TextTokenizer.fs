@@ -24,34 +24,61 @@ type ByteTokenizer() =
         member _.Name = "byte"
         member _.Reserved = [ "PAD" ]
         member _.Size = 257
-        member _.Encode text = Encoding.UTF8.GetBytes text |> Array.map (fun b -> int b + 1)
-        member _.Decode ids = ids |> Array.filter (fun i -> i >= 1 && i <= 256) |> Array.map (fun i -> byte (i - 1)) |> Encoding.UTF8.GetString
+
+        member _.Encode text =
+            Encoding.UTF8.GetBytes text |> Array.map (fun b -> int b + 1)
+
+        member _.Decode ids =
+            ids
+            |> Array.filter (fun i -> i >= 1 && i <= 256)
+            |> Array.map (fun i -> byte (i - 1))
+            |> Encoding.UTF8.GetString
+
         member _.TokenText t =
-            if t = 0 then "PAD"
-            elif t < 1 || t > 256 then string t
+            if t = 0 then
+                "PAD"
+            elif t < 1 || t > 256 then
+                string t
             else
                 let b = t - 1
-                if b = 10 then "\\n" elif b >= 32 && b < 127 then string (char b) else $"\\x{b:X2}"
+
+                if b = 10 then "\\n"
+                elif b >= 32 && b < 127 then string (char b)
+                else $"\\x{b:X2}"
 
 /// OpenAI's cl100k_base BPE (Microsoft.ML.Tokenizers, data from the Data.Cl100kBase package,
 /// so no download). Ids are shifted by one for PAD; the vocabulary has about 100k tokens.
 type Cl100kTokenizer() =
     static let bpe = lazy (TiktokenTokenizer.CreateForEncoding("cl100k_base") :> Tokenizer)
+
     static let size =
-        lazy (
-            let t = bpe.Value :?> TiktokenTokenizer
-            // cl100k_base has n_vocab = 100277 (ids 0..100276, the last ones special tokens).
-            let specials = if isNull t.SpecialTokens then Seq.empty else t.SpecialTokens.Values
-            1 + (Seq.append [ 100276 ] specials |> Seq.max) + 1)
+        lazy
+            (let t = bpe.Value :?> TiktokenTokenizer
+             // cl100k_base has n_vocab = 100277 (ids 0..100276, the last ones special tokens).
+             let specials =
+                 if isNull t.SpecialTokens then
+                     Seq.empty
+                 else
+                     t.SpecialTokens.Values
+
+             1 + (Seq.append [ 100276 ] specials |> Seq.max) + 1)
+
     /// The underlying tokenizer (shared: loading it takes a moment).
     static member Bpe = bpe.Value
+
     interface ITextTokenizer with
         member _.Name = "bpe"
         member _.Reserved = [ "PAD" ]
         member _.Size = size.Value
-        member _.Encode text = bpe.Value.EncodeToIds(text) |> Seq.map (fun i -> i + 1) |> Array.ofSeq
-        member _.Decode ids = bpe.Value.Decode(ids |> Seq.filter (fun i -> i >= 1) |> Seq.map (fun i -> i - 1))
-        member _.TokenText t = if t = 0 then "PAD" else bpe.Value.Decode([ t - 1 ])
+
+        member _.Encode text =
+            bpe.Value.EncodeToIds(text) |> Seq.map (fun i -> i + 1) |> Array.ofSeq
+
+        member _.Decode ids =
+            bpe.Value.Decode(ids |> Seq.filter (fun i -> i >= 1) |> Seq.map (fun i -> i - 1))
+
+        member _.TokenText t =
+            if t = 0 then "PAD" else bpe.Value.Decode([ t - 1 ])
 
 /// A tokenizer restricted to the tokens a corpus uses: the base tokenizer's ids that occur in
 /// the corpus, renumbered densely in ascending order after PAD and UNK. This keeps d_vocab small
@@ -67,14 +94,32 @@ type RemappedTokenizer(inner: ITextTokenizer, corpus: string) =
     member _.Inner = inner
     /// The corpus this tokenizer was built from, in its dense ids.
     member _.CorpusIds = corpusIds
+
     interface ITextTokenizer with
         member _.Name = inner.Name + "-remapped"
         member _.Reserved = [ "PAD"; "UNK" ]
         member _.Size = used.Length + 2
+
         member _.Encode text =
-            inner.Encode text |> Array.map (fun t -> match toDense.TryGetValue t with | true, d -> d | _ -> 1)
-        member _.Decode ids = inner.Decode(ids |> Array.filter (fun i -> i >= 2 && i < used.Length + 2) |> Array.map (fun i -> used.[i - 2]))
+            inner.Encode text
+            |> Array.map (fun t ->
+                match toDense.TryGetValue t with
+                | true, d -> d
+                | _ -> 1)
+
+        member _.Decode ids =
+            inner.Decode(
+                ids
+                |> Array.filter (fun i -> i >= 2 && i < used.Length + 2)
+                |> Array.map (fun i -> used.[i - 2])
+            )
+
         member _.TokenText t =
-            if t = 0 then "PAD" elif t = 1 then "UNK"
-            elif t >= 2 && t < used.Length + 2 then inner.TokenText used.[t - 2]
-            else string t
+            if t = 0 then
+                "PAD"
+            elif t = 1 then
+                "UNK"
+            elif t >= 2 && t < used.Length + 2 then
+                inner.TokenText used.[t - 2]
+            else
+                string t

@@ -23,12 +23,15 @@ type BrokenRepeatedCopy(inner: ITask) =
         member _.Probes = []
         member _.SeenPeriods = inner.SeenPeriods
         member _.PredictiveOffsets = inner.PredictiveOffsets
+
         member _.Build i =
             let ex = inner.Build i
+
             if i.Shape.["period"] >= 9 then
                 let shifted = Array.init ex.LossMask.Length (fun k -> k > 0 && ex.LossMask.[k - 1])
                 { ex with LossMask = shifted }
-            else ex
+            else
+                ex
 
 [<Test>]
 let ``an off-by-one mask is caught and shrunk to the smallest failing shape`` () =
@@ -37,10 +40,16 @@ let ``an off-by-one mask is caught and shrunk to the smallest failing shape`` ()
     // FsCheck reports the final shrunk value in its message; we also keep the last failing
     // instance seen, which is that value (shrinking continues only from failing candidates).
     let mutable lastFailing = None
+
     let prop =
         Prop.forAll (arb broken) (fun inst ->
-            try CopyTaskTests.repeatedOracle broken (broken.Build inst); true
-            with _ -> lastFailing <- Some inst; false)
+            try
+                CopyTaskTests.repeatedOracle broken (broken.Build inst)
+                true
+            with _ ->
+                lastFailing <- Some inst
+                false)
+
     let e = Assert.Catch(Action(fun () -> Check.One(config 200, prop)))
     contains "Falsifiable" e.Message
     let shrunk = lastFailing.Value
@@ -48,8 +57,19 @@ let ``an off-by-one mask is caught and shrunk to the smallest failing shape`` ()
     Assert.That(shrunk.Shape.["period"], Is.EqualTo 9, e.Message)
     Assert.That(shrunk.Shape.["start"], Is.EqualTo 0, e.Message)
     // The counterexample is readable: the oracle names the wrong positions.
-    let msg = try CopyTaskTests.repeatedOracle broken (broken.Build shrunk); "" with ex -> ex.Message
+    let msg =
+        try
+            CopyTaskTests.repeatedOracle broken (broken.Build shrunk)
+            ""
+        with ex ->
+            ex.Message
+
     contains "differs from the rule's positions" msg
     TestContext.Out.WriteLine("shrunk counterexample:\n" + msg)
     // The correct generator passes the same property.
-    Check.One(config 200, Prop.forAll (arb good) (fun inst -> CopyTaskTests.repeatedOracle good (good.Build inst); true))
+    Check.One(
+        config 200,
+        Prop.forAll (arb good) (fun inst ->
+            CopyTaskTests.repeatedOracle good (good.Build inst)
+            true)
+    )

@@ -7,12 +7,16 @@ open FsCheck.FSharp
 open Toolkit.Tasks
 open Toolkit.Tasks.Tests.TestSupport
 
-let private accuracy (rows: StrategyScore list) name = (rows |> List.find (fun r -> r.Name = name)).Accuracy
+let private accuracy (rows: StrategyScore list) name =
+    (rows |> List.find (fun r -> r.Name = name)).Accuracy
 
 [<Test>]
 let ``a fixed period is solved by copying from one fixed offset; variable periods and pattern-in-noise are not`` () =
-    let fixedRows = ShortcutAudit.audit (create "repeated-copy" [ "period", "32" ]) 1UL 300 200
+    let fixedRows =
+        ShortcutAudit.audit (create "repeated-copy" [ "period", "32" ]) 1UL 300 200
+
     Assert.That(accuracy fixedRows "fixed offset", Is.GreaterThan 0.99, "copy 32 back solves a fixed period of 32")
+
     for name, ps in [ "repeated-copy", [ "period", "6..29" ]; "pattern-in-noise", [] ] do
         let rows = ShortcutAudit.audit (create name ps) 1UL 300 200
         Assert.That(accuracy rows "fixed offset", Is.LessThan 0.5, $"{name}: no single offset solves it")
@@ -24,8 +28,11 @@ let ``a fixed period is solved by copying from one fixed offset; variable period
 let ``the fixed-offset strategy finds the trained period for any fixed period and repeat count`` () =
     let prop (period: int) (repeats: int) =
         period * repeats > 64
-        || (let task = create "repeated-copy" [ "period", string period; "repeats", string repeats; "start", "0" ]
+        || (let task =
+                create "repeated-copy" [ "period", string period; "repeats", string repeats; "start", "0" ]
+
             ShortcutAudit.bestFixedOffset (Sampling.examples task 3UL 100) = period)
+
     Check.One(config 100, Prop.forAll (Arb.fromGen (Gen.zip (Gen.choose (3, 30)) (Gen.choose (2, 4)))) (fun (p, r) -> prop p r))
 
 [<Test>]
@@ -34,9 +41,23 @@ let ``every strategy scores between 0 and 1 on every family of the catalog, and 
         let task = Catalog.Create(f.Name, pars [])
         let rows = ShortcutAudit.audit task 1UL 100 60
         let names = rows |> List.map (fun r -> r.Name)
-        Assert.That((names = [ "chance"; "unigram"; "bigram"; "position table"; "fixed offset"; "offset per position"; "induction" ]), $"{f.Name}: {names}")
+
+        Assert.That(
+            (names = [
+                "chance"
+                "unigram"
+                "bigram"
+                "position table"
+                "fixed offset"
+                "offset per position"
+                "induction"
+            ]),
+            $"{f.Name}: {names}"
+        )
+
         for r in rows do
             Assert.That(r.Accuracy >= 0.0 && r.Accuracy <= 1.0, $"{f.Name}/{r.Name}: {r.Accuracy}")
+
         Assert.That(accuracy rows "chance", Is.EqualTo(1.0 / float task.Vocabulary.ContentCount).Within 1e-12)
 
 [<Test>]

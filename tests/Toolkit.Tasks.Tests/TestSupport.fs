@@ -10,8 +10,15 @@ open Toolkit.Tasks
 
 /// Deterministic FsCheck configuration: fixed replay seed, throws on failure (NUnit reports it).
 let config (maxTest: int) =
-    Config.QuickThrowOnFailure.WithMaxTest(maxTest).WithQuietOnSuccess(true)
-        .WithReplay(Some { Rnd = Rnd(20261123UL, 7UL); Size = None })
+    Config.QuickThrowOnFailure
+        .WithMaxTest(maxTest)
+        .WithQuietOnSuccess(true)
+        .WithReplay(
+            Some {
+                Rnd = Rnd(20261123UL, 7UL)
+                Size = None
+            }
+        )
 
 /// Parameters as the CLI would give them.
 let pars (pairs: (string * string) list) : IReadOnlyDictionary<string, string> = readOnlyDict pairs
@@ -19,7 +26,8 @@ let pars (pairs: (string * string) list) : IReadOnlyDictionary<string, string> =
 let create name pairs = Catalog.Create(name, pars pairs)
 
 /// Arbitrary instances of a task with the task's own shrinker (Arb.fromGen has none in FsCheck 3).
-let arb (task: ITask) = Arb.fromGenShrink (task.Instances, task.Shrink)
+let arb (task: ITask) =
+    Arb.fromGenShrink (task.Instances, task.Shrink)
 
 /// Fails the current property with a readable rendering of the example.
 let failWith (task: ITask) (ex: Example) (msg: string) : unit =
@@ -28,14 +36,19 @@ let failWith (task: ITask) (ex: Example) (msg: string) : unit =
 /// Checks every task must satisfy whatever its rule: lengths, vocabulary bounds, position 0 never
 /// masked, metadata contains the shape, determinism in the instance.
 let generic (task: ITask) (inst: Instance) (ex: Example) =
-    let check cond msg = if not cond then failWith task ex msg
+    let check cond msg =
+        if not cond then
+            failWith task ex msg
+
     check (ex.Tokens.Length = task.Context) $"length {ex.Tokens.Length} <> context {task.Context}"
     check (ex.LossMask.Length = task.Context) "mask length differs from context"
     check (ex.Tokens |> Array.forall (fun t -> t >= 0 && t < task.Vocabulary.Size)) "token outside the vocabulary"
     check (not ex.LossMask.[0]) "position 0 is masked"
     check (ex.LossMask |> Array.exists id) "no masked position"
+
     for kv in inst.Shape do
         check (ex.Meta.TryFind kv.Key = Some kv.Value) $"meta lacks shape {kv.Key}={kv.Value}"
+
     let again = task.Build inst
     check (again.Tokens = ex.Tokens && again.LossMask = ex.LossMask && again.Meta = ex.Meta) "Build is not deterministic"
 
@@ -48,13 +61,17 @@ let property (maxTest: int) (task: ITask) (oracle: ITask -> Example -> unit) =
             let ex = task.Build inst
             generic task inst ex
             oracle task ex)
+
     Check.One(config maxTest, prop)
+
     for inst in Sampling.instances task 99UL 20 do
         for smaller in task.Shrink inst do
             Assert.That(smaller.Seed, Is.EqualTo inst.Seed, "shrinking keeps the seed")
             Assert.That(smaller <> inst, "a shrink differs from its instance")
+
             for kv in smaller.Shape do
                 Assert.That(kv.Value, Is.LessThanOrEqualTo(inst.Shape.[kv.Key]), $"shrink grew {kv.Key}")
+
             let ex = task.Build smaller
             generic task smaller ex
             oracle task ex
@@ -73,6 +90,7 @@ let probesKeepModelShape (task: ITask) (oracle: ITask -> Example -> unit) =
         Assert.That(p.Task.Vocabulary, Is.EqualTo task.Vocabulary, $"probe {p.Name}: vocabulary")
         Assert.That(p.Task.Context, Is.EqualTo task.Context, $"probe {p.Name}: context")
         Assert.That(p.Task.Name, Is.EqualTo task.Name, $"probe {p.Name}: family")
+
         for inst in Sampling.instances p.Task 3UL 50 do
             let ex = p.Task.Build inst
             generic p.Task inst ex
@@ -85,7 +103,8 @@ let probe (task: ITask) name =
     | None -> failwith $"""task {task.Name} has no probe {name}; it has: {task.Probes |> List.map (fun p -> p.Name)}"""
 
 /// Values of a shape parameter over many instances of a task.
-let shapes (task: ITask) key = Sampling.instances task 11UL 300 |> Array.map (fun i -> i.Shape.[key])
+let shapes (task: ITask) key =
+    Sampling.instances task 11UL 300 |> Array.map (fun i -> i.Shape.[key])
 
 /// The content tokens (not reserved) of many examples.
 let contentTokens (task: ITask) =
@@ -97,10 +116,19 @@ let contentTokens (task: ITask) =
 /// The token the induction rule predicts at i: the one that followed every earlier occurrence of
 /// tokens[i-1], if there is at least one occurrence and they all agree; None otherwise.
 let inductionTarget (tokens: int[]) (i: int) =
-    if i < 2 then None
+    if i < 2 then
+        None
     else
         let prev = tokens.[i - 1]
-        let followers = [ for j in 0 .. i - 2 do if tokens.[j] = prev then tokens.[j + 1] ] |> List.distinct
+
+        let followers =
+            [
+                for j in 0 .. i - 2 do
+                    if tokens.[j] = prev then
+                        tokens.[j + 1]
+            ]
+            |> List.distinct
+
         match followers with
         | [ t ] -> Some t
         | _ -> None

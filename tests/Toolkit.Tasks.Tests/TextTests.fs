@@ -9,8 +9,12 @@ open Toolkit.Tasks.Tests.TestSupport
 let textOracle (task: ITask) (ex: Example) =
     let tt = task :?> TextTask
     let offset = ex.Meta.["offset"]
-    if ex.Tokens <> tt.CorpusTokens.[offset .. offset + task.Context - 1] then failWith task ex "window differs from the corpus"
-    if ex.LossMask |> Array.skip 1 |> Array.exists not then failWith task ex "a position after the first is not masked"
+
+    if ex.Tokens <> tt.CorpusTokens.[offset .. offset + task.Context - 1] then
+        failWith task ex "window differs from the corpus"
+
+    if ex.LossMask |> Array.skip 1 |> Array.exists not then
+        failWith task ex "a position after the first is not masked"
 
 [<Test>]
 let ``wikitext loader undoes the escapes and drops blank lines`` () =
@@ -19,7 +23,10 @@ let ``wikitext loader undoes the escapes and drops blank lines`` () =
     let path = Path.GetTempFileName()
     File.WriteAllText(path, "plain text, kept as is.\n")
     Assert.That(Corpus.load path "auto", Is.EqualTo "plain text, kept as is.\n")
-    let e = throws<TaskParameterException> (fun () -> Corpus.load "/no/such/file.txt" "auto" |> ignore)
+
+    let e =
+        throws<TaskParameterException>(fun () -> Corpus.load "/no/such/file.txt" "auto" |> ignore)
+
     Assert.That(e.Hint, Does.Contain "corpus=sample")
 
 [<Test>]
