@@ -18,6 +18,12 @@ public static class GroupedHelp
     public static void Set(Command command, IReadOnlyList<(string Heading, IEnumerable<Option> Options)> groups, params string[] examples) =>
         Layouts.AddOrUpdate(command, new Layout(groups.Select(g => (g.Heading, (IReadOnlyList<Option>)g.Options.ToList())).ToList(), examples));
 
+    /// <summary>Ends <paramref name="command"/>'s usual help with example command lines.</summary>
+    public static void Examples(Command command, params string[] examples) => Layouts.AddOrUpdate(command, new Layout([], examples));
+
+    /// <summary>The example command lines of <paramref name="command"/>'s help.</summary>
+    public static IReadOnlyList<string> ExamplesOf(Command command) => Layouts.TryGetValue(command, out var layout) ? layout.Examples : [];
+
     /// <summary>Makes the root's help option print grouped help for the commands that have a layout.</summary>
     public static void Install(RootCommand root)
     {
@@ -33,9 +39,14 @@ public static class GroupedHelp
         public override int Invoke(ParseResult parseResult)
         {
             var command = parseResult.CommandResult.Command;
-            if (!Layouts.TryGetValue(command, out var layout))
-                return fallback is SynchronousCommandLineAction s ? s.Invoke(parseResult) : 0;
-            Write(command, layout, parseResult.InvocationConfiguration.Output);
+            var output = parseResult.InvocationConfiguration.Output;
+            if (!Layouts.TryGetValue(command, out var layout) || layout.Groups.Count == 0)
+            {
+                var code = fallback is SynchronousCommandLineAction s ? s.Invoke(parseResult) : 0;
+                if (layout is not null) WriteExamples(layout, output);
+                return code;
+            }
+            Write(command, layout, output);
             return 0;
         }
     }
@@ -67,12 +78,16 @@ public static class GroupedHelp
             foreach (var (name, text) in rows)
                 output.WriteLine(name.Length + 2 > width ? $"  {name}\n  {new string(' ', width)}{text}" : $"  {name.PadRight(width)}{text}".TrimEnd());
         }
-        if (layout.Examples.Count > 0)
-        {
-            output.WriteLine();
-            output.WriteLine("Examples:");
-            foreach (var e in layout.Examples) output.WriteLine($"  {e}");
-        }
+        output.WriteLine();
+        WriteExamples(layout, output);
+    }
+
+    private static void WriteExamples(Layout layout, TextWriter output)
+    {
+        if (layout.Examples.Count == 0) return;
+        output.WriteLine("Examples:");
+        foreach (var e in layout.Examples) output.WriteLine($"  {e}");
+        output.WriteLine();
     }
 
     private static (string Name, string Text) Row(Option o)

@@ -51,6 +51,28 @@ public class CommandReferenceTests
             : line;
     }
 
+    /// <summary>Every example in the help is a command line the program parses (the comment after it aside), and every
+    /// command has at least one.</summary>
+    [Test]
+    public void Every_command_has_examples_and_they_parse()
+    {
+        var root = Cli.Commands.Commands.Root();
+        foreach (var path in Paths(root, []))
+        {
+            var command = path.Aggregate((Command)root, (c, name) => c.Subcommands.Single(s => s.Name == name));
+            var examples = Cli.GroupedHelp.ExamplesOf(command);
+            if (command.Subcommands.Count == 0 || path is ["tasks"] or ["bench"])
+                Assert.That(examples, Is.Not.Empty, $"toolkit {string.Join(' ', path)} has no examples in its help");
+            foreach (var example in examples)
+            {
+                var line = System.Text.RegularExpressions.Regex.Replace(example, @"\s{2,}\(.*\)$", "");
+                var args = System.Text.RegularExpressions.Regex.Matches(line, "\"[^\"]*\"|\\S+").Select(m => m.Value.Trim('"')).Skip(1).ToArray();
+                var parsed = root.Parse(args);
+                Assert.That(parsed.Errors, Is.Empty, $"example '{example}': {string.Join("; ", parsed.Errors.Select(e => e.Message))}");
+            }
+        }
+    }
+
     [Test]
     public void The_command_reference_is_the_programs_own_help()
     {
