@@ -45,7 +45,7 @@ public class VerdictFileTests
         Assert.That(VerdictView.CsvRows(saved.Verdict), Is.EqualTo(VerdictView.CsvRows(computed)));
         Assert.That(saved.PhaseChange, Is.EqualTo(outcome.Dynamics.Phase));
         Assert.That(VerdictFile.Read(run, outcome.CheckpointStep + 1), Is.Null, "a run trained further is judged again");
-        File.WriteAllText(VerdictFile.PathOf(run), File.ReadAllText(VerdictFile.PathOf(run)).Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 99"));
+        File.WriteAllText(VerdictFile.PathOf(run), File.ReadAllText(VerdictFile.PathOf(run)).Replace($"\"SchemaVersion\": {VerdictFile.CurrentSchema}", "\"SchemaVersion\": 99"));
         Assert.That(VerdictFile.Read(run, outcome.CheckpointStep), Is.Null, "another schema is judged again");
     }
 

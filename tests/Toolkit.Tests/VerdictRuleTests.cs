@@ -196,6 +196,20 @@ public class VerdictRuleTests
         }
     }
 
+    /// <summary>A model at chance on its own task is "not learned", never "partial": partial means it learned the task and
+    /// fails held-out instances for a reason the shortcut test cannot name.</summary>
+    [Test]
+    public void A_model_at_chance_in_distribution_is_not_learned()
+    {
+        var inDist = Eval(0.025, 0.005);
+        var probes = new[] { Outcome("held-out", true, 0.02, 0.3, inDist), Outcome("outside", false, 0.02, 0.2, inDist) };
+        var kind = VerdictRule.Decide(inDist, probes, Settings);
+        Assert.That(kind, Is.EqualTo(VerdictKind.NotLearned));
+        Assert.That(kind.Word(), Is.EqualTo("not learned"));
+        var verdict = new GeneralizationVerdict(kind, inDist, 0, 1.0 / 61, probes, [], Settings);
+        Assert.That(verdict.Headline, Does.StartWith("not learned: in-distribution accuracy 3 % is below 80 %"));
+    }
+
     private static EvalResult Eval(double accuracy, double halfWidth = 0.02) =>
         new(1.0, accuracy, Math.Max(0, accuracy - halfWidth), Math.Min(1, accuracy + halfWidth), 256, 5000, []);
 
@@ -233,7 +247,7 @@ public class VerdictRuleTests
                    && (kind != VerdictKind.Generalizes || (good && inside.Count > 0 && inside.All(o => o.Passed) && !followed))
                    && (kind != VerdictKind.Undetermined || (good && inside.Count == 0))
                    && (kind != VerdictKind.FailsNotPositional || inside.Where(o => !o.Passed).All(o => o.Shortcut.DoesNotFollow(Settings)))
-                   && (good || kind == VerdictKind.Partial);
+                   && (good == (kind != VerdictKind.NotLearned));
         }).Check(PropertyConfig.Quick);
     }
 

@@ -14,20 +14,23 @@ public enum VerdictKind
     FailsNotPositional,
     /// <summary>The task has no held-out inside probe, and no probe shows the shortcut.</summary>
     Undetermined,
-    /// <summary>Anything else: in-distribution accuracy too low, or failures the shortcut test cannot classify.</summary>
+    /// <summary>Held-out inside probes fail and the shortcut test cannot tell whether the failure is positional.</summary>
     Partial,
+    /// <summary>In-distribution accuracy is below the bar: the model has not learned its own task, so shifts of it are not judged.</summary>
+    NotLearned,
 }
 
 /// <summary>Verdict kinds in words.</summary>
 public static class VerdictKinds
 {
-    /// <summary>"memorizes positions", "generalizes", "fails (not positional)", "undetermined" or "partial".</summary>
+    /// <summary>"memorizes positions", "generalizes", "fails (not positional)", "undetermined", "partial" or "not learned".</summary>
     public static string Word(this VerdictKind kind) => kind switch
     {
         VerdictKind.MemorizesPositions => "memorizes positions",
         VerdictKind.Generalizes => "generalizes",
         VerdictKind.FailsNotPositional => "fails (not positional)",
         VerdictKind.Undetermined => "undetermined",
+        VerdictKind.NotLearned => "not learned",
         _ => "partial",
     };
 
@@ -83,7 +86,7 @@ public sealed record GeneralizationVerdict(
         VerdictKind.Generalizes => Probes.Where(p => p.HeldOut).ToList(),
         VerdictKind.MemorizesPositions => ShortcutFollowed,
         VerdictKind.FailsNotPositional => FailingInside,
-        VerdictKind.Partial when InDistribution.Accuracy >= Settings.GoodAccuracy => FailingInside,
+        VerdictKind.Partial => FailingInside,
         _ => [],
     };
 
@@ -97,9 +100,8 @@ public sealed record GeneralizationVerdict(
         VerdictKind.MemorizesPositions => $"memorizes positions (on {CiteDeciding} it predicts a token at one of the position-only shortcut's offsets where they and the rule disagree)",
         VerdictKind.FailsNotPositional => $"fails (not positional): fails {CiteDeciding} without following the position-only shortcut",
         VerdictKind.Undetermined => "undetermined: no inside probe of instances training never drew (the task's probes cannot test generalization, and none shows the shortcut)",
-        _ => InDistribution.Accuracy < Settings.GoodAccuracy
-            ? $"partial: in-distribution accuracy {InDistribution.Accuracy:P0} is below {Settings.GoodAccuracy:P0}"
-            : $"partial: fails {CiteDeciding}; the shortcut test does not decide whether it is positional",
+        VerdictKind.NotLearned => $"not learned: in-distribution accuracy {InDistribution.Accuracy:P0} is below {Settings.GoodAccuracy:P0}, so shifts of the task are not judged",
+        _ => $"partial: fails {CiteDeciding}; the shortcut test does not decide whether it is positional",
     };
 
     /// <summary>A plain-text table of every measurement, then the verdict and its evidence (<see cref="VerdictView.Text"/>).</summary>

@@ -34,13 +34,14 @@ public sealed record VerdictResult(string Kind, string Headline, IReadOnlyList<s
 
 /// <summary>What <c>toolkit probe</c> (and a report that had to judge the run) saves in <c>RUN/analysis/verdict.json</c>:
 /// the verdict with its evidence and the run's phase change, for the checkpoint it judged.</summary>
-/// <param name="SchemaVersion">The layout of this file (<see cref="CurrentSchema"/>); another version is judged again.</param>
+/// <param name="SchemaVersion">The version of this file's layout and of the rule that judged it (<see cref="CurrentSchema"/>,
+/// raised when either changes); a file of another version is judged again.</param>
 /// <param name="CheckpointStep">The step of the checkpoint judged: a run trained further is judged again.</param>
 /// <param name="Dynamics">The training dynamics in words (phase change, best induction score over training).</param>
 public sealed record VerdictFile(int SchemaVersion, long Seed, int CheckpointStep, VerdictResult Verdict, PhaseChange? PhaseChange, string Dynamics)
 {
-    /// <summary>The schema this version writes.</summary>
-    public const int CurrentSchema = 1;
+    /// <summary>The version this build writes (2: a model below the in-distribution bar is "not learned", no longer "partial").</summary>
+    public const int CurrentSchema = 2;
 
     /// <summary>RUN/analysis/verdict.json.</summary>
     public static string PathOf(string runDir) => System.IO.Path.Combine(runDir, "analysis", "verdict.json");

@@ -14,7 +14,7 @@ public static class VerdictRule
     public static VerdictKind Decide(EvalResult inDistribution, IReadOnlyList<ProbeOutcome> probes, VerdictSettings settings)
     {
         // A model that has not learned its own task cannot be judged on shifts of it.
-        if (!(inDistribution.Accuracy >= settings.GoodAccuracy)) return VerdictKind.Partial;
+        if (!(inDistribution.Accuracy >= settings.GoodAccuracy)) return VerdictKind.NotLearned;
         // The mechanism, shown: where the shortcut and the rule disagree, the model sides with the shortcut.
         // Any failing probe can show it (a new period is where a fixed-offset memorizer gives itself away),
         // even an outside one: it is the predictions, not the probe's accuracy, that decide.
