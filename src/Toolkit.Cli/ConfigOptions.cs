@@ -55,9 +55,9 @@ public sealed class ConfigOptions
     /// <summary>The configs the command line asks for: the configs' defaults with every given setting applied.</summary>
     public (ModelConfig Model, TrainingConfig Training) Read(ParseResult r)
     {
-        KeyValuePair<string, JsonNode?>[] Given(string section) =>
+        KeyValuePair<string, JsonNode?>[] GivenIn(string section) =>
             options.Where(o => o.Setting.Section == section && r.GetResult(o.Option) is { Implicit: false })
                 .Select(o => KeyValuePair.Create(o.Setting.Key, o.Read(r))).ToArray();
-        return (Setting.Apply(new ModelConfig(), Given("model")), Setting.Apply(new TrainingConfig(), Given("training")));
+        return (Setting.Apply(new ModelConfig(), GivenIn("model")), Setting.Apply(new TrainingConfig(), GivenIn("training")));
     }
 }

@@ -47,13 +47,8 @@ public sealed record Setting(string Section, string Key, Type Type, object? Defa
     public static IReadOnlyList<string> JsonKeys(Type type) =>
         type.GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToList();
 
-    /// <summary>How configs are written and read (config.json, grids, the command line).</summary>
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    /// <summary>How configs are written and read (config.json, grids, the command line): as every result file.</summary>
+    internal static JsonSerializerOptions Json => JsonFile.Options;
 
     /// <summary>A setting's value as config.json writes it (NaN and infinities as names, so validation can refuse them).</summary>
     public static JsonNode? Node<T>(T value) => JsonSerializer.SerializeToNode(value, Json);
