@@ -40,7 +40,7 @@ exp.Result($"corpus {corpus}: byte tokens, vocabulary {vocab}, context {context}
 using (var layout = ScoringBatch.Create(new ModelConfig { DVocab = vocab, NCtx = context }, [task.Create()], 0))
     exp.Result($"head scores on the {layout.Layout}");
 
-ModelConfig Model(bool conv, string padding = "causal") => new()
+ModelConfig Model(bool conv, ConvolutionPadding padding = ConvolutionPadding.Causal) => new()
 {
     NLayers = conv ? 1 : 2, NHeads = exp.Fast ? 2 : 4, DModel = exp.Fast ? 32 : 64, DVocab = vocab, NCtx = context, AttnOnly = true,
     ConvKernel = conv ? 3 : 0, ConvPadding = padding,
@@ -49,7 +49,7 @@ var kinds = new (string Name, ModelConfig Model, double Lr, bool AllowNonCausal)
 {
     ("attn-attn", Model(conv: false), 2e-3, false),
     ("conv-attn", Model(conv: true), 1e-3, false),
-    ("conv-attn-centred", Model(conv: true, padding: "same"), 1e-3, true),
+    ("conv-attn-centred", Model(conv: true, padding: ConvolutionPadding.Same), 1e-3, true),
 };
 var rows = new List<IReadOnlyList<string>>();
 var outcomes = new Dictionary<string, List<(double Loss, double Accuracy, bool Causal, string Leak, string Induction)>>();

@@ -32,7 +32,7 @@ var allPairs = new List<IReadOnlyList<string>>();
 var kinds = new (string Name, ModelConfig Model, int Steps)[]
 {
     ("attention-only", exp.Model(), steps),
-    ("with MLPs", exp.Model() with { AttnOnly = false, NormalizationType = "LN" }, mlpSteps),
+    ("with MLPs", exp.Model() with { AttnOnly = false, NormalizationType = Normalization.LN }, mlpSteps),
 };
 var studies = kinds.Select(kind => Study(kind.Name, kind.Model, kind.Steps)).ToList();
 

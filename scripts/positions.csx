@@ -12,6 +12,7 @@
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
+using Toolkit.Configs;
 using Toolkit.Evaluation;
 using Toolkit.Training;
 using Toolkit.Verdicts;
@@ -24,14 +25,15 @@ var csv = new List<IReadOnlyList<string>>();
 
 // (1) The fixed period with and without positions.
 var fixedVerdicts = new List<(string Positions, List<GeneralizationVerdict> PerSeed)>();
-foreach (var positions in new[] { "standard", "none" })
+foreach (var embedding in new[] { PositionalEmbedding.Standard, PositionalEmbedding.None })
 {
+    var positions = embedding.JsonName();
     var perSeed = new List<GeneralizationVerdict>();
     for (var k = 0; k < seeds; k++)
     {
         var seed = exp.Seed + k;
         var name = $"fixed-{positions}-seed{seed}";
-        var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = positions }, exp.RepeatedCopy(exp.FixedPeriod), exp.Training(fixedSteps, seed));
+        var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = embedding }, exp.RepeatedCopy(exp.FixedPeriod), exp.Training(fixedSteps, seed));
         var verdict = VerdictTables.Judge(result);
         perSeed.Add(verdict);
         VerdictTables.Add(exp.Report, $"({name})", verdict);
@@ -43,15 +45,16 @@ foreach (var positions in new[] { "standard", "none" })
 
 // (2) Steps to the first induction head on variable periods.
 var firstInduction = new Dictionary<string, List<TimeToEvent>>();
-foreach (var positions in new[] { "standard", "shortformer", "rotary" })
+foreach (var embedding in new[] { PositionalEmbedding.Standard, PositionalEmbedding.Shortformer, PositionalEmbedding.Rotary })
 {
+    var positions = embedding.JsonName();
     firstInduction[positions] = new List<TimeToEvent>();
     for (var k = 0; k < seeds; k++)
     {
         var seed = exp.Seed + k;
         var name = $"variable-{positions}-seed{seed}";
         var watch = new FirstInductionHead();
-        var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = positions }, exp.RepeatedCopy(exp.VariablePeriods),
+        var result = exp.Train(name, exp.Model() with { PositionalEmbeddingType = embedding }, exp.RepeatedCopy(exp.VariablePeriods),
             exp.Training(variableSteps, seed, evalEvery: 25), watch);
         var verdict = VerdictTables.Judge(result);
         // A run that never forms one is censored at the run's length: known only to be later.

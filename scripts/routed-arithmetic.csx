@@ -42,15 +42,15 @@ var evalCount = exp.Fast ? 64 : 512;
 var pool = new ModelConfig
 {
     NLayers = poolSize, NHeads = exp.Fast ? 2 : 4, DModel = exp.Fast ? 16 : 64, DVocab = 16, NCtx = context, AttnOnly = false,
-    NormalizationType = "LN", RouteIdentityLayers = identities, RouteSteps = routeSteps,
+    NormalizationType = Normalization.LN, RouteIdentityLayers = identities, RouteSteps = routeSteps,
 };
 var routedArms = new (string Name, ModelConfig Config)[]
 {
-    ("schedule", pool with { Routing = "schedule" }),
-    ("per-sequence", pool with { Routing = "per-sequence" }),
-    ("per-token", pool with { Routing = "per-token" }),
-    ("per-token+ACT", pool with { Routing = "per-token", RouteAct = true }),
-    ("per-token, no identity", pool with { Routing = "per-token", RouteIdentityLayers = 0 }),
+    ("schedule", pool with { Routing = RoutingMode.Schedule }),
+    ("per-sequence", pool with { Routing = RoutingMode.PerSequence }),
+    ("per-token", pool with { Routing = RoutingMode.PerToken }),
+    ("per-token+ACT", pool with { Routing = RoutingMode.PerToken, RouteAct = true }),
+    ("per-token, no identity", pool with { Routing = RoutingMode.PerToken, RouteIdentityLayers = 0 }),
 };
 var (baseline, baselineCount) = ParameterBudget.MatchedBaseline(routedArms[2].Config, [routeSteps, poolSize]);
 var arms = routedArms.Prepend(("standard", baseline)).ToList();

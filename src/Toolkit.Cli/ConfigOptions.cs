@@ -33,7 +33,18 @@ public sealed class ConfigOptions
         };
         if (s.Default is not null) option.DefaultValueFactory = _ => (T)s.Default;
         if (s.Choices is { } choices) option.AcceptOnlyFromAmong([.. choices]);
+        // An enum-typed setting reads the value's JSON spelling (--routing per-token), not the C# member name;
+        // AcceptOnlyFromAmong has already refused any other word with the list of spellings.
+        if (type.IsEnum)
+            option.CustomParser = r => SettingChoices.FromName(type, r.Tokens[0].Value) is { } value ? (T)value : Refuse<T>(r, s);
         return (option, r => Setting.Node(r.GetValue(option)));
+    }
+
+    /// <summary>A parse error naming the spellings an enum-typed setting accepts (the value it returns is never read).</summary>
+    private static T Refuse<T>(System.CommandLine.Parsing.ArgumentResult r, Setting s)
+    {
+        r.AddError($"{s.Flag} does not accept '{r.Tokens[0].Value}'; use one of: {string.Join(", ", s.Choices!)}");
+        return default!;
     }
 
     /// <summary>Every option, in the configs' order.</summary>

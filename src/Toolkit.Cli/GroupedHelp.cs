@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.Runtime.CompilerServices;
+using Toolkit.Configs;
 
 namespace Toolkit.Cli;
 
@@ -104,6 +105,7 @@ public static class GroupedHelp
     private static string Format(object value) => value switch
     {
         bool b => b ? "true" : "false",
+        Enum e => e.JsonName(),
         IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };

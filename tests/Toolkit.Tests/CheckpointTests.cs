@@ -21,7 +21,7 @@ public class CheckpointTests
     private static RunConfig Tiny(int steps, double dropout = 0, int checkpointEvery = 0) => new()
     {
         Model = new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, EmbedDropout = dropout, AttnDropout = dropout, ResidDropout = dropout },
-        Training = new TrainingConfig { Steps = steps, BatchSize = 8, LearningRate = 3e-3, WarmupSteps = 5, Schedule = "cosine", Seed = 7, Threads = 1, LogEvery = 1, EvalEvery = 10, EvalSequences = 16, CheckpointEvery = checkpointEvery },
+        Training = new TrainingConfig { Steps = steps, BatchSize = 8, LearningRate = 3e-3, WarmupSteps = 5, Schedule = LrSchedule.Cosine, Seed = 7, Threads = 1, LogEvery = 1, EvalEvery = 10, EvalSequences = 16, CheckpointEvery = checkpointEvery },
         Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "3..6", ["context"] = "16", ["vocab"] = "16" } },
     };
 

@@ -49,7 +49,7 @@ public class EncoderDecoderTests
     public void The_decoder_reads_the_source_only_through_cross_attention_and_nothing_after_a_target_position(bool mlp)
     {
         using var scope = NewDisposeScope();
-        using var model = Build(Model with { AttnOnly = !mlp, NormalizationType = mlp ? "LN" : null });
+        using var model = Build(Model with { AttnOnly = !mlp, NormalizationType = mlp ? Normalization.LN : null });
         Assert.That(CausalityCheck.Run(model, 5).Causal, "no logit at or after the source end moves when a later token changes");
         // Source 5 9 7 4 SEP, then target tokens.
         var clean = Tokens(5, 9, 7, 4, Sep, 5, 9, 7, 4, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);

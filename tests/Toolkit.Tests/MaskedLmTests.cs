@@ -187,7 +187,7 @@ public class MaskedLmTests
         {
             var config = new RunConfig
             {
-                Model = Masked with { Routing = "per-token", RouteSteps = 3, RouteIdentityLayers = 1, RouteAct = true, RouteActLoss = "per-step", NormalizationType = "LN" },
+                Model = Masked with { Routing = RoutingMode.PerToken, RouteSteps = 3, RouteIdentityLayers = 1, RouteAct = true, RouteActLoss = ActLoss.PerStep, NormalizationType = Normalization.LN },
                 Training = new TrainingConfig { Steps = 300, BatchSize = 32, LearningRate = 1e-2, WarmupSteps = 20, Seed = 4, Threads = 1, EvalEvery = 300, LogEvery = 20, EvalSequences = 32, CheckpointEvery = 0, MaskProb = 0.3 },
                 Task = new TaskSpec { Name = "repeated-copy", Parameters = new(TaskParameters) },
             };

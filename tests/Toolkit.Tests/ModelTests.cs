@@ -11,7 +11,7 @@ public class ModelTests
     private static HookedTransformer Model(bool ln = false, bool mlp = false, long seed = 1)
     {
         manual_seed(seed);
-        return new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 4, DModel = 32, DVocab = 20, NCtx = 16, NormalizationType = ln ? "LN" : null, AttnOnly = !mlp });
+        return new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 4, DModel = 32, DVocab = 20, NCtx = 16, NormalizationType = ln ? Normalization.LN : null, AttnOnly = !mlp });
     }
 
     [Test]

@@ -14,7 +14,7 @@ namespace Toolkit.Tests;
 [TestFixture, NonParallelizable]
 public class ModelVariantTests
 {
-    public static readonly string[] Positionals = ["standard", "sinusoidal", "rotary", "shortformer", "none"];
+    public static readonly PositionalEmbedding[] Positionals = Enum.GetValues<PositionalEmbedding>();
 
     /// <summary>Random small configurations over every variant (Conv-Attn causal only).</summary>
     public static readonly Gen<ModelConfig> Variants =
@@ -24,17 +24,17 @@ public class ModelVariantTests
         from ctx in Gen.Choose(5, 12)
         from positional in Gen.Elements(Positionals)
         from mlp in Gen.Elements(true, false)
-        from norm in Gen.Elements<string?>(null, "LN", "LNPre")
+        from norm in Gen.Elements<Normalization?>(null, Normalization.LN, Normalization.LNPre)
         from post in Gen.Elements(true, false)
         from parallel in Gen.Elements(true, false)
         from tied in Gen.Elements(true, false)
         from conv in Gen.Elements(0, 0, 2, 3)
-        from convType in Gen.Elements("depthwise", "full")
+        from convType in Gen.Elements(ConvolutionType.Depthwise, ConvolutionType.Full)
         select new ModelConfig
         {
             NLayers = layers, NHeads = heads, DModel = heads * dHead, DVocab = 11, NCtx = ctx, AttnOnly = !mlp,
             PositionalEmbeddingType = positional, NormalizationType = norm,
-            NormalizationPosition = norm is not null && post && !parallel ? "post" : "pre", ParallelAttnMlp = parallel, TiedEmbeddings = tied,
+            NormalizationPosition = norm is not null && post && !parallel ? LayerNormPosition.Post : LayerNormPosition.Pre, ParallelAttnMlp = parallel, TiedEmbeddings = tied,
             ConvKernel = conv, ConvType = convType,
         };
 
@@ -78,7 +78,7 @@ public class ModelVariantTests
             using var _ = no_grad();
             using var model = Build(config, seed);
             foreach (var p in model.parameters()) p.add_(randn_like(p).div(10)); // non-zero biases and LayerNorm weights
-            if (config.NormalizationPosition == "post" || (config.ParallelAttnMlp && !config.AttnOnly))
+            if (config.NormalizationPosition == LayerNormPosition.Post || (config.ParallelAttnMlp && !config.AttnOnly))
             {
                 Assert.Throws<ToolkitException>(() => new EdgeGraph(model).Dispose());
                 return;
@@ -95,7 +95,7 @@ public class ModelVariantTests
         Prop.ForAll(Gen.Choose(1, 4).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (shift, seed) =>
         {
             using var scope = NewDisposeScope();
-            using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 12, PositionalEmbeddingType = "rotary" }, seed);
+            using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 12, PositionalEmbeddingType = PositionalEmbedding.Rotary }, seed);
             var tokens = randint(0, 11, new long[] { 1, 12 }, generator: new Generator((ulong)seed));
             // The same tokens moved `shift` positions later behind a random prefix.
             var shifted = cat(new[] { randint(0, 11, new long[] { 1, shift }), tokens.narrow(1, 0, 12 - shift) }, 1);
@@ -117,7 +117,7 @@ public class ModelVariantTests
         Prop.ForAll(Gen.Choose(0, 1000).ToArbitrary(), seed =>
         {
             using var scope = NewDisposeScope();
-            using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 10, PositionalEmbeddingType = "none", AttnOnly = false, NormalizationType = "LN" }, seed);
+            using var model = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 10, PositionalEmbeddingType = PositionalEmbedding.None, AttnOnly = false, NormalizationType = Normalization.LN }, seed);
             var random = new Random(seed);
             var tokens = Enumerable.Range(0, 10).Select(_ => (long)random.Next(11)).ToArray();
             var permuted = tokens.Take(9).OrderBy(_ => random.Next()).Append(tokens[9]).ToArray();
@@ -126,7 +126,7 @@ public class ModelVariantTests
             var b = model.forward(tensor(permuted, new long[] { 1, 10 })).select(1, 9);
             Assert.That(a.allclose(b, rtol: 1e-4, atol: 1e-5));
             // With learned positions the same permutation does move the logits.
-            using var positioned = Build(model.Config with { PositionalEmbeddingType = "standard" }, seed);
+            using var positioned = Build(model.Config with { PositionalEmbeddingType = PositionalEmbedding.Standard }, seed);
             var c = positioned.forward(tensor(tokens, new long[] { 1, 10 })).select(1, 9);
             var d = positioned.forward(tensor(permuted, new long[] { 1, 10 })).select(1, 9);
             Assert.That(tokens.Take(9).SequenceEqual(permuted.Take(9)) || !c.allclose(d, rtol: 1e-4, atol: 1e-5));
@@ -137,7 +137,7 @@ public class ModelVariantTests
     public void Shortformer_keeps_positions_out_of_the_residual_stream_but_in_queries_and_keys()
     {
         using var scope = NewDisposeScope();
-        using var model = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, PositionalEmbeddingType = "shortformer" });
+        using var model = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, PositionalEmbeddingType = PositionalEmbedding.Shortformer });
         var tokens = randint(0, 11, new long[] { 2, 8 });
         var (_, cache) = model.RunWithCache(tokens);
         Assert.That(cache["blocks.0.hook_resid_pre"].allclose(model.W_E.index_select(0, tokens.reshape(-1)).view(2, 8, 16), rtol: 0, atol: 0), "no positions in the stream");
@@ -158,7 +158,7 @@ public class ModelVariantTests
         {
             var config = new RunConfig
             {
-                Model = new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, PositionalEmbeddingType = "sinusoidal" },
+                Model = new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, PositionalEmbeddingType = PositionalEmbedding.Sinusoidal },
                 Training = new TrainingConfig { Steps = 10, BatchSize = 8, LearningRate = 1e-2, Threads = 1, EvalEvery = 10, EvalSequences = 16, CheckpointEvery = 0 },
                 Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "3..6", ["context"] = "16", ["vocab"] = "16" } },
             };
@@ -190,7 +190,7 @@ public class ModelVariantTests
     public void Post_norm_leaves_every_block_normalized_and_parallel_blocks_add_both_sublayers_to_one_stream()
     {
         using var scope = NewDisposeScope();
-        using var post = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, NormalizationType = "LN", NormalizationPosition = "post", AttnOnly = false });
+        using var post = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, NormalizationType = Normalization.LN, NormalizationPosition = LayerNormPosition.Post, AttnOnly = false });
         Assert.That(post.ln_final, Is.Null);
         var tokens = randint(0, 11, new long[] { 2, 8 });
         var (_, cache) = post.RunWithCache(tokens);
@@ -198,7 +198,7 @@ public class ModelVariantTests
         Assert.That(residPost.mean(new long[] { -1 }).abs().max().item<float>(), Is.LessThan(1e-4), "mean 0 (LN weight 1, bias 0 at init)");
         Assert.That(residPost.var(-1, unbiased: false).sub(1).abs().max().item<float>(), Is.LessThan(1e-2), "variance 1");
 
-        using var parallel = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, NormalizationType = "LN", ParallelAttnMlp = true, AttnOnly = false });
+        using var parallel = Build(new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 11, NCtx = 8, NormalizationType = Normalization.LN, ParallelAttnMlp = true, AttnOnly = false });
         var (_, p) = parallel.RunWithCache(tokens);
         Assert.That(p.Names, Does.Not.Contain("blocks.0.hook_resid_mid"));
         Assert.That(p["blocks.0.hook_resid_post"].allclose(p["blocks.0.hook_resid_pre"] + p["blocks.0.hook_attn_out"] + p["blocks.0.hook_mlp_out"], rtol: 1e-4, atol: 1e-5));
@@ -208,11 +208,11 @@ public class ModelVariantTests
         Assert.That(p["blocks.0.ln2.hook_normalized"].allclose(p["blocks.0.ln1.hook_normalized"], rtol: 1e-4, atol: 1e-5), "same input, same (initial) LayerNorm");
     }
 
-    [TestCase("full", "causal")]
-    [TestCase("full", "same")]
-    [TestCase("depthwise", "causal")]
-    [TestCase("depthwise", "same")]
-    public void The_convolution_is_the_explicit_sum_over_its_taps_model_after_model(string type, string padding)
+    [TestCase(ConvolutionType.Full, ConvolutionPadding.Causal)]
+    [TestCase(ConvolutionType.Full, ConvolutionPadding.Same)]
+    [TestCase(ConvolutionType.Depthwise, ConvolutionPadding.Causal)]
+    [TestCase(ConvolutionType.Depthwise, ConvolutionPadding.Same)]
+    public void The_convolution_is_the_explicit_sum_over_its_taps_model_after_model(ConvolutionType type, ConvolutionPadding padding)
     {
         // libtorch's CPU conv1d with groups 1 gave wrong numbers for small shapes here (off by 13.8 at d_model 18, kernel
         // 2, 7 positions) and NaN once models of the same shapes had run and been freed (about half of 30 fresh models
@@ -220,19 +220,19 @@ public class ModelVariantTests
         for (var seed = 0; seed < 30; seed++)
         {
             using var scope = NewDisposeScope();
-            var config = new ModelConfig { NLayers = 1, NHeads = 3, DModel = 18, DVocab = 11, NCtx = 7, NormalizationType = "LNPre",
-                PositionalEmbeddingType = "sinusoidal", ParallelAttnMlp = true, ConvKernel = 2 + seed % 2, ConvType = type, ConvPadding = padding };
+            var config = new ModelConfig { NLayers = 1, NHeads = 3, DModel = 18, DVocab = 11, NCtx = 7, NormalizationType = Normalization.LNPre,
+                PositionalEmbeddingType = PositionalEmbedding.Sinusoidal, ParallelAttnMlp = true, ConvKernel = 2 + seed % 2, ConvType = type, ConvPadding = padding };
             using var model = Build(config, seed);
             CausalityCheck.Run(model, (ulong)seed);
             using var _ = no_grad();
             var smear = model.conv!;
-            int k = config.ConvKernel, d = config.DModel, n = config.NCtx, left = padding == "causal" ? k - 1 : (k - 1) / 2;
+            int k = config.ConvKernel, d = config.DModel, n = config.NCtx, left = padding == ConvolutionPadding.Causal ? k - 1 : (k - 1) / 2;
             var resid = randn(2, n, d);
             var actual = smear.forward(resid).data<float>().ToArray();
             var x = resid.data<float>().ToArray();
             var w = smear.W_conv.contiguous().data<float>().ToArray();
             var b = smear.b_conv.data<float>().ToArray();
-            var inputs = type == "full" ? d : 1;
+            var inputs = type == ConvolutionType.Full ? d : 1;
             double worst = 0;
             for (var s = 0; s < 2; s++)
                 for (var t = 0; t < n; t++)
@@ -244,7 +244,7 @@ public class ModelVariantTests
                             var src = t - left + j;
                             if (src < 0 || src >= n) continue;
                             for (var i = 0; i < inputs; i++)
-                                sum += w[(c * inputs + i) * k + j] * x[(s * n + src) * d + (type == "full" ? i : c)];
+                                sum += w[(c * inputs + i) * k + j] * x[(s * n + src) * d + (type == ConvolutionType.Full ? i : c)];
                         }
                         worst = Math.Max(worst, Math.Abs(sum - actual[(s * n + t) * d + c]));
                     }
@@ -256,14 +256,14 @@ public class ModelVariantTests
     [Test]
     public void Centred_Conv_Attn_leaks_the_next_token_the_detector_names_the_convolution_and_training_refuses_it()
     {
-        var leaky = new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, ConvKernel = 3, ConvPadding = "same" };
+        var leaky = new ModelConfig { NLayers = 1, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, ConvKernel = 3, ConvPadding = ConvolutionPadding.Same };
         using (var model = Build(leaky))
         {
             var report = CausalityCheck.Run(model);
             Assert.That(report.Causal, Is.False);
             Assert.That(report.FirstLeakingHook, Is.EqualTo("conv.hook_out"));
         }
-        using (var causal = Build(leaky with { ConvPadding = "causal" }))
+        using (var causal = Build(leaky with { ConvPadding = ConvolutionPadding.Causal }))
             Assert.That(CausalityCheck.Run(causal).Causal);
 
         var dir = Directory.CreateTempSubdirectory("toolkit-leak-").FullName;
@@ -290,10 +290,10 @@ public class ModelVariantTests
     public static IEnumerable<TestCaseData> TrainableVariants()
     {
         foreach (var positional in Positionals)
-            yield return new TestCaseData(Tiny with { PositionalEmbeddingType = positional }).SetArgDisplayNames(positional);
+            yield return new TestCaseData(Tiny with { PositionalEmbeddingType = positional }).SetArgDisplayNames(positional.JsonName());
         yield return new TestCaseData(Tiny with { TiedEmbeddings = true }).SetArgDisplayNames("tied");
-        yield return new TestCaseData(Tiny with { NormalizationType = "LN", NormalizationPosition = "post", AttnOnly = false, DMlp = 64 }).SetArgDisplayNames("post-norm");
-        yield return new TestCaseData(Tiny with { NormalizationType = "LN", ParallelAttnMlp = true, AttnOnly = false, DMlp = 64 }).SetArgDisplayNames("parallel");
+        yield return new TestCaseData(Tiny with { NormalizationType = Normalization.LN, NormalizationPosition = LayerNormPosition.Post, AttnOnly = false, DMlp = 64 }).SetArgDisplayNames("post-norm");
+        yield return new TestCaseData(Tiny with { NormalizationType = Normalization.LN, ParallelAttnMlp = true, AttnOnly = false, DMlp = 64 }).SetArgDisplayNames("parallel");
         yield return new TestCaseData(Tiny with { NLayers = 1, ConvKernel = 3 }).SetArgDisplayNames("conv-attn");
     }
 

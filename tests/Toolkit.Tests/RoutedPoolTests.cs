@@ -20,22 +20,22 @@ public class RoutedPoolTests
         from pool in Gen.Choose(1, 3)
         from identity in Gen.Choose(0, 2)
         from steps in Gen.Choose(1, 4)
-        from routing in Gen.Elements("per-token", "per-sequence", "schedule", "fixed")
-        from router in Gen.Elements("linear", "gru")
+        from routing in Gen.Elements(RoutingMode.PerToken, RoutingMode.PerSequence, RoutingMode.Schedule, RoutingMode.Fixed)
+        from router in Gen.Elements(RouterKind.Linear, RouterKind.Gru)
         from act in Gen.Elements(true, false)
-        from actLoss in Gen.Elements("mixture", "per-step")
+        from actLoss in Gen.Elements(ActLoss.Mixture, ActLoss.PerStep)
         from mlp in Gen.Elements(true, false)
         from ln in Gen.Elements(true, false)
-        from positional in Gen.Elements("standard", "rotary", "shortformer", "none")
+        from positional in Gen.Elements(PositionalEmbedding.Standard, PositionalEmbedding.Rotary, PositionalEmbedding.Shortformer, PositionalEmbedding.None)
         from post in Gen.Elements(false, true)
         from parallel in Gen.Elements(false, true)
         from ctx in Gen.Choose(4, 10)
         select new ModelConfig
         {
-            NLayers = pool, NHeads = 2, DModel = 8, DVocab = 11, NCtx = ctx, AttnOnly = !mlp, NormalizationType = ln ? "LN" : null,
-            PositionalEmbeddingType = positional, NormalizationPosition = ln && post && !parallel ? "post" : "pre", ParallelAttnMlp = parallel,
+            NLayers = pool, NHeads = 2, DModel = 8, DVocab = 11, NCtx = ctx, AttnOnly = !mlp, NormalizationType = ln ? Normalization.LN : null,
+            PositionalEmbeddingType = positional, NormalizationPosition = ln && post && !parallel ? LayerNormPosition.Post : LayerNormPosition.Pre, ParallelAttnMlp = parallel,
             Routing = routing, RouteIdentityLayers = identity, RouteSteps = steps, RouterType = router,
-            RouteAct = act && routing is "per-token" or "per-sequence", RouteActLoss = actLoss,
+            RouteAct = act && routing is RoutingMode.PerToken or RoutingMode.PerSequence, RouteActLoss = actLoss,
         };
 
     private static HookedTransformer Build(ModelConfig config, int seed)
@@ -91,7 +91,7 @@ public class RoutedPoolTests
     public void A_per_sequence_decision_read_from_the_whole_sequence_is_caught_as_a_leak()
     {
         using var scope = NewDisposeScope();
-        using var model = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DVocab = 11, NCtx = 8, Routing = "per-sequence", RoutePrefix = 8, RouteIdentityLayers = 1 }, 3);
+        using var model = Build(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DVocab = 11, NCtx = 8, Routing = RoutingMode.PerSequence, RoutePrefix = 8, RouteIdentityLayers = 1 }, 3);
         var report = CausalityCheck.Run(model, 3);
         Assert.That(report.Causal, Is.False, report.ToString());
         Assert.That(report.FirstLeakingHook, Is.EqualTo("router.steps.0.hook_logits"));
@@ -139,7 +139,7 @@ public class RoutedPoolTests
         Prop.ForAll(Routed.Where(c => c.RouteAct).ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (config, seed) =>
         {
             using var scope = NewDisposeScope();
-            using var model = Build(config with { RouteActLoss = "per-step" }, seed);
+            using var model = Build(config with { RouteActLoss = ActLoss.PerStep }, seed);
             var tokens = randint(0, 11, new long[] { 3, config.NCtx });
             var (logits, cache) = model.RunWithCache(tokens);
             var steps = model.router!.Steps;
@@ -157,7 +157,7 @@ public class RoutedPoolTests
         try
         {
             var config = TinyAddition(40, 2, act: true);
-            var result = Trainer.Train(config with { Model = config.Model with { RouteActLoss = "per-step" } }, Path.Combine(dir, "run"));
+            var result = Trainer.Train(config with { Model = config.Model with { RouteActLoss = ActLoss.PerStep } }, Path.Combine(dir, "run"));
             Assert.That(result.LossCurve[^1].Loss, Is.LessThan(result.LossCurve[0].Loss), "the per-step loss falls");
         }
         finally { Directory.Delete(dir, recursive: true); }
@@ -201,8 +201,8 @@ public class RoutedPoolTests
     {
         Model = new ModelConfig
         {
-            NLayers = 2, NHeads = 2, DModel = 32, DVocab = 16, NCtx = 16, AttnOnly = false, NormalizationType = "LN",
-            Routing = "per-token", RouteIdentityLayers = 1, RouteSteps = 3, RouteAct = act,
+            NLayers = 2, NHeads = 2, DModel = 32, DVocab = 16, NCtx = 16, AttnOnly = false, NormalizationType = Normalization.LN,
+            Routing = RoutingMode.PerToken, RouteIdentityLayers = 1, RouteSteps = 3, RouteAct = act,
         },
         Training = new TrainingConfig { Steps = steps, BatchSize = 32, LearningRate = 3e-3, WarmupSteps = 20, Threads = 1, EvalEvery = steps, EvalSequences = 64, CheckpointEvery = 0, Seed = seed },
         Task = new TaskSpec { Name = "arithmetic", Parameters = new() { ["context"] = "16", ["digits"] = "1" } },
@@ -265,7 +265,7 @@ public class RoutedPoolTests
             Assert.That(output, Does.Contain("matched standard baseline"));
             Assert.That(File.ReadAllLines(Path.Combine(run, RouterStatistics.SelectionFile)), Has.Length.EqualTo(1 + 3), "header + L0, L1, I0");
             var config = RunDirectory.Open(run).ReadConfig().Model;
-            Assert.That((config.Routing, config.NLayers, config.RouteSteps, config.RouteIdentityLayers), Is.EqualTo(("per-sequence", 2, (int?)3, 1)));
+            Assert.That((config.Routing, config.NLayers, config.RouteSteps, config.RouteIdentityLayers), Is.EqualTo((RoutingMode.PerSequence, 2, (int?)3, 1)));
             var (refused, _, refusal) = CliRunner.InProcess("train", "--task", "arithmetic", "--router-type", "gru", "--out", Path.Combine(dir, "other"));
             Assert.That(refused, Is.Not.Zero);
             CliRunner.AssertTwoLineError(refusal, "--router-type needs routing");
@@ -276,17 +276,17 @@ public class RoutedPoolTests
     [Test]
     public void The_configuration_refuses_routing_settings_that_make_no_sense()
     {
-        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = "sideways" }.Resolve());
+        // An unknown routing word never reaches Resolve: config.json, a grid and the command line refuse it (SettingChoicesTests).
         Assert.Throws<ToolkitException>(() => new ModelConfig { RouteSteps = 3 }.Resolve());
-        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = "schedule", RouteAct = true }.Resolve());
-        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = "per-token", RouteSteps = 0 }.Resolve());
-        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = "per-sequence", RoutePrefix = 0 }.Resolve());
+        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = RoutingMode.Schedule, RouteAct = true }.Resolve());
+        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = RoutingMode.PerToken, RouteSteps = 0 }.Resolve());
+        Assert.Throws<ToolkitException>(() => new ModelConfig { Routing = RoutingMode.PerSequence, RoutePrefix = 0 }.Resolve());
     }
 
     [Test]
     public void The_matched_baseline_is_within_a_few_percent_of_the_routed_count()
     {
-        var routed = new ModelConfig { NLayers = 2, NHeads = 2, DModel = 32, DVocab = 16, NCtx = 16, AttnOnly = false, Routing = "per-token", RouteIdentityLayers = 1, RouteSteps = 4 };
+        var routed = new ModelConfig { NLayers = 2, NHeads = 2, DModel = 32, DVocab = 16, NCtx = 16, AttnOnly = false, Routing = RoutingMode.PerToken, RouteIdentityLayers = 1, RouteSteps = 4 };
         var (baseline, count) = ParameterBudget.MatchedBaseline(routed, [4, 3, 2]);
         var goal = ParameterBudget.Count(routed);
         Assert.That(baseline.Routed, Is.False);

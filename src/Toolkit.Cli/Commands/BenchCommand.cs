@@ -349,14 +349,14 @@ public static class BenchCommand
             var variants = new (string Name, ModelConfig Model, TaskSpec? Task)[]
             {
                 ("default (learned positions)", standard, null),
-                ("sinusoidal positions", standard with { PositionalEmbeddingType = "sinusoidal" }, null),
-                ("rotary positions", standard with { PositionalEmbeddingType = "rotary" }, null),
-                ("shortformer positions", standard with { PositionalEmbeddingType = "shortformer" }, null),
-                ("no positions", standard with { PositionalEmbeddingType = "none" }, null),
+                ("sinusoidal positions", standard with { PositionalEmbeddingType = PositionalEmbedding.Sinusoidal }, null),
+                ("rotary positions", standard with { PositionalEmbeddingType = PositionalEmbedding.Rotary }, null),
+                ("shortformer positions", standard with { PositionalEmbeddingType = PositionalEmbedding.Shortformer }, null),
+                ("no positions", standard with { PositionalEmbeddingType = PositionalEmbedding.None }, null),
                 ("tied embeddings", standard with { TiedEmbeddings = true }, null),
-                ("LayerNorm + MLP, pre-norm", standard with { NormalizationType = "LN", AttnOnly = false }, null),
-                ("LayerNorm + MLP, post-norm", standard with { NormalizationType = "LN", AttnOnly = false, NormalizationPosition = "post" }, null),
-                ("LayerNorm + MLP, parallel", standard with { NormalizationType = "LN", AttnOnly = false, ParallelAttnMlp = true }, null),
+                ("LayerNorm + MLP, pre-norm", standard with { NormalizationType = Normalization.LN, AttnOnly = false }, null),
+                ("LayerNorm + MLP, post-norm", standard with { NormalizationType = Normalization.LN, AttnOnly = false, NormalizationPosition = LayerNormPosition.Post }, null),
+                ("LayerNorm + MLP, parallel", standard with { NormalizationType = Normalization.LN, AttnOnly = false, ParallelAttnMlp = true }, null),
                 ("Conv-Attn (conv + 1 attention layer)", standard with { NLayers = 1, ConvKernel = 3 }, null),
                 // A masked LM reads both directions; its [MASK] token takes the id after the task's tokens.
                 ("masked LM (15% of positions masked)", standard with { DVocab = benchVocab + 1, MaskToken = benchVocab }, null),

@@ -27,7 +27,7 @@ public static class ImportCommand
                 taskGiven ? (model, fallback) => task.Read(r, fallback, model.NCtx, model.DVocab) : null);
             var m = result.Config.Model;
             Console.WriteLine($"imported {outPath}: {m.NLayers} layers, {m.NHeads} heads of d_head {m.HeadDim}, d_model {m.DModel}, d_vocab {m.DVocab}, n_ctx {m.NCtx}, "
-                              + (m.AttnOnly ? "attention-only" : $"MLP {m.DMlp} ({m.ActFn})") + $", normalization {m.NormalizationType ?? "none"}");
+                              + (m.AttnOnly ? "attention-only" : $"MLP {m.DMlp} ({m.ActFn.JsonName()})") + $", normalization {m.NormalizationType?.JsonName() ?? "none"}");
             var spec = result.Config.Task;
             Console.WriteLine($"task: {spec.Name} {string.Join(" ", spec.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}"
                               + (result.PlaceholderTask ? " (a placeholder: the file names no task; give --task to judge the model on the task it was trained on)" : ""));

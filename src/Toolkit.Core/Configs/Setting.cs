@@ -15,7 +15,8 @@ public sealed class SettingAttribute(string description) : Attribute
     public string Description { get; } = description;
     /// <summary>The heading it is listed under in <c>--help</c>.</summary>
     public string Group { get; init; } = Setting.ModelGroup;
-    /// <summary>The values a text setting accepts (null: any).</summary>
+    /// <summary>The values a text setting accepts (null: any). An enum-typed setting needs none: its choices are its
+    /// members' JSON spellings (<see cref="SettingChoices"/>).</summary>
     public string[]? Choices { get; init; }
 }
 
@@ -66,6 +67,7 @@ public sealed record Setting(string Section, string Key, Type Type, object? Defa
     {
         null => "",
         bool b => b ? "true" : "false",
+        Enum e => e.JsonName(),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         var d => d.ToString() ?? "",
     };
@@ -76,6 +78,12 @@ public sealed record Setting(string Section, string Key, Type Type, object? Defa
             .Where(p => p.Json is not null && p.Setting is not null)
             .OrderBy(p => p.Property.MetadataToken)
             .Select(p => new Setting(section, p.Json!.Name, p.Property.PropertyType, p.Property.GetValue(defaults),
-                p.Setting!.Description, section == "training" && p.Setting.Group == ModelGroup ? TrainingGroup : p.Setting.Group, p.Setting.Choices))
+                p.Setting!.Description, section == "training" && p.Setting.Group == ModelGroup ? TrainingGroup : p.Setting.Group,
+                p.Setting.Choices ?? EnumChoices(p.Property.PropertyType)))
             .ToList();
+
+    /// <summary>An enum-typed setting's choices: its members' JSON spellings, the one list config.json, grids and the
+    /// command line share (null for any other type).</summary>
+    private static IReadOnlyList<string>? EnumChoices(Type type) =>
+        (Nullable.GetUnderlyingType(type) ?? type) is { IsEnum: true } e ? SettingChoices.Names(e) : null;
 }

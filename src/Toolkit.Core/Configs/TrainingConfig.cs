@@ -19,7 +19,7 @@ public sealed record TrainingConfig
     /// <summary>Linear warm-up from 0 to lr over this many steps.</summary>
     [Setting("linear warm-up steps")] [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = DefaultWarmupSteps;
     /// <summary>After warm-up: "constant" or "cosine" (decays to min_lr_ratio × lr at the last step).</summary>
-    [Setting("learning rate after warm-up", Choices = ["constant", "cosine"])] [JsonPropertyName("schedule")] public string Schedule { get; init; } = "constant";
+    [Setting("learning rate after warm-up")] [JsonPropertyName("schedule")] public LrSchedule Schedule { get; init; } = LrSchedule.Constant;
     [Setting("cosine: final lr as a fraction of lr")] [JsonPropertyName("min_lr_ratio")] public double MinLrRatio { get; init; } = 0.1;
     [Setting("AdamW weight decay")] [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.01;
     [Setting("AdamW beta1")] [JsonPropertyName("beta1")] public double Beta1 { get; init; } = 0.9;
@@ -65,7 +65,6 @@ public sealed record TrainingConfig
         Require(Beta1 >= 0 && Beta1 < 1 && Beta2 >= 0 && Beta2 < 1, $"AdamW betas ({Beta1}, {Beta2}) must lie in [0, 1)", "use beta1 0.9 and beta2 0.99");
         Require(MinLrRatio >= 0 && MinLrRatio <= 1, $"min_lr_ratio {MinLrRatio} is outside [0, 1]", "use 0.1, for example");
         Require(WarmupSteps >= 0, $"warm-up {WarmupSteps} is negative", "use --warmup-steps 0 or more");
-        Require(Schedule is "constant" or "cosine", $"schedule '{Schedule}' is unknown", "use --schedule constant or cosine");
         Require(Threads >= 1 && Threads <= MaxThreads, $"threads {Threads} is outside 1..{MaxThreads}",
             $"use --threads {Environment.ProcessorCount} (this machine's cores), for example");
         Require(GradClip >= 0, $"grad clip {GradClip} is negative", "use --grad-clip 1, or 0 to disable");

@@ -135,7 +135,8 @@ public static class TransformerLensConfig
             int? dMlp = attnOnly ? null : Int("d_mlp", false);
             var actFn = Text("act_fn", null);
             if (!attnOnly && actFn is null) problems.Add("act_fn is missing (a model with MLPs needs one: gelu or relu)");
-            else if (!attnOnly && actFn is not ("gelu" or "relu"))
+            // An attention-only model has no MLP, but the config still holds an activation: it must be one the toolkit has.
+            else if (actFn is not (null or "gelu" or "relu"))
                 problems.Add($"act_fn '{actFn}' is not supported (gelu or relu; TransformerLens's gelu_new, gelu_fast, silu and solu_ln differ)");
             var normalization = Text("normalization_type", "LN");
             if (normalization is not (null or "LN" or "LNPre"))
@@ -163,8 +164,9 @@ public static class TransformerLensConfig
             var model = new ModelConfig
             {
                 NLayers = nLayers!.Value, NHeads = nHeads!.Value, DModel = dModel!.Value, DHead = dHead, DVocab = dVocab!.Value,
-                NCtx = nCtx!.Value, AttnOnly = attnOnly, DMlp = dMlp, ActFn = actFn ?? "gelu", NormalizationType = normalization,
-                PositionalEmbeddingType = "standard", InitializerRange = init,
+                NCtx = nCtx!.Value, AttnOnly = attnOnly, DMlp = dMlp, ActFn = actFn == "relu" ? ActivationFunction.Relu : ActivationFunction.Gelu,
+                NormalizationType = normalization switch { "LN" => Normalization.LN, "LNPre" => Normalization.LNPre, _ => null },
+                PositionalEmbeddingType = PositionalEmbedding.Standard, InitializerRange = init,
             }.Resolve();
             var unknown = values.Keys.Where(k => !Neutral.Contains(k) && !Shape.Contains(k) && Fixed.All(f => f.Key != k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
             var notes = new List<string>();
@@ -199,10 +201,10 @@ public static class TransformerLensConfig
             if (m.DMlp is int dMlp) w.WriteNumber("d_mlp", dMlp); else w.WriteNull("d_mlp");
             w.WriteNumber("d_vocab", m.DVocab);
             w.WriteNumber("d_vocab_out", m.DVocab);
-            w.WriteString("act_fn", m.ActFn);
+            w.WriteString("act_fn", m.ActFn.JsonName());
             w.WriteBoolean("attn_only", m.AttnOnly);
-            if (m.NormalizationType is string n) w.WriteString("normalization_type", n); else w.WriteNull("normalization_type");
-            w.WriteString("positional_embedding_type", m.PositionalEmbeddingType);
+            if (m.NormalizationType is { } n) w.WriteString("normalization_type", n.JsonName()); else w.WriteNull("normalization_type");
+            w.WriteString("positional_embedding_type", m.PositionalEmbeddingType.JsonName());
             w.WriteString("attention_dir", "causal");
             w.WriteBoolean("use_attn_scale", true);
             w.WriteNumber("eps", Epsilon);

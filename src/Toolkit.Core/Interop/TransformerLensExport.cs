@@ -68,19 +68,19 @@ public static class TransformerLensExport
     private static ModelConfig Representable(ModelConfig m, List<string> notes)
     {
         var refused = new List<string>();
-        if (m.PositionalEmbeddingType is "rotary" or "shortformer") refused.Add($"positional_embedding_type {m.PositionalEmbeddingType}");
-        if (m.NormalizationPosition != "pre") refused.Add("post-norm (normalization_position post)");
+        if (m.PositionalEmbeddingType is PositionalEmbedding.Rotary or PositionalEmbedding.Shortformer) refused.Add($"positional_embedding_type {m.PositionalEmbeddingType.JsonName()}");
+        if (m.NormalizationPosition != LayerNormPosition.Pre) refused.Add("post-norm (normalization_position post)");
         if (m.ParallelAttnMlp && !m.AttnOnly) refused.Add("parallel_attn_mlp");
         if (m.ConvKernel > 0) refused.Add($"Conv-Attn (conv_kernel {m.ConvKernel})");
-        if (m.Routed) refused.Add($"a routed layer pool (routing {m.Routing})");
+        if (m.Routed) refused.Add($"a routed layer pool (routing {m.Routing.JsonName()})");
         if (m.EncoderDecoder) refused.Add($"an encoder-decoder (n_encoder_layers {m.NEncoderLayers})");
         if (m.MaskedLm) refused.Add($"a masked LM (mask_token {m.MaskToken}; TransformerLens's HookedTransformer is causal)");
         if (refused.Count > 0)
             throw new ToolkitException($"the run's model has settings the export does not map to TransformerLens: {string.Join(", ", refused)}",
                 "export a model with learned, sinusoidal or no positions, pre-norm, sequential blocks and no convolution");
-        if (m.PositionalEmbeddingType == "sinusoidal") notes.Add("sinusoidal positions are exported as their table in W_pos (positional_embedding_type standard)");
-        if (m.PositionalEmbeddingType == "none") notes.Add("no positions: W_pos is exported as zeros (positional_embedding_type standard)");
+        if (m.PositionalEmbeddingType == PositionalEmbedding.Sinusoidal) notes.Add("sinusoidal positions are exported as their table in W_pos (positional_embedding_type standard)");
+        if (m.PositionalEmbeddingType == PositionalEmbedding.None) notes.Add("no positions: W_pos is exported as zeros (positional_embedding_type standard)");
         if (m.TiedEmbeddings) notes.Add("tied embeddings: unembed.W_U is exported as a copy of W_Eᵀ");
-        return m with { PositionalEmbeddingType = "standard", TiedEmbeddings = false };
+        return m with { PositionalEmbeddingType = PositionalEmbedding.Standard, TiedEmbeddings = false };
     }
 }

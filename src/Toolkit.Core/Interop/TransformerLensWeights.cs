@@ -14,7 +14,7 @@ public static class TransformerLensWeights
         var m = config.Resolve();
         long d = m.DModel, h = m.NHeads, e = m.HeadDim, v = m.DVocab;
         var list = new List<(string, long[])> { ("embed.W_E", [v, d]), ("pos_embed.W_pos", [m.NCtx, d]) };
-        var affine = m.NormalizationType == "LN"; // LNPre and none have no weights
+        var affine = m.NormalizationType == Normalization.LN; // LNPre and none have no weights
         for (var l = 0; l < m.NLayers; l++)
         {
             var b = $"blocks.{l}";
@@ -81,9 +81,9 @@ public static class TransformerLensWeights
         if (problems.Count == 0) return;
         static bool IsNorm(string n) => n.StartsWith("ln_final.", StringComparison.Ordinal) || n.Contains(".ln1.", StringComparison.Ordinal) || n.Contains(".ln2.", StringComparison.Ordinal);
         var normalizationHint =
-            config.NormalizationType == "LN" && missing.Any(IsNorm) && !tensors.Keys.Any(IsNorm)
+            config.NormalizationType == Normalization.LN && missing.Any(IsNorm) && !tensors.Keys.Any(IsNorm)
                 ? "; normalization_type is LN (TransformerLens's default when absent): for folded LayerNorms without weights use LNPre, for none null"
-            : config.NormalizationType != "LN" && unknown.Any(IsNorm) ? "; LayerNorm weights are present, so normalization_type should be LN"
+            : config.NormalizationType != Normalization.LN && unknown.Any(IsNorm) ? "; LayerNorm weights are present, so normalization_type should be LN"
             : "";
         throw new ToolkitException($"{source} does not match its config: {string.Join("; ", problems)}",
             $"the file must be the state_dict of a HookedTransformer with this cfg.json (names and shapes in docs/design.md §3){normalizationHint}");

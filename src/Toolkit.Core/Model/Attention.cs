@@ -32,7 +32,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     {
         this.queryKeyPositions = queryKeyPositions;
         this.causal = causal ?? !cfg.MaskedLm;
-        if (cfg.PositionalEmbeddingType == "rotary") rotary = new Rotary(cfg.RotaryDim!.Value, cfg.RotaryBase);
+        if (cfg.PositionalEmbeddingType == PositionalEmbedding.Rotary) rotary = new Rotary(cfg.RotaryDim!.Value, cfg.RotaryBase);
         nHeads = cfg.NHeads; dHead = cfg.HeadDim; dModel = cfg.DModel;
         scale = (1.0 / Math.Sqrt(dHead)).ToScalar();
         var std = cfg.InitializerRange!.Value;

@@ -30,7 +30,7 @@ public sealed class PosEmbed : nn.Module<Tensor, Tensor>
 
     internal PosEmbed(ModelConfig cfg) : base("PosEmbed")
     {
-        W_pos = cfg.PositionalEmbeddingType == "sinusoidal"
+        W_pos = cfg.PositionalEmbeddingType == PositionalEmbedding.Sinusoidal
             ? new Parameter(tensor(Sinusoidal(cfg.NCtx, cfg.DModel, cfg.InitializerRange!.Value * Math.Sqrt(2)), new long[] { cfg.NCtx, cfg.DModel }), requires_grad: false)
             : Init.Normal(cfg.InitializerRange!.Value, cfg.NCtx, cfg.DModel);
         RegisterComponents();

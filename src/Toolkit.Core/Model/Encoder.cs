@@ -17,7 +17,7 @@ public sealed class Encoder : nn.Module
     {
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, cfg.NEncoderLayers).Select(_ => new TransformerBlock(cfg, queryKeyPositions, BlockRole.Encoder)).ToArray());
-        if (cfg.NormalizationType is "LN" or "LNPre") ln_final = new LayerNorm(cfg.DModel, affine: cfg.NormalizationType == "LN");
+        if (cfg.NormalizationType is not null) ln_final = new LayerNorm(cfg.DModel, affine: cfg.NormalizationType == Normalization.LN);
         RegisterComponents();
     }
 

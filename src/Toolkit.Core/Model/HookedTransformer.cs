@@ -43,17 +43,17 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     {
         Config = config.Resolve();
         embed = new Embed(Config);
-        if (Config.PositionalEmbeddingType is "standard" or "sinusoidal" or "shortformer") pos_embed = new PosEmbed(Config);
+        if (Config.PositionalEmbeddingType is PositionalEmbedding.Standard or PositionalEmbedding.Sinusoidal or PositionalEmbedding.Shortformer) pos_embed = new PosEmbed(Config);
         if (Config.ConvKernel > 0) conv = new PositionSmear(Config);
-        Func<long, Tensor>? queryKeyPositions = Config.PositionalEmbeddingType == "shortformer" ? pos_embed!.At : null;
+        Func<long, Tensor>? queryKeyPositions = Config.PositionalEmbeddingType == PositionalEmbedding.Shortformer ? pos_embed!.At : null;
         blocks = new ModuleList<TransformerBlock>(
             Enumerable.Range(0, Config.NLayers).Select(_ => new TransformerBlock(Config, queryKeyPositions)).ToArray());
         if (Config.EncoderDecoder) encoder = new Encoder(Config, queryKeyPositions);
         // Post-norm blocks end normalized already (the original Transformer has no final LayerNorm).
         // A delegate to the blocks, and to whether any block's hook point listens: the pool owns neither.
         if (Config.Routed) router = new RoutedPool(Config, l => blocks[l], () => blockHooks.Any(h => h.IsHooked));
-        if (Config.NormalizationType is "LN" or "LNPre" && Config.NormalizationPosition == "pre")
-            ln_final = new LayerNorm(Config.DModel, affine: Config.NormalizationType == "LN");
+        if (Config.NormalizationType is not null && Config.NormalizationPosition == LayerNormPosition.Pre)
+            ln_final = new LayerNorm(Config.DModel, affine: Config.NormalizationType == Normalization.LN);
         unembed = new Unembed(Config, Config.TiedEmbeddings ? () => embed.W_E : null);
         if (Config.EmbedDropout > 0) embedDropout = nn.Dropout(Config.EmbedDropout);
         RegisterComponents();
@@ -109,7 +109,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     public Tensor StreamIntoFirstBlock(Tensor tokens)
     {
         var resid = hook_embed.forward(embed.forward(tokens));
-        if (pos_embed is not null && Config.PositionalEmbeddingType != "shortformer")
+        if (pos_embed is not null && Config.PositionalEmbeddingType != PositionalEmbedding.Shortformer)
             resid = resid.add(hook_pos_embed.forward(pos_embed.forward(tokens)), Scalars.One);
         if (conv is not null) resid = resid.add(conv.forward(resid), Scalars.One);
         return embedDropout is null ? resid : embedDropout.forward(resid);
@@ -121,7 +121,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     public void RequireSequentialBlocks(string analysis)
     {
         if (Config.Routed)
-            throw new ToolkitException($"{analysis} reads the blocks as a fixed sequence of layers, but this model routes them (routing {Config.Routing})",
+            throw new ToolkitException($"{analysis} reads the blocks as a fixed sequence of layers, but this model routes them (routing {Config.Routing.JsonName()})",
                 "analyse the route through the router.steps.{s}.hook_* points, or use a standard model");
         if (Config.EncoderDecoder)
             throw new ToolkitException($"{analysis} reads the blocks as the whole model, but this model is an encoder-decoder (its decoder also reads the encoder through cross-attention)",
@@ -161,7 +161,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
         var (isEnd, hasEnd) = SourceEnds(tokens);
         var target = where(hasEnd, isEnd.cumsum(1).gt(Scalars.Zero), ones_like(source));
         var embedded = hook_embed.forward(embed.forward(tokens));
-        var positions = pos_embed is not null && Config.PositionalEmbeddingType != "shortformer" ? hook_pos_embed.forward(pos_embed.forward(tokens)) : null;
+        var positions = pos_embed is not null && Config.PositionalEmbeddingType != PositionalEmbedding.Shortformer ? hook_pos_embed.forward(pos_embed.forward(tokens)) : null;
         Tensor Input(Tensor keep)
         {
             var x = embedded.mul(keep.unsqueeze(-1).to_type(embedded.dtype));
@@ -271,7 +271,7 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     public Tensor W_E => embed.W_E;
     /// <summary>Positional embedding [n_ctx, d_model].</summary>
     public Tensor W_pos => pos_embed?.W_pos ?? throw new ToolkitException(
-        $"the model has no W_pos (positional_embedding_type {Config.PositionalEmbeddingType})", "use a model with standard, sinusoidal or shortformer positions");
+        $"the model has no W_pos (positional_embedding_type {Config.PositionalEmbeddingType.JsonName()})", "use a model with standard, sinusoidal or shortformer positions");
     /// <summary>Unembedding [d_model, d_vocab] (W_Eᵀ with tied embeddings).</summary>
     public Tensor W_U => unembed.Weight;
 

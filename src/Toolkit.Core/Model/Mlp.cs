@@ -15,7 +15,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     {
         var dMlp = cfg.DMlp!.Value;
         var std = cfg.InitializerRange!.Value;
-        relu = cfg.ActFn == "relu";
+        relu = cfg.ActFn == ActivationFunction.Relu;
         W_in = Init.Normal(std, cfg.DModel, dMlp);
         b_in = Init.Zeros(dMlp);
         W_out = Init.Normal(std, dMlp, cfg.DModel);

@@ -28,7 +28,7 @@ public static class ParameterBudget
         var goal = Count(target);
         var standard = target.Resolve() with
         {
-            Routing = "none", RouteSteps = null, RouteIdentityLayers = 0, RouteAct = false, DHead = null, DMlp = null, InitializerRange = null,
+            Routing = RoutingMode.None, RouteSteps = null, RouteIdentityLayers = 0, RouteAct = false, DHead = null, DMlp = null, InitializerRange = null,
         };
         (ModelConfig, long)? best = null;
         foreach (var layers in layerChoices)
@@ -47,7 +47,7 @@ public static class ParameterBudget
     {
         var c = config.Resolve();
         var shape = c.Routed
-            ? $"pool {c.NLayers} blocks + {c.RouteIdentityLayers} identities, {c.RouteSteps} steps, routing {c.Routing}{(c.RouteAct ? " + ACT" : "")}, d_model {c.DModel}"
+            ? $"pool {c.NLayers} blocks + {c.RouteIdentityLayers} identities, {c.RouteSteps} steps, routing {c.Routing.JsonName()}{(c.RouteAct ? " + ACT" : "")}, d_model {c.DModel}"
             : c.EncoderDecoder ? $"encoder {c.NEncoderLayers} + decoder {c.NLayers} layers, d_model {c.DModel}"
             : $"n_layers {c.NLayers}, d_model {c.DModel}";
         return $"{name}: {Count(c):N0} parameters ({shape})";

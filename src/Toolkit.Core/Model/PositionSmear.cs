@@ -22,8 +22,8 @@ public sealed class PositionSmear : nn.Module<Tensor, Tensor>
     internal PositionSmear(ModelConfig cfg) : base("PositionSmear")
     {
         kernel = cfg.ConvKernel;
-        causal = cfg.ConvPadding == "causal";
-        full = cfg.ConvType == "full";
+        causal = cfg.ConvPadding == ConvolutionPadding.Causal;
+        full = cfg.ConvType == ConvolutionType.Full;
         var inputsPerOutput = full ? cfg.DModel : 1;
         W_conv = Init.Normal(cfg.InitializerRange!.Value, cfg.DModel, inputsPerOutput, kernel);
         b_conv = Init.Zeros(cfg.DModel);

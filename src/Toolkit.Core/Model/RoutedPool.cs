@@ -74,7 +74,7 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
         stepCount = cfg.RouteSteps!.Value;
         poolSize = cfg.NLayers;
         options = cfg.RouteOptions;
-        perToken = cfg.Routing == "per-token";
+        perToken = cfg.Routing == RoutingMode.PerToken;
         act = cfg.RouteAct;
         inverseTemperature = (1.0 / cfg.RouterTemperature).ToScalar();
         haltAt = (1.0 - cfg.RouteActEpsilon).ToScalar();
@@ -84,14 +84,14 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
         poolLimit = ((long)cfg.NLayers).ToScalar();
         optionIds = Enumerable.Range(0, options).Select(o => ((long)o).ToScalar()).ToArray();
         var std = cfg.InitializerRange!.Value;
-        if (cfg.Routing is "per-token" or "per-sequence")
+        if (cfg.Routing is RoutingMode.PerToken or RoutingMode.PerSequence)
         {
             W_step = Init.Normal(std, stepCount, cfg.DModel);
             W_router = Init.Normal(std, cfg.DModel, options);
             b_router = Init.Zeros(options);
-            if (cfg.RouterType == "gru") gru = nn.GRUCell(cfg.DModel, cfg.DModel);
+            if (cfg.RouterType == RouterKind.Gru) gru = nn.GRUCell(cfg.DModel, cfg.DModel);
         }
-        else if (cfg.Routing == "schedule") schedule_logits = Init.Zeros(stepCount, options);
+        else if (cfg.Routing == RoutingMode.Schedule) schedule_logits = Init.Zeros(stepCount, options);
         if (act)
         {
             W_halt = Init.Normal(std, cfg.DModel);
@@ -136,7 +136,7 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
         var running = ones(b, units, ScalarType.Bool, device: x.device);
         PonderLoss = null;
         StepStates = null;
-        var perStepLoss = act && cfg.RouteActLoss == "per-step";
+        var perStepLoss = act && cfg.RouteActLoss == ActLoss.PerStep;
         var stepStates = training && perStepLoss ? new List<(Tensor, Tensor)>() : null;
         for (var s = 0; s < stepCount; s++)
         {
@@ -146,7 +146,7 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
             var unitLogits = perToken ? logits : logits.narrow(1, 0, 1);
             Tensor? soft = null;
             Tensor choice;
-            if (training && cfg.Routing != "fixed")
+            if (training && cfg.Routing != RoutingMode.Fixed)
             {
                 var noise = rand_like(unitLogits).clamp_(tiny).log().neg().log().neg();
                 soft = unitLogits.add(noise, Scalars.One).mul(inverseTemperature).softmax(-1);
@@ -252,9 +252,9 @@ public sealed class RoutedPool : nn.Module<Tensor, Tensor>
     {
         switch (cfg.Routing)
         {
-            case "schedule":
+            case RoutingMode.Schedule:
                 return schedule_logits!.select(0, s).view(1, 1, options);
-            case "fixed":
+            case RoutingMode.Fixed:
                 return nn.functional.one_hot(tensor(new long[] { s % poolSize }, device: x.device), options).to_type(x.dtype).view(1, 1, options);
         }
         var input = UnitInput(x, units).add(W_step!.select(0, s), Scalars.One);

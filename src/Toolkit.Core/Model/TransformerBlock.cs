@@ -37,9 +37,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     internal TransformerBlock(ModelConfig cfg, Func<long, Tensor>? queryKeyPositions = null, BlockRole role = BlockRole.Decoder) : base("TransformerBlock")
     {
         this.role = role;
-        var ln = cfg.NormalizationType is "LN" or "LNPre";
-        var affine = cfg.NormalizationType == "LN";
-        postNorm = cfg.NormalizationPosition == "post";
+        var ln = cfg.NormalizationType is not null;
+        var affine = cfg.NormalizationType == Normalization.LN;
+        postNorm = cfg.NormalizationPosition == LayerNormPosition.Post;
         parallel = cfg.ParallelAttnMlp && !cfg.AttnOnly;
         if (ln) ln1 = new LayerNorm(cfg.DModel, affine);
         attn = new Attention(cfg, queryKeyPositions, causal: role == BlockRole.Encoder ? false : null);

@@ -288,6 +288,13 @@ public sealed class SweepGrid
         {
             var property = type.GetProperties().First(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name == key);
             var kind = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (kind.IsEnum)
+            {
+                // A setting with named values: list its spellings, the same words config.json and the command line use.
+                var names = SettingChoices.Names(kind);
+                throw new ToolkitException($"{source}: {section}.{key} value {value} is not one of {string.Join(", ", names)}",
+                    $"write the value as one of those words, e.g. \"{key}\": [{string.Join(", ", names.Take(2).Select(n => $"\"{n}\""))}]");
+            }
             throw new ToolkitException($"{source}: {section}.{key} value {value} is not a valid {Describe(kind)}",
                 $"{section}.{key} takes {Describe(kind)} values, e.g. \"{key}\": [{Example(kind)}]");
         }

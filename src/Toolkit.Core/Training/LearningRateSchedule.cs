@@ -8,7 +8,7 @@ public static class LearningRateSchedule
     public static double At(TrainingConfig c, int step)
     {
         if (step < c.WarmupSteps) return c.LearningRate * (step + 1) / c.WarmupSteps;
-        if (c.Schedule == "constant") return c.LearningRate;
+        if (c.Schedule == LrSchedule.Constant) return c.LearningRate;
         var decaySteps = Math.Max(1, c.Steps - c.WarmupSteps - 1);
         var progress = Math.Min(1.0, (double)(step - c.WarmupSteps) / decaySteps);
         var min = c.LearningRate * c.MinLrRatio;

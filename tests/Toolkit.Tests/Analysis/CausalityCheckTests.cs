@@ -25,7 +25,7 @@ public class CausalityCheckTests
         select new ModelConfig
         {
             NLayers = layers, NHeads = heads, DModel = heads * dHead, DVocab = vocab, NCtx = ctx, AttnOnly = !mlp,
-            NormalizationType = ln ? "LN" : null, EmbedDropout = dropout, AttnDropout = dropout, ResidDropout = dropout,
+            NormalizationType = ln ? Normalization.LN : null, EmbedDropout = dropout, AttnDropout = dropout, ResidDropout = dropout,
         };
 
     // Kept alive for the test run: an implicit Scalar can be freed while native code reads it (see Scalars).

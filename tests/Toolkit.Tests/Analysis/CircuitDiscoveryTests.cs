@@ -29,7 +29,7 @@ public class CircuitDiscoveryTests
         // LayerNorm, MLPs and biases take the same path as the model's own forward.
         using var state = get_rng_state();
         manual_seed(3);
-        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 10, NCtx = 8, AttnOnly = false, NormalizationType = "LN" });
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 10, NCtx = 8, AttnOnly = false, NormalizationType = Normalization.LN });
         foreach (var p in model.parameters()) p.add_(randn_like(p).mul(Scalars.One).div(10));
         set_rng_state(state);
         model.eval();

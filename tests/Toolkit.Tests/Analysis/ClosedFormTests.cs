@@ -134,8 +134,8 @@ public class ClosedFormTests
     {
         var variants = from seed in Gen.Choose(0, 1000)
                        from layers in Gen.Choose(1, 3)
-                       from ln in Gen.Elements<string?>(null, "LN", "LNPre")
-                       from positions in Gen.Elements("standard", "rotary", "none")
+                       from ln in Gen.Elements<Normalization?>(null, Normalization.LN, Normalization.LNPre)
+                       from positions in Gen.Elements(PositionalEmbedding.Standard, PositionalEmbedding.Rotary, PositionalEmbedding.None)
                        select (seed, layers, ln, positions);
         Prop.ForAll(variants.ToArbitrary(), v =>
         {

@@ -15,7 +15,7 @@ public class LayerNormAttributionTests
         using var scope = NewDisposeScope();
         using var state = get_rng_state();
         manual_seed(3);
-        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 12, NCtx = 10, NormalizationType = "LN" });
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 12, NCtx = 10, NormalizationType = Normalization.LN });
         using (no_grad())
         {
             // Non-trivial LayerNorm gain; biases stay zero so the components are the whole residual stream.
@@ -39,7 +39,7 @@ public class LayerNormAttributionTests
         using var scope = NewDisposeScope();
         using var state = get_rng_state();
         manual_seed(4);
-        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 12, NCtx = 10, NormalizationType = "LN" });
+        using var model = new HookedTransformer(new ModelConfig { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 12, NCtx = 10, NormalizationType = Normalization.LN });
         set_rng_state(state);
         var tokens = randint(0, 12, new long[] { 4, 10 });
         var mask = ones(4, 10, ScalarType.Bool);

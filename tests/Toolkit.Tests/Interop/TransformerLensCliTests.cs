@@ -29,7 +29,8 @@ public class TransformerLensCliTests
         var run = Path.Combine(dir, "runs", "imported");
         var (code, output, error) = CliRunner.InProcess("import", weights, "--config", config, "--out", run, "--period", "3..6");
         Assert.That(code, Is.EqualTo(0), error);
-        Assert.That(output, Does.Contain("3 heads of d_head 4, d_model 10").And.Contain("period=3..6").And.Not.Contain("placeholder"));
+        Assert.That(output, Does.Contain("3 heads of d_head 4, d_model 10").And.Contain("MLP 16 (gelu), normalization LN")
+            .And.Contain("period=3..6").And.Not.Contain("placeholder"));
         Assert.That(File.Exists(Path.Combine(run, "metrics.csv")), Is.False);
 
         foreach (var args in new[]
@@ -55,7 +56,7 @@ public class TransformerLensCliTests
         var run = Path.Combine(dir, "runs", "placeholder");
         var (code, output, error) = CliRunner.InProcess("import", weights, "--config", config, "--out", run);
         Assert.That(code, Is.EqualTo(0), error);
-        Assert.That(output, Does.Contain("placeholder").And.Contain("context=6").And.Contain("vocab=7"));
+        Assert.That(output, Does.Contain("placeholder").And.Contain("context=6").And.Contain("vocab=7").And.Contain("attention-only, normalization none"));
         var (c, _, e) = CliRunner.InProcess("heads", run);
         Assert.That(c, Is.EqualTo(0), e);
     }

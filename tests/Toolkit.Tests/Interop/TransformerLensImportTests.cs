@@ -71,7 +71,7 @@ public class TransformerLensImportTests
     {
         var tl = TlModel.Random(layers: 1, heads: 4, dModel: 6, dHead: 2, dVocab: 10, nCtx: 6, attnOnly: false, normalization: "LNPre", dMlp: 12, actFn: "relu", seed: 3);
         var result = Import(tl, "lnpre");
-        Assert.That(result.Config.Model.NormalizationType, Is.EqualTo("LNPre"));
+        Assert.That(result.Config.Model.NormalizationType, Is.EqualTo(Normalization.LNPre));
         Assert.That(MaxDifference(tl, result.RunPath), Is.LessThan(1e-4));
     }
 

@@ -27,8 +27,8 @@ public class TransformerLensRoundTripTests
         from context in Gen.Choose(4, 10)
         from attnOnly in Gen.Elements(true, false)
         from dMlp in Gen.Choose(1, 12)
-        from act in Gen.Elements("gelu", "relu")
-        from norm in Gen.Elements<string?>(null, "LN", "LNPre")
+        from act in Gen.Elements(ActivationFunction.Gelu, ActivationFunction.Relu)
+        from norm in Gen.Elements<Normalization?>(null, Normalization.LN, Normalization.LNPre)
         select new ModelConfig
         {
             NLayers = layers, NHeads = heads, DHead = dHead, DModel = dModel, DVocab = vocab, NCtx = context,
@@ -89,7 +89,7 @@ public class TransformerLensRoundTripTests
     [Test]
     public void Export_writes_TransformerLens_config_keys_and_the_attention_buffers()
     {
-        var run = MakeRun(new ModelConfig { NLayers = 2, NHeads = 3, DModel = 10, DHead = 4, DVocab = 11, NCtx = 8, AttnOnly = false, NormalizationType = "LN" }, 1, "keys");
+        var run = MakeRun(new ModelConfig { NLayers = 2, NHeads = 3, DModel = 10, DHead = 4, DVocab = 11, NCtx = 8, AttnOnly = false, NormalizationType = Normalization.LN }, 1, "keys");
         var result = TransformerLensExport.Export(run, Path.Combine(dir, "out"));
         Assert.That(result.Step, Is.EqualTo(7));
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(result.ConfigPath));
@@ -115,20 +115,20 @@ public class TransformerLensRoundTripTests
     public void Variants_TransformerLens_computes_the_same_way_export_with_their_logits_and_the_others_are_refused_by_name()
     {
         using var scope = NewDisposeScope();
-        var basic = new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DVocab = 11, NCtx = 6, AttnOnly = false, NormalizationType = "LN" };
+        var basic = new ModelConfig { NLayers = 2, NHeads = 2, DModel = 8, DVocab = 11, NCtx = 6, AttnOnly = false, NormalizationType = Normalization.LN };
         var tokens = randint(0, 11, [3, 6], generator: new TorchSharp.torch.Generator(4));
-        foreach (var variant in new[] { basic with { PositionalEmbeddingType = "sinusoidal" }, basic with { PositionalEmbeddingType = "none" }, basic with { TiedEmbeddings = true } })
+        foreach (var variant in new[] { basic with { PositionalEmbeddingType = PositionalEmbedding.Sinusoidal }, basic with { PositionalEmbeddingType = PositionalEmbedding.None }, basic with { TiedEmbeddings = true } })
         {
-            var run = MakeRun(variant, 3, $"variant-{variant.PositionalEmbeddingType}-{variant.TiedEmbeddings}");
+            var run = MakeRun(variant, 3, $"variant-{variant.PositionalEmbeddingType.JsonName()}-{variant.TiedEmbeddings}");
             var exported = TransformerLensExport.Export(run, run + "-exported");
             Assert.That(exported.Notes, Is.Not.Empty, "the export says how it wrote the variant");
             var imported = TransformerLensImport.Import(exported.WeightsPath, exported.ConfigPath, run + "-imported");
-            Assert.That(Logits(imported.RunPath, tokens).allclose(Logits(run, tokens), rtol: 1e-5, atol: 1e-5), $"{variant.PositionalEmbeddingType}, tied {variant.TiedEmbeddings}");
+            Assert.That(Logits(imported.RunPath, tokens).allclose(Logits(run, tokens), rtol: 1e-5, atol: 1e-5), $"{variant.PositionalEmbeddingType.JsonName()}, tied {variant.TiedEmbeddings}");
         }
         foreach (var (variant, named) in new[]
                  {
-                     (basic with { PositionalEmbeddingType = "rotary" }, "rotary"), (basic with { PositionalEmbeddingType = "shortformer" }, "shortformer"),
-                     (basic with { NormalizationPosition = "post" }, "post-norm"), (basic with { ParallelAttnMlp = true }, "parallel_attn_mlp"),
+                     (basic with { PositionalEmbeddingType = PositionalEmbedding.Rotary }, "rotary"), (basic with { PositionalEmbeddingType = PositionalEmbedding.Shortformer }, "shortformer"),
+                     (basic with { NormalizationPosition = LayerNormPosition.Post }, "post-norm"), (basic with { ParallelAttnMlp = true }, "parallel_attn_mlp"),
                      (basic with { ConvKernel = 3 }, "Conv-Attn"),
                  })
         {

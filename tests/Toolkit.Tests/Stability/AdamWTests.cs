@@ -13,7 +13,7 @@ namespace Toolkit.Tests.Stability;
 /// and its state saves and restores exactly.</summary>
 public class AdamWTests
 {
-    private static readonly ModelConfig Config = new() { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, AttnOnly = false, NormalizationType = "LN" };
+    private static readonly ModelConfig Config = new() { NLayers = 2, NHeads = 2, DModel = 16, DVocab = 16, NCtx = 16, AttnOnly = false, NormalizationType = Normalization.LN };
 
     private static ITask Task() => new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "3..6", ["context"] = "16", ["vocab"] = "16" } }.Create();
 

@@ -30,8 +30,11 @@ public static class CoreCompilation
             "global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic; " +
             "global using System.Threading; global using System.Threading.Tasks; global using System.Net.Http;" + configs, options);
         var trees = list.Select(s => CSharpSyntaxTree.ParseText(s.Text, options, s.Path)).ToList();
+        // Never the built library itself (the test host lists it among the trusted assemblies too): its sources are what
+        // is compiled, and a second copy would make every extension method of the library ambiguous (CS0121).
         var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Concat(Directory.GetFiles(AppContext.BaseDirectory, "*.dll").Where(f => !f.EndsWith("Toolkit.Core.dll", StringComparison.Ordinal)))
+            .Concat(Directory.GetFiles(AppContext.BaseDirectory, "*.dll"))
+            .Where(f => !f.EndsWith("Toolkit.Core.dll", StringComparison.Ordinal))
             .Where(File.Exists).DistinctBy(Path.GetFileName).Select(f => MetadataReference.CreateFromFile(f));
         var compilation = CSharpCompilation.Create("CoreCheck", trees.Append(implicitUsings), references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));

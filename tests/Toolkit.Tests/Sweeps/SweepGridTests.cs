@@ -89,6 +89,9 @@ public class SweepGridTests
     [TestCase("""{"training": {"lr": []}}""", "empty list", "at least one value", TestName = "An empty list")]
     [TestCase("""{"training": {"seed": [1]}}""", "training.seed cannot be set by a grid", "seeds", TestName = "Seed inside training")]
     [TestCase("""{"model": {"n_layers": ["two"]}}""", "n_layers value \"two\" is not a valid integer", "integer", TestName = "A value of the wrong type")]
+    [TestCase("""{"model": {"routing": ["per-token", "sideways"]}}""", "model.routing value \"sideways\" is not one of none, per-token, per-sequence, schedule, fixed",
+        "\"routing\": [\"none\", \"per-token\"]", TestName = "A setting value that is none of its spellings")]
+    [TestCase("""{"model": {"routing": [1]}}""", "model.routing value 1 is not one of none, per-token", "", TestName = "A setting value given as a number")]
     [TestCase("""{"seeds": [0, 0]}""", "lists 0 twice", "once", TestName = "A repeated value")]
     [TestCase("""{"task": "no-such-task"}""", "unknown task 'no-such-task'", "repeated-copy", TestName = "Unknown task")]
     [TestCase("""{"model": {"n_layers": [1]""", "not valid JSON", "JSON object", TestName = "Malformed JSON")]

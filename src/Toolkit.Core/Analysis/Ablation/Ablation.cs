@@ -131,7 +131,7 @@ public static class Ablation
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
         var c = model.Config;
-        return c.AttnOnly && c.NormalizationPosition == "pre" && c.Routing == "none" && !c.EncoderDecoder
+        return c.AttnOnly && c.NormalizationPosition == LayerNormPosition.Pre && c.Routing == RoutingMode.None && !c.EncoderDecoder
             ? EveryHeadFromCache(model, input, scoredRows, kinds)
             : EveryHeadHooked(model, input, measure, kinds);
     }

@@ -59,7 +59,7 @@ public sealed class EdgeGraph : IDisposable
         var cfg = model.Config;
         model.RequireSequentialBlocks("circuit discovery");
         // The graph sums each receiver's inputs from senders; a post-norm or parallel block's input is not such a sum.
-        if (cfg.NormalizationPosition == "post" || (cfg.ParallelAttnMlp && !cfg.AttnOnly))
+        if (cfg.NormalizationPosition == LayerNormPosition.Post || (cfg.ParallelAttnMlp && !cfg.AttnOnly))
             throw new ToolkitException("circuit discovery needs a pre-norm model with sequential blocks (each receiver reads a sum of earlier outputs)",
                 "use it on pre-norm models without parallel attention and MLP");
         scale = (1.0 / Math.Sqrt(cfg.HeadDim)).ToScalar();

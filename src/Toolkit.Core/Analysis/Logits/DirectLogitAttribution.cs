@@ -40,7 +40,7 @@ public static class DirectLogitAttribution
         tokens = tokens.to(model.Device);
         int layers = model.Config.NLayers, heads = model.Config.NHeads;
         var last = $"blocks.{layers - 1}.hook_resid_post";
-        if (model.Config.NormalizationPosition == "post")
+        if (model.Config.NormalizationPosition == LayerNormPosition.Post)
             throw new ToolkitException("direct logit attribution needs a residual stream that is a sum of its parts, and post-norm normalizes it after every block",
                 "use it on pre-norm models (the default)");
         // What enters the first block: token embeddings plus positions and Conv-Attn's smear, whichever the model has.
