@@ -16,7 +16,7 @@ declare -A ARGS=(
   [memory]="bench memory"
   [phase-change]="bench phase-change --seeds 3 --steps 800 --lr 0.003,0.01 --warmup-steps 100,20 --batch-size 64,32"
   [variants]="bench variants"
-  [contention]="bench contention --rounds 1"
+  [contention]="bench contention --rounds 3"
 )
 ORDER=(train tasks analysis profile optimizer memory phase-change variants contention)
 if [[ -n "$(git status --porcelain -- src tasks build Directory.Build.targets)" ]]; then
