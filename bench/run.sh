@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and rewrites bench/RESULTS.md: per benchmark the exact command, the commit, the date,
 # the machine's load average before and after (this machine is shared: a busy neighbour shows there), the
-# duration and the full output.
-#   bench/run.sh              every benchmark (about 30 minutes on 2 idle cores)
+# duration and the full output. Each run's log is kept in bench/logs/NAME.log (committed): a run replaces its own
+# benchmark's log only, and RESULTS.md is rendered from all of them.
+#   bench/run.sh              every benchmark (about 55 minutes on 2 idle cores)
 #   bench/run.sh NAME...      only these (train tasks analysis profile optimizer memory phase-change variants contention)
+#   bench/run.sh --render     rewrite RESULTS.md from the logs, running nothing
 # Runs only on a clean checkout of the code, so the commit recorded is the code that produced the numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,16 +21,18 @@ declare -A ARGS=(
   [contention]="bench contention --rounds 3"
 )
 ORDER=(train tasks analysis profile optimizer memory phase-change variants contention)
-if [[ -n "$(git status --porcelain -- src tasks build Directory.Build.targets)" ]]; then
+LOGS=bench/logs
+names=("$@"); [[ ${#names[@]} -eq 0 ]] && names=("${ORDER[@]}")
+[[ "${names[0]}" == --render ]] && names=()
+if [[ ${#names[@]} -gt 0 && -n "$(git status --porcelain -- src tasks build Directory.Build.targets)" ]]; then
   echo "bench/run.sh: the code has uncommitted changes; commit them first so the numbers name their code" >&2
   exit 2
 fi
-names=("$@"); [[ ${#names[@]} -eq 0 ]] && names=("${ORDER[@]}")
 commit=$(git rev-parse --short HEAD)
-mkdir -p runs/bench
+mkdir -p "$LOGS"
 for name in "${names[@]}"; do
   [[ -n "${ARGS[$name]:-}" ]] || { echo "unknown benchmark $name (known: ${ORDER[*]})" >&2; exit 2; }
-  log=runs/bench/$name.log
+  log=$LOGS/$name.log
   start=$(date +%s); before=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "== ./toolkit ${ARGS[$name]}" >&2
   ./toolkit ${ARGS[$name]} > "$log.out" 2> "$log.err" || { echo "$name failed; see $log.err" >&2; exit 1; }
@@ -40,11 +44,11 @@ done
 {
   echo "# Benchmark results"
   echo
-  echo "Written by \`bench/run.sh\` from the logs in \`runs/bench/\`. Every figure below is what the command printed;"
+  echo "Written by \`bench/run.sh\` from the logs in \`bench/logs/\`. Every figure below is what the command printed;"
   echo "ratios compare against a baseline measured in the same run. The load average (1, 5, 15 min) before and"
   echo "after each run says how busy the shared 2-core machine was: above about 2, absolute speeds are depressed."
   for name in "${ORDER[@]}"; do
-    log=runs/bench/$name.log
+    log=$LOGS/$name.log
     [[ -f $log ]] || continue
     echo
     echo "## $name"

@@ -24,9 +24,9 @@ namespace Toolkit;
 public static class NativeRuntime
 {
     /// <summary>The spin bound the toolkit sets (libgomp's default is 300,000; passive waiting is 0). Chosen by
-    /// <c>toolkit bench contention</c> (figures in bench/RESULTS.md): with it two 2-thread trainings at once take about
-    /// 2× one alone instead of libgomp's 3.5–6×, and one alone runs as fast as with the default; passive waiting
-    /// did as well on pairs but was slower alone.</summary>
+    /// <c>toolkit bench contention</c> (figures in bench/RESULTS.md and docs/design.md §5): with it two 2-thread trainings
+    /// at once take about 1.4–2× one alone instead of libgomp's 3.5–6×; alone it may cost up to about 13%, and passive
+    /// waiting did as well or better in the latest run, which more rounds have to confirm.</summary>
     public const int SpinCount = 1_000;
 
     /// <summary>Environment variable that turns the bounded spin off (<c>TOOLKIT_OPENMP=default</c>), for the

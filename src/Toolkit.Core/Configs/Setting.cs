@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -33,7 +32,7 @@ public sealed record Setting(string Section, string Key, Type Type, object? Defa
     public const string RunGroup = "run bookkeeping";
 
     /// <summary>The command-line option: the key in kebab case (n_layers → --n-layers).</summary>
-    public string Flag => "--" + Key.Replace('_', '-');
+    public string Flag => FlagOf(Key);
 
     /// <summary>The option that sets <paramref name="key"/> (a config.json key).</summary>
     public static string FlagOf(string key) => "--" + key.Replace('_', '-');
@@ -61,16 +60,6 @@ public sealed record Setting(string Section, string Key, Type Type, object? Defa
         foreach (var (key, value) in values) json[key] = value?.DeepClone();
         return json.Deserialize<T>(Json)!;
     }
-
-    /// <summary>Text for help: the choices when the setting has them, then the default.</summary>
-    public string DefaultText => Default switch
-    {
-        null => "",
-        bool b => b ? "true" : "false",
-        Enum e => e.JsonName(),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        var d => d.ToString() ?? "",
-    };
 
     private static List<Setting> Of(string section, Type type, object defaults) =>
         type.GetProperties()
