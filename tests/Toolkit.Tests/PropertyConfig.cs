@@ -28,9 +28,9 @@ public static class PropertyConfig
         if (string.IsNullOrWhiteSpace(value)) return Replay(DefaultSeed, 7);
         if (value.Trim() == "random") return FSharpOption<Replay>.None;
         var parts = value.Trim().Trim('(', ')').Split(',', StringSplitOptions.TrimEntries);
-        if (parts.Length is 1 or 2 && ulong.TryParse(parts[0], out var seed)
-            && (parts.Length == 1 || ulong.TryParse(parts[1], out _)))
-            return Replay(seed, parts.Length == 2 ? ulong.Parse(parts[1]) : 7);
+        var gamma = 7UL;
+        if (parts.Length is 1 or 2 && ulong.TryParse(parts[0], out var seed) && (parts.Length == 1 || ulong.TryParse(parts[1], out gamma)))
+            return Replay(seed, gamma);
         throw new ArgumentException($"TOOLKIT_PROPERTY_SEED={value} is not a seed: give \"random\", a number, or \"S,G\" as FsCheck prints it after a failure.");
     }
 

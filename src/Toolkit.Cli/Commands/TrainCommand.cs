@@ -95,8 +95,7 @@ public static class TrainCommand
         var run = plan.Run(i);
         var runPath = plan.PathOf(run);
         var progress = new ProgressReporter(run.Name);
-        var threads = o.Settings.IsGiven(r, "threads") ? o.Settings.Read(r).Training.Threads : new Configs.TrainingConfig().Threads;
-        var (action, trained) = plan.TrainRun(i, threads, progress, signals.Token);
+        var (action, trained) = plan.TrainRun(i, o.Settings.Read(r).Training.Threads, progress, signals.Token);
         if (trained is null)
         {
             Console.WriteLine($"skipped: {runPath} is complete ({run.Config.Training.Steps} steps)");
@@ -115,7 +114,7 @@ public static class TrainCommand
         if (ignored.Count > 0)
             throw new ToolkitException($"{string.Join(", ", ignored)} cannot change a run that is resumed (it continues with its own config.json)",
                 $"drop {string.Join(", ", ignored)}, or train a new run with --out");
-        var stepsGiven = r.GetResult(steps) is { Implicit: false } ? o.Settings.Read(r).Training.Steps : (int?)null;
+        var stepsGiven = o.Settings.IsGiven(r, "steps") ? o.Settings.Read(r).Training.Steps : (int?)null;
         return Trainer.Resume(resumePath, stepsGiven, progress, signals.Token);
     }
 

@@ -112,6 +112,9 @@ public static class SettingChoices
     /// <summary>Every JSON spelling of an enum's members, in declaration order.</summary>
     public static IReadOnlyList<string> Names(Type enumType) => Of(enumType).Select(m => m.Name).ToList();
 
+    /// <summary>The member of <typeparamref name="T"/> spelt exactly <paramref name="name"/> in JSON, or null when no member is.</summary>
+    public static T? FromName<T>(string name) where T : struct, Enum => FromName(typeof(T), name) is T value ? value : null;
+
     /// <summary>The member spelt exactly <paramref name="name"/> in JSON, or null when no member is.</summary>
     public static object? FromName(Type enumType, string name) => Array.Find(Of(enumType), m => m.Name == name).Value;
 

@@ -134,13 +134,15 @@ public static class TransformerLensConfig
             var attnOnly = Bool("attn_only", false);
             int? dMlp = attnOnly ? null : Int("d_mlp", false);
             var actFn = Text("act_fn", null);
+            var activation = actFn is null ? ActivationFunction.Gelu : SettingChoices.FromName<ActivationFunction>(actFn);
             if (!attnOnly && actFn is null) problems.Add("act_fn is missing (a model with MLPs needs one: gelu or relu)");
             // An attention-only model has no MLP, but the config still holds an activation: it must be one the toolkit has.
-            else if (actFn is not (null or "gelu" or "relu"))
+            else if (activation is null)
                 problems.Add($"act_fn '{actFn}' is not supported (gelu or relu; TransformerLens's gelu_new, gelu_fast, silu and solu_ln differ)");
-            var normalization = Text("normalization_type", "LN");
-            if (normalization is not (null or "LN" or "LNPre"))
-                problems.Add($"normalization_type '{normalization}' is not supported (LN, LNPre or null)");
+            var normalizationText = Text("normalization_type", "LN");
+            var normalization = normalizationText is null ? null : SettingChoices.FromName<Normalization>(normalizationText);
+            if (normalizationText is not null && normalization is null)
+                problems.Add($"normalization_type '{normalizationText}' is not supported (LN, LNPre or null)");
             var positional = Text("positional_embedding_type", "standard");
             if (positional != "standard")
                 problems.Add($"positional_embedding_type '{positional}' is not supported (only standard: learned absolute positions added to the residual stream)");
@@ -164,8 +166,8 @@ public static class TransformerLensConfig
             var model = new ModelConfig
             {
                 NLayers = nLayers!.Value, NHeads = nHeads!.Value, DModel = dModel!.Value, DHead = dHead, DVocab = dVocab!.Value,
-                NCtx = nCtx!.Value, AttnOnly = attnOnly, DMlp = dMlp, ActFn = actFn == "relu" ? ActivationFunction.Relu : ActivationFunction.Gelu,
-                NormalizationType = normalization switch { "LN" => Normalization.LN, "LNPre" => Normalization.LNPre, _ => null },
+                NCtx = nCtx!.Value, AttnOnly = attnOnly, DMlp = dMlp, ActFn = activation!.Value,
+                NormalizationType = normalization,
                 PositionalEmbeddingType = PositionalEmbedding.Standard, InitializerRange = init,
             }.Resolve();
             var unknown = values.Keys.Where(k => !Neutral.Contains(k) && !Shape.Contains(k) && Fixed.All(f => f.Key != k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
