@@ -13,7 +13,7 @@ public static partial class AnalysisSection
     {
         var added = false;
         static string F(double x) => double.IsFinite(x) ? x.ToString("F3", CultureInfo.InvariantCulture) : "n/a";
-        if (JsonFile.Load<PatchingRecord>(PatchingFiles.PatchingPath(runDir)) is { } p)
+        if (PatchingFiles.Read<PatchingRecord>(PatchingFiles.PatchingPath(runDir), r => r.SchemaVersion, $"toolkit patch {runDir}") is { } p)
         {
             added = true;
             report.AddHeading("Activation patching");
@@ -34,7 +34,7 @@ public static partial class AnalysisSection
                 report.AddTable("path patching: the edges carry the sender's corrupted output, everything else clean; damage = (clean − patched) / (clean − corrupted)",
                     ["edges", $"{p.Metric} patched", "damage"], p.Paths.Select(x => (IReadOnlyList<string>)[string.Join(", ", x.Edges), F(x.Patched), F(x.Damage)]));
         }
-        if (JsonFile.Load<CircuitRecord>(PatchingFiles.CircuitPath(runDir)) is { } c)
+        if (PatchingFiles.Read<CircuitRecord>(PatchingFiles.CircuitPath(runDir), r => r.SchemaVersion, $"toolkit circuit {runDir}") is { } c)
         {
             added = true;
             report.AddHeading($"Circuit ({c.Method.ToUpperInvariant()})");

@@ -16,12 +16,19 @@ public static class RunReport
     {
         var run = RunData.Read(runDir);
         var report = new HtmlReport($"Run {run.Name}");
-        // A run with a config and a checkpoint has a model: loaded once, for the verdict and the look inside.
+        // A run with a config and a checkpoint has a model. Its verdict and inside are read from their saved files when
+        // they describe the latest checkpoint; otherwise the model is loaded (once) and they are computed and saved.
         var dir = Toolkit.Runs.RunDirectory.Create(runDir);
-        using var loaded = File.Exists(dir.ConfigPath) && dir.Checkpoints().Count > 0 ? Toolkit.Verdicts.LoadedRun.Open(runDir) : null;
-        VerdictSection.Add(report, runDir, loaded);
-        AddTraining(report, run);
-        if (loaded is not null) ModelSection.Add(report, loaded);
+        var step = File.Exists(dir.ConfigPath) && dir.Checkpoints().Count > 0 ? dir.VerifiedLatestCheckpoint().Step : (int?)null;
+        Toolkit.Verdicts.LoadedRun? loaded = null;
+        Toolkit.Verdicts.LoadedRun Load() => loaded ??= Toolkit.Verdicts.LoadedRun.Open(runDir);
+        try
+        {
+            VerdictSection.Add(report, runDir, Load);
+            AddTraining(report, run);
+            if (step is int s) ModelSection.Add(report, InsideFile.ReadOrCompute(runDir, s, Load));
+        }
+        finally { loaded?.Dispose(); }
         RouterSection.Add(report, runDir);
         AnalysisSection.Add(report, runDir);
         AddConfig(report, run);

@@ -6,7 +6,7 @@ using Toolkit.Sweeps;
 
 namespace Toolkit.Reports;
 
-/// <summary>A collected sweep as one frame (<c>collect.csv</c>: one line per run) and a comparison
+/// <summary>A collected sweep as data (<c>collect.json</c>), one frame (<c>collect.csv</c>: one line per run) and a comparison
 /// report (<c>collect.html</c>: the runs, the groups with their verdict tallies, accuracy by group).</summary>
 public static class SweepReport
 {
@@ -37,19 +37,21 @@ public static class SweepReport
         builder.Add("in_distribution_accuracy", Number(r => r.InDistributionAccuracy));
         foreach (var probe in sweep.ProbeNames)
             builder.Add($"probe_{probe}_accuracy", Number(r => r.ProbeAccuracy(probe)));
-        builder.Add("phase_change_step", Number(r => r.Outcome?.Dynamics.Phase?.Step ?? double.NaN));
-        builder.Add("verdict_headline", Text(r => r.Outcome?.Verdict.Headline ?? ""));
+        builder.Add("phase_change_step", Number(r => r.Verdict?.PhaseChange?.Step ?? double.NaN));
+        builder.Add("verdict_headline", Text(r => r.Verdict?.Verdict.Headline ?? ""));
         return builder.Frame;
     }
 
-    /// <summary>Writes <c>collect.csv</c> and <c>collect.html</c> into the sweep directory; returns both paths.</summary>
-    public static (string Csv, string Html) Write(SweepCollection sweep)
+    /// <summary>Writes <c>collect.json</c> (the data), <c>collect.csv</c> and <c>collect.html</c> into the sweep directory;
+    /// returns their paths.</summary>
+    public static (string Json, string Csv, string Html) Write(SweepCollection sweep)
     {
+        var json = CollectFile.Of(sweep).Save();
         var csv = Path.Combine(sweep.Plan.Directory, "collect.csv");
         CsvFrame.Write(Frame(sweep), csv);
         var html = Path.Combine(sweep.Plan.Directory, "collect.html");
         Build(sweep).Save(html, sharedAssets: sweep.Plan.Directory);
-        return (csv, html);
+        return (json, csv, html);
     }
 
     /// <summary>The comparison report without saving it.</summary>
@@ -87,7 +89,7 @@ public static class SweepReport
             ["run", "seed", "state", "steps", "final train loss", "eval accuracy", "in-distribution", .. probes, "verdict"],
             sweep.Runs.Select(r => (IReadOnlyList<string>)[r.Run.Name, r.Run.Seed.ToString(CultureInfo.InvariantCulture), r.State.ToString().ToLowerInvariant(),
                 r.StepsDone.ToString(CultureInfo.InvariantCulture), F(r.FinalTrainLoss), P(r.EvalAccuracy), P(r.InDistributionAccuracy),
-                .. probes.Select(pr => P(r.ProbeAccuracy(pr))), r.Outcome?.Verdict.Headline ?? r.VerdictWord]),
+                .. probes.Select(pr => P(r.ProbeAccuracy(pr))), r.Verdict?.Verdict.Headline ?? r.VerdictWord]),
             link: (row, column) => column == 0 && links.TryGetValue(row[0], out var href) ? href : null);
         return report;
     }

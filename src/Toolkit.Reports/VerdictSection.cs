@@ -8,22 +8,17 @@ namespace Toolkit.Reports;
 /// is judged as <c>probe</c> judges it and the file is written, so the next redraw recomputes nothing.</summary>
 public static class VerdictSection
 {
-    /// <summary>The run's saved verdict for its latest checkpoint, or the run judged (as <c>probe</c> judges it, on
-    /// <paramref name="loaded"/> when the caller has the run loaded already) and saved; null when it has no checkpoint.</summary>
-    public static VerdictFile? ReadOrJudge(string runDir, LoadedRun? loaded = null)
+    /// <summary>The run's verdict (<see cref="VerdictFile.ReadOrJudge"/>), or null when it has no checkpoint.</summary>
+    public static VerdictFile? ReadOrJudge(string runDir, Func<LoadedRun>? load = null)
     {
         var dir = RunDirectory.Create(runDir);
-        if (!File.Exists(dir.ConfigPath) || dir.Checkpoints().Count == 0) return null;
-        if (VerdictFile.Read(runDir, dir.LatestCheckpoint().Step) is { } saved) return saved;
-        var outcome = loaded?.Judge() ?? SeedStudy.Judge(runDir);
-        VerdictFile.Save(outcome);
-        return VerdictFile.Of(outcome);
+        return File.Exists(dir.ConfigPath) && dir.Checkpoints().Count > 0 ? VerdictFile.ReadOrJudge(runDir, load: load) : null;
     }
 
     /// <summary>Adds the section when the run has a checkpoint; returns the verdict shown, or null.</summary>
-    public static VerdictFile? Add(HtmlReport report, string runDir, LoadedRun? loaded = null)
+    public static VerdictFile? Add(HtmlReport report, string runDir, Func<LoadedRun>? load = null)
     {
-        if (ReadOrJudge(runDir, loaded) is not { } file) return null;
+        if (ReadOrJudge(runDir, load) is not { } file) return null;
         report.AddHeading("Verdict");
         report.AddHtml(VerdictView.Html(file.Verdict));
         report.AddParagraph($"Training: {file.Dynamics}. Judged at the checkpoint of step {file.CheckpointStep} (saved in analysis/verdict.json).");

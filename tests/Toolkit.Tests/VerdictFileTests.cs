@@ -5,8 +5,9 @@ using Toolkit.Verdicts;
 
 namespace Toolkit.Tests;
 
-/// <summary>Verdicts as data (issue 23 §1): <c>RUN/analysis/verdict.json</c> round-trips to the same renderings, and a run
-/// report opens with the saved verdict, redrawing it without judging again.</summary>
+/// <summary>Results as data (issue 23 §1): <c>RUN/analysis/verdict.json</c> round-trips to the same renderings, and a run
+/// report opens with the saved verdict and draws the model's inside from <c>inside.json</c>, redrawing both without
+/// computing again.</summary>
 [NonParallelizable]
 public class VerdictFileTests
 {
@@ -65,6 +66,22 @@ public class VerdictFileTests
         var path = VerdictFile.PathOf(run);
         File.WriteAllText(path, Regex.Replace(File.ReadAllText(path), "\"Headline\": \"generalizes", "\"Headline\": \"EDITED generalizes"));
         Assert.That(File.ReadAllText(RunReport.Write(run)), Does.Contain("Verdict: EDITED generalizes"));
+    }
+
+    [Test]
+    public void The_report_draws_the_model_inside_from_its_saved_file_and_a_redraw_is_the_same_page()
+    {
+        var run = TrainedCopy();
+        var first = File.ReadAllText(RunReport.Write(run));
+        var path = InsideFile.PathOf(run);
+        Assert.That(File.Exists(path), "the report saved what it computed of the model");
+        Assert.That(File.ReadAllText(RunReport.Write(run)), Is.EqualTo(first), "redrawn from the saved files");
+
+        // An edit to a saved head label shows up: the attention view was drawn from the file, not from the model.
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"Label\": \"L", "\"Label\": \"EDITED L"));
+        Assert.That(File.ReadAllText(RunReport.Write(run)), Does.Contain("EDITED L"));
+        File.WriteAllText(path, File.ReadAllText(path).Replace($"\"SchemaVersion\": {InsideFile.CurrentSchema}", "\"SchemaVersion\": 99"));
+        Assert.That(File.ReadAllText(RunReport.Write(run)), Is.EqualTo(first), "a file of another schema is computed again");
     }
 
     [Test]

@@ -6,14 +6,14 @@ using Toolkit.Verdicts;
 namespace Toolkit.Cli.Commands;
 
 /// <summary><c>toolkit analyze runs/NAME [--out dir]</c>: head roles, the circuit found by
-/// composition, copying scores and per-head ablation effects; writes heads.csv, composition.csv
-/// and ablations.csv.</summary>
+/// composition, copying scores and per-head ablation effects; saves them as analysis.json (the data) with heads.csv,
+/// composition.csv and ablations.csv (views of it).</summary>
 public static class AnalyzeCommand
 {
     public static Command Create()
     {
         var run = new RunInput();
-        var output = new Option<string?>("--out") { Description = "folder for heads.csv, composition.csv, ablations.csv (default: RUN/analysis)" };
+        var output = new Option<string?>("--out") { Description = "folder for analysis.json, heads.csv, composition.csv, ablations.csv (default: RUN/analysis)" };
         var threshold = new Option<double>("--threshold") { Description = "score above which a head is named", DefaultValueFactory = _ => HeadScoreTable.DefaultThreshold };
         var sequences = new Option<int>("--sequences") { Description = "task sequences used for the ablations", DefaultValueFactory = _ => 64 };
         var command = new Command("analyze", "Find head roles, the circuit (composition), copying scores and ablation effects of a run.");
@@ -27,6 +27,7 @@ public static class AnalyzeCommand
             var (dir, config) = (opened.Directory, opened.Config);
             if (r.GetValue(sequences) < 1)
                 throw new ToolkitException($"--sequences {r.GetValue(sequences)} must be at least 1", "use --sequences 64, for example");
+            var step = dir.LatestCheckpoint().Step;
             using var model = opened.LoadModel();
             var dynamics = dir.ReadDynamics(config); // read before the analysis runs: a damaged metrics.csv stops it early
             var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, r.GetValue(sequences), r.GetValue(threshold));
@@ -37,11 +38,12 @@ public static class AnalyzeCommand
             var folder = r.GetValue(output) ?? Path.Combine(dir.Path, "analysis");
             try
             {
+                Console.WriteLine($"wrote {AnalysisFile.Of(config.Training.Seed, step, r.GetValue(sequences), report, dynamics).SaveIn(folder)}");
                 foreach (var path in report.WriteCsv(folder)) Console.WriteLine($"wrote {path}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new ToolkitException($"cannot write the analysis CSVs to {folder}: {e.Message}", "choose a writable folder with --out");
+                throw new ToolkitException($"cannot write the analysis to {folder}: {e.Message}", "choose a writable folder with --out");
             }
             return 0;
         }));

@@ -7,7 +7,7 @@ using Toolkit.Verdicts;
 
 namespace Toolkit.Cli.Commands;
 
-/// <summary><c>toolkit collect DIR</c>: every run of a sweep in one frame (collect.csv), a comparison report
+/// <summary><c>toolkit collect DIR</c>: every run of a sweep as data (collect.json), in one frame (collect.csv), a comparison report
 /// (collect.html) and a table grouped by the varying settings with per-group verdict tallies.</summary>
 public static class CollectCommand
 {
@@ -16,7 +16,7 @@ public static class CollectCommand
         var dir = new Argument<string>("dir") { Description = "sweep directory (written by toolkit sweep --out DIR)" };
         var tolerance = new Option<double>("--tolerance") { Description = "a probe passes when the upper end of its 95% interval reaches in-distribution accuracy minus this", DefaultValueFactory = _ => 0.1 };
         var sequences = new Option<int>("--sequences") { Description = "sequences per probe", DefaultValueFactory = _ => 256 };
-        var command = new Command("collect", "Gather a sweep's runs: config, final metrics and the verdict (as toolkit probe judges) into DIR/collect.csv and DIR/collect.html, and print them grouped by the varying settings.");
+        var command = new Command("collect", "Gather a sweep's runs: config, final metrics and the verdict (as toolkit probe judges) into DIR/collect.json, DIR/collect.csv and DIR/collect.html, and print them grouped by the varying settings.");
         command.Arguments.Add(dir);
         command.Options.Add(tolerance);
         command.Options.Add(sequences);
@@ -25,8 +25,9 @@ public static class CollectCommand
             var settings = new VerdictSettings { Tolerance = r.GetValue(tolerance), Sequences = r.GetValue(sequences) };
             var sweep = SweepCollection.Gather(r.GetValue(dir)!, settings,
                 (done, total, name) => Console.Error.WriteLine($"collect: {done + 1}/{total} {name}"));
-            var (csv, html) = SweepReport.Write(sweep);
+            var (json, csv, html) = SweepReport.Write(sweep);
             Console.Write(Table(sweep));
+            Console.WriteLine($"data: {json}");
             Console.WriteLine($"csv: {csv}");
             Console.WriteLine($"report: {html}");
             // Every run that could be read is collected above; the damaged ones are bad input, named here.

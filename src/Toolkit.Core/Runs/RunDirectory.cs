@@ -120,14 +120,28 @@ public sealed partial class RunDirectory
         return saved.SameRunAs(config) ? null : $"{ConfigPath} and {path} describe different runs (beyond the number of steps)";
     }
 
+    /// <summary>The newest checkpoint, verified as <see cref="LoadModel"/> verifies it (for readers of results saved from it,
+    /// which do not load the weights): a checkpoint that does not verify is an error naming the file, whose hint repairs the run.</summary>
+    public (int Step, string Path) VerifiedLatestCheckpoint()
+    {
+        var latest = LatestCheckpoint();
+        Verify(ReadConfig(), latest.Step, latest.Path);
+        return latest;
+    }
+
+    private void Verify(RunConfig config, int step, string folder)
+    {
+        if (CheckpointProblem(config, step, folder) is { } problem)
+            throw new ToolkitException(problem, RepairHint(config, step));
+    }
+
     /// <summary>Loads the model of the latest (or a given) checkpoint, in eval mode, on a device, after verifying the checkpoint:
     /// a checkpoint that does not verify, or holds weights that are not finite, is an error naming the file, whose hint repairs the run.</summary>
     public HookedTransformer LoadModel(Device? device = null, string? checkpoint = null)
     {
         var config = ReadConfig();
         var (step, folder) = checkpoint is null ? LatestCheckpoint() : (StepOf(checkpoint), checkpoint);
-        if (CheckpointProblem(config, step, folder) is { } problem)
-            throw new ToolkitException(problem, RepairHint(config, step));
+        Verify(config, step, folder);
         var saved = RunConfig.Read(System.IO.Path.Combine(folder, "config.json"));
         var model = new HookedTransformer(saved.Model);
         try { Checkpoint.LoadWeights(System.IO.Path.Combine(folder, "model.safetensors"), model); }

@@ -6,15 +6,15 @@ using Toolkit.Verdicts;
 namespace Toolkit.Sweeps;
 
 /// <summary>One run of a sweep as collected: where it stands (with what explains it), its final metrics from metrics.csv
-/// and, when complete, the library's verdict (<see cref="SeedStudy.Judge"/>, the path <c>toolkit probe</c> takes).</summary>
+/// and, when complete, the library's verdict as <c>toolkit probe</c> judges and saves it (<see cref="VerdictFile.ReadOrJudge"/>).</summary>
 public sealed record CollectedRun(
-    SweepRun Run, RunStatus Status, int StepsDone, double FinalTrainLoss, double EvalLoss, double EvalAccuracy, SeedOutcome? Outcome)
+    SweepRun Run, RunStatus Status, int StepsDone, double FinalTrainLoss, double EvalLoss, double EvalAccuracy, VerdictFile? Verdict)
 {
     /// <summary>Where the run stands.</summary>
     public RunState State => Status.State;
 
     /// <summary>The verdict in words, or the run's state when it has none.</summary>
-    public string VerdictWord => Outcome?.Verdict.Kind.Word() ?? State switch
+    public string VerdictWord => Verdict?.Verdict.Kind ?? State switch
     {
         RunState.New => "not run",
         RunState.Running => "running",
@@ -24,20 +24,20 @@ public sealed record CollectedRun(
     };
 
     /// <summary>The verdict's in-distribution accuracy (NaN without a verdict).</summary>
-    public double InDistributionAccuracy => Outcome?.Verdict.InDistribution.Accuracy ?? double.NaN;
+    public double InDistributionAccuracy => Verdict?.Verdict.InDistribution.Accuracy ?? double.NaN;
 
     /// <summary>A probe's accuracy (NaN without a verdict or when the task has no such probe).</summary>
-    public double ProbeAccuracy(string probe) => Outcome?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Eval.Accuracy ?? double.NaN;
+    public double ProbeAccuracy(string probe) => Verdict?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Accuracy ?? double.NaN;
 }
 
 /// <summary>Runs that share every varying setting but the seed.</summary>
 public sealed record SweepGroup(string Label, IReadOnlyDictionary<string, string> Values, IReadOnlyList<CollectedRun> Runs)
 {
     /// <summary>Runs with a verdict.</summary>
-    public IReadOnlyList<CollectedRun> Judged => Runs.Where(r => r.Outcome is not null).ToList();
+    public IReadOnlyList<CollectedRun> Judged => Runs.Where(r => r.Verdict is not null).ToList();
 
     /// <summary>"generalizes in 2 of 3 seeds, partial in 1 of 3 seeds" (<see cref="VerdictKinds.Tally"/>), or "no verdict yet".</summary>
-    public string Tally => Judged.Count == 0 ? "no verdict yet" : VerdictKinds.Tally(Judged.Select(r => r.Outcome!.Verdict.Kind).ToList());
+    public string Tally => Judged.Count == 0 ? "no verdict yet" : VerdictKinds.Tally(Judged.Select(r => VerdictKinds.Parse(r.Verdict!.Verdict.Kind)).ToList());
 
     /// <summary>The mean of an accuracy over the judged runs with its 95% Student-t interval (docs/design.md §4), cut to
     /// [0, 1]; no interval below 2 runs.</summary>
@@ -65,12 +65,12 @@ public sealed class SweepCollection
 
     /// <summary>Every probe name met in any verdict, in first-seen order.</summary>
     public IReadOnlyList<string> ProbeNames =>
-        Runs.Where(r => r.Outcome is not null).SelectMany(r => r.Outcome!.Verdict.Probes.Select(p => p.Name)).Distinct().ToList();
+        Runs.Where(r => r.Verdict is not null).SelectMany(r => r.Verdict!.Verdict.Probes.Select(p => p.Name)).Distinct().ToList();
 
     /// <summary>Whether a varying label is the seed axis.</summary>
     public static bool IsSeed(string label) => label is "seed" or "seeds.seed";
 
-    /// <summary>Reads every run of the sweep in <paramref name="directory"/>, judging each complete one; a run that cannot be
+    /// <summary>Reads every run of the sweep in <paramref name="directory"/>, judging each complete one (or reading the verdict it saved); a run that cannot be
     /// read is collected as damaged, with its error, and the others are still judged. <paramref name="progress"/> hears
     /// (done, total, run name) before each.</summary>
     public static SweepCollection Gather(string directory, VerdictSettings? settings = null, Action<int, int, string>? progress = null)
@@ -92,8 +92,8 @@ public sealed class SweepCollection
         try
         {
             var (steps, train, evalLoss, evalAcc) = status.State is RunState.New or RunState.Damaged ? (0, double.NaN, double.NaN, double.NaN) : FinalMetrics(path);
-            var outcome = status.State == RunState.Complete ? SeedStudy.Judge(path, settings) : null;
-            return new CollectedRun(run, status, steps, train, evalLoss, evalAcc, outcome);
+            var verdict = status.State == RunState.Complete ? VerdictFile.ReadOrJudge(path, settings) : null;
+            return new CollectedRun(run, status, steps, train, evalLoss, evalAcc, verdict);
         }
         catch (Exception e) when (status.State == RunState.Running && e is ToolkitException or IOException)
         {

@@ -34,6 +34,12 @@ public static class VerdictKinds
         _ => "partial",
     };
 
+    /// <summary>The kind a word names (<see cref="Word"/>, as saved in verdict.json).</summary>
+    /// <exception cref="ToolkitException">No kind has that word.</exception>
+    public static VerdictKind Parse(string word) =>
+        Enum.GetValues<VerdictKind>().Where(k => k.Word() == word).Select(k => (VerdictKind?)k).FirstOrDefault()
+        ?? throw new ToolkitException($"\"{word}\" is not a verdict", $"a verdict is one of: {string.Join(", ", Enum.GetValues<VerdictKind>().Select(k => k.Word()))}");
+
     /// <summary>"memorizes positions in 5 of 5 seeds" or "generalizes in 3 of 5 seeds, partial in 2 of 5 seeds".</summary>
     public static string Tally(IReadOnlyList<VerdictKind> perSeed) =>
         string.Join(", ", perSeed.GroupBy(k => k).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)

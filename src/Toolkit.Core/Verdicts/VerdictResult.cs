@@ -56,4 +56,19 @@ public sealed record VerdictFile(int SchemaVersion, long Seed, int CheckpointSte
     /// <summary>The saved verdict of a run when it judged <paramref name="checkpointStep"/> with this schema; otherwise null (judge again).</summary>
     public static VerdictFile? Read(string runDir, int checkpointStep) =>
         JsonFile.Load<VerdictFile>(PathOf(runDir)) is { } file && file.SchemaVersion == CurrentSchema && file.CheckpointStep == checkpointStep ? file : null;
+
+    /// <summary>The run's saved verdict when it judged the latest checkpoint (verified) by the rule of <paramref name="settings"/>
+    /// (null: by any rule, else the default one); otherwise the run judged as <c>toolkit probe</c> judges it (on the run
+    /// <paramref name="load"/> gives, when the caller loads it for more) and saved, so the next reader recomputes nothing. A run
+    /// that cannot be written to is still judged.</summary>
+    public static VerdictFile ReadOrJudge(string runDir, VerdictSettings? settings = null, Func<LoadedRun>? load = null)
+    {
+        var step = Runs.RunDirectory.Open(runDir).VerifiedLatestCheckpoint().Step;
+        if (Read(runDir, step) is { } saved && (settings is null || saved.Verdict.Rule == settings.ToString())) return saved;
+        settings ??= new VerdictSettings();
+        var outcome = load is null ? SeedStudy.Judge(runDir, settings) : load().Judge(settings);
+        try { Save(outcome); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return Of(outcome);
+    }
 }

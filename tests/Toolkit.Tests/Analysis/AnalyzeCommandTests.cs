@@ -3,6 +3,7 @@ using Toolkit.Analysis;
 using Toolkit.Cli.Commands;
 using Toolkit.Runs;
 using Toolkit.Training;
+using Toolkit.Verdicts;
 
 namespace Toolkit.Tests.Analysis;
 
@@ -40,6 +41,16 @@ public class AnalyzeCommandTests
             Assert.That(text, Does.Contain("PreviousToken   L0H2"));
             foreach (var name in new[] { "heads.csv", "composition.csv", "ablations.csv" })
                 Assert.That(File.Exists(Path.Combine(output, name)), name);
+
+            // The data: analysis.json renders to the same text and CSVs as the analysis that wrote it.
+            var saved = JsonFile.Load<AnalysisFile>(Path.Combine(output, AnalysisFile.FileName))!;
+            Assert.That(saved.SchemaVersion, Is.EqualTo(AnalysisFile.CurrentSchema));
+            Assert.That((saved.Seed, saved.CheckpointStep, saved.Sequences), Is.EqualTo((5L, 0, 64)));
+            Assert.That(text, Does.Contain(saved.Analysis.Render()));
+            var again = Path.Combine(root, "again");
+            foreach (var csv in saved.Analysis.WriteCsv(again))
+                Assert.That(File.ReadAllText(csv), Is.EqualTo(File.ReadAllText(Path.Combine(output, Path.GetFileName(csv)))), csv);
+            Assert.That(AnalysisFile.Read(run, 0), Is.Null, "--out elsewhere leaves the run's own analysis folder alone");
         }
         finally
         {

@@ -248,7 +248,7 @@ public class ClosedFormTests
         Assert.That(terms[0].Norm, Is.EqualTo(0).Within(1e-9)); // W_U reads nothing W_E writes
         var ind = terms.Single(t => t.Name == "L1H1");
         Assert.That(ind.Norm, Is.EqualTo(10 * 4).Within(1e-4)); // 10 · I over 16 tokens
-        Assert.That(ind.TopMappings, Is.EqualTo(Enumerable.Range(0, 5).Select(i => (i, i)).ToList()));
+        Assert.That(ind.TopMappings, Is.EqualTo(Enumerable.Range(0, 5).Select(i => new TokenMapping(i, i)).ToList()));
         Assert.That(terms.Single(t => t.Name == "L0H2→L1H1").Norm, Is.EqualTo(0).Within(1e-9));
         // analyze reports the same terms: the induction head's copying map leads the heads.
         Assert.That(InductionModel.Report.Paths!.Select(t => (t.Name, t.Norm)), Is.EqualTo(terms.Select(t => (t.Name, t.Norm))));

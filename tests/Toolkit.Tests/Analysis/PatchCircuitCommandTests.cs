@@ -65,6 +65,18 @@ public class PatchCircuitCommandTests
         var html = report.ToHtml();
         Assert.That(report.ChartCount, Is.EqualTo(1), "the node-edge diagram");
         Assert.That(html.Contains("Circuit (EAP)") && html.Contains("L1H1 → logits"), Is.True, "the circuit section and its edge table");
+
+        // The file carries its layout version: one written before versions reads as the first layout, another is refused by name.
+        var path = PatchingFiles.CircuitPath(run);
+        var json = File.ReadAllText(path);
+        Assert.That(json, Does.Contain($"\"SchemaVersion\": {PatchingFiles.CurrentSchema}"));
+        File.WriteAllText(path, System.Text.RegularExpressions.Regex.Replace(json, @",\s*""SchemaVersion"": \d+", ""));
+        Assert.That(PatchingFiles.Read<CircuitRecord>(path, r => r.SchemaVersion, "toolkit circuit")!.SchemaVersion, Is.EqualTo(1));
+        File.WriteAllText(path, json.Replace($"\"SchemaVersion\": {PatchingFiles.CurrentSchema}", "\"SchemaVersion\": 99"));
+        var ex = Assert.Throws<ToolkitException>(() => AnalysisSection.Add(new HtmlReport("t"), run));
+        Assert.That(ex!.Message, Does.Contain("layout version 99"));
+        Assert.That(ex.Hint, Does.Contain($"toolkit circuit {run}"));
+        File.WriteAllText(path, json);
     }
 
     [Test]

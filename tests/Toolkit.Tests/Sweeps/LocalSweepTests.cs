@@ -121,6 +121,27 @@ public class LocalSweepTests
         var html = File.ReadAllText(Path.Combine(sweep, "collect.html"));
         Assert.That(html, Does.Contain("n_layers=1_seed=3").And.Contain("Accuracy by group"));
         Assert.That(html, Does.Contain("<a href=\"n_layers%3D1_seed%3D3/report.html\">n_layers=1_seed=3</a>"), "each run links to its report");
+
+        // The data: collect.json holds the same runs and verdicts, and each run keeps the verdict collect judged.
+        Assert.That(output, Does.Contain($"data: {Path.Combine(sweep, CollectFile.FileName)}"));
+        var saved = JsonFile.Load<CollectFile>(Path.Combine(sweep, CollectFile.FileName))!;
+        Assert.That(saved.SchemaVersion, Is.EqualTo(CollectFile.CurrentSchema));
+        Assert.That(saved.Runs.Select(r => r.Name), Is.EqualTo(runs));
+        Assert.That(saved.Runs[0].Verdict!.Verdict.Kind, Is.EqualTo(judged));
+        Assert.That(saved.Groups.Select(g => g.Label), Is.EqualTo(new[] { "n_layers=1", "n_layers=2" }));
+        Assert.That(saved.Groups[0].InDistribution.Mean, Is.EqualTo(CsvFrame.Column(frame, "in_distribution_accuracy")[0]).Within(1e-12));
+        var verdictFile = VerdictFile.PathOf(Path.Combine(sweep, runs[0]));
+        Assert.That(File.Exists(verdictFile), "collect saves each run's verdict");
+
+        // A second collect reads the saved verdicts: an edit to one shows up, so nothing was judged again.
+        File.WriteAllText(verdictFile, File.ReadAllText(verdictFile).Replace("\"Headline\": \"", "\"Headline\": \"EDITED "));
+        (code, _, err) = CliRunner.InProcess("collect", sweep, "--sequences", "64");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(File.ReadAllText(Path.Combine(sweep, "collect.html")), Does.Contain("EDITED "));
+        // Another rule (a different tolerance) judges again.
+        (code, _, err) = CliRunner.InProcess("collect", sweep, "--sequences", "64", "--tolerance", "0.2");
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(File.ReadAllText(Path.Combine(sweep, "collect.html")), Does.Not.Contain("EDITED "));
     }
 
     private static string SeedStudy_Judge(string run) => SeedStudy.Judge(run, new VerdictSettings { Sequences = 64 }).Verdict.Kind.Word();

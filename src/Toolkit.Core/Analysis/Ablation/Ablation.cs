@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Toolkit.Losses;
 using Toolkit.Model;
 using static TorchSharp.torch;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 namespace Toolkit.Analysis;
 
 /// <summary>What replaces an ablated head's output.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AblationKind>))]
 public enum AblationKind
 {
     /// <summary>The head's z (hook_z slice) is set to zero.</summary>
@@ -14,6 +16,7 @@ public enum AblationKind
 }
 
 /// <summary>Which attention a head belongs to.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AttentionSite>))]
 public enum AttentionSite
 {
     /// <summary>A (decoder) block's self-attention, <c>blocks.{l}.attn</c>: named L1H3.</summary>

@@ -1,9 +1,11 @@
+using System.Text.Json.Serialization;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
 namespace Toolkit.Analysis;
 
 /// <summary>Which input of the later head the earlier head's output feeds.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CompositionKind>))]
 public enum CompositionKind { Q, K, V }
 
 /// <summary>Composition score of an earlier head A (writer) with a later head B (reader).</summary>

@@ -7,8 +7,11 @@ namespace Toolkit.Analysis;
 /// forming it.</summary>
 /// <param name="Name">"direct", a head ("L0H1") or a virtual head ("L0H1→L1H2").</param>
 /// <param name="Norm">Frobenius norm of the map.</param>
-/// <param name="TopMappings">For the first few input tokens: (input token, the output token with the largest entry in its row).</param>
-public sealed record PathTerm(string Name, double Norm, IReadOnlyList<(int Input, int Output)> TopMappings);
+/// <param name="TopMappings">For the first few input tokens: the input token and the output token with the largest entry in its row.</param>
+public sealed record PathTerm(string Name, double Norm, IReadOnlyList<TokenMapping> TopMappings);
+
+/// <summary>An input token and the output token a path maps it to most strongly.</summary>
+public readonly record struct TokenMapping(int Input, int Output);
 
 /// <summary>The path expansion of an attention-only transformer's logits.</summary>
 /// <remarks>Source: Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits" (path
@@ -41,7 +44,7 @@ public static class PathExpansion
             using var inner = NewDisposeScope();
             var norm = Math.Sqrt(Math.Max(0, gramE.matmul(m).mul(m.matmul(gramU)).sum().item<double>()));
             var argmax = firstTokens.matmul(m).matmul(wU).argmax(1).data<long>().ToArray();
-            return new PathTerm(name, norm, argmax.Select((o, i) => (i, (int)o)).ToList());
+            return new PathTerm(name, norm, argmax.Select((o, i) => new TokenMapping(i, (int)o)).ToList());
         }
         var identity = eye(wE.shape[1], dtype: ScalarType.Float64, device: wE.device);
         var terms = new List<PathTerm> { Term("direct", identity) };

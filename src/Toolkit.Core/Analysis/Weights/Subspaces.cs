@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MathNet.Numerics.LinearAlgebra;
 using Toolkit.Model;
 using static TorchSharp.torch;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 namespace Toolkit.Analysis;
 
 /// <summary>The subspaces of the residual stream a head reads (Q, K, V) or writes (O) through.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<HeadSubspace>))]
 public enum HeadSubspace { Q, K, V, O }
 
 /// <summary>Similarity of a writer's output subspace and a reader's input subspace.</summary>
