@@ -23,6 +23,7 @@ public static class BenchCommand
         command.Subcommands.Add(PhaseChangeTime());
         command.Subcommands.Add(Variants());
         command.Subcommands.Add(ContentionTime());
+        command.Subcommands.Add(SeedsTime());
         return command;
     }
 
@@ -88,6 +89,47 @@ public static class BenchCommand
                 Console.WriteLine($"  d_model {dModel,3}, d_vocab {dVocab,6}: {seconds,6:F2} s{target}");
             }
             return 0;
+        }));
+        return command;
+    }
+
+    private static Command SeedsTime()
+    {
+        var seeds = new Option<int>("--seeds") { Description = "seeds trained per mode", DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps") { Description = "steps of each training (the demo's variable-period model)", DefaultValueFactory = _ => 200 };
+        var rounds = new Option<int>("--rounds") { Description = "rounds over the modes, alternating; medians are printed", DefaultValueFactory = _ => 2 };
+        var command = new Command("seeds", "Wall time of several seeds one after the other (every core's threads, or one thread) against the seed runner's side-by-side processes of one thread each, as ratios to the fastest.");
+        command.Options.Add(seeds);
+        command.Options.Add(steps);
+        command.Options.Add(rounds);
+        command.SetAction(r => CommandLine.Guard(() =>
+        {
+            int k = r.GetValue(seeds), n = r.GetValue(steps), m = r.GetValue(rounds);
+            InRange(k, "--seeds", 1, 64, 4);
+            InRange(n, "--steps", 20, 1_000_000, 200);
+            InRange(m, "--rounds", 1, 100, 2);
+            var scratch = Directory.CreateTempSubdirectory("toolkit-seeds-").FullName;
+            try
+            {
+                Console.WriteLine($"{k} seeds of repeated-copy periods 6..29, {n} steps each; {Environment.ProcessorCount} cores; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+                var modes = SeedsBench.Modes(Environment.ProcessorCount);
+                var times = modes.ToDictionary(m => m.Name, _ => new List<double>());
+                for (var round = 1; round <= m; round++)
+                    foreach (var mode in modes) // alternate the modes so a noisy neighbour hurts all alike
+                    {
+                        times[mode.Name].Add(SeedsBench.Measure(mode, k, n, scratch));
+                        Console.WriteLine($"round {round}, {mode.Name}: {times[mode.Name][^1]:F1} s");
+                    }
+                var best = modes.Min(m => Median(times[m.Name]));
+                foreach (var mode in modes)
+                    Console.WriteLine($"  {mode.Name,-44} median {Median(times[mode.Name]),6:F1} s ({Median(times[mode.Name]) / best:F2}× the fastest)");
+                Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+                return 0;
+            }
+            finally
+            {
+                try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
         }));
         return command;
     }

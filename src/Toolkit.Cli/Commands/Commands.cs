@@ -57,6 +57,7 @@ public static class Commands
         ("bench phase-change", ["toolkit bench phase-change --seeds 3 --lr 0.003,0.01 --warmup-steps 100,20 --batch-size 64,32"]),
         ("bench variants", ["toolkit bench variants --rounds 3"]),
         ("bench contention", ["toolkit bench contention --rounds 3   (on an idle machine: it times two trainings at once)"]),
+        ("bench seeds", ["toolkit bench seeds --seeds 4 --rounds 3   (on an idle machine: seeds one after the other against the seed runner)"]),
         ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run"]),
         ("collect", ["toolkit collect sweeps/periods"]),
     ];

@@ -26,7 +26,7 @@ public static class ProbeCommand
         {
             var settings = new VerdictSettings { Tolerance = r.GetValue(tolerance), Sequences = r.GetValue(sequences) };
             var outcomes = SeedStudy.Run(r.GetValue(run)!, r.GetValue(seeds), settings, seed => new ProgressReporter($"seed {seed}"),
-                r.GetValue(trainMissing), r.GetValue(threads));
+                r.GetValue(trainMissing), r.GetValue(threads), Console.Error.WriteLine);
             foreach (var o in outcomes)
             {
                 Console.WriteLine($"== {o.RunPath} (seed {o.Seed}); {o.Dynamics}");

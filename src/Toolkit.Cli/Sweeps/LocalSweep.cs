@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Toolkit.Runs;
 using Toolkit.Sweeps;
@@ -19,7 +18,7 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
         public int Diverged { get; init; }
     }
 
-    private sealed record Child(SweepRun Run, Process Process, StreamWriter Log, string LogPath, bool Resuming);
+    private sealed record Child(SweepRun Run, ToolkitChild Process, bool Resuming);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
@@ -62,10 +61,7 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
                 Thread.Sleep(200);
                 continue;
             }
-            finished.Process.WaitForExit(); // drains the output handlers
-            var code = finished.Process.ExitCode;
-            lock (finished.Log) { finished.Log.WriteLine($"== exit code {code} at {DateTime.UtcNow:u}"); finished.Log.Dispose(); }
-            finished.Process.Dispose();
+            var code = finished.Process.Finish();
             running.Remove(finished);
             if (code == 0)
             {
@@ -73,7 +69,7 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
                 progress.RunFinished();
             }
             else if (stopSent) interrupted++;
-            else failed.Add((finished.Run, code, finished.LogPath));
+            else failed.Add((finished.Run, code, finished.Process.LogPath));
             progress.Draw(running.Select(c => c.Run.Name), force: true);
         }
         progress.Finish();
@@ -86,21 +82,8 @@ public sealed class LocalSweep(SweepPlan plan, int workers, int threads)
 
     private Child Start(SweepRun run, IReadOnlyDictionary<int, RunState> states, string logs)
     {
-        var logPath = Path.Combine(logs, run.Name + ".log");
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        var psi = new ProcessStartInfo(ToolkitProgram.Dotnet)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in ToolkitProgram.TrainArgs(plan.Directory, run.Index.ToString(), threads.ToString())) psi.ArgumentList.Add(a);
-        log.WriteLine($"== {DateTime.UtcNow:u} {psi.FileName} {string.Join(' ', psi.ArgumentList)}");
-        var process = new Process { StartInfo = psi };
-        void Write(string? line) { if (line is not null) lock (log) log.WriteLine(line); }
-        process.OutputDataReceived += (_, e) => Write(e.Data);
-        process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new Child(run, process, log, logPath, states[run.Index] is RunState.Interrupted or RunState.Damaged);
+        var args = ToolkitProgram.TrainArgs(plan.Directory, run.Index.ToString(), threads.ToString());
+        var child = ToolkitProcess.Start(args[0], args.Skip(1), Path.Combine(logs, run.Name + ".log"));
+        return new Child(run, child, states[run.Index] is RunState.Interrupted or RunState.Damaged);
     }
 }

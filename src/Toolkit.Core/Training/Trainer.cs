@@ -40,6 +40,42 @@ public static class Trainer
         return Run(plan, run, resumeCandidates: null, originalProvenance: null, observer, stop);
     }
 
+    /// <summary>Creates a run that <see cref="Resume"/> (or <c>toolkit train --resume</c>, in another process) trains from step
+    /// 0: everything <see cref="Train"/> checks is checked, then the folder is made with its config.json and a new run id.</summary>
+    public static void Prepare(RunConfig config, string runPath) =>
+        AtomicFile.WriteText(RunDirectory.Create(runPath).ConfigPath, Check(config, runPath).ToJson());
+
+    /// <summary>Everything <see cref="Train"/> checks before it writes (the config, the folder, a fine-tune's start), with
+    /// nothing written; returns the config with a new run id.</summary>
+    public static RunConfig Check(RunConfig config, string runPath)
+    {
+        var plan = Plan.Validate(config with { RunId = RunConfig.NewRunId() });
+        RunDirectory.CheckPath(runPath);
+        RefuseExistingRun(runPath);
+        if (config.InitFrom is string init) CheckInit(init, plan.Model);
+        return plan.Config;
+    }
+
+    /// <summary>The result of a complete run read back from its files (a run another process trained): the final evaluation
+    /// and head scores computed again on its last checkpoint exactly as training computed them (same batches, same
+    /// threads), the loss curve as metrics.csv logs it (to its printed precision). Its final training loss is the last logged interval's mean (training's
+    /// own result has the last step's), and <paramref name="seconds"/> is the wall time the caller measured.</summary>
+    public static TrainingResult ResultOf(string runPath, double seconds)
+    {
+        var run = RunDirectory.Open(runPath);
+        var config = run.ReadConfig();
+        var t = config.Training;
+        var task = config.Task.Create();
+        set_num_threads(t.Threads);
+        using var model = run.LoadModel(Devices.Resolve(t.Device));
+        using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
+        var eval = Evaluator.Evaluate(model, Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences));
+        var heads = HeadScores.Compute(model, scoring);
+        var curve = run.ReadMetrics(config)?.LossCurve() ?? [];
+        return new TrainingResult(run, t.Steps, curve.Count > 0 ? curve[^1].Loss : double.NaN, eval, heads, seconds,
+            (double)t.BatchSize * task.Context * t.Steps / seconds, curve);
+    }
+
     /// <summary>Continues a run up to <paramref name="steps"/> total steps (null: the configured number) from the newest
     /// checkpoint that verifies, loads, and has every metrics row up to its step (<see cref="RunDirectory.ResumeCandidates"/>);
     /// each checkpoint passed over is named in a notice, and the resumed run rewrites it. A run killed before its first

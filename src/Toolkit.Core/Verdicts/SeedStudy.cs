@@ -13,30 +13,30 @@ public sealed record SeedOutcome(long Seed, string RunPath, int CheckpointStep, 
 public static class SeedStudy
 {
     /// <summary>Judges the run and <paramref name="seeds"/> − 1 siblings with the following seeds. A missing sibling is an
-    /// error unless <paramref name="trainMissing"/>; then it is trained with the run's config and its seed, on
-    /// <paramref name="threads"/> threads when given (else the run's own count).</summary>
+    /// error unless <paramref name="trainMissing"/>; then the missing ones are trained with the run's config and their seeds,
+    /// on <paramref name="threads"/> threads when given (else the run's own count), side by side where the cores allow
+    /// (<see cref="SeedRunner"/>: <paramref name="progress"/> hears its lines, <paramref name="observer"/> watches a seed
+    /// trained in this process).</summary>
     public static IReadOnlyList<SeedOutcome> Run(string runPath, int seeds, VerdictSettings? settings = null,
-        Func<long, ITrainingObserver>? observer = null, bool trainMissing = false, int? threads = null)
+        Func<long, ITrainingObserver>? observer = null, bool trainMissing = false, int? threads = null, Action<string>? progress = null)
     {
         if (seeds < 1) throw new ToolkitException($"--seeds {seeds} must be at least 1", "use --seeds 3, for example");
         var first = RunDirectory.Open(runPath);
         var config = first.ReadConfig();
-        var outcomes = new List<SeedOutcome>();
-        for (var i = 0; i < seeds; i++)
+        var paths = Enumerable.Range(0, seeds).Select(i => i == 0 ? runPath : $"{runPath.TrimEnd('/', '\\')}-seed{config.Training.Seed + i}").ToList();
+        var missing = new List<SeedRunner.Job>();
+        for (var i = 1; i < seeds; i++)
         {
+            if (File.Exists(Path.Combine(paths[i], "config.json"))) continue;
             var seed = config.Training.Seed + i;
-            var path = i == 0 ? runPath : $"{runPath.TrimEnd('/', '\\')}-seed{seed}";
-            if (i > 0 && !File.Exists(Path.Combine(path, "config.json")))
-            {
-                if (!trainMissing)
-                    throw new ToolkitException($"seed {seed} has no run at {path}",
-                        $"add --train-missing (it trains the run's config with seed {seed}), or judge fewer seeds: use --seeds {i}");
-                var training = config.Training with { Seed = seed, Threads = threads ?? config.Training.Threads };
-                Trainer.Train(config with { Training = training, Provenance = null }, path, observer?.Invoke(seed));
-            }
-            outcomes.Add(Judge(path, settings));
+            if (!trainMissing)
+                throw new ToolkitException($"seed {seed} has no run at {paths[i]}",
+                    $"add --train-missing (it trains the run's config with seed {seed}), or judge fewer seeds: use --seeds {i}");
+            var training = config.Training with { Seed = seed, Threads = threads ?? config.Training.Threads };
+            missing.Add(new SeedRunner.Job(config with { Training = training, Provenance = null }, paths[i]));
         }
-        return outcomes;
+        SeedRunner.Train(missing, progress, observer: observer is null ? null : job => observer(job.Config.Training.Seed));
+        return paths.Select(p => Judge(p, settings)).ToList();
     }
 
     /// <summary>Judges one run's latest checkpoint on its own task and probes, with head roles as evidence.</summary>
