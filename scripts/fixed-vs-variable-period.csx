@@ -18,14 +18,18 @@ var variableSteps = exp.Setting("--variable-steps", 1500, 20);
 var seeds = exp.Setting("--seeds", 5, 2);
 var csv = new List<IReadOnlyList<string>>();
 var verdicts = new List<(string Label, List<GeneralizationVerdict> PerSeed)>();
-foreach (var (label, period, steps) in new[] { ("fixed", exp.FixedPeriod, fixedSteps), ("variable", exp.VariablePeriods, variableSteps) })
+var arms = new[] { ("fixed", exp.FixedPeriod, fixedSteps), ("variable", exp.VariablePeriods, variableSteps) };
+// Every run first, side by side where the cores allow (the seed runner), then each is judged in order.
+var trained = exp.TrainAll(arms.SelectMany(a => Enumerable.Range(0, seeds).Select(k =>
+    ($"{a.Item1}-seed{exp.Seed + k}", exp.Model(), exp.RepeatedCopy(a.Item2), exp.Training(a.Item3, exp.Seed + k)))));
+foreach (var (arm, (label, period, steps)) in arms.Select((a, i) => (i, a)))
 {
     var perSeed = new List<GeneralizationVerdict>();
     for (var k = 0; k < seeds; k++)
     {
         var seed = exp.Seed + k;
         var name = $"{label}-seed{seed}";
-        var result = exp.Train(name, exp.Model(), exp.RepeatedCopy(period), exp.Training(steps, seed));
+        var result = trained[arm * seeds + k];
         var verdict = VerdictTables.Judge(result);
         perSeed.Add(verdict);
         exp.Report.AddHeading($"({label}) repeated-copy, period {period}, {steps} steps, seed {seed}");

@@ -219,6 +219,21 @@ public sealed class Experiment
         return result;
     }
 
+    /// <summary>Trains independent runs (a study's seeds) under Out/runs/NAME through the library's seed runner: side by side
+    /// where the cores hold several at the runs' thread count, each the same run as trained alone (SeedRunner). For runs
+    /// that nothing watches while they train: an observer cannot follow a child process.</summary>
+    public IReadOnlyList<TrainingResult> TrainAll(IEnumerable<(string Name, ModelConfig Model, TaskSpec Task, TrainingConfig Training)> runs)
+    {
+        var list = runs.ToList();
+        foreach (var r in list)
+            Console.WriteLine($"-- training {r.Name}: {r.Task.Name} {string.Join(" ", r.Task.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}; {r.Training.Steps} steps, seed {r.Training.Seed}");
+        var results = SeedRunner.Train(list.Select(r => new SeedRunner.Job(new RunConfig { Model = r.Model, Training = r.Training, Task = r.Task }, RunPath(r.Name))).ToList(),
+            Console.WriteLine);
+        foreach (var (r, result) in list.Zip(results))
+            Console.WriteLine($"   {r.Name}: {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; held-out {result.FinalEval}");
+        return results;
+    }
+
     /// <summary>Examples for evaluation (count: 512, fast 32).</summary>
     public int EvalCount => Fast ? 32 : 512;
 }
