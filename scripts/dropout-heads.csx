@@ -27,12 +27,16 @@ var settings = new[] { 0.0, dropout };
 sealed record Count(int NamedPrev, int NamedInd, int NeededPrev, int NeededInd, double SetPrev, double SetInd, double Accuracy);
 var rows = new List<IReadOnlyList<string>>();
 var counts = settings.ToDictionary(p => p, _ => new List<Count>());
-foreach (var p in settings)
+// Every run first, side by side where the cores allow (the seed runner), then each is analysed in order.
+var trained = exp.TrainAll(settings.SelectMany(p => Enumerable.Range(0, seeds).Select(s =>
+    ($"dropout-{p.ToString(System.Globalization.CultureInfo.InvariantCulture)}-seed-{exp.Seed + s}", exp.Model(p), exp.RepeatedCopy(exp.VariablePeriods),
+     exp.Training(steps, exp.Seed + s, evalEvery: steps)))));
+foreach (var (p, i) in settings.Select((p, i) => (p, i)))
     for (var s = 0; s < seeds; s++)
     {
         var seed = exp.Seed + s;
         var spec = exp.RepeatedCopy(exp.VariablePeriods);
-        var result = exp.Train($"dropout-{p.ToString(System.Globalization.CultureInfo.InvariantCulture)}-seed-{seed}", exp.Model(p), spec, exp.Training(steps, seed, evalEvery: steps));
+        var result = trained[i * seeds + s];
         var heads = result.FinalHeads;
         using var model = result.Run.LoadModel();
         var examples = Sampling.examples(spec.Create(), Seeds.Derive(seed, Seeds.Stream.Probe, 3), exp.EvalCount);

@@ -31,11 +31,13 @@ var studies = new List<(string Label, List<GeneralizationVerdict> PerSeed)>();
 void Study(string label, string prefix, ModelConfig model, TaskSpec task, Func<long, TrainingConfig> training)
 {
     var perSeed = new List<GeneralizationVerdict>();
+    // The seeds side by side where the cores allow (the seed runner), then each is judged in order.
+    var trained = exp.TrainAll(Enumerable.Range(0, seeds).Select(k => ($"{prefix}-seed{exp.Seed + k}", model, task, training(exp.Seed + k))));
     for (var k = 0; k < seeds; k++)
     {
         var seed = exp.Seed + k;
         var name = $"{prefix}-seed{seed}";
-        var verdict = VerdictTables.Judge(exp.Train(name, model, task, training(seed)));
+        var verdict = VerdictTables.Judge(trained[k]);
         perSeed.Add(verdict);
         VerdictTables.Add(exp.Report, $"({name})", verdict);
         csv.AddRange(VerdictTables.CsvRows(name, verdict));

@@ -45,10 +45,13 @@ var studies = kinds.Select(kind => Study(kind.Name, kind.Model, kind.Steps)).ToL
     var randomPrecision = new List<double>();
     var separations = new List<double[]>();   // per seed, per measure: (circuit mean - other mean) / random sd
     var tag = kind == kinds[0].Name ? "" : "mlp-";
+    // The seeds side by side where the cores allow (the seed runner), then each is measured in order.
+    var trained = exp.TrainAll(Enumerable.Range(0, seeds).Select(k =>
+        ($"{tag}variable-seed{exp.Seed + k}", modelConfig, exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps, exp.Seed + k))));
     for (var k = 0; k < seeds; k++)
     {
         var seed = exp.Seed + k;
-        var result = exp.Train($"{tag}variable-seed{seed}", modelConfig, exp.RepeatedCopy(exp.VariablePeriods), exp.Training(steps, seed));
+        var result = trained[k];
         accuracy.Add(result.FinalEval.Accuracy);
         using var model = result.Run.LoadModel();
         var heads = result.FinalHeads;
