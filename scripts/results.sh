@@ -3,9 +3,10 @@
 #   scripts/results.sh            run every experiment (one at a time), then rewrite RESULTS.md
 #   scripts/results.sh NAME...    run only these (e.g. phase-change), then rewrite RESULTS.md
 #   scripts/results.sh --collect  rewrite RESULTS.md from the existing logs, running nothing
-#   scripts/results.sh --threads N NAME...   pass --threads N to each script (recorded in its command): two
-#                                 clones running disjoint NAMEs with --threads 1 each finish sooner on 2 cores than
-#                                 one run with 2 threads (the models are small), and --collect merges their logs
+#   scripts/results.sh --threads N NAME...   pass --threads N to each script (recorded in its command). With
+#                                 --threads 1 the scripts that train through the seed runner (exp.TrainAll) run as many
+#                                 seeds at once as there are cores; the others use one core, so two clones running
+#                                 disjoint NAMEs of those finish sooner, and --collect merges their logs
 # Experiments run only on a clean checkout of the code (src/, tasks/, scripts/, build/): the commit a log
 # records is then the code that produced it. Each section's code commit is the newest commit that changed the
 # code every script shares (src/, tasks/, the build, scripts/lib) or that section's own script, so committing
