@@ -36,9 +36,11 @@ string Nearest(double x)
 }
 
 // ---- one sweep over sparsities, trained per seed; its summaries per sparsity and seed ----
-(List<SuperpositionSummary>[] Summaries, List<double>[] Losses, List<int[]> Represented) Sweep(string name, int n, int m, double ratio, IReadOnlyList<double> sparsities)
+(List<SuperpositionSummary>[] Summaries, List<double>[] Losses, List<int[]> Represented, List<FeatureMeasures.Feature>[] Features) Sweep(
+    string name, int n, int m, double ratio, IReadOnlyList<double> sparsities)
 {
     var summaries = sparsities.Select(_ => new List<SuperpositionSummary>()).ToArray();
+    var measured = sparsities.Select(_ => new List<FeatureMeasures.Feature>()).ToArray();
     var losses = sparsities.Select(_ => new List<double>()).ToArray();
     var representedAtDense = new List<int[]>();
     var rows = new List<IReadOnlyList<string>>();
@@ -55,18 +57,19 @@ string Nearest(double x)
             summaries[i].Add(s);
             losses[i].Add(result.FinalLoss[i]);
             var features = FeatureMeasures.Of(result.Weights[i]);
+            measured[i].AddRange(features);
             if (i == 0) representedAtDense.Add(features.Where(f => f.Represented).Select(f => f.Index).ToArray());
             rows.Add(new[] { S(sparsities[i]), seed.ToString(CultureInfo.InvariantCulture), Fmt.F(result.FinalLoss[i], 5), s.Represented.ToString(CultureInfo.InvariantCulture),
                              s.InSuperposition.ToString(CultureInfo.InvariantCulture), Fmt.F(s.DimensionsPerFeature, 3), s.AntipodalPairs.ToString(CultureInfo.InvariantCulture), s.GroupsText,
-                             string.Join(" ", features.Select(f => Fmt.F(f.Norm, 2))) });
+                             string.Join(" ", features.Select(f => Fmt.F(f.Norm, 2))), string.Join(" ", features.Select(f => Fmt.F(f.Superposition, 2))) });
         }
     }
-    var columns = new[] { "sparsity", "seed", "loss", "represented", "in superposition", "dims per feature", "antipodal pairs", "dimensionality groups", "norms ‖W_i‖" };
+    var columns = new[] { "sparsity", "seed", "loss", "represented", "in superposition", "dims per feature", "antipodal pairs", "dimensionality groups", "norms ‖W_i‖", "superposition Σ_j≠i (Ŵ_i·W_j)²" };
     exp.Csv($"{name}.csv", columns, rows);
     exp.Report.AddTable($"{name}: n = {n}, m = {m}, importance {S(ratio)}^i, per sparsity and seed", columns, rows);
     exp.Report.AddLineChart($"{name}: dimensions per feature against 1/(1 − S) (mean over seeds)", "1/(1 − S)", "m / ‖W‖_F²",
         [("dimensions per feature", sparsities.Select(s => 1 / (1 - s)).ToArray(), summaries.Select(v => v.Average(x => x.DimensionsPerFeature)).ToArray())]);
-    return (summaries, losses, representedAtDense);
+    return (summaries, losses, representedAtDense, measured);
 }
 
 // Represented features by sticky dimensionality, summed over seeds: "1/2×48 2/5×3 other×2".
@@ -80,7 +83,7 @@ string GroupsOverSeeds(IEnumerable<SuperpositionSummary> summaries)
 // ---- 1. the headline sweep ----
 const int N = 20, M = 5;
 var sparsities = new[] { 0, 0.7, 0.9, 0.97, 0.99, 0.999 };
-var (main, mainLoss, dense) = Sweep("importance-0.9", N, M, 0.9, sparsities);
+var (main, mainLoss, dense, mainFeatures) = Sweep("importance-0.9", N, M, 0.9, sparsities);
 for (var i = 0; i < sparsities.Length; i++)
 {
     var v = main[i];
@@ -93,6 +96,13 @@ var pca = dense.Count(r => r.SequenceEqual(Enumerable.Range(0, M)));
 var denseSuperposed = main[0].Sum(s => s.InSuperposition);
 exp.Result($"paper, dense features (S 0): the model represents the {M} most important features, each in a dimension of its own, as PCA would. Here: " +
            $"exactly features 0..{M - 1} represented in {pca} of {dense.Count} seeds, {denseSuperposed} features in superposition over all seeds");
+// How far the measured values sit from the two thresholds (the definitions' gaps, docs/design.md §4).
+var all = mainFeatures.SelectMany(f => f).ToList();
+var sparseRepresented = mainFeatures.Skip(1).SelectMany(f => f).Where(f => f.Represented).ToList();
+exp.Result($"thresholds against the measured values (every feature of every seed and sparsity above): represented features' norms {Fmt.F(all.Where(f => f.Represented).Select(f => f.Norm).DefaultIfEmpty(double.NaN).Min(), 2)}..{Fmt.F(all.Where(f => f.Represented).Select(f => f.Norm).DefaultIfEmpty(double.NaN).Max(), 2)}, " +
+           $"the others' {Fmt.F(all.Where(f => !f.Represented).Select(f => f.Norm).DefaultIfEmpty(double.NaN).Max(), 2)} at most (threshold {FeatureMeasures.RepresentedNorm}); " +
+           $"represented features' superposition at most {Fmt.F(mainFeatures[0].Where(f => f.Represented).Select(f => f.Superposition).DefaultIfEmpty(double.NaN).Max(), 3)} at S 0 and " +
+           $"at least {Fmt.F(sparseRepresented.Select(f => f.Superposition).DefaultIfEmpty(double.NaN).Min(), 3)} at every other sparsity (threshold {FeatureMeasures.SuperpositionThreshold})");
 var claims = new ClaimFamily("superposition");
 var sparsitySteps = new List<(string What, Claim Claim, bool Up)>();
 for (var i = 0; i + 1 < sparsities.Length; i++)
@@ -108,11 +118,13 @@ foreach (var (what, claim, up) in sparsitySteps)
 exp.Claims(claims);
 var rises = sparsitySteps.Where(c => c.Up && c.Claim.Direction == Difference.Higher).Select(c => c.What).ToList();
 var falls = sparsitySteps.Where(c => !c.Up && c.Claim.Direction == Difference.Lower).Select(c => c.What).ToList();
-var firstAll = Enumerable.Range(0, sparsities.Length).FirstOrDefault(i => main[i].All(x => x.Represented == N), -1);
+// The first sparsity at which the mean over seeds represents every feature but half of one: no room left to rise.
+var saturated = Enumerable.Range(0, sparsities.Length).FirstOrDefault(i => main[i].Average(x => x.Represented) >= N - 0.5, sparsities.Length);
+var beforeSaturation = sparsitySteps.Where((c, k) => k / 2 + 1 <= saturated).ToList();
 
 // ---- 2. equal importance: where dimensions per feature stick ----
-var inverse = new[] { 1.0, 2, 3, 4, 5, 7, 10, 20 };
-var (uniform, _, _) = Sweep("equal-importance", N, M, 1.0, inverse.Select(x => 1 - 1 / x).ToArray());
+var inverse = new[] { 1.0, 2, 2.5, 3, 3.5, 4, 5, 7, 10, 20 };
+var (uniform, _, _, _) = Sweep("equal-importance", N, M, 1.0, inverse.Select(x => 1 - 1 / x).ToArray());
 for (var i = 0; i < inverse.Length; i++)
 {
     var v = uniform[i];
@@ -123,9 +135,11 @@ for (var i = 0; i < inverse.Length; i++)
 var half = inverse.Where((_, i) => Math.Abs(uniform[i].Average(s => s.DimensionsPerFeature) - 0.5) <= FeatureGeometry.StickyTolerance).ToList();
 
 // ---- 3. the phase diagram of n = 2, m = 1 ----
+// Relative importances symmetric about 1 on a log scale, without 1 itself (there the two features tie).
 var densities = new[] { 1, 0.3, 0.1, 0.03, 0.01 };
-var importances = Enumerable.Range(-4, 9).Select(k => Math.Pow(10, k / 4.0)).ToArray();
-var counts = new int[densities.Length, importances.Length, 3];
+var importances = new[] { 0.1, 0.2, 0.5, 0.8, 1.25, 2, 5, 10 };
+var cells = new List<(PhaseDiagram.Region Region, double Loss)>[densities.Length, importances.Length];
+foreach (var d in Enumerable.Range(0, densities.Length)) foreach (var r in Enumerable.Range(0, importances.Length)) cells[d, r] = new();
 for (var k = 0; k < seeds; k++)
 {
     var seed = exp.Seed + k;
@@ -134,49 +148,63 @@ for (var k = 0; k < seeds; k++)
     Console.WriteLine($"-- phase diagram, seed {seed}: {clock.Elapsed.TotalSeconds:F0} s");
     var regions = PhaseDiagram.Regions(result, densities.Length, importances.Length);
     for (var d = 0; d < densities.Length; d++)
-        for (var r = 0; r < importances.Length; r++) counts[d, r, (int)regions[d, r]]++;
+        for (var r = 0; r < importances.Length; r++) cells[d, r].Add((regions[d, r], result.FinalLoss[d * importances.Length + r]));
 }
+// The paper's diagram shows the best configuration; gradient descent from one start can stop in a worse one, so each
+// cell takes the region of its lowest-loss seed (the best of the restarts), and counts the seeds that ended elsewhere.
+PhaseDiagram.Region Best(int d, int r) => cells[d, r].MinBy(c => c.Loss).Region;
+int Agree(int d, int r) => cells[d, r].Count(c => c.Region == Best(d, r));
 var letters = new[] { ".", "D", "S" };
-// The region most seeds put a cell in (ties: the later region in not represented < dedicated < superposition).
-PhaseDiagram.Region Majority(int d, int r) => (PhaseDiagram.Region)Enumerable.Range(0, 3).MaxBy(k => (counts[d, r, k], k));
 var phaseRows = new List<IReadOnlyList<string>>();
 for (var d = 0; d < densities.Length; d++)
 {
     phaseRows.Add(new[] { S(densities[d]) }.Concat(Enumerable.Range(0, importances.Length).Select(r =>
-        $"{letters[(int)Majority(d, r)]} ({counts[d, r, 0]}/{counts[d, r, 1]}/{counts[d, r, 2]})")).ToArray());
-    exp.Result($"phase diagram n 2, m 1, density {S(densities[d])}: extra feature by relative importance " +
-               string.Join(", ", Enumerable.Range(0, importances.Length).Select(r => $"{Fmt.F(importances[r], 2)} {letters[(int)Majority(d, r)]}")) +
-               $" (. not represented, D dedicated dimension, S superposition; majority of {seeds} seeds)");
+        $"{letters[(int)Best(d, r)]} ({Agree(d, r)} of {seeds})")).ToArray());
+    exp.Result($"phase diagram n 2, m 1, density {S(densities[d])}: the extra feature at relative importance " +
+               string.Join(", ", Enumerable.Range(0, importances.Length).Select(r => $"{S(importances[r])} {letters[(int)Best(d, r)]} {Agree(d, r)}/{seeds}")) +
+               $" (. not represented, D dedicated dimension, S superposition: the lowest-loss seed's region, and how many of the {seeds} seeds ended there)");
 }
-exp.Report.AddTable($"phase diagram, n = 2, m = 1: the extra feature's region in most seeds (seeds not represented / dedicated / superposition), by density (rows) and relative importance (columns)",
-    new[] { "density" }.Concat(importances.Select(r => Fmt.F(r, 2))).ToArray(), phaseRows);
-exp.Csv("phase-diagram.csv", new[] { "density", "importance", "not_represented", "dedicated", "superposition" },
-    from d in Enumerable.Range(0, densities.Length) from r in Enumerable.Range(0, importances.Length)
-    select (IReadOnlyList<string>)new[] { S(densities[d]), Fmt.F(importances[r], 4), counts[d, r, 0].ToString(CultureInfo.InvariantCulture), counts[d, r, 1].ToString(CultureInfo.InvariantCulture), counts[d, r, 2].ToString(CultureInfo.InvariantCulture) });
-// Where the boundaries fall: at density 1, the first importance at which the extra feature is represented; per
-// density, the importances at which it is in superposition.
-var denseBoundary = Enumerable.Range(0, importances.Length).FirstOrDefault(r => Majority(0, r) != PhaseDiagram.Region.NotRepresented, -1);
+exp.Report.AddTable("phase diagram, n = 2, m = 1: the extra feature's region in the lowest-loss seed (and how many seeds ended there), by density (rows) and relative importance (columns); . not represented, D dedicated, S superposition",
+    new[] { "density" }.Concat(importances.Select(S)).ToArray(), phaseRows);
+exp.Csv("phase-diagram.csv", new[] { "density", "importance", "seed", "region", "loss" },
+    from d in Enumerable.Range(0, densities.Length) from r in Enumerable.Range(0, importances.Length) from k in Enumerable.Range(0, seeds)
+    select (IReadOnlyList<string>)new[] { S(densities[d]), S(importances[r]), (exp.Seed + k).ToString(CultureInfo.InvariantCulture), cells[d, r][k].Region.ToString(), cells[d, r][k].Loss.ToString("G6", CultureInfo.InvariantCulture) });
+// Where the boundaries fall: at density 1, between the last importance at which the extra feature is not represented
+// and the first at which it is; per density, the importances at which it is in superposition.
+var denseRepresented = Enumerable.Range(0, importances.Length).Where(r => Best(0, r) != PhaseDiagram.Region.NotRepresented).ToList();
+var denseBoundaryAtOne = denseRepresented.Count > 0 && denseRepresented.SequenceEqual(Enumerable.Range(denseRepresented[0], importances.Length - denseRepresented[0]))
+                         && denseRepresented[0] > 0 && importances[denseRepresented[0] - 1] < 1 && importances[denseRepresented[0]] > 1;
+var bandCounts = Enumerable.Range(0, densities.Length).Select(d => Enumerable.Range(0, importances.Length).Count(r => Best(d, r) == PhaseDiagram.Region.Superposition)).ToList();
 string Band(int d)
 {
-    var inBand = Enumerable.Range(0, importances.Length).Where(r => Majority(d, r) == PhaseDiagram.Region.Superposition).ToList();
-    return inBand.Count == 0 ? "none" : $"{Fmt.F(importances[inBand[0]], 2)}..{Fmt.F(importances[inBand[^1]], 2)} ({inBand.Count} of {importances.Length})";
+    var inBand = Enumerable.Range(0, importances.Length).Where(r => Best(d, r) == PhaseDiagram.Region.Superposition).ToList();
+    return inBand.Count == 0 ? "none" : $"{string.Join(", ", inBand.Select(r => S(importances[r])))} ({inBand.Count} of {importances.Length})";
 }
-exp.Result($"phase diagram boundaries: at density 1 the extra feature is first represented at relative importance {(denseBoundary < 0 ? "none" : Fmt.F(importances[denseBoundary], 2))} " +
-           $"(paper: 1, where it takes the one dimension from feature 0); superposition at " + string.Join("; ", Enumerable.Range(0, densities.Length).Select(d => $"density {S(densities[d])}: {Band(d)}")));
-var bands = Enumerable.Range(0, densities.Length).Select(d => Enumerable.Range(0, importances.Length).Count(r => Majority(d, r) == PhaseDiagram.Region.Superposition)).ToList();
-var widening = bands.Zip(bands.Skip(1), (a, b) => b >= a).All(x => x);
+var elsewhere = (from d in Enumerable.Range(0, densities.Length) from r in Enumerable.Range(0, importances.Length)
+                 from c in cells[d, r] where c.Region != Best(d, r) select c.Loss / cells[d, r].Min(x => x.Loss)).ToList();
+exp.Result($"phase diagram boundaries: at density 1 the extra feature is " +
+           (denseRepresented.Count == 0 ? "never represented" : $"represented from relative importance {S(importances[denseRepresented[0]])} on{(denseRepresented[0] > 0 ? $" and not at {S(importances[denseRepresented[0] - 1])}" : "")}") +
+           $" (paper: the boundary at 1, where the extra feature takes the one dimension from feature 0); superposition at " +
+           string.Join("; ", Enumerable.Range(0, densities.Length).Select(d => $"density {S(densities[d])}: {Band(d)}")) +
+           $"; {elsewhere.Count} of {densities.Length * importances.Length * seeds} trainings ended in another region than their cell's best seed" +
+           (elsewhere.Count == 0 ? "" : $", at a median {Fmt.F(elsewhere.Order().ElementAt(elsewhere.Count / 2), 1)} times its loss (local minima)"));
+var widening = bandCounts.Zip(bandCounts.Skip(1), (a, b) => b >= a).All(x => x);
 
 var differences = new List<string>();
 if (pca < dense.Count || denseSuperposed > 0) differences.Add($"at S 0 only {pca} of {dense.Count} seeds represent exactly the {M} most important features alone");
-if (rises.Count < sparsities.Length - 1) differences.Add($"represented features rise at {rises.Count} of {sparsities.Length - 1} steps of sparsity (shown after Holm)");
-if (falls.Count < sparsities.Length - 1) differences.Add($"dimensions per feature fall at {falls.Count} of {sparsities.Length - 1} steps (shown after Holm)");
+var notRising = beforeSaturation.Where(c => c.Up && c.Claim.Direction != Difference.Higher).Select(c => c.What).ToList();
+var notFalling = beforeSaturation.Where(c => !c.Up && c.Claim.Direction != Difference.Lower).Select(c => c.What).ToList();
+if (notRising.Count > 0) differences.Add($"not shown to rise before every feature is represented: {string.Join(", ", notRising)}");
+if (notFalling.Count > 0) differences.Add($"not shown to fall before every feature is represented: {string.Join(", ", notFalling)}");
 if (half.Count == 0) differences.Add("with equal importance dimensions per feature never sits within the tolerance of 1/2");
-if (denseBoundary < 0 || Math.Abs(importances[denseBoundary] - 1) > 1e-9) differences.Add("at density 1 the extra feature's boundary is not at relative importance 1");
-if (bands[0] > 0) differences.Add("dense features already show superposition in the phase diagram");
+if (!denseBoundaryAtOne) differences.Add("at density 1 the extra feature's boundary does not fall between the importances either side of 1");
+if (bandCounts[0] > 0) differences.Add("dense features already show superposition in the phase diagram");
 if (!widening) differences.Add("the superposition band does not widen monotonically as density falls");
-exp.Conclude($"over {seeds} seeds: {(firstAll < 0 ? "no sparsity tried represents every feature" : $"all {N} features are represented from S {S(sparsities[firstAll])} on")}; " +
-             $"represented features rise with sparsity at {rises.Count} of {sparsities.Length - 1} steps and dimensions per feature fall at {falls.Count} of {sparsities.Length - 1} (Holm); " +
+var represented = sparsities.Select((_, i) => Fmt.F(main[i].Average(x => x.Represented), 1)).ToList();
+exp.Conclude($"over {seeds} seeds, n {N}, m {M}, importance 0.9^i: represented features {string.Join(" → ", represented)} of {N} and dimensions per feature " +
+             $"{string.Join(" → ", sparsities.Select((_, i) => Fmt.F(main[i].Average(x => x.DimensionsPerFeature), 3)))} for S {string.Join(", ", sparsities.Select(S))} " +
+             $"({rises.Count} rises and {falls.Count} falls of {sparsities.Length - 1} shown after Holm{(saturated < sparsities.Length ? $"; every feature is represented from S {S(sparsities[saturated])}, so none can rise after it" : "")}); " +
              $"with equal importance dimensions per feature sits at 1/2 for 1/(1 − S) in {{{string.Join(", ", half.Select(S))}}}; " +
-             $"in the n 2, m 1 phase diagram superposition covers {string.Join(", ", bands)} of {importances.Length} importances from density 1 to {S(densities[^1])}. " +
+             $"in the n 2, m 1 phase diagram superposition covers {string.Join(", ", bandCounts)} of {importances.Length} importances from density 1 to {S(densities[^1])}. " +
              (differences.Count == 0 ? "Each matches the paper qualitatively." : "Differences from the paper: " + string.Join("; ", differences) + "."));
 exp.Save();
