@@ -138,22 +138,18 @@ var half = inverse.Where((_, i) => Math.Abs(uniform[i].Average(s => s.Dimensions
 // Relative importances symmetric about 1 on a log scale, without 1 itself (there the two features tie).
 var densities = new[] { 1, 0.3, 0.1, 0.03, 0.01 };
 var importances = new[] { 0.1, 0.2, 0.5, 0.8, 1.25, 2, 5, 10 };
-var cells = new List<(PhaseDiagram.Region Region, double Loss)>[densities.Length, importances.Length];
-foreach (var d in Enumerable.Range(0, densities.Length)) foreach (var r in Enumerable.Range(0, importances.Length)) cells[d, r] = new();
+var trainings = new List<ToyModelResult>();
 for (var k = 0; k < seeds; k++)
 {
-    var seed = exp.Seed + k;
     var clock = System.Diagnostics.Stopwatch.StartNew();
-    var result = ToyModelTrainer.Train(PhaseDiagram.Config(densities, importances, training with { Seed = seed }));
-    Console.WriteLine($"-- phase diagram, seed {seed}: {clock.Elapsed.TotalSeconds:F0} s");
-    var regions = PhaseDiagram.Regions(result, densities.Length, importances.Length);
-    for (var d = 0; d < densities.Length; d++)
-        for (var r = 0; r < importances.Length; r++) cells[d, r].Add((regions[d, r], result.FinalLoss[d * importances.Length + r]));
+    trainings.Add(ToyModelTrainer.Train(PhaseDiagram.Config(densities, importances, training with { Seed = exp.Seed + k })));
+    Console.WriteLine($"-- phase diagram, seed {exp.Seed + k}: {clock.Elapsed.TotalSeconds:F0} s");
 }
-// The paper's diagram shows the best configuration; gradient descent from one start can stop in a worse one, so each
-// cell takes the region of its lowest-loss seed (the best of the restarts), and counts the seeds that ended elsewhere.
-PhaseDiagram.Region Best(int d, int r) => cells[d, r].MinBy(c => c.Loss).Region;
-int Agree(int d, int r) => cells[d, r].Count(c => c.Region == Best(d, r));
+// Each cell takes its lowest-loss seed's region (the best of the restarts: PhaseDiagram.Cell) and counts the seeds
+// that ended there.
+var cells = PhaseDiagram.Cells(trainings, densities.Length, importances.Length);
+PhaseDiagram.Region Best(int d, int r) => cells[d, r].Best;
+int Agree(int d, int r) => cells[d, r].Agreeing;
 var letters = new[] { ".", "D", "S" };
 var phaseRows = new List<IReadOnlyList<string>>();
 for (var d = 0; d < densities.Length; d++)
@@ -168,7 +164,7 @@ exp.Report.AddTable("phase diagram, n = 2, m = 1: the extra feature's region in 
     new[] { "density" }.Concat(importances.Select(S)).ToArray(), phaseRows);
 exp.Csv("phase-diagram.csv", new[] { "density", "importance", "seed", "region", "loss" },
     from d in Enumerable.Range(0, densities.Length) from r in Enumerable.Range(0, importances.Length) from k in Enumerable.Range(0, seeds)
-    select (IReadOnlyList<string>)new[] { S(densities[d]), S(importances[r]), (exp.Seed + k).ToString(CultureInfo.InvariantCulture), cells[d, r][k].Region.ToString(), cells[d, r][k].Loss.ToString("G6", CultureInfo.InvariantCulture) });
+    select (IReadOnlyList<string>)new[] { S(densities[d]), S(importances[r]), (exp.Seed + k).ToString(CultureInfo.InvariantCulture), cells[d, r].Trainings[k].Region.ToString(), cells[d, r].Trainings[k].Loss.ToString("G6", CultureInfo.InvariantCulture) });
 // Where the boundaries fall: at density 1, between the last importance at which the extra feature is not represented
 // and the first at which it is; per density, the importances at which it is in superposition.
 var denseRepresented = Enumerable.Range(0, importances.Length).Where(r => Best(0, r) != PhaseDiagram.Region.NotRepresented).ToList();
@@ -181,7 +177,7 @@ string Band(int d)
     return inBand.Count == 0 ? "none" : $"{string.Join(", ", inBand.Select(r => S(importances[r])))} ({inBand.Count} of {importances.Length})";
 }
 var elsewhere = (from d in Enumerable.Range(0, densities.Length) from r in Enumerable.Range(0, importances.Length)
-                 from c in cells[d, r] where c.Region != Best(d, r) select c.Loss / cells[d, r].Min(x => x.Loss)).ToList();
+                 from c in cells[d, r].Trainings where c.Region != Best(d, r) select c.Loss / cells[d, r].Trainings.Min(x => x.Loss)).ToList();
 exp.Result($"phase diagram boundaries: at density 1 the extra feature is " +
            (denseRepresented.Count == 0 ? "never represented" : $"represented from relative importance {S(importances[denseRepresented[0]])} on{(denseRepresented[0] > 0 ? $" and not at {S(importances[denseRepresented[0] - 1])}" : "")}") +
            $" (paper: the boundary at 1, where the extra feature takes the one dimension from feature 0); superposition at " +

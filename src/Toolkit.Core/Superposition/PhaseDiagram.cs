@@ -29,6 +29,29 @@ public static class PhaseDiagram
         Instances = (from d in densities from r in importances select new ToyInstance(1 - d, [1.0, r])).ToList(),
     };
 
+    /// <summary>One cell of the grid over several trainings (seeds): each one's region and final loss. Gradient descent
+    /// from one start can stop in a worse configuration (a local minimum), so the cell's region is that of its
+    /// lowest-loss training, the best of the restarts, as the paper's diagram shows the best configuration.</summary>
+    public sealed record Cell(IReadOnlyList<(Region Region, double Loss)> Trainings)
+    {
+        /// <summary>The region of the lowest-loss training.</summary>
+        public Region Best => Trainings.MinBy(t => t.Loss).Region;
+
+        /// <summary>How many trainings ended in <see cref="Best"/>.</summary>
+        public int Agreeing => Trainings.Count(t => t.Region == Best);
+    }
+
+    /// <summary>The grid's cells over several models trained from <see cref="Config"/> (one per seed).</summary>
+    public static Cell[,] Cells(IReadOnlyList<ToyModelResult> results, int densities, int importances)
+    {
+        var regions = results.Select(r => Regions(r, densities, importances)).ToList();
+        var cells = new Cell[densities, importances];
+        for (var d = 0; d < densities; d++)
+            for (var r = 0; r < importances; r++)
+                cells[d, r] = new Cell(results.Select((result, k) => (regions[k][d, r], result.FinalLoss[d * importances + r])).ToList());
+        return cells;
+    }
+
     /// <summary>The extra feature's region per (density, importance) of a model trained from <see cref="Config"/>.</summary>
     public static Region[,] Regions(ToyModelResult result, int densities, int importances)
     {

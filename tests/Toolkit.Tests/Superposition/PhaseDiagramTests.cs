@@ -28,4 +28,18 @@ public class PhaseDiagramTests
         Assert.That(regions[1, 1], Is.EqualTo(PhaseDiagram.Region.Superposition));
         Assert.That(regions.Cast<PhaseDiagram.Region>().Count(r => r == PhaseDiagram.Region.NotRepresented), Is.EqualTo(5));
     }
+
+    [Test]
+    public void A_cell_over_seeds_takes_the_region_of_its_lowest_loss_training()
+    {
+        // Two seeds of a 1 × 2 grid: cell (0, 0) is dedicated in seed 0 at loss 0.2 and in superposition in seed 1 at 0.1;
+        // cell (0, 1) is not represented in both.
+        var config = PhaseDiagram.Config([0.1], [0.5, 2], new ToyModelConfig());
+        ToyModelResult Seed(double[,] first, double loss) => new(config, [first, new double[,] { { 1, 0 } }], [new double[2], new double[2]], [1.0, 1.0],
+            [new ToyModelResult.LossRow(1, [loss, 0.3])]);
+        var cells = PhaseDiagram.Cells([Seed(new double[,] { { 0, 1 } }, 0.2), Seed(new double[,] { { 1, -1 } }, 0.1)], 1, 2);
+        Assert.That(cells[0, 0].Trainings.Select(t => t.Region), Is.EqualTo(new[] { PhaseDiagram.Region.Dedicated, PhaseDiagram.Region.Superposition }));
+        Assert.That((cells[0, 0].Best, cells[0, 0].Agreeing), Is.EqualTo((PhaseDiagram.Region.Superposition, 1)));
+        Assert.That((cells[0, 1].Best, cells[0, 1].Agreeing), Is.EqualTo((PhaseDiagram.Region.NotRepresented, 2)));
+    }
 }
