@@ -74,6 +74,19 @@ public static class CommandLine
         }
     }
 
+    /// <summary>A comma-separated list of numbers, or an error naming the option and an example.</summary>
+    public static List<T> NumberList<T>(string text, string option, string example, Func<string, IFormatProvider, T> parse)
+    {
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(x => parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            if (values.Count > 0) return values;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException) { }
+        throw new ToolkitException($"{option} {text} is not a comma-separated list of numbers", $"use {option} {example}, for example");
+    }
+
     /// <summary>Prints <c>error: ...</c> and <c>hint: ...</c> to stderr and returns the bad-input exit code.</summary>
     public static int Fail(string message, string hint, int exitCode = BadInput)
     {

@@ -4,9 +4,9 @@ using Toolkit.Training;
 
 namespace Toolkit.Cli;
 
-/// <summary>A progress bar on stderr: step, loss, held-out accuracy, tokens/s and ETA. Redraws in
-/// place on a terminal; prints a line every tenth of the run when output is redirected (logs, CI).</summary>
-public sealed class ProgressReporter(string label) : ITrainingObserver
+/// <summary>A progress bar on stderr: step, loss, held-out accuracy, tokens/s (or another unit's rate) and ETA. Redraws
+/// in place on a terminal; prints a line every tenth of the run when output is redirected (logs, CI).</summary>
+public sealed class ProgressReporter(string label, string unit = "tok") : ITrainingObserver
 {
     private readonly bool interactive = !Console.IsErrorRedirected;
     private readonly System.Diagnostics.Stopwatch clock = new();
@@ -31,7 +31,7 @@ public sealed class ProgressReporter(string label) : ITrainingObserver
         const int width = 24;
         var filled = (int)(fraction * width);
         var line = $"{label} [{new string('#', filled)}{new string('-', width - filled)}] {fraction,4:P0} step {step}/{total} " +
-                   $"loss {trainLoss:F3}{evalText} | {tokensPerSecond / 1000:F0}k tok/s | ETA {eta:m\\:ss}";
+                   $"loss {trainLoss:F3}{evalText} | {tokensPerSecond / 1000:F0}k {unit}/s | ETA {eta:m\\:ss}";
         if (interactive)
         {
             var w = Math.Max(40, SafeWidth() - 1);

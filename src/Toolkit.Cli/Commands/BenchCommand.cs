@@ -79,7 +79,7 @@ public static class BenchCommand
         command.SetAction(r => CommandLine.Guard(() =>
         {
             TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
-            var sizes = NumberList(r.GetValue(vocabs)!, "--d-vocab", "64,50257", int.Parse);
+            var sizes = CommandLine.NumberList(r.GetValue(vocabs)!, "--d-vocab", "64,50257", int.Parse);
             foreach (var v in sizes) InRange(v, "--d-vocab", 16, 1_000_000, 64);
             Console.WriteLine("the standard analysis (head scores, composition with its random baseline, subspaces, copying scores, path expansion, zero and mean ablation of every head on 64 sequences), 2 layers, 4 heads, context 64:");
             foreach (var (dModel, dVocab) in from v in sizes from d in new[] { 64, 256 } select (d, v))
@@ -288,9 +288,9 @@ public static class BenchCommand
             int k = r.GetValue(seeds), n = r.GetValue(steps);
             InRange(k, "--seeds", 1, 50, 3);
             InRange(n, "--steps", 100, 1_000_000, 800);
-            var settings = (from lr in NumberList(r.GetValue(lrs)!, "--lr", "0.003,0.01", double.Parse)
-                            from w in NumberList(r.GetValue(warmups)!, "--warmup-steps", "100,20", int.Parse)
-                            from b in NumberList(r.GetValue(batches)!, "--batch-size", "64,32", int.Parse)
+            var settings = (from lr in CommandLine.NumberList(r.GetValue(lrs)!, "--lr", "0.003,0.01", double.Parse)
+                            from w in CommandLine.NumberList(r.GetValue(warmups)!, "--warmup-steps", "100,20", int.Parse)
+                            from b in CommandLine.NumberList(r.GetValue(batches)!, "--batch-size", "64,32", int.Parse)
                             select new PhaseChangeSpeed.Setting(lr, w, b)).ToList();
             var threads = Environment.ProcessorCount;
             Console.WriteLine($"the demo's variable-period model, {n} steps per run, evaluation and head scores every {PhaseChangeSpeed.EvalEvery} steps (inside the seconds), {threads} threads, seeds 1..{k}");
@@ -331,19 +331,6 @@ public static class BenchCommand
     {
         if (value < min || value > max)
             throw new ToolkitException($"{option} {value} is outside {min}..{max}", $"use {option} {example}, for example");
-    }
-
-    /// <summary>A comma-separated list of numbers, or an error naming the option and an example.</summary>
-    private static List<T> NumberList<T>(string text, string option, string example, Func<string, IFormatProvider, T> parse)
-    {
-        try
-        {
-            var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(x => parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            if (values.Count > 0) return values;
-        }
-        catch (Exception e) when (e is FormatException or OverflowException) { }
-        throw new ToolkitException($"{option} {text} is not a comma-separated list of numbers", $"use {option} {example}, for example");
     }
 
     private static double Median(List<double> v)

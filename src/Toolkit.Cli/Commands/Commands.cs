@@ -12,7 +12,7 @@ public static class Commands
                  {
                      DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
                      AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(), SampleCommand.Create(),
-                     ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(),
+                     ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(), SuperpositionCommand.Create(),
                  })
             root.Subcommands.Add(command);
         foreach (var (path, examples) in Examples)
@@ -60,5 +60,6 @@ public static class Commands
         ("bench seeds", ["toolkit bench seeds --seeds 4 --rounds 3   (on an idle machine: seeds one after the other against the seed runner)"]),
         ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run"]),
         ("collect", ["toolkit collect sweeps/periods"]),
+        ("superposition", ["toolkit superposition --threads 1", "toolkit superposition --features 5 --hidden 2 --sparsity 0,0.5,0.9 --importance 1   (the pentagon at S 0.9)"]),
     ];
 }

@@ -11,7 +11,7 @@ public class NamespaceLayerTests
     /// <summary>The layers, bottom first. Toolkit is the root (errors, devices, kept-alive Scalars).</summary>
     public static readonly string[] Layers =
     [
-        "Toolkit", "Configs", "Model", "Data", "Losses", "Generation", "Evaluation", "Analysis", "Runs", "Training",
+        "Toolkit", "Configs", "Model", "Data", "Losses", "Generation", "Evaluation", "Analysis", "Runs", "Training", "Superposition",
         "Interop", "Verdicts", "Sweeps", "Experiments",
     ];
 
