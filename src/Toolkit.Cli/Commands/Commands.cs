@@ -13,6 +13,7 @@ public static class Commands
                      DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
                      AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(), SampleCommand.Create(),
                      ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(),
+                     GrokkingCommand.Create(),
                  })
             root.Subcommands.Add(command);
         foreach (var (path, examples) in Examples)
@@ -59,5 +60,6 @@ public static class Commands
         ("bench contention", ["toolkit bench contention --rounds 3   (on an idle machine: it times two trainings at once)"]),
         ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run"]),
         ("collect", ["toolkit collect sweeps/periods"]),
+        ("grokking", ["toolkit grokking runs/grok", "toolkit grokking runs/grok --every 10"]),
     ];
 }
