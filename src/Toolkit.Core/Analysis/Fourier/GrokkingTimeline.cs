@@ -22,8 +22,8 @@ public sealed record GrokkingPoint(int Step, double TrainLoss, double TestLoss, 
 /// (docs/design.md §4, grokking):
 /// <list type="bullet">
 /// <item><b>memorized</b>: the first checkpoint whose training accuracy is ≥ <see cref="MemorizedAccuracy"/>;</item>
-/// <item><b>circuit</b>: the first checkpoint from then on whose excluded loss has risen half-way from its value at the
-/// memorized step to its peak (the training loss leaning on the key frequencies);</item>
+/// <item><b>circuit</b>: the first checkpoint from then on whose excluded loss is above ln p, the loss of a uniform guess:
+/// without the key frequencies the model does worse than chance on the very pairs it fits, so its fit rests on them;</item>
 /// <item><b>grokking</b>: the phase change the library's detector (<see cref="PhaseChange"/>) finds on the held-out loss
 /// curve read at the checkpoints: a plateau, then an abrupt drop (its middle step, and its 10–90% span);</item>
 /// <item><b>test 90%</b>: the first checkpoint whose held-out accuracy is ≥ 0.9 (null: not by the run's end).</item>
@@ -49,14 +49,7 @@ public sealed record GrokkingTimeline(int P, IReadOnlyList<GrokkingPoint> Points
         var ordered = points.OrderBy(x => x.Step).ToList();
         var grokking = PhaseChange.Detect(ordered.Select(x => (x.Step, x.TestLoss)).ToList());
         var memorized = ordered.FirstOrDefault(x => x.TrainAccuracy >= MemorizedAccuracy);
-        int? circuit = null;
-        if (memorized is not null)
-        {
-            var after = ordered.Where(x => x.Step >= memorized.Step).ToList();
-            var peak = after.Max(x => x.ExcludedLoss);
-            var half = memorized.ExcludedLoss + (peak - memorized.ExcludedLoss) / 2;
-            if (peak > memorized.ExcludedLoss) circuit = after.First(x => x.ExcludedLoss >= half).Step;
-        }
+        var circuit = memorized is null ? null : ordered.FirstOrDefault(x => x.Step >= memorized.Step && x.ExcludedLoss > Math.Log(p))?.Step;
         var test90 = ordered.FirstOrDefault(x => x.TestAccuracy >= GeneralizedAccuracy)?.Step;
         return new GrokkingTimeline(p, ordered, frequencies, grokking, memorized?.Step, circuit, test90);
     }
@@ -109,7 +102,7 @@ public sealed record GrokkingTimeline(int P, IReadOnlyList<GrokkingPoint> Points
 
     /// <summary>The phases in one line, for the CLI and scripts.</summary>
     public string Summary() =>
-        $"memorized (train ≥ {MemorizedAccuracy:P0}) at {Show(MemorizedStep)}; circuit (excluded loss half-way up) at {Show(CircuitStep)}; " +
+        $"memorized (train ≥ {MemorizedAccuracy:P0}) at {Show(MemorizedStep)}; circuit (excluded loss above ln p) at {Show(CircuitStep)}; " +
         (Grokking is { } g ? $"grokking (held-out loss phase change) at step {g.Step} ({g.LossBefore:F2} → {g.LossAfter:F2}, 10–90% at {g.DropStart}..{g.DropEnd})"
             : "no grokking (no phase change of the held-out loss)") +
         $"; held-out accuracy ≥ {GeneralizedAccuracy:P0} at {Show(Test90Step)}";
