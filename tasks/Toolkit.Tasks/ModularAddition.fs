@@ -91,7 +91,11 @@ type ModularAddition(s: ModularAdditionSettings) =
     let drawn = fun k -> train.[k] = (s.Pairs = TrainPairs)
 
     /// The pair indices this task draws, in increasing order.
-    let indices = [| for k in 0 .. s.P * s.P - 1 do if drawn k then k |]
+    let indices = [|
+        for k in 0 .. s.P * s.P - 1 do
+            if drawn k then
+                k
+    |]
 
     let vocab = { Size = s.P + 1; Reserved = [] }
 
@@ -105,7 +109,8 @@ type ModularAddition(s: ModularAdditionSettings) =
     let drawsPair a b =
         a >= 0 && a < s.P && b >= 0 && b < s.P && drawn (a * s.P + b)
 
-    static let fractionText (f: float) = f.ToString("R", CultureInfo.InvariantCulture)
+    static let fractionText (f: float) =
+        f.ToString("R", CultureInfo.InvariantCulture)
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =

@@ -12,7 +12,13 @@ let modularOracle (task: ITask) (ex: Example) =
     let p = task.Vocabulary.Size - 1
     let t = ex.Tokens
 
-    if t.Length <> 4 || t.[2] <> p || t.[0] >= p || t.[1] >= p || t.[3] <> (t.[0] + t.[1]) % p then
+    if
+        t.Length <> 4
+        || t.[2] <> p
+        || t.[0] >= p
+        || t.[1] >= p
+        || t.[3] <> (t.[0] + t.[1]) % p
+    then
         failWith task ex $"not 'a b = (a+b) mod {p}'"
 
     if ex.LossMask <> [| false; false; false; true |] then
@@ -66,7 +72,10 @@ let ``the split is fixed by its seed, the sides are disjoint and cover every pai
             | Some train ->
                 let test = (probe train "held-out-pairs").Task
                 let trainPairs, testPairs = drawnPairs train p, drawnPairs test p
-                let expected = int (System.Math.Round(fraction * float (p * p), System.MidpointRounding.AwayFromZero))
+
+                let expected =
+                    int (System.Math.Round(fraction * float (p * p), System.MidpointRounding.AwayFromZero))
+
                 Assert.That(trainPairs.Count, Is.EqualTo expected, "round(fraction · p²) training pairs")
                 Assert.That(Set.intersect trainPairs testPairs, Is.Empty, "no pair on both sides")
                 Assert.That(trainPairs.Count + testPairs.Count, Is.EqualTo(p * p), "every pair on one side")
@@ -74,7 +83,8 @@ let ``the split is fixed by its seed, the sides are disjoint and cover every pai
                 Assert.That((drawnPairs (create "modular-addition" ps) p = trainPairs), "the same seed splits the same way")
 
                 let listed =
-                    (train :?> IFiniteSupport).All |> List.map (fun i -> i.Shape.["a"], i.Shape.["b"])
+                    (train :?> IFiniteSupport).All
+                    |> List.map (fun i -> i.Shape.["a"], i.Shape.["b"])
 
                 Assert.That((set listed = trainPairs), "full batch lists exactly the training pairs")
                 Assert.That(listed.Length, Is.EqualTo trainPairs.Count, "each once")
