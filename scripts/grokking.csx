@@ -15,6 +15,7 @@ using Toolkit.Evaluation;
 using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Training;
+using Toolkit.Verdicts;
 
 var exp = new Experiment("grokking", "Grokking on modular addition: key frequencies and progress measures", Args);
 var p = exp.Setting("--p", 31, 7);
@@ -52,7 +53,7 @@ for (var k = 0; k < seeds; k++)
         Seed = seed, Threads = exp.Threads, LogEvery = 10, EvalEvery = steps, EvalSequences = 64, CheckpointEvery = every,
     };
     var result = exp.Train($"seed{seed}", model, task, training);
-    var timeline = GrokkingTimeline.Measure(result.Run.Path);
+    var timeline = GrokkingRun.Measure(result.Run.Path);
     // Measured: keep only the last checkpoint (the one the run's verdict and reports read).
     foreach (var (_, path) in result.Run.Checkpoints().SkipLast(1)) Directory.Delete(path, recursive: true);
     foreach (var x in timeline.Points)

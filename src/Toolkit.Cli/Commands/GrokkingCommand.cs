@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Toolkit.Analysis;
+using Toolkit.Verdicts;
 
 namespace Toolkit.Cli.Commands;
 
@@ -20,7 +21,7 @@ public static class GrokkingCommand
         {
             var n = r.GetValue(every);
             if (n < 1) throw new ToolkitException($"--every {n} must be at least 1", "use --every 1 to print every checkpoint");
-            var timeline = GrokkingTimeline.Measure(r.GetValue(run)!);
+            var timeline = GrokkingRun.Measure(r.GetValue(run)!);
             Console.WriteLine($"p {timeline.P}: {timeline.Frequencies}");
             Console.WriteLine("frequency shares of the embedding's norm: " + string.Join(" ", timeline.Frequencies.Shares
                 .Select((s, i) => (Share: s, K: i + 1)).OrderByDescending(x => x.Share).Take(8).Select(x => $"{x.K}:{x.Share.ToString("P1", CultureInfo.InvariantCulture)}")));

@@ -2,6 +2,7 @@ using Toolkit.Analysis;
 using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Training;
+using Toolkit.Verdicts;
 
 namespace Toolkit.Tests.Analysis;
 
@@ -145,7 +146,7 @@ public class GrokkingTests
         try
         {
             Trainer.Train(TinyRun(batchSize: 1), Path.Combine(dir, "a"));
-            var timeline = GrokkingTimeline.Measure(Path.Combine(dir, "a"));
+            var timeline = GrokkingRun.Measure(Path.Combine(dir, "a"));
             Assert.That(timeline.Points.Select(x => x.Step), Is.EqualTo(new[] { 50, 100, 150 }));
             Assert.That(timeline.Points[^1].TrainAccuracy, Is.EqualTo(1), "every training pair right");
             Assert.That(timeline.MemorizedStep, Is.Not.Null);
