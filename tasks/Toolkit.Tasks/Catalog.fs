@@ -20,6 +20,7 @@ type Catalog private () =
                 UniqueToken.Factory
                 Ioi.Factory
                 Arithmetic.Factory
+                ModularAddition.Factory
                 TextTask.Factory
             ] do
             factories.[f.Name] <- f

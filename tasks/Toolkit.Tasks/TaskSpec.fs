@@ -103,6 +103,12 @@ type IShapeSupport =
     /// shape it draws (text: the same window elsewhere in the corpus).
     abstract Draws: Map<string, int> -> bool
 
+/// A task whose generator draws from a finite list of instances, each with non-zero probability: a full-batch run
+/// (training setting full_batch) trains on every one of them at every step instead of drawing a batch.
+type IFiniteSupport =
+    /// Every instance the generator draws, in a fixed order.
+    abstract All: Instance list
+
 /// The training/probe overlap that IShapeSupport makes measurable.
 module ShapeSupport =
     /// The share of `instances` (a probe's draws) whose shape `training` could draw; null when `training` does not

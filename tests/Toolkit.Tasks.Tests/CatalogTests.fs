@@ -67,6 +67,7 @@ let ``every built-in family is registered and creates with its defaults`` () =
             "unique-token"
             "ioi"
             "arithmetic"
+            "modular-addition"
             "text"
         ] do
         Assert.That(names, Does.Contain n)

@@ -59,6 +59,7 @@ let checkInsideProbesDisjoint (task: ITask) =
             let bound =
                 match p.Task with
                 | :? TextTask as t -> t.CorpusTokens.Length
+                | :? ModularAddition as t -> t.Settings.P // shapes are the pair (a, b), each below p
                 | _ -> task.Context
 
             let keys = drawn.[0].Shape |> Seq.map (fun kv -> kv.Key) |> List.ofSeq
@@ -217,6 +218,13 @@ let private familyParams: (string * Gen<(string * string) list>) list =
                 "holdout", h
                 "reverse", reverse
             ]
+        }
+        "modular-addition",
+        gen {
+            let! p = Gen.elements [ 3; 5; 7; 11; 13; 23 ]
+            let! fraction = Gen.elements [ "0.2"; "0.3"; "0.5"; "0.8" ]
+            let! split = Gen.choose (0, 99)
+            return [ "p", string p; "fraction", fraction; "split", string split ]
         }
         "text",
         gen {

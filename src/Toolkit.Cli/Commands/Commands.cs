@@ -12,7 +12,8 @@ public static class Commands
                  {
                      DemoCommand.Create(), TasksCommand.Create(), AuditCommand.Create(), LensCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), HeadsCommand.Create(),
                      AnalyzeCommand.Create(), PatchCommand.Create(), CircuitCommand.Create(), ProbeCommand.Create(), CheckCommand.Create(), CheckCausalCommand.Create(), FinetuneCommand.Create(), SampleCommand.Create(),
-                     ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(), SuperpositionCommand.Create(),
+                     ReportCommand.Create(), ImportCommand.Create(), ExportCommand.Create(), RunCommand.Create(), BenchCommand.Create(), SweepCommand.Create(), CollectCommand.Create(),
+                     SuperpositionCommand.Create(), GrokkingCommand.Create(),
                  })
             root.Subcommands.Add(command);
         foreach (var (path, examples) in Examples)
@@ -61,5 +62,6 @@ public static class Commands
         ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run"]),
         ("collect", ["toolkit collect sweeps/periods"]),
         ("superposition", ["toolkit superposition --threads 1", "toolkit superposition --features 5 --hidden 2 --sparsity 0,0.5,0.9 --importance 1   (the pentagon at S 0.9)"]),
+        ("grokking", ["toolkit grokking runs/grok", "toolkit grokking runs/grok --every 10"]),
     ];
 }

@@ -41,6 +41,11 @@ public sealed record TrainingConfig
     /// corruption in a training batch (BERT: 0.15; picked positions become [MASK] 80%, a random content token 10%,
     /// themselves 10%). Unused by next-token models.</summary>
     [Setting("masked LM: probability that a predictable position is corrupted (80% [MASK], 10% random, 10% kept)")] [JsonPropertyName("mask_prob")] public double MaskProb { get; init; } = 0.15;
+    /// <summary>Full-batch training (Nanda et al. 2023's grokking runs): every step trains on every instance of a task
+    /// that lists them (<c>IFiniteSupport</c>, e.g. modular-addition's training split), in one batch; batch_size is
+    /// then unused. Left out of config.json when off, so runs made before it read and write back unchanged.</summary>
+    [Setting("train on the task's whole finite training set at every step (tasks that list it: modular-addition); batch_size is then unused")]
+    [JsonPropertyName("full_batch"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public bool FullBatch { get; init; }
     /// <summary>Steps between checkpoints (0: only at the end).</summary>
     [Setting("steps between checkpoints (0: end only)", Group = Setting.RunGroup)] [JsonPropertyName("checkpoint_every")] public int CheckpointEvery { get; init; } = 500;
 

@@ -149,6 +149,11 @@ public static class Trainer
                 throw new ToolkitException($"task {task.Name} makes {task.Context}-token sequences but the model's n_ctx is {model.NCtx}",
                     $"use --n-ctx {task.Context} (n_ctx {task.Context} in a grid)");
             Evaluator.CheckFits(model, task);
+            if (t.FullBatch && task is not IFiniteSupport)
+                throw new ToolkitException($"full_batch needs a task that lists its training set, and {task.Name} draws from a distribution",
+                    "drop --full-batch, or use a task with a finite training set (modular-addition)");
+            if (t.FullBatch && model.MaskedLm)
+                throw new ToolkitException("full_batch with a masked LM is not supported (its corruption is drawn per step)", "drop --full-batch or --objective mlm");
             if (model.MaskedLm) CheckMaskedLm(model, task);
             if (model.EncoderDecoder) CheckSource(model, task);
             Devices.Resolve(t.Device);
@@ -230,7 +235,10 @@ public static class Trainer
         using var iclBatch = modelConfig.MaskedLm ? null : Batch.From(evalExamples.Take(64).ToList(), device);
         var corruption = modelConfig.MaskedLm ? MaskedLmCorruption.ForTraining(modelConfig, t.MaskProb, task.Vocabulary) : null;
         var parameters = model.parameters().ToList();
-        var tokensPerStep = (double)t.BatchSize * task.Context;
+        // Full batch: the task's whole training set, packed once and trained on at every step.
+        var fullSet = t.FullBatch ? ((IFiniteSupport)task).All.Select(task.Build).ToList() : null;
+        using var fullBatch = fullSet is null ? null : Batch.From(fullSet, device);
+        var tokensPerStep = (double)(fullSet?.Count ?? t.BatchSize) * task.Context;
         // With clipping off, an infinite bound still returns the norm that the divergence check needs.
         var clipBound = t.GradClip > 0 ? t.GradClip : double.PositiveInfinity;
 
@@ -282,8 +290,8 @@ public static class Trainer
             optimizer.LearningRate = lr;
             using (var scope = NewDisposeScope())
             {
-                var examples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize);
-                using var batch = corruption is null ? Batch.From(examples, device) : corruption.Apply(examples, t.Seed, (long)step * t.BatchSize, device);
+                using var drawn = fullBatch is not null ? null : DrawBatch(task, t, step, corruption, device);
+                var batch = fullBatch ?? drawn!;
                 var taskLoss = Losses.TaskLoss.Of(model, batch);
                 // An architecture's own loss term (ACT's ponder cost) trains with the task's; metrics log the task's.
                 var auxiliary = model.AuxiliaryLoss;
@@ -338,6 +346,13 @@ public static class Trainer
         }
         var seconds = clock.Elapsed.TotalSeconds;
         return new TrainingResult(run, t.Steps, lastLoss, lastEval!, lastHeads!, seconds, trained * tokensPerStep / seconds, curve);
+    }
+
+    /// <summary>The batch of a step: a pure function of (seed, step), corrupted for a masked LM.</summary>
+    private static Batch DrawBatch(ITask task, TrainingConfig t, int step, MaskedLmCorruption? corruption, Device device)
+    {
+        var examples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Train, step), t.BatchSize);
+        return corruption is null ? Batch.From(examples, device) : corruption.Apply(examples, t.Seed, (long)step * t.BatchSize, device);
     }
 
     /// <summary>Loads the newest checkpoint that can be resumed: candidates come newest first with why they cannot be

@@ -49,6 +49,9 @@ public sealed class ScoringBatch : IDisposable
             throw new ToolkitException("offset 1 is predictive in training (period 2), so a previous-token score would credit the shortcut: head scores are not measurable without crediting it",
                 "train on periods of at least 3 to score heads");
         var longest = Math.Min(nCtx / 2, maxDistinctTokens);
+        if (longest < 3)
+            throw new ToolkitException($"n_ctx {nCtx} with {maxDistinctTokens + 1} tokens leaves no room for a scoring block of 3 or more tokens repeated twice: head scores are not measurable",
+                "score heads on a model with n_ctx 6 or more (a model may be longer than its task)");
         for (var slack = 4; slack >= 0; slack -= 4)
             for (var period = Math.Min(longest, (nCtx - slack) / 2); period >= 3; period--)
                 if (!ScoredOffsets(period).Any(predictive.Contains)) return period;
@@ -97,7 +100,10 @@ public sealed class ScoringBatch : IDisposable
             catch (ToolkitException e)
             {
                 // Training and reports go on; the table says why no head is named.
-                q = Math.Max(3, Math.Min(config.NCtx / 2, ids.Length - 1));
+                // The longest period that fits, down to 2 for a context of 4 or 5 (modular-addition's 4 tokens).
+                q = Math.Max(Math.Min(3, config.NCtx / 2), Math.Min(config.NCtx / 2, ids.Length - 1));
+                if (q < 2)
+                    throw new ToolkitException($"n_ctx {config.NCtx} is too short for any scoring layout (a block repeated twice)", "use n_ctx 4 or more");
                 unmeasurable = e.Message;
             }
         }
