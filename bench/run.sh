@@ -40,7 +40,7 @@ for name in "${names[@]}"; do
   { echo "#commit $commit"; echo "#command ./toolkit ${ARGS[$name]}"; echo "#date $(date -u '+%Y-%m-%d %H:%M UTC')";
     echo "#load-before $before"; echo "#load-after $(cut -d' ' -f1-3 /proc/loadavg)"; echo "#seconds $(( $(date +%s) - start ))";
     cat "$log.out"; } > "$log"
-  rm -f "$log.out"
+  rm -f "$log.out" "$log.err"
 done
 {
   echo "# Benchmark results"
