@@ -6,9 +6,10 @@ namespace Toolkit.Training;
 
 /// <summary>Trains independent runs, such as a study's seeds, side by side: as many child <c>toolkit train</c> processes at
 /// once as the cores this process may use hold at each run's own thread count (results depend on the thread count, so it
-/// is never changed). On this 2-core CPU two 1-thread trainings at once beat one after the other (docs/design.md §5);
-/// stacking seeds into one batched model does not, so this interface is where a batched path for CUDA would go.
-/// Every run gives the same files and numbers as the same run trained alone with the same threads.</summary>
+/// is never changed). Every run gives the same files and numbers as the same run trained alone with the same threads.
+/// On this 2-core CPU it gains little (about 9% over one-thread runs one after the other on long runs, nothing over
+/// two-thread runs, a loss on short ones: docs/design.md §5), and stacking seeds into one batched model did not pay
+/// either; this one interface is where a batched path for CUDA would go.</summary>
 public static class SeedRunner
 {
     /// <summary>One run to train: its config and the folder it goes to (which must not hold a run yet).</summary>
