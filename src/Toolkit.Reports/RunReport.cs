@@ -18,15 +18,14 @@ public static class RunReport
         var report = new HtmlReport($"Run {run.Name}");
         // A run with a config and a checkpoint has a model. Its verdict and inside are read from their saved files when
         // they describe the latest checkpoint; otherwise the model is loaded (once) and they are computed and saved.
-        var dir = Toolkit.Runs.RunDirectory.Create(runDir);
-        var step = File.Exists(dir.ConfigPath) && dir.Checkpoints().Count > 0 ? dir.VerifiedLatestCheckpoint().Step : (int?)null;
+        // The verdict verifies the latest checkpoint and names its step, which the inside's file must describe.
         Toolkit.Verdicts.LoadedRun? loaded = null;
         Toolkit.Verdicts.LoadedRun Load() => loaded ??= Toolkit.Verdicts.LoadedRun.Open(runDir);
         try
         {
-            VerdictSection.Add(report, runDir, Load);
+            var verdict = VerdictSection.Add(report, runDir, Load);
             AddTraining(report, run);
-            if (step is int s) ModelSection.Add(report, InsideFile.ReadOrCompute(runDir, s, Load));
+            if (verdict is not null) ModelSection.Add(report, InsideFile.ReadOrCompute(runDir, verdict.CheckpointStep, Load));
         }
         finally { loaded?.Dispose(); }
         RouterSection.Add(report, runDir);

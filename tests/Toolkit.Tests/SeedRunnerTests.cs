@@ -66,5 +66,10 @@ public class SeedRunnerTests
         Assert.That(ex!.Message, Does.Contain("already holds a run"));
         Assert.That(Directory.Exists(Path.Combine(_dir, "logs")), Is.False, "no child started");
         Assert.That(Directory.Exists(Path.Combine(_dir, "fresh")), Is.False, "no run was created");
+
+        var twice = new[] { new SeedRunner.Job(Tiny(1), Path.Combine(_dir, "same")), new SeedRunner.Job(Tiny(2), Path.Combine(_dir, "same") + "/") };
+        ex = Assert.Throws<ToolkitException>(() => SeedRunner.Train(twice, cores: 2));
+        Assert.That(ex!.Message, Does.Contain("2 runs would train into"));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "same")), Is.False, "no run was created");
     }
 }

@@ -34,8 +34,7 @@ public static class SeedRunner
         if (processes == 1 || ToolkitProcess.Dll is not { } dll)
             return jobs.Select(j => Trainer.Train(j.Config, j.Path, observer?.Invoke(j))).ToList();
 
-        foreach (var job in jobs) Trainer.Check(job.Config, job.Path); // every run, before any is created
-        foreach (var job in jobs) Trainer.Prepare(job.Config, job.Path);
+        Trainer.Prepare(jobs.Select(j => (j.Config, j.Path)).ToList()); // every run checked before any is created
         progress?.Invoke($"seed runner: {jobs.Count} runs, {processes} at once × {threads} thread(s); logs in {Path.GetDirectoryName(LogPath(jobs[0].Path))}");
         var seconds = new double[jobs.Count];
         var failed = new List<string>();

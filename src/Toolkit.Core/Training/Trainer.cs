@@ -40,26 +40,28 @@ public static class Trainer
         return Run(plan, run, resumeCandidates: null, originalProvenance: null, observer, stop);
     }
 
-    /// <summary>Creates a run that <see cref="Resume"/> (or <c>toolkit train --resume</c>, in another process) trains from step
-    /// 0: everything <see cref="Train"/> checks is checked, then the folder is made with its config.json and a new run id.</summary>
-    public static void Prepare(RunConfig config, string runPath) =>
-        AtomicFile.WriteText(RunDirectory.Create(runPath).ConfigPath, Check(config, runPath).ToJson());
-
-    /// <summary>Everything <see cref="Train"/> checks before it writes (the config, the folder, a fine-tune's start), with
-    /// nothing written; returns the config with a new run id.</summary>
-    public static RunConfig Check(RunConfig config, string runPath)
+    /// <summary>Creates runs that <see cref="Resume"/> (or <c>toolkit train --resume</c>, in another process) trains from step
+    /// 0: everything <see cref="Train"/> checks is checked for every run (and no two share a folder) before any folder is
+    /// made with its config.json and a new run id.</summary>
+    public static void Prepare(IReadOnlyList<(RunConfig Config, string Path)> runs)
     {
-        var plan = Plan.Validate(config with { RunId = RunConfig.NewRunId() });
-        RunDirectory.CheckPath(runPath);
-        RefuseExistingRun(runPath);
-        if (config.InitFrom is string init) CheckInit(init, plan.Model);
-        return plan.Config;
+        if (runs.GroupBy(r => Path.GetFullPath(r.Path).TrimEnd('/', '\\')).FirstOrDefault(g => g.Count() > 1) is { } shared)
+            throw new ToolkitException($"{shared.Count()} runs would train into {shared.Key}", "give every run its own folder");
+        var checkedRuns = runs.Select(r =>
+        {
+            var plan = Plan.Validate(r.Config with { RunId = RunConfig.NewRunId() });
+            RunDirectory.CheckPath(r.Path);
+            RefuseExistingRun(r.Path);
+            if (r.Config.InitFrom is string init) CheckInit(init, plan.Model);
+            return (plan.Config, r.Path);
+        }).ToList();
+        foreach (var (config, path) in checkedRuns) AtomicFile.WriteText(RunDirectory.Create(path).ConfigPath, config.ToJson());
     }
 
     /// <summary>The result of a complete run read back from its files (a run another process trained): the final evaluation
     /// and head scores computed again on its last checkpoint exactly as training computed them (same batches, same
-    /// threads), the loss curve as metrics.csv logs it (to its printed precision). Its final training loss is the last logged interval's mean (training's
-    /// own result has the last step's), and <paramref name="seconds"/> is the wall time the caller measured.</summary>
+    /// threads), the loss curve as metrics.csv logs it (to its printed precision). Its final training loss is the last
+    /// logged interval's mean (training's own result has the last step's), and <paramref name="seconds"/> is the wall time the caller measured.</summary>
     public static TrainingResult ResultOf(string runPath, double seconds)
     {
         var run = RunDirectory.Open(runPath);
@@ -69,12 +71,19 @@ public static class Trainer
         set_num_threads(t.Threads);
         using var model = run.LoadModel(Devices.Resolve(t.Device));
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
-        var eval = Evaluator.Evaluate(model, Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences));
+        var eval = Evaluator.Evaluate(model, EvaluationExamples(task, t));
         var heads = HeadScores.Compute(model, scoring);
         var curve = run.ReadMetrics(config)?.LossCurve() ?? [];
         return new TrainingResult(run, t.Steps, curve.Count > 0 ? curve[^1].Loss : double.NaN, eval, heads, seconds,
-            (double)t.BatchSize * task.Context * t.Steps / seconds, curve);
+            (double)ExamplesPerStep(task, t) * task.Context * t.Steps / seconds, curve);
     }
+
+    /// <summary>The held-out sequences every evaluation of a run reads (the seed's eval stream).</summary>
+    private static Example[] EvaluationExamples(ITask task, TrainingConfig t) =>
+        Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
+
+    /// <summary>Sequences trained per step: the batch size, or the whole training set in full-batch training.</summary>
+    private static int ExamplesPerStep(ITask task, TrainingConfig t) => t.FullBatch ? ((IFiniteSupport)task).All.Length : t.BatchSize;
 
     /// <summary>Continues a run up to <paramref name="steps"/> total steps (null: the configured number) from the newest
     /// checkpoint that verifies, loads, and has every metrics row up to its step (<see cref="RunDirectory.ResumeCandidates"/>);
@@ -229,7 +238,7 @@ public static class Trainer
         AtomicFile.WriteText(run.ConfigPath, config.ToJson());
 
         using var scoring = ScoringBatch.ForRun(model, task, t.Seed);
-        var evalExamples = Sampling.examples(task, Seeds.Derive(t.Seed, Seeds.Stream.Eval), t.EvalSequences);
+        var evalExamples = EvaluationExamples(task, t);
         // The in-context learning score is read on (at most) 64 of the held-out sequences: a cheap forward per
         // evaluation. It is a next-token measure, so a masked LM has none.
         using var iclBatch = modelConfig.MaskedLm ? null : Batch.From(evalExamples.Take(64).ToList(), device);
@@ -238,7 +247,7 @@ public static class Trainer
         // Full batch: the task's whole training set, packed once and trained on at every step.
         var fullSet = t.FullBatch ? ((IFiniteSupport)task).All.Select(task.Build).ToList() : null;
         using var fullBatch = fullSet is null ? null : Batch.From(fullSet, device);
-        var tokensPerStep = (double)(fullSet?.Count ?? t.BatchSize) * task.Context;
+        var tokensPerStep = (double)ExamplesPerStep(task, t) * task.Context;
         // With clipping off, an infinite bound still returns the norm that the divergence check needs.
         var clipBound = t.GradClip > 0 ? t.GradClip : double.PositiveInfinity;
 
