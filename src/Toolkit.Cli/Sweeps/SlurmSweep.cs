@@ -32,7 +32,7 @@ public static class SlurmSweep
         sb.Append("set -euo pipefail\n");
         sb.Append("# Threads follow the CPUs Slurm gives the task (results depend on threads; each run records them).\n");
         var args = ToolkitProgram.TrainArgs(dir, "\"$SLURM_ARRAY_TASK_ID\"", $"\"${{SLURM_CPUS_PER_TASK:-{options.CpusPerTask ?? 1}}}\"");
-        sb.Append("exec ").Append(Quote(ToolkitProgram.Dotnet));
+        sb.Append("exec ").Append(Quote(ToolkitProcess.Dotnet));
         foreach (var a in args) sb.Append(' ').Append(a.StartsWith('"') ? a : Quote(a));
         sb.Append('\n');
         return sb.ToString();
