@@ -46,50 +46,42 @@ public static class SweepReport
     /// returns their paths.</summary>
     public static (string Json, string Csv, string Html) Write(SweepCollection sweep)
     {
-        var json = CollectFile.Of(sweep).Save();
+        var file = CollectFile.Of(sweep);
+        var json = file.Save();
         var csv = Path.Combine(sweep.Plan.Directory, "collect.csv");
         CsvFrame.Write(Frame(sweep), csv);
         var html = Path.Combine(sweep.Plan.Directory, "collect.html");
-        Build(sweep).Save(html, sharedAssets: sweep.Plan.Directory);
+        Build(sweep.Plan, file).Save(html, sharedAssets: sweep.Plan.Directory);
         return (json, csv, html);
     }
 
-    /// <summary>The comparison report without saving it.</summary>
-    public static HtmlReport Build(SweepCollection sweep)
+    /// <summary>The comparison report of a sweep's saved collection, without saving it: its tables are
+    /// <see cref="CollectView"/>'s, as in a notebook.</summary>
+    public static HtmlReport Build(SweepPlan plan, CollectFile file)
     {
-        static string P(double v) => double.IsFinite(v) ? v.ToString("P1", CultureInfo.InvariantCulture) : "";
-        static string F(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "";
-        var plan = sweep.Plan;
         var report = new HtmlReport($"Sweep {Path.GetFileName(Path.GetFullPath(plan.Directory).TrimEnd('/'))}");
-        var complete = sweep.Runs.Count(r => r.State == RunState.Complete);
-        report.AddParagraph($"{sweep.Runs.Count} runs ({complete} complete) in {plan.Directory}; varying: " +
+        var complete = file.Runs.Count(r => r.State == RunState.Complete.ToString().ToLowerInvariant());
+        report.AddParagraph($"{file.Runs.Count} runs ({complete} complete) in {plan.Directory}; varying: " +
                             (plan.Varying.Count == 0 ? "nothing" : string.Join(", ", plan.Varying)) +
                             $". Grid: {plan.Grid.ToJsonString()}." +
                             (plan.Provenance is { } p ? $" Toolkit {p.ToolkitVersion}, commit {p.GitCommit}{(p.GitDirty ? " (dirty)" : "")}, TorchSharp {p.TorchSharpVersion}, started {p.StartedUtc}." : ""));
         report.AddParagraph("Every verdict is the library's (toolkit probe's rule, docs/design.md §4); accuracies are top-1 on predictable positions.");
 
-        var groups = sweep.Groups();
-        var probes = sweep.ProbeNames;
+        var probes = CollectView.ProbeNames(file);
         report.AddHeading("Groups (every varying setting but the seed)");
-        static string I(MeanInterval m) => m.N == 0 ? "" : m.N < 2 ? P(m.Mean) : m.Format(P);
-        report.AddTable("runs per group: mean accuracy over judged seeds with its 95% Student-t interval, and the verdict tally",
-            ["group", "runs", "judged", "in-distribution", .. probes, "verdicts"],
-            groups.Select(g => (IReadOnlyList<string>)[g.Label, g.Runs.Count.ToString(CultureInfo.InvariantCulture), g.Judged.Count.ToString(CultureInfo.InvariantCulture),
-                I(g.AccuracyInterval(r => r.InDistributionAccuracy)), .. probes.Select(pr => I(g.AccuracyInterval(r => r.ProbeAccuracy(pr)))), g.Tally]));
-        if (groups.Any(g => g.Judged.Count > 0))
-            report.AddBarChart("Accuracy by group (mean over judged seeds)", "group", "accuracy", groups.Select(g => g.Label).ToList(),
-                new[] { ("in-distribution", groups.Select(g => g.Mean(r => r.InDistributionAccuracy)).ToArray()) }
-                    .Concat(probes.Select(pr => (pr, groups.Select(g => g.Mean(r => r.ProbeAccuracy(pr))).ToArray()))));
+        var groups = CollectView.Groups(file);
+        report.AddTable(groups.Caption, groups.Columns, groups.Rows);
+        if (file.Groups.Any(g => g.Judged > 0))
+            report.AddBarChart("Accuracy by group (mean over judged seeds)", "group", "accuracy", file.Groups.Select(g => g.Label).ToList(),
+                new[] { ("in-distribution", file.Groups.Select(g => g.InDistribution.Mean).ToArray()) }
+                    .Concat(probes.Select(pr => (pr, file.Groups.Select(g => g.Probes.TryGetValue(pr, out var m) ? m.Mean : double.NaN).ToArray()))));
 
         report.AddHeading("Runs");
         // Each run's name links to its report (or its folder when it has none), relative to collect.html.
-        var links = sweep.Runs.ToDictionary(r => r.Run.Name, r =>
-            File.Exists(Path.Combine(plan.PathOf(r.Run), "report.html")) ? $"{Uri.EscapeDataString(r.Run.Name)}/report.html" : $"{Uri.EscapeDataString(r.Run.Name)}/");
-        report.AddTable("one line per run (as in collect.csv); a run's name links to its report, or to its folder",
-            ["run", "seed", "state", "steps", "final train loss", "eval accuracy", "in-distribution", .. probes, "verdict"],
-            sweep.Runs.Select(r => (IReadOnlyList<string>)[r.Run.Name, r.Run.Seed.ToString(CultureInfo.InvariantCulture), r.State.ToString().ToLowerInvariant(),
-                r.StepsDone.ToString(CultureInfo.InvariantCulture), F(r.FinalTrainLoss), P(r.EvalAccuracy), P(r.InDistributionAccuracy),
-                .. probes.Select(pr => P(r.ProbeAccuracy(pr))), r.Verdict?.Verdict.Headline ?? r.VerdictWord]),
+        var links = file.Runs.ToDictionary(r => r.Name, r =>
+            File.Exists(Path.Combine(plan.Directory, r.Name, "report.html")) ? $"{Uri.EscapeDataString(r.Name)}/report.html" : $"{Uri.EscapeDataString(r.Name)}/");
+        var runs = CollectView.Runs(file);
+        report.AddTable(runs.Caption + "; a run's name links to its report, or to its folder", runs.Columns, runs.Rows,
             link: (row, column) => column == 0 && links.TryGetValue(row[0], out var href) ? href : null);
         return report;
     }

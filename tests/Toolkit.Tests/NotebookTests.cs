@@ -64,6 +64,7 @@ public class NotebookTests
         Assert.That(verdicts, Has.All.Contain("Verdict: ").And.All.Contain("position-only"));
         Assert.That(outputs, Has.Some.Contain("head scores on an unseen period"), "the head table renders through its formatter");
         Assert.That(outputs, Has.Some.Contain("toolkit-attention"), "the attention view renders through its formatter, as in reports");
+        Assert.That(outputs, Has.Some.Contain("analysis of checkpoint step").And.Some.Contain("zero ablation"), "the saved analysis renders through its formatter");
     }
 
     [Test]

@@ -27,10 +27,9 @@ public static class AnalyzeCommand
             var (dir, config) = (opened.Directory, opened.Config);
             if (r.GetValue(sequences) < 1)
                 throw new ToolkitException($"--sequences {r.GetValue(sequences)} must be at least 1", "use --sequences 64, for example");
-            var step = dir.LatestCheckpoint().Step;
             using var model = opened.LoadModel();
-            var dynamics = dir.ReadDynamics(config); // read before the analysis runs: a damaged metrics.csv stops it early
-            var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, r.GetValue(sequences), r.GetValue(threshold));
+            var (file, dynamics) = AnalysisFile.Analyze(dir, config, model, r.GetValue(sequences), r.GetValue(threshold));
+            var report = file.Analysis;
             Console.Write(report.Render());
             Console.WriteLine(dynamics.HasMetrics
                 ? $"training: {dynamics}"
@@ -38,7 +37,7 @@ public static class AnalyzeCommand
             var folder = r.GetValue(output) ?? Path.Combine(dir.Path, "analysis");
             try
             {
-                Console.WriteLine($"wrote {AnalysisFile.Of(config.Training.Seed, step, r.GetValue(sequences), report, dynamics).SaveIn(folder)}");
+                Console.WriteLine($"wrote {file.SaveIn(folder)}");
                 foreach (var path in report.WriteCsv(folder)) Console.WriteLine($"wrote {path}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -21,7 +21,17 @@ public sealed record CollectFile(int SchemaVersion, string Directory, IReadOnlyL
     /// <summary>One run: where it stands, its final metrics (NaN when none) and its verdict (null when not judged).</summary>
     /// <param name="Problem">What explains a running, diverged or damaged run; null otherwise.</param>
     public sealed record RunRow(string Name, long Seed, IReadOnlyDictionary<string, string> Values, string State, string? Problem, int Steps,
-        double FinalTrainLoss, double EvalLoss, double EvalAccuracy, VerdictFile? Verdict);
+        double FinalTrainLoss, double EvalLoss, double EvalAccuracy, VerdictFile? Verdict)
+    {
+        /// <summary>The verdict in words, or the run's state when it has none (<see cref="CollectedRun.VerdictWord"/>).</summary>
+        public string VerdictWord => CollectedRun.WordFor(Verdict, Enum.Parse<RunState>(State, ignoreCase: true));
+
+        /// <summary>The verdict's in-distribution accuracy (NaN without a verdict).</summary>
+        public double InDistributionAccuracy => Verdict?.Verdict.InDistribution.Accuracy ?? double.NaN;
+
+        /// <summary>A probe's accuracy (NaN without a verdict or when the task has no such probe).</summary>
+        public double ProbeAccuracy(string probe) => Verdict?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Accuracy ?? double.NaN;
+    }
 
     /// <summary>One group: its runs by name, how many were judged, the mean accuracies over judged seeds with 95% Student-t
     /// intervals (in-distribution and per probe), and the verdict tally.</summary>

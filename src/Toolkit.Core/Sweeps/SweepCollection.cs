@@ -14,7 +14,10 @@ public sealed record CollectedRun(
     public RunState State => Status.State;
 
     /// <summary>The verdict in words, or the run's state when it has none.</summary>
-    public string VerdictWord => Verdict?.Verdict.Kind ?? State switch
+    public string VerdictWord => WordFor(Verdict, State);
+
+    /// <summary>A verdict's kind, or for a run without one its state in words ("not run", "running", "diverged", "damaged", "incomplete").</summary>
+    public static string WordFor(VerdictFile? verdict, RunState state) => verdict?.Verdict.Kind ?? state switch
     {
         RunState.New => "not run",
         RunState.Running => "running",

@@ -1,4 +1,6 @@
 using Toolkit.Analysis;
+using Toolkit.Model;
+using Toolkit.Runs;
 
 namespace Toolkit.Verdicts;
 
@@ -25,6 +27,29 @@ public sealed record AnalysisFile(int SchemaVersion, long Seed, int CheckpointSt
     /// <summary>The saved form of an analysis of a run's checkpoint.</summary>
     public static AnalysisFile Of(long seed, int checkpointStep, int sequences, CircuitReport analysis, TrainingDynamics dynamics) =>
         new(CurrentSchema, seed, checkpointStep, sequences, analysis, dynamics.Phase, dynamics.ToString());
+
+    /// <summary>Analyses a loaded model of a run at its latest checkpoint (<see cref="Analyzer.Analyze"/> on the run's task and
+    /// seed) with the run's training dynamics; nothing is saved. The metrics are read first: a damaged metrics.csv stops it early.</summary>
+    public static (AnalysisFile File, TrainingDynamics Dynamics) Analyze(RunDirectory run, RunConfig config, HookedTransformer model,
+        int sequences = 64, double threshold = HeadScoreTable.DefaultThreshold)
+    {
+        var step = run.LatestCheckpoint().Step;
+        var dynamics = run.ReadDynamics(config);
+        var report = Analyzer.Analyze(model, config.Task.Create(), config.Training.Seed, sequences, threshold);
+        return (Of(config.Training.Seed, step, sequences, report, dynamics), dynamics);
+    }
+
+    /// <summary>What <c>toolkit analyze RUN</c> does, for notebooks and scripts: analyses the run's latest verified checkpoint
+    /// on the run's device and saves RUN/analysis/analysis.json.</summary>
+    public static AnalysisFile Analyze(string runDir, int sequences = 64, double threshold = HeadScoreTable.DefaultThreshold)
+    {
+        var run = RunDirectory.Open(runDir);
+        var config = run.ReadConfig();
+        using var model = run.LoadModel(Devices.Resolve(config.Training.Device));
+        var (file, _) = Analyze(run, config, model, sequences, threshold);
+        file.SaveIn(System.IO.Path.Combine(run.Path, "analysis"));
+        return file;
+    }
 
     /// <summary>Saves the record as <see cref="FileName"/> in an analysis folder (RUN/analysis by default); returns its path.</summary>
     public string SaveIn(string folder)

@@ -51,6 +51,16 @@ public class AnalyzeCommandTests
             foreach (var csv in saved.Analysis.WriteCsv(again))
                 Assert.That(File.ReadAllText(csv), Is.EqualTo(File.ReadAllText(Path.Combine(output, Path.GetFileName(csv)))), csv);
             Assert.That(AnalysisFile.Read(run, 0), Is.Null, "--out elsewhere leaves the run's own analysis folder alone");
+
+            // The library call notebooks use analyses the same way and saves into the run; its HTML view shows the heads,
+            // the circuit and each head's ablation beside the clean model.
+            var fromLibrary = AnalysisFile.Analyze(run);
+            Assert.That(fromLibrary.Analysis.Render().Split('\n').SkipLast(2), Is.EqualTo(saved.Analysis.Render().Split('\n').SkipLast(2)),
+                "the same analysis but for its elapsed time");
+            Assert.That(AnalysisFile.Read(run, 0), Is.Not.Null);
+            var html = AnalysisView.Html(fromLibrary);
+            Assert.That(html, Does.Contain("head scores on an unseen period").And.Contain("L0H2 → L1H1, K-composition 0.25")
+                .And.Contain("zero ablation").And.Contain("<td>L1H1</td>"));
         }
         finally
         {
