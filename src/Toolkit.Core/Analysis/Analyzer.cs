@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Toolkit.Data;
 using Toolkit.Evaluation;
 using Toolkit.Model;
+using Toolkit.Superposition;
 using Toolkit.Tasks;
 
 namespace Toolkit.Analysis;
@@ -33,7 +34,7 @@ public static class Analyzer
         // Path expansion follows the stream from W_E to W_U through the blocks alone: not an encoder-decoder's.
         var paths = model.Config.AttnOnly && !model.Config.EncoderDecoder ? PathExpansion.Compute(model) : null;
         return new CircuitReport(heads, composition, subspaces, copying, ablations,
-            FindCircuit(heads, composition, subspaces), watch.Elapsed, paths, cross);
+            FindCircuit(heads, composition, subspaces), watch.Elapsed, paths, cross) { Mlps = MlpDirections.Of(model) };
     }
 
     /// <summary>How far above random a K-composition link must be before it is reported as a circuit, in random

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Toolkit.Superposition;
 
 namespace Toolkit.Analysis;
 
@@ -25,6 +26,10 @@ public sealed record CircuitReport(
     IReadOnlyList<CrossAttentionScore>? Cross = null)
 {
     private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>How many directions each MLP layer's neurons read and write against its width (none for attention-only
+    /// models; null in an analysis saved before it was measured).</summary>
+    public IReadOnlyList<MlpDirections>? Mlps { get; init; }
 
     /// <summary>Names of the heads playing a role (above the threshold), best first.</summary>
     public IReadOnlyList<string> Named(HeadRole role) => Heads.Named(role).Select(h => h.Name).ToList();
@@ -59,6 +64,8 @@ public sealed record CircuitReport(
             s.AppendLine("cross-attention (attention from the row that emits a token to its source copies; uniform over the source " +
                          string.Create(CultureInfo.InvariantCulture, $"{Cross[0].UniformBaseline:0.00}): ") +
                          string.Join(", ", Cross.OrderByDescending(c => c.SourceCopy).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} {c.SourceCopy:0.00}"))));
+        foreach (var mlp in Mlps ?? [])
+            s.AppendLine($"MLP directions (participation ratios of neuron norms and of singular values): {mlp}");
         s.AppendLine("ablations (masked accuracy / loss; clean first):");
         var clean = Ablations.FirstOrDefault();
         if (clean is not null)
