@@ -88,7 +88,7 @@ public static class StreamLens
             {
                 var ids = tensor(t.Tokens.ToArray(), device: logits.device).unsqueeze(1);
                 var correct = logits.gather(1, ids);                                                 // [n, 1]
-                var ranks = logits.ge(correct).sum(1).sub(Scalars.One).data<long>().ToArray();       // others at least as high
+                var ranks = logits.ge(correct).sum(1).sub(Scalars.One).to_type(ScalarType.Int64).data<long>().ToArray(); // others at least as high
                 var top1 = top.Zip(t.Tokens, (a, b) => a == b ? 1.0 : 0.0).DefaultIfEmpty(double.NaN).Average();
                 return new TargetReading(t.Name, top1, ranks.Select(r => (double)r).DefaultIfEmpty(double.NaN).Average(), ranks);
             }).ToList();
