@@ -16,6 +16,7 @@
 using Toolkit.Configs;
 using Toolkit.Analysis;
 using Toolkit.Evaluation;
+using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Training;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ int relations = task.Vocabulary.Reserved.Length - 2, entities = task.Vocabulary.
 var model = new ModelConfig
 {
     NLayers = layers, NHeads = exp.Fast ? 2 : 4, DModel = exp.Fast ? 16 : 64, DMlp = exp.Fast ? 64 : 256, AttnOnly = false,
-    NormalizationType = Normalization.LN, DVocab = task.Vocabulary.Size, NCtx = task.Context,
+    NormalizationType = Normalization.LN, DVocab = task.Vocabulary.Size, NCtx = ((ITask)task).Context,
 };
 exp.Result($"settings: task relational {string.Join(" ", task.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))} ({relations} relations over {entities} entities, chance {Fmt.P(1.0 / entities)}); " +
            $"model {layers} layers, {model.NHeads} heads, d_model {model.DModel}, d_mlp {model.DMlp}, LayerNorm; {steps} steps, seeds {exp.Seed}..{exp.Seed + seeds - 1}; {promptCount} held-out prompts per seed");
