@@ -141,6 +141,14 @@ public class RelationalAnalysisTests
             for (var l = block + 1; l < model.Config.NLayers; l++) post = model.blocks[l].forward(post);
             for (var i = 0; i < Positions.Length; i++)
                 Assert.That(tops[i], Is.EqualTo(Top(LogitsAt(model, post, i, Positions[i]))), $"block {block}, sequence {i}");
+            // Added at one position and read at a later one (the argument's position, then the query).
+            long[] argumentAt = { 1, 0, 2, 0 };
+            var moved = AdditiveUpdate.TopAfterAdding(model, tokens, argumentAt, block, updates, Positions);
+            var shifted = stream[2 * block + 2].clone();
+            for (var i = 0; i < Positions.Length; i++) shifted[i, argumentAt[i]] = shifted[i, argumentAt[i]].add(updates[i]);
+            for (var l = block + 1; l < model.Config.NLayers; l++) shifted = model.blocks[l].forward(shifted);
+            for (var i = 0; i < Positions.Length; i++)
+                Assert.That(moved[i], Is.EqualTo(Top(LogitsAt(model, shifted, i, Positions[i]))), $"block {block}, sequence {i}, added at {argumentAt[i]}");
             // A zero update leaves the model's own answer.
             var own = AdditiveUpdate.TopAfterAdding(model, tokens, Positions, block, zeros_like(updates));
             var logits = model.forward(tokens);

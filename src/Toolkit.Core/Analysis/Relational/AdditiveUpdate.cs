@@ -22,13 +22,18 @@ public static class AdditiveUpdate
         return StreamLens.AtRows(cache[hook], positions).clone().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Each sequence's final top-1 at its read position when <paramref name="updates"/> [n, d_model] (row i for
-    /// sequence i) is added to the stream after block <paramref name="block"/> (hook_resid_post) at that position;
-    /// everything else runs as usual.</summary>
-    public static long[] TopAfterAdding(HookedTransformer model, Tensor tokens, IReadOnlyList<long> positions, int block, Tensor updates)
+    /// <summary>Each sequence's final top-1 at <paramref name="readPositions"/> (default: where the update is added) when
+    /// <paramref name="updates"/> [n, d_model] (row i for sequence i) is added to the stream after block
+    /// <paramref name="block"/> (hook_resid_post) at <paramref name="positions"/>; everything else runs as usual. Adding
+    /// at the argument's position and reading at the query tests an update the model makes where the argument stands and
+    /// moves to the query later.</summary>
+    public static long[] TopAfterAdding(HookedTransformer model, Tensor tokens, IReadOnlyList<long> positions, int block, Tensor updates,
+        IReadOnlyList<long>? readPositions = null)
     {
         StreamLens.RequireSerialBlocksWithMlp(model, "the additive update");
         StreamLens.CheckRows(tokens, positions);
+        readPositions ??= positions;
+        StreamLens.CheckRows(tokens, readPositions);
         CheckBlock(model, block);
         if (updates.dim() != 2 || updates.shape[0] != positions.Count || updates.shape[1] != model.Config.DModel)
             throw new ToolkitException($"updates of shape [{string.Join(", ", updates.shape)}] for {positions.Count} sequences", $"give one d_model ({model.Config.DModel}) vector per sequence");
@@ -43,7 +48,7 @@ public static class AdditiveUpdate
         var at = tensor(positions.ToArray(), device: model.Device);
         placed.index_put_(updates.to(model.Device), TensorIndex.Tensor(rows), TensorIndex.Tensor(at));
         var logits = model.RunWithHooks(tokens, ($"blocks.{block}.hook_resid_post", (x, h) => x.add(placed.to_type(x.dtype), Scalars.One)));
-        return StreamLens.AtRows(logits, positions).argmax(1).data<long>().ToArray();
+        return StreamLens.AtRows(logits, readPositions).argmax(1).data<long>().ToArray();
     }
 
     /// <summary>Random vectors with the norms of <paramref name="like"/>'s rows (directions uniform on the sphere, from
