@@ -202,13 +202,13 @@ foreach (var site in new[] { "query", "argument" })
         foreach (var (what, measure, control) in new[] { ("A's answer, A against random", "A's answer", "random"), ("A's function on B's argument, A against random", "function on B's argument", "random"), ("A's answer, A against C", "A's answer", "C") })
             if (outcomes.TryGetValue($"at the {site}, {mode} A: {measure}", out var t) && outcomes.TryGetValue($"at the {site}, {mode} {control}: {measure}", out var c))
                 versus.Add((site, mode, what, claims.Add($"at the {site}, {mode}: {what}", MeanComparison.PairedOf(t, c))));
-exp.Result($"argument surfaced at the query (best lens top-1 share minus chance): {surfaced.Detail(Fmt.P)}: {surfaced.Words("surfaced", "below chance", "not shown")}");
+exp.Result($"argument surfaced at the query (best lens top-1 share minus chance): {surfaced.Detail(Fmt.P)}: {surfaced.Words("above", "below", "chance")}");
 foreach (var (site, claim) in writes)
-    exp.Result($"at the {site}, answer written by the answer block's MLP (lens top-1 after its MLP minus after its attention, {mlpWrites[site].Count} seeds): {claim.Detail(Fmt.P)}: {claim.Words("the MLP writes it", "the MLP removes it", "not shown")}");
+    exp.Result($"at the {site}, answer written by the answer block's MLP (lens top-1 after its MLP minus after its attention, {mlpWrites[site].Count} seeds): {claim.Detail(Fmt.P)}: {claim.Words("higher than", "lower than", "after its attention")}");
 if (saturates is not null)
-    exp.Result($"saturation at the query (mean update of the blocks after the answer appears minus that block's, {updateAfter.Count} seeds with later blocks): {saturates.Detail(x => Fmt.F(x, 3))}: {saturates.Words("later blocks change more", "the stream saturates", "not shown")}");
+    exp.Result($"saturation at the query (mean update of the blocks after the answer appears minus that block's, {updateAfter.Count} seeds with later blocks): {saturates.Detail(x => Fmt.F(x, 3))}: {saturates.Words("more than", "less than", "the block where the answer appears")}");
 foreach (var v in versus)
-    exp.Result($"at the {v.Site}, {v.Mode}: {v.What}: {v.Claim.Detail(Fmt.P)}: {v.Claim.Words("higher", "lower", "not shown")}");
+    exp.Result($"at the {v.Site}, {v.Mode}: {v.What}: {v.Claim.Detail(Fmt.P)}: {v.Claim.Words("higher than", "lower than", "the control")}");
 exp.Claims(claims);
 
 bool Shown(Claim? c, Difference direction = Difference.Higher) => c is not null && c.Direction == direction;
