@@ -4,7 +4,7 @@
 // table. On held-out prompts of each seed: (1) the stream lens at the query position, after the embeddings and after each
 // block's attention and MLP: where the argument x is the lens top-1, and where the answer f_r(x) is; (2) the additive
 // update: block L's MLP output at a prompt A (relation r_A, argument x) added to another prompt B (relation r_B ≠ r_A,
-// argument y ≠ x) after block L, L the first block whose MLP output leaves the answer top-1 for half the prompts; does B
+// argument y ≠ x) after block L, L the block whose MLP raises the answer's lens top-1 share there the most; does B
 // then answer f_rA(y) (A's function on B's argument), f_rA(x) (A's answer) or its own f_rB(y)? Both adding (B keeps its
 // own MLP output) and swapping (B's own output removed). Controls: a random vector of the same norm, and the MLP output
 // of a prompt C with A's argument and another relation; (3) saturation: per block the relative norm of the stream's
@@ -136,16 +136,11 @@ foreach (var (result, k) in results.Select((r, k) => (r, k)))
     var seedLine = new List<string>();
     foreach (var (site, positions) in sites)
     {
-        // The answer block at this site: the first block whose MLP output leaves the answer the lens top-1 for half the prompts.
+        // The answer block at this site: the block whose MLP raises the answer's lens top-1 share there the most.
         var lens = lenses[site];
-        var answerPoint = lens.FirstOrDefault(p => p.Point.Site == StreamSite.AfterMlp && p["answer"].Top1 >= 0.5)?.Point;
-        if (answerPoint is null)
-        {
-            seedLine.Add($"at the {site}: no block's MLP output leaves the answer top-1 for half the prompts, no test");
-            continue;
-        }
-        var block = answerPoint.Block;
-        Keep(mlpWrites, site, lens.First(p => p.Point == answerPoint)["answer"].Top1 - lens.First(p => p.Point == new StreamPoint(StreamSite.AfterAttention, block))["answer"].Top1);
+        double Raise(int b) => lens.First(p => p.Point == new StreamPoint(StreamSite.AfterMlp, b))["answer"].Top1 - lens.First(p => p.Point == new StreamPoint(StreamSite.AfterAttention, b))["answer"].Top1;
+        var block = Enumerable.Range(0, layers).MaxBy(Raise);
+        Keep(mlpWrites, site, Raise(block));
         var own = AdditiveUpdate.MlpOutputs(trained, tokens, positions, block);
         var fromA = own.index_select(0, aIndex);
         var fromC = AdditiveUpdate.MlpOutputs(trained, cTokens, a.Select(j => positions[j]).ToArray(), block);
@@ -167,7 +162,10 @@ foreach (var (result, k) in results.Select((r, k) => (r, k)))
             Measure(mode, "random", AdditiveUpdate.RandomOfSameNorm(fromA.sub(baseline), 1000 + seed), i => relation[a[i]]);
             Measure(mode, "C", fromC.sub(baseline), i => cRelation[i]);
         }
-        seedLine.Insert(seedLine.Count - 6, $"at the {site}: answer block {block}");
+        // Necessity: B's own MLP output removed, against a random vector of its norm removed.
+        Measure("remove", "own", own.neg(), i => relation[i]);
+        Measure("remove", "random", AdditiveUpdate.RandomOfSameNorm(own, 2000 + seed).neg(), i => relation[i]);
+        seedLine.Insert(seedLine.Count - 8, $"at the {site}: answer block {block}");
     }
     exp.Result($"seed {seed}: " + string.Join("; ", seedLine));
 }
@@ -202,6 +200,9 @@ foreach (var site in new[] { "query", "argument" })
         foreach (var (what, measure, control) in new[] { ("A's answer, A against random", "A's answer", "random"), ("A's function on B's argument, A against random", "function on B's argument", "random"), ("A's answer, A against C", "A's answer", "C") })
             if (outcomes.TryGetValue($"at the {site}, {mode} A: {measure}", out var t) && outcomes.TryGetValue($"at the {site}, {mode} {control}: {measure}", out var c))
                 versus.Add((site, mode, what, claims.Add($"at the {site}, {mode}: {what}", MeanComparison.PairedOf(t, c))));
+foreach (var site in new[] { "query", "argument" })
+    if (outcomes.TryGetValue($"at the {site}, remove own: B's own answer", out var t) && outcomes.TryGetValue($"at the {site}, remove random: B's own answer", out var c))
+        versus.Add((site, "remove", "B's own answer, the MLP output against random", claims.Add($"at the {site}, remove: B's own answer, the MLP output against random", MeanComparison.PairedOf(t, c))));
 exp.Result($"argument surfaced at the query (best lens top-1 share minus chance): {surfaced.Detail(Fmt.P)}: {surfaced.Words("above", "below", "chance")}");
 foreach (var (site, claim) in writes)
     exp.Result($"at the {site}, answer written by the answer block's MLP (lens top-1 after its MLP minus after its attention, {mlpWrites[site].Count} seeds): {claim.Detail(Fmt.P)}: {claim.Words("higher than", "lower than", "after its attention")}");
@@ -219,7 +220,8 @@ string Transfer(string site)
         Higher(mode, "A's function on B's argument, A against random") ? $"{mode}: B answers A's function of its own argument f_rA(y) (a function moved)"
         : Higher(mode, "A's answer, A against random") ? $"{mode}: B answers A's answer f_rA(x) (a looked-up answer moved)" + (Higher(mode, "A's answer, A against C") ? ", more than from the same argument under another relation" : "")
         : $"{mode}: no change beyond a random vector shown";
-    return !mlpWrites.ContainsKey(site) ? $"at the {site}: no answer block" : $"at the {site}, {Mode("add")}; {Mode("swap")}";
+    var needed = versus.Any(v => v.Site == site && v.Mode == "remove" && Shown(v.Claim, Difference.Lower)) ? "removing it costs B its answer beyond a random vector" : "removing it is not shown to cost more than a random vector";
+    return !mlpWrites.ContainsKey(site) ? $"at the {site}: no answer block" : $"at the {site}, {Mode("add")}; {Mode("swap")}; {needed}";
 }
 exp.Conclude($"{layers}-layer models with MLPs reach {Mean(accuracy)} on held-out prompts of the relational task. " +
     (Shown(surfaced) ? "The argument surfaces at the query position" : "The argument is not shown to surface at the query position (it is never the lens top-1 there beyond chance)") +
