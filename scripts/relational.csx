@@ -2,11 +2,12 @@
 // Vector Arithmetic"; docs/design.md §4 "The relational mechanism"): models with MLPs trained on `relational`, where a
 // relation token r and its argument x stand among filler entities and the answer after "?" is f_r(x) from a fixed random
 // table. On held-out prompts of each seed: (1) the stream lens at the query position, after the embeddings and after each
-// block's attention and MLP: where the argument x is the lens top-1, and where the answer f_r(x) is; (2) the additive
-// update: block L's MLP output at a prompt A (relation r_A, argument x) added to another prompt B (relation r_B ≠ r_A,
-// argument y ≠ x) after block L, L the block whose MLP raises the answer's lens top-1 share there the most; does B
-// then answer f_rA(y) (A's function on B's argument), f_rA(x) (A's answer) or its own f_rB(y)? Both adding (B keeps its
-// own MLP output) and swapping (B's own output removed). Controls: a random vector of the same norm, and the MLP output
+// block's attention and MLP, and the same at the argument's position: where the argument x is the lens top-1, and where
+// the answer f_r(x) is; (2) the additive update, at the query and at the argument's position: block L's MLP output there
+// in a prompt A (relation r_A, argument x) added to another prompt B (relation r_B ≠ r_A, argument y ≠ x) after block
+// L, L the block whose MLP raises the answer's lens top-1 share there the most; does B then answer f_rA(y) (A's function
+// on B's argument), f_rA(x) (A's answer) or its own f_rB(y)? Adding (B keeps its own MLP output), swapping (B's own
+// output removed) and removing B's own (is it needed). Controls: a random vector of the same norm, and the MLP output
 // of a prompt C with A's argument and another relation; (3) saturation: per block the relative norm of the stream's
 // update and the share of prompts whose lens top-1 no longer changes after it (early exit). Claims are paired by seed
 // (the same model and prompts under treatment and control), 95% Student-t intervals, one Holm family, 5 seeds.
