@@ -115,26 +115,36 @@ type Relational(s: RelationalSettings) =
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        TaskFamily.factory "relational" "a relation token and its argument among filler, then '?': the answer f_r(x) from a fixed random table" specs (fun p ->
-            let length = p.Range "length"
+        TaskFamily.factory
+            "relational"
+            "a relation token and its argument among filler, then '?': the answer f_r(x) from a fixed random table"
+            specs
+            (fun p ->
+                let length = p.Range "length"
 
-            let table =
-                let text = p.Text "table"
+                let table =
+                    let text = p.Text "table"
 
-                match System.UInt64.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture) with
-                | true, v -> v
-                | _ -> fail $"table '{text}' is not a seed (a whole number ≥ 0)" "give the table seed as a number, e.g. table=0"
+                    match
+                        System.UInt64.TryParse(
+                            text,
+                            System.Globalization.NumberStyles.None,
+                            System.Globalization.CultureInfo.InvariantCulture
+                        )
+                    with
+                    | true, v -> v
+                    | _ -> fail $"table '{text}' is not a seed (a whole number ≥ 0)" "give the table seed as a number, e.g. table=0"
 
-            Relational(
-                {
-                    Context = p.Int "context"
-                    Relations = p.Int "relations"
-                    Entities = p.Int "entities"
-                    Length = length
-                    Holdout = p.Holdout "length"
-                    Table = table
-                }
-            ))
+                Relational(
+                    {
+                        Context = p.Int "context"
+                        Relations = p.Int "relations"
+                        Entities = p.Int "entities"
+                        Length = length
+                        Holdout = p.Holdout "length"
+                        Table = table
+                    }
+                ))
 
     /// f_r(x) as a token id, for relation index r and entity token x.
     member _.Answer(relation: int, argument: int) =
@@ -222,13 +232,7 @@ type Relational(s: RelationalSettings) =
             LossMask = mask
             Meta =
                 inst.Shape
-                |> withMeta [
-                    "relation", r
-                    "argument", x
-                    "result", answer
-                    "pair", pos
-                    "query", n
-                ]
+                |> withMeta [ "relation", r; "argument", x; "result", answer; "pair", pos; "query", n ]
         }
 
     override _.Shrink inst =

@@ -64,7 +64,15 @@ let cases: (string * (string * string) list) list = [
     "modular-addition", [ "p", "7"; "fraction", "0.5"; "split", "3" ]
     "modular-addition", [ "p", "11"; "pairs", "test" ]
     "relational", []
-    "relational", [ "relations", "2"; "entities", "10"; "length", "3..9"; "holdout", "5,6"; "table", "4"; "context", "12" ]
+    "relational",
+    [
+        "relations", "2"
+        "entities", "10"
+        "length", "3..9"
+        "holdout", "5,6"
+        "table", "4"
+        "context", "12"
+    ]
     "relational", [ "length", "2..14"; "holdout", "none" ]
     // Shifts past a trained range that are one value wide (their descriptions still read "lo..hi").
     "repeated-copy", [ "context", "60" ]

@@ -18,7 +18,12 @@ let relationalOracle (task: ITask) (ex: Example) =
     let q = Array.findIndex ((=) rel.QueryToken) t
     let isRelation tok = tok >= 2 && tok < 2 + relations
     let before = t.[0 .. q - 1]
-    let pairs = [ for i in 0 .. q - 1 do if isRelation t.[i] then i ]
+
+    let pairs = [
+        for i in 0 .. q - 1 do
+            if isRelation t.[i] then
+                i
+    ]
 
     match pairs with
     | [ p ] when p + 1 < q ->
@@ -39,11 +44,21 @@ let relationalOracle (task: ITask) (ex: Example) =
         if before |> Array.exists (fun tok -> tok < v.ContentStart && not (isRelation tok)) then
             failWith task ex "a reserved token other than the relation before the query"
 
-        if ex.Meta.["relation"] <> r || ex.Meta.["argument"] <> x || ex.Meta.["result"] <> t.[q + 1] || ex.Meta.["pair"] <> p || ex.Meta.["query"] <> q then
+        if
+            ex.Meta.["relation"] <> r
+            || ex.Meta.["argument"] <> x
+            || ex.Meta.["result"] <> t.[q + 1]
+            || ex.Meta.["pair"] <> p
+            || ex.Meta.["query"] <> q
+        then
             failWith task ex "metadata disagree with the tokens"
     | _ -> failWith task ex $"relation tokens at {pairs}: not exactly one with an argument after it"
 
-    let masked = [ for i in 0 .. t.Length - 1 do if ex.LossMask.[i] then i ]
+    let masked = [
+        for i in 0 .. t.Length - 1 do
+            if ex.LossMask.[i] then
+                i
+    ]
 
     if masked <> [ q + 1 ] then
         failWith task ex $"mask {masked} is not the answer at {q + 1}"
@@ -99,7 +114,9 @@ let ``the table is fixed by its seed; each argument's values are distinct across
 
 [<Test>]
 let ``probes: held-out lengths inside, longer inputs outside`` () =
-    let task = create "relational" [ "length", "4..10"; "holdout", "6,8"; "context", "16" ]
+    let task =
+        create "relational" [ "length", "4..10"; "holdout", "6,8"; "context", "16" ]
+
     let held = probe task "held-out-lengths"
     Assert.That(held.Kind, Is.EqualTo Inside)
     Assert.That((shapes held.Task "length" |> Array.distinct |> Array.sort = [| 6; 8 |]), "the probe draws the held-out lengths only")
