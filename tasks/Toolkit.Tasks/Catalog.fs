@@ -21,6 +21,7 @@ type Catalog private () =
                 Ioi.Factory
                 Arithmetic.Factory
                 ModularAddition.Factory
+                Relational.Factory
                 TextTask.Factory
             ] do
             factories.[f.Name] <- f

@@ -63,6 +63,17 @@ let cases: (string * (string * string) list) list = [
     "modular-addition", []
     "modular-addition", [ "p", "7"; "fraction", "0.5"; "split", "3" ]
     "modular-addition", [ "p", "11"; "pairs", "test" ]
+    "relational", []
+    "relational",
+    [
+        "relations", "2"
+        "entities", "10"
+        "length", "3..9"
+        "holdout", "5,6"
+        "table", "4"
+        "context", "12"
+    ]
+    "relational", [ "length", "2..14"; "holdout", "none" ]
     // Shifts past a trained range that are one value wide (their descriptions still read "lo..hi").
     "repeated-copy", [ "context", "60" ]
     "shifted-copy", [ "context", "8"; "length", "2"; "gap", "0..3"; "holdout", "none" ]
@@ -116,6 +127,10 @@ let errorCases: (string * (string * string) list) list = [
     "modular-addition", [ "p", "9" ]
     "modular-addition", [ "fraction", "1" ]
     "modular-addition", [ "p", "3"; "fraction", "0.99" ]
+    "relational", [ "relations", "17" ]
+    "relational", [ "entities", "6" ]
+    "relational", [ "length", "3..20" ]
+    "relational", [ "table", "x" ]
     "text", [ "tokenizer", "words" ]
     "text", [ "heldout", "90" ]
     "text", [ "context", "1" ]

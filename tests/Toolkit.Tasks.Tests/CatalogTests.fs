@@ -68,6 +68,7 @@ let ``every built-in family is registered and creates with its defaults`` () =
             "ioi"
             "arithmetic"
             "modular-addition"
+            "relational"
             "text"
         ] do
         Assert.That(names, Does.Contain n)

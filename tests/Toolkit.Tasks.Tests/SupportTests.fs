@@ -226,6 +226,22 @@ let private familyParams: (string * Gen<(string * string) list>) list =
             let! split = Gen.choose (0, 99)
             return [ "p", string p; "fraction", fraction; "split", string split ]
         }
+        "relational",
+        gen {
+            let! lo = Gen.choose (2, 8)
+            let! hi = Gen.choose (lo, lo + 10)
+            let! h = holdout lo hi
+            let! relations = Gen.choose (1, 6)
+            let! extra = Gen.choose (0, 4)
+
+            return [
+                "context", string (hi + 2 + extra)
+                "relations", string relations
+                "entities", string (relations + 3 + extra)
+                "length", range lo hi
+                "holdout", h
+            ]
+        }
         "text",
         gen {
             let! context = Gen.choose (2, 64)
