@@ -77,7 +77,7 @@ List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay,
                 Fmt.F(x.TestAccuracy, 4), Fmt.F(x.RestrictedLoss, 5), Fmt.F(x.ExcludedLoss, 5), Fmt.F(x.WeightNorm, 2) });
         var (spike, floor) = Spike(result.LossCurve);
         var line = $"weight decay {Fmt.F(decay, 2)}, seed {seed}: {timeline.Frequencies}; {timeline.Summary()}; training-loss spike (above 1e-2 after below 1e-4) " +
-            (spike is int sp ? $"at step {sp}" : "at no step") + $", lowest training loss before it {floor:G2}";
+            (spike is int sp ? $"at step {sp}" : "at no step") + $", lowest training loss logged before it (or in the run) {floor:G2}";
         exp.Report.AddParagraph(line);
         Console.WriteLine("   " + line);
         timelines.Add((timeline, spike, floor));
@@ -165,7 +165,7 @@ foreach (var arm in arms.Skip(1))
         CensoredComparison.Of(arm.Timelines.Select(x => Cut(x.Timeline.Test90Step)).ToList(), runs.Select(t => Cut(t.Test90Step)).ToList()));
     exp.Result($"control, weight decay {Fmt.F(arm.Decay, 2)}: held-out 90% step against weight decay {Fmt.F(main.Decay, 2)}, both censored at {budget}: " +
         $"{moved.Detail(x => x.ToString())}: {moved.Words("later", "sooner", "no different")}");
-    controlLines.Add($"at weight decay {Fmt.F(arm.Decay, 2)} ({arm.Steps} steps): {string.Join("; ", parts)}; held-out 90% {moved.Words("later", "sooner", "no different")} than at {Fmt.F(main.Decay, 2)}");
+    controlLines.Add($"at weight decay {Fmt.F(arm.Decay, 2)} ({arm.Steps} steps): {string.Join("; ", parts)}; held-out 90% against weight decay {Fmt.F(main.Decay, 2)}: {moved.Sentence("later", "sooner", "no different")}");
 }
 if (claims.Claims.Count > 0) exp.Claims(claims);
 
