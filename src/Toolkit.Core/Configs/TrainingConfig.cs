@@ -65,8 +65,10 @@ public sealed record TrainingConfig
         Require(Steps >= 1, $"steps {Steps} must be at least 1", "use --steps 2000, for example");
         Require(BatchSize >= 1, $"batch size {BatchSize} must be at least 1", "use --batch-size 64, for example");
         Require(LearningRate > 0 && LearningRate < 1, $"learning rate {LearningRate} is outside (0, 1)", "use --lr 1e-3, for example");
-        Require(WeightDecay >= 0 && WeightDecay <= 1, $"weight decay {WeightDecay} is outside [0, 1]",
-            "use --weight-decay 0.01, for example (AdamW shrinks weights by lr × decay each step)");
+        Require(WeightDecay >= 0, $"weight decay {WeightDecay} is negative", "use --weight-decay 0.01, for example (AdamW shrinks weights by lr × decay each step)");
+        // AdamW multiplies every weight by 1 − lr × decay each step: at lr × decay ≥ 1 that zeroes or flips them.
+        Require(LearningRate * WeightDecay < 1, $"weight decay {WeightDecay} at lr {LearningRate}: lr × decay ≥ 1 would zero or flip the weights every step",
+            "keep lr × weight decay below 1: e.g. --lr 1e-3 --weight-decay 1 (the grokking setting)");
         Require(Beta1 >= 0 && Beta1 < 1 && Beta2 >= 0 && Beta2 < 1, $"AdamW betas ({Beta1}, {Beta2}) must lie in [0, 1)", "use beta1 0.9 and beta2 0.99");
         Require(MinLrRatio >= 0 && MinLrRatio <= 1, $"min_lr_ratio {MinLrRatio} is outside [0, 1]", "use 0.1, for example");
         Require(WarmupSteps >= 0, $"warm-up {WarmupSteps} is negative", "use --warmup-steps 0 or more");

@@ -115,8 +115,9 @@ public class BadInputPropertyTests
     [TestCase("train --resume {run} --lr 0.01 --steps 6", "--lr cannot change a run", TestName = "--lr with --resume")]
     [TestCase("train --resume {run} --task set-extraction --steps 6", "--task cannot change a run", TestName = "--task with --resume")]
     [TestCase("train --out {fresh} --threads 1000", "threads 1000 is outside", TestName = "--threads 1000")]
-    [TestCase("train --out {fresh} --weight-decay -1", "weight decay -1 is outside", TestName = "--weight-decay -1")]
+    [TestCase("train --out {fresh} --weight-decay -1", "weight decay -1 is negative", TestName = "--weight-decay -1")]
     [TestCase("train --out {fresh} --weight-decay NaN", "not a finite number", TestName = "--weight-decay NaN")]
+    [TestCase("train --out {fresh} --weight-decay 200", "lr × decay ≥ 1", TestName = "--weight-decay 200 at lr 1e-2")]
     [TestCase("report {file}", "run directory not found", TestName = "report of a file")]
     public void Each_known_bad_input_gets_the_two_line_error(string commandLine, string expected)
     {

@@ -148,6 +148,7 @@ public class RunDirectoryTests
     [TestCase(double.NaN, 3e-3, "not a finite number")]
     [TestCase(1e30, 0.5, "weight decay")]
     [TestCase(-1.0, 3e-3, "weight decay")]
+    [TestCase(2000.0, 1e-3, "lr × decay ≥ 1")]
     public void Impossible_weight_decay_is_rejected_before_anything_is_written(double decay, double lr, string expected)
     {
         var run = Path.Combine(dir, "run");
@@ -155,6 +156,14 @@ public class RunDirectoryTests
         var e = Assert.Throws<ToolkitException>(() => Trainer.Train(config, run))!;
         Assert.That(e.Message, Does.Contain(expected));
         Assert.That(Directory.Exists(run), Is.False);
+    }
+
+    [TestCase(4.0, 1e-3)]
+    [TestCase(1.0, 0.5)]
+    public void Weight_decay_above_1_is_accepted_while_lr_times_decay_is_below_1(double decay, double lr)
+    {
+        // AdamW's shrink per step is 1 − lr × decay: only that product must stay below 1 (a grokking control trains at decay 4).
+        Assert.DoesNotThrow(() => (Tiny(5).Training with { WeightDecay = decay, LearningRate = lr }).Validate());
     }
 
     [Test]
