@@ -4,12 +4,12 @@
 // per seed and without naming roles in advance: per-head activation patching of the logit difference logit[IO] − logit[S]
 // against the ABC corruption (the subject's second mention becomes a third name), ACDC over the edge graph, and where each
 // important head attends (END→IO, END→S1/S2, S2→S1, S2→S1+1); only then are the heads compared with the published roles
-// (name movers, S-inhibition, duplicate-token, induction), counted over seeds. Value versus pointer: the heads earlier
-// than the name movers have their output at END patched from (a) the same prompts with both names replaced (positions
-// kept: only a value changes) and (b) the same names in the other order (ABBA ↔ BABA: only positions change), beside
-// (c) the ABC prompt (the control: does the signal travel through these heads at all). Effects on the logit difference
-// and on the name movers' attention, paired over seeds, one Holm family.
-//   ./toolkit run scripts/ioi.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 2000] [--prompts 256] [--threads N]
+// (name movers, S-inhibition, duplicate-token, induction), counted over seeds. Value versus pointer: every important head
+// has its output at END patched from (a) the same prompts with both names replaced (positions kept: only a value
+// changes) and (b) the same names in the other order (ABBA ↔ BABA: only positions change), beside (c) the ABC prompt (the
+// control: does the signal travel through these heads at all). Effects on the logit difference, paired over seeds, one
+// Holm family; name movers' attention is printed when there are any. --reuse analyses the runs already in OUT/runs.
+//   ./toolkit run scripts/ioi.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 2000] [--prompts 256] [--threads N] [--reuse]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit.Analysis;
@@ -32,8 +32,21 @@ var model = new ModelConfig
 };
 var spec = new TaskSpec { Name = "ioi", Parameters = new() { ["context"] = "24", ["names"] = "16", ["templates"] = "3", ["start"] = "0..4" } };
 var task = spec.Create();
-var results = exp.TrainAll(Enumerable.Range(0, seeds).Select(i =>
-    (i == 0 ? "ioi" : $"ioi-seed{exp.Seed + i}", model, spec, exp.Training(steps, exp.Seed + i))));
+var runNames = Enumerable.Range(0, seeds).Select(i => i == 0 ? "ioi" : $"ioi-seed{exp.Seed + i}").ToList();
+// --reuse analyses the runs an earlier call left in OUT/runs (same settings: each run's config is checked) instead of training.
+var runs = Args.Contains("--reuse")
+    ? runNames.Select((n, i) => Reused(Path.Combine(exp.Out, "runs", n), exp.Training(steps, exp.Seed + i))).ToList()
+    : exp.TrainAll(runNames.Select((n, i) => (n, model, spec, exp.Training(steps, exp.Seed + i)))).Select(r => r.Run).ToList();
+
+RunDirectory Reused(string path, Toolkit.Configs.TrainingConfig training)
+{
+    var run = RunDirectory.Open(path);
+    var config = run.ReadConfig();
+    if (config.Model.NLayers != model.NLayers || config.Model.DModel != model.DModel || config.Task.Name != spec.Name
+        || config.Training.Steps != training.Steps || config.Training.Seed != training.Seed)
+        throw new ToolkitException($"{path} was trained with other settings", "run without --reuse to train it again");
+    return run;
+}
 
 string Names(IEnumerable<IoiAttention> heads) { var l = heads.Select(h => h.Name).ToList(); return l.Count == 0 ? "none" : string.Join(", ", l); }
 string MeanCi(IReadOnlyList<double> v) => MeanInterval.Of(v).Format(x => Fmt.F(x, 2));
@@ -42,17 +55,17 @@ var rows = new List<IReadOnlyList<string>>();
 var perSeed = new List<(long Seed, double Clean, double Abc, double NewNames, double Swapped, double MoverClean, double MoverNewNames, double MoverSwapped, double MoverAbc)>();
 var roleCounts = new Dictionary<string, int> { ["END→IO (name mover)"] = 0, ["END→S (S-inhibition)"] = 0, ["S2→S1 (duplicate-token)"] = 0, ["S2→S1+1 (induction)"] = 0, ["ordered"] = 0 };
 var accuracies = new List<string>();
-foreach (var (result, i) in results.Select((r, i) => (r, i)))
+foreach (var (run, i) in runs.Select((r, i) => (r, i)))
 {
     var seed = exp.Seed + i;
-    var verdict = VerdictTables.Judge(result);
+    var verdict = SeedStudy.Judge(run.Path).Verdict;
     VerdictTables.Add(exp.Report, $"seed {seed}", verdict);
     var heldOut = verdict.Probes.Single(p => p.Name == "held-out-pairs");
     var templates = verdict.Probes.Single(p => p.Name == "unseen-templates");
     var names = verdict.Probes.Single(p => p.Name == "unseen-names");
     accuracies.Add($"seed {seed}: in-distribution {Fmt.P(verdict.InDistribution.Accuracy)}, held-out-pairs {Fmt.P(heldOut.Eval.Accuracy)}, unseen-templates {Fmt.P(templates.Eval.Accuracy)}, unseen-names {Fmt.P(names.Eval.Accuracy)}; {verdict.Kind}");
 
-    using var trained = result.Run.LoadModel();
+    using var trained = run.LoadModel();
     var promptSeed = Seeds.Derive(seed, Seeds.Stream.Probe, 24);
     var clean = IoiPrompts.FromTask(task, promptSeed, count);
     var abc = clean.ThirdName(promptSeed + 1);
@@ -82,23 +95,19 @@ foreach (var (result, i) in results.Select((r, i) => (r, i)))
                $"; ACDC (τ {CircuitDiscovery.DefaultThreshold}) keeps {circuit.Circuit.Count} of {circuit.Edges.Count} edges, heads {string.Join(", ", circuit.Heads)}, faithfulness {Fmt.P(circuit.Faithfulness)}");
     exp.Result($"seed {seed} attention (≥ {Attends}) of those heads: END→IO {Names(movers)}; END→S {Names(inhibitors)}; S2→S1 {Names(duplicates)}; S2→S1+1 {Names(inductions)}");
 
-    // Value or pointer: patch the output at END of the important heads earlier than the name movers (all heads of those
-    // layers when none is important there), from prompts that change only the names or only their positions.
-    var moverLayer = movers.Count > 0 ? movers.Min(a => a.Layer) : model.NLayers - 1;
-    var senders = important.Where(a => a.Layer < moverLayer && !movers.Contains(a)).Select(a => (a.Layer, a.Head)).ToList();
-    if (senders.Count == 0)
-        senders = Enumerable.Range(0, moverLayer).SelectMany(l => Enumerable.Range(0, model.NHeads).Select(h => (l, h))).ToList();
-    var watched = movers.Count > 0 ? movers : attention.Where(a => a.Layer == moverLayer).OrderByDescending(a => a.EndToIo).Take(1).ToList();
-    double MoverPreference(IoiRun run) => watched.Average(m => run.Attention[m.Layer][m.Head] is var a ? a.EndToIo - a.EndToS1 : 0);
+    // Value or pointer: patch the output at END of every important head (whatever its pattern) from prompts that change
+    // only the names or only their positions; name movers, when found, are watched for their END→IO − END→S1.
+    var senders = important.Select(a => (a.Layer, a.Head)).ToList();
+    double MoverPreference(IoiRun run) => movers.Count == 0 ? double.NaN : movers.Average(m => run.Attention[m.Layer][m.Head] is var a ? a.EndToIo - a.EndToS1 : 0);
     var baseRun = IoiAnalysis.Measure(trained, clean);
     var newNames = IoiAnalysis.PatchEnd(trained, clean, clean.NewNames(promptSeed + 2), senders);
     var swapped = IoiAnalysis.PatchEnd(trained, clean, clean.SwappedOrder(), senders);
     var fromAbc = IoiAnalysis.PatchEnd(trained, clean, abc, senders);
     perSeed.Add((seed, baseRun.LogitDiff, fromAbc.LogitDiff, newNames.LogitDiff, swapped.LogitDiff,
         MoverPreference(baseRun), MoverPreference(newNames), MoverPreference(swapped), MoverPreference(fromAbc)));
-    exp.Result($"seed {seed} value/pointer: senders {string.Join(", ", senders.Select(s => HeadMatrices.Name(s.Layer, s.Head)))} patched at END, name movers watched {Names(watched)}: " +
-               $"logit diff clean {Fmt.F(baseRun.LogitDiff, 2)}, from new names {Fmt.F(newNames.LogitDiff, 2)}, from swapped order {Fmt.F(swapped.LogitDiff, 2)}, from ABC {Fmt.F(fromAbc.LogitDiff, 2)}; " +
-               $"movers' END→IO − END→S1: {Fmt.F(MoverPreference(baseRun), 2)}, {Fmt.F(MoverPreference(newNames), 2)}, {Fmt.F(MoverPreference(swapped), 2)}, {Fmt.F(MoverPreference(fromAbc), 2)}");
+    exp.Result($"seed {seed} value/pointer: important heads {string.Join(", ", senders.Select(s => HeadMatrices.Name(s.Layer, s.Head)))} patched at END: " +
+               $"logit diff clean {Fmt.F(baseRun.LogitDiff, 2)}, from new names {Fmt.F(newNames.LogitDiff, 2)}, from swapped order {Fmt.F(swapped.LogitDiff, 2)}, from ABC {Fmt.F(fromAbc.LogitDiff, 2)}" +
+               (movers.Count == 0 ? "; no name mover to watch" : $"; name movers' ({Names(movers)}) END→IO − END→S1: {Fmt.F(MoverPreference(baseRun), 2)}, {Fmt.F(MoverPreference(newNames), 2)}, {Fmt.F(MoverPreference(swapped), 2)}, {Fmt.F(MoverPreference(fromAbc), 2)}"));
 }
 exp.Csv("heads.csv", new[] { "seed", "head", "recovery", "end_to_io", "end_to_s1", "end_to_s2", "s2_to_s1", "s2_to_s1_next", "in_acdc_circuit" }, rows);
 exp.Report.AddTable("every head: recovery of the logit difference when restored alone into the ABC run, and its attention on clean prompts",
@@ -110,26 +119,24 @@ exp.Result($"roles over {seeds} seeds (seeds with at least one important head of
 // Claims, paired by seed: each patch against the clean run (logit difference, movers' preference), and names against order.
 List<double> Of(Func<(long Seed, double Clean, double Abc, double NewNames, double Swapped, double MoverClean, double MoverNewNames, double MoverSwapped, double MoverAbc), double> f) => perSeed.Select(f).ToList();
 var claims = new ClaimFamily("ioi");
-var abcClaim = claims.Add("logit diff: senders from ABC minus clean", MeanComparison.PairedOf(Of(s => s.Abc), Of(s => s.Clean)));
-var valueClaim = claims.Add("logit diff: senders from new names minus clean", MeanComparison.PairedOf(Of(s => s.NewNames), Of(s => s.Clean)));
-var pointerClaim = claims.Add("logit diff: senders from swapped order minus clean", MeanComparison.PairedOf(Of(s => s.Swapped), Of(s => s.Clean)));
+var abcClaim = claims.Add("logit diff: important heads from ABC minus clean", MeanComparison.PairedOf(Of(s => s.Abc), Of(s => s.Clean)));
+var valueClaim = claims.Add("logit diff: important heads from new names minus clean", MeanComparison.PairedOf(Of(s => s.NewNames), Of(s => s.Clean)));
+var pointerClaim = claims.Add("logit diff: important heads from swapped order minus clean", MeanComparison.PairedOf(Of(s => s.Swapped), Of(s => s.Clean)));
 var versus = claims.Add("logit diff: swapped order minus new names", MeanComparison.PairedOf(Of(s => s.Swapped), Of(s => s.NewNames)));
-var moverValue = claims.Add("movers' preference: new names minus clean", MeanComparison.PairedOf(Of(s => s.MoverNewNames), Of(s => s.MoverClean)));
-var moverPointer = claims.Add("movers' preference: swapped order minus clean", MeanComparison.PairedOf(Of(s => s.MoverSwapped), Of(s => s.MoverClean)));
 foreach (var c in claims.Claims)
     exp.Result($"{c.What} = {c.Detail(x => Fmt.F(x, 2))}: {c.Words("higher", "lower", "zero")}");
 exp.Claims(claims);
-exp.Result($"logit diff over {seeds} seeds, mean [95% CI]: clean {MeanCi(Of(s => s.Clean))}, senders from ABC {MeanCi(Of(s => s.Abc))}, from new names {MeanCi(Of(s => s.NewNames))}, from swapped order {MeanCi(Of(s => s.Swapped))}");
+exp.Result($"logit diff over {seeds} seeds, mean [95% CI]: clean {MeanCi(Of(s => s.Clean))}, important heads from ABC {MeanCi(Of(s => s.Abc))}, from new names {MeanCi(Of(s => s.NewNames))}, from swapped order {MeanCi(Of(s => s.Swapped))}");
 
 string Says(Claim c) => c.Direction switch { Difference.Lower => "lowers it", Difference.Higher => "raises it", Difference.TooFewSeeds => "too few seeds", _ => "no resolved change" };
-var answer = (valueClaim.Direction, pointerClaim.Direction) switch
+var answer = abcClaim.Direction != Difference.Lower ? "not decided: the control (the ABC patch) does not show that these heads carry the signal" : (valueClaim.Direction, pointerClaim.Direction) switch
 {
     (Difference.Lower, Difference.NotShown or Difference.Higher) => "by value (the names' identity): changing the names hurts, moving them does not",
     (Difference.NotShown or Difference.Higher, Difference.Lower) => "by pointer (position): moving the names hurts, changing them does not",
     (Difference.Lower, Difference.Lower) => "both: changing the names and moving them each lower the logit difference",
     (Difference.TooFewSeeds, _) or (_, Difference.TooFewSeeds) => "not decided: too few seeds",
-    _ => "neither shown: the senders' END output carries no resolved name or position signal",
+    _ => "neither shown: the heads' END output carries no resolved name or position signal",
 };
-exp.Conclude($"{seeds} seeds; the senders' signal (ABC patch {Says(abcClaim)}); patched from new names {Says(valueClaim)}, from swapped order {Says(pointerClaim)}: {answer}. " +
+exp.Conclude($"{seeds} seeds; the important heads' output at END (control, from ABC: {Says(abcClaim)}); patched from new names {Says(valueClaim)}, from swapped order {Says(pointerClaim)}: {answer}. " +
              $"Roles: {string.Join("; ", roleCounts.Where(kv => kv.Key != "ordered").Select(kv => $"{kv.Key} in {kv.Value} of {seeds}"))}; published layer order in {roleCounts["ordered"]} of {seeds}.");
 exp.Save();
