@@ -12,6 +12,7 @@
 //   ./toolkit run scripts/ioi.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 2000] [--prompts 256] [--threads N] [--reuse]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+using Toolkit;
 using Toolkit.Analysis;
 using Toolkit.Configs;
 using Toolkit.Data;
