@@ -181,18 +181,17 @@ type Ioi(s: IoiSettings, nameRange: int * int, pairDraw: IoiPairDraw) =
     let split = s.Pairs = "split"
 
     /// The ordered (IO, subject) pairs drawn, as indices into the name list.
-    let pairs =
-        [|
-            for i in nFirst..nLast do
-                for j in nFirst..nLast do
-                    if i <> j then
-                        let held = split && IoiVocabulary.heldOutPair i j
+    let pairs = [|
+        for i in nFirst..nLast do
+            for j in nFirst..nLast do
+                if i <> j then
+                    let held = split && IoiVocabulary.heldOutPair i j
 
-                        match pairDraw with
-                        | TrainedPairs when not held -> yield i, j
-                        | HeldOutPairs when held -> yield i, j
-                        | _ -> ()
-        |]
+                    match pairDraw with
+                    | TrainedPairs when not held -> yield i, j
+                    | HeldOutPairs when held -> yield i, j
+                    | _ -> ()
+    |]
 
     let pairSet = set pairs
 
@@ -305,7 +304,13 @@ type Ioi(s: IoiSettings, nameRange: int * int, pairDraw: IoiPairDraw) =
                  None
              else
                  let other = if s.Order = "abba" then "baba" else "abba"
-                 probes.Probe("other-order", Outside, $"{other} order only (training {s.Order})", ({ s with Order = other }, nameRange, pairDraw)))
+
+                 probes.Probe(
+                     "other-order",
+                     Outside,
+                     $"{other} order only (training {s.Order})",
+                     ({ s with Order = other }, nameRange, pairDraw)
+                 ))
             (let all = templates.Length
 
              let fits =
@@ -314,7 +319,12 @@ type Ioi(s: IoiSettings, nameRange: int * int, pairDraw: IoiPairDraw) =
              if s.Templates >= all || not fits then
                  None
              else
-                 probes.Probe("unseen-templates", Outside, "templates never used in training", ({ s with Templates = all }, nameRange, pairDraw))
+                 probes.Probe(
+                     "unseen-templates",
+                     Outside,
+                     "templates never used in training",
+                     ({ s with Templates = all }, nameRange, pairDraw)
+                 )
                  |> Option.map (fun p -> {
                      p with
                          Task = OnlyTemplates(p.Task, s.Templates) :> ITask
