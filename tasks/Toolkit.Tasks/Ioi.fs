@@ -60,6 +60,11 @@ module IoiVocabulary =
             objects
         ]
 
+    /// Whether the unordered pair of names i and j (indices into `names`) is held out of training under
+    /// `pairs=split`: (i + j) mod 7 = 0, about one pair in seven, and every name of the first 5 or more has both
+    /// trained and held-out partners, so the probe asks for new combinations of trained names, never new names.
+    let heldOutPair i j = (i + j) % 7 = 0
+
     /// Every token's text, by id.
     let all = Array.concat [ Array.ofList reserved; words; names ]
     let private ids = all |> Array.mapi (fun i w -> w, i) |> dict
@@ -107,14 +112,25 @@ type IoiSettings = {
     Templates: int
     /// Padding before BOS (a start shift).
     Start: IntRange
+    /// "split": the name pairs `IoiVocabulary.heldOutPair` picks are held out of training for the held-out-pairs
+    /// probe; "all": every pair of the training names is trained.
+    Pairs: string
 }
+
+/// Which ordered (IO, subject) name pairs a task instance draws.
+type IoiPairDraw =
+    /// Training: every pair of the name range, less the held-out ones under `pairs=split`.
+    | TrainedPairs
+    /// The held-out-pairs probe: only the held-out ones.
+    | HeldOutPairs
 
 /// `ioi`: indirect-object identification over a synthetic vocabulary ("When Mary and John went
 /// to the store, John gave a drink to" → Mary), ABBA and BABA orders. Predictable: the answer.
-/// Metadata: positions io, s1, s2, end (the last "to") and answer; template; order (0 ABBA, 1 BABA).
+/// Metadata: positions io, s1, s2, end (the last "to") and answer; template; order (0 ABBA, 1 BABA); the
+/// names' indices into the name list (ioname, sname: part of the instance's shape).
 /// `nameRange` (first, last index into the name list) chooses the names drawn: training uses the
-/// first `Names`, the unseen-names probe the rest.
-type Ioi(s: IoiSettings, nameRange: int * int) =
+/// first `Names`, the unseen-names probe the rest; `pairDraw` which of their pairs.
+type Ioi(s: IoiSettings, nameRange: int * int, pairDraw: IoiPairDraw) =
     inherit FamilyTask<IoiSettings>("ioi", s, s.Context)
 
     static let specs: ParamSpec list = [
@@ -139,6 +155,11 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
             Default = "0"
             Help = "PAD tokens before BOS, a number or range"
         }
+        {
+            Name = "pairs"
+            Default = "split"
+            Help = "split (about one name pair in seven held out of training for the held-out-pairs probe) or all"
+        }
     ]
 
     let vocab = {
@@ -156,6 +177,23 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
         | "abba" -> [| 0 |]
         | "baba" -> [| 1 |]
         | _ -> [| 0; 1 |]
+
+    let split = s.Pairs = "split"
+
+    /// The ordered (IO, subject) pairs drawn, as indices into the name list.
+    let pairs = [|
+        for i in nFirst..nLast do
+            for j in nFirst..nLast do
+                if i <> j then
+                    let held = split && IoiVocabulary.heldOutPair i j
+
+                    match pairDraw with
+                    | TrainedPairs when not held -> yield i, j
+                    | HeldOutPairs when held -> yield i, j
+                    | _ -> ()
+    |]
+
+    let pairSet = set pairs
 
     do
         let nNames = IoiVocabulary.names.Length
@@ -183,7 +221,14 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
         if nLast - nFirst < 1 || nFirst < 0 || nLast >= nNames then
             fail "the ioi task needs at least 2 names" "use names=2 or more"
 
-    let probes = FamilyProbes(fun (settings, names) -> Ioi(settings, names) :> ITask)
+        if s.Pairs <> "split" && s.Pairs <> "all" then
+            fail $"pairs '{s.Pairs}' is unknown" "use pairs=split or all"
+
+        if pairs.Length = 0 then
+            fail "no name pair is left to draw" "use more names, or pairs=all"
+
+    let probes =
+        FamilyProbes(fun (settings, names, draw) -> Ioi(settings, names, draw) :> ITask)
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
@@ -197,8 +242,10 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
                     Order = p.Choice("order", [ "abba"; "baba"; "both" ])
                     Templates = p.Int "templates"
                     Start = p.Range "start"
+                    Pairs = p.Choice("pairs", [ "split"; "all" ])
                 },
-                (0, max 1 (min (names - 1) (IoiVocabulary.names.Length - 1)))
+                (0, max 1 (min (names - 1) (IoiVocabulary.names.Length - 1))),
+                TrainedPairs
             ))
 
     interface ITokenNames with
@@ -217,6 +264,7 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
             "order", s.Order
             "templates", string s.Templates
             "start", string s.Start
+            "pairs", s.Pairs
         ]
 
     override _.Probes =
@@ -232,8 +280,17 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
                 s.Start,
                 s.Context - longest - 3,
                 (fun r -> $"{r.Lo}..{r.Hi} PAD tokens before BOS (training {s.Start})"),
-                fun r -> ({ s with Start = r }, nameRange)
+                fun r -> ({ s with Start = r }, nameRange, pairDraw)
             )
+            (if not split then
+                 None
+             else
+                 probes.Probe(
+                     "held-out-pairs",
+                     Inside,
+                     "pairs of trained names never trained together ((i + j) mod 7 = 0)",
+                     (s, nameRange, HeldOutPairs)
+                 ))
             (if s.Names >= nNames - 1 then
                  None
              else
@@ -241,13 +298,19 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
                      "unseen-names",
                      Outside,
                      $"names {s.Names + 1}..{nNames} of the list, never used in training",
-                     (s, (s.Names, nNames - 1))
+                     ({ s with Pairs = "all" }, (s.Names, nNames - 1), TrainedPairs)
                  ))
             (if s.Order = "both" then
                  None
              else
                  let other = if s.Order = "abba" then "baba" else "abba"
-                 probes.Probe("other-order", Outside, $"{other} order only (training {s.Order})", ({ s with Order = other }, nameRange)))
+
+                 probes.Probe(
+                     "other-order",
+                     Outside,
+                     $"{other} order only (training {s.Order})",
+                     ({ s with Order = other }, nameRange, pairDraw)
+                 ))
             (let all = templates.Length
 
              let fits =
@@ -256,7 +319,12 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
              if s.Templates >= all || not fits then
                  None
              else
-                 probes.Probe("unseen-templates", Outside, "templates never used in training", ({ s with Templates = all }, nameRange))
+                 probes.Probe(
+                     "unseen-templates",
+                     Outside,
+                     "templates never used in training",
+                     ({ s with Templates = all }, nameRange, pairDraw)
+                 )
                  |> Option.map (fun p -> {
                      p with
                          Task = OnlyTemplates(p.Task, s.Templates) :> ITask
@@ -269,10 +337,11 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
             let! t = Gen.choose (0, s.Templates - 1)
             let! o = Gen.elements orders
             let! start = Gen.choose (s.Start.Lo, s.Start.Hi)
+            let! io, subject = Gen.elements pairs
             let! seed = Sampling.seed
 
             return {
-                Shape = Map [ "template", t; "order", o; "start", start ]
+                Shape = Map [ "template", t; "order", o; "start", start; "ioname", io; "sname", subject ]
                 Seed = seed
             }
         }
@@ -284,9 +353,8 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
             fail $"instance template={t} start={start} does not fit context {s.Context}" "choose a smaller start"
 
         let rng = FastRng(inst.Seed)
-        let pair = rng.Distinct(nFirst, nLast, 2)
-        let io = IoiVocabulary.firstName + pair.[0]
-        let subj = IoiVocabulary.firstName + pair.[1]
+        let io = IoiVocabulary.firstName + shape inst "ioname"
+        let subj = IoiVocabulary.firstName + shape inst "sname"
 
         let place =
             IoiVocabulary.id IoiVocabulary.places.[rng.Between(0, IoiVocabulary.places.Length - 1)]
@@ -342,7 +410,7 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
 
         let mk t o st = {
             inst with
-                Shape = Map [ "template", t; "order", o; "start", st ]
+                Shape = inst.Shape |> Map.add "template" t |> Map.add "order" o |> Map.add "start" st
         }
 
         seq {
@@ -358,8 +426,13 @@ type Ioi(s: IoiSettings, nameRange: int * int) =
 
     interface IShapeSupport with
         member _.Draws shape =
-            match tryShape [ "template"; "order"; "start" ] shape with
-            | Some [ t; o; start ] -> t >= 0 && t < s.Templates && Array.contains o orders && s.Start.Contains start
+            match tryShape [ "template"; "order"; "start"; "ioname"; "sname" ] shape with
+            | Some [ t; o; start; io; subject ] ->
+                t >= 0
+                && t < s.Templates
+                && Array.contains o orders
+                && s.Start.Contains start
+                && pairSet.Contains(io, subject)
             | _ -> false
 
 /// Restricts a task's instances to templates at or above `first` (the unseen-templates probe).

@@ -106,3 +106,29 @@ let ``ioi probes: unseen names, other order, shifted start, unseen templates`` (
     )
 
     Assert.That(shapes task "template" |> Array.forall (fun t -> t < 2))
+
+/// The unordered pairs of name indices in a task's examples.
+let private pairsOf (t: ITask) =
+    Sampling.examples t 5UL 400
+    |> Array.map (fun e -> let a, b = e.Meta.["ioname"], e.Meta.["sname"] in min a b, max a b)
+    |> set
+
+[<Test>]
+let ``ioi held-out-pairs: new combinations of trained names, never a trained pair`` () =
+    let task = create "ioi" [ "names", "16" ]
+    let trained = pairsOf task
+    let probeTask = (probe task "held-out-pairs").Task
+    let held = pairsOf probeTask
+    Assert.That((probe task "held-out-pairs").Kind, Is.EqualTo Inside)
+    Assert.That(held, Is.Not.Empty)
+    Assert.That(Set.intersect trained held, Is.Empty, "a held-out pair was trained")
+    Assert.That(held |> Set.forall (fun (i, j) -> IoiVocabulary.heldOutPair i j))
+    // Every name of the probe is a trained name: the probe asks for combinations, not new tokens.
+    let trainedNames = trained |> Seq.collect (fun (i, j) -> [ i; j ]) |> set
+    let probeNames = held |> Seq.collect (fun (i, j) -> [ i; j ]) |> set
+    Assert.That(Set.isSubset probeNames trainedNames, Is.True)
+    Assert.That(trainedNames.Count, Is.EqualTo 16)
+    // pairs=all trains every pair and has no such probe.
+    let all = create "ioi" [ "names", "16"; "pairs", "all" ]
+    Assert.That(all.Probes |> List.exists (fun p -> p.Name = "held-out-pairs"), Is.False)
+    Assert.That(pairsOf all |> Set.exists (fun (i, j) -> IoiVocabulary.heldOutPair i j), Is.True)

@@ -16,15 +16,15 @@ let private support (task: ITask) =
     | :? IShapeSupport as s -> s
     | _ -> failwith $"task {task.Name} does not state its support (IShapeSupport)"
 
-/// Every shape with these keys whose values lie in 0..bound (each built-in family's shape values fit its context,
-/// text offsets its corpus), as maps.
-let private shapesUpTo (keys: string list) (bound: int) =
+/// Every shape with these keys whose values lie in 0..bound key (each built-in family's shape values fit its context,
+/// text offsets its corpus, ioi's names the name list), as maps.
+let private shapesUpTo (keys: string list) (bound: string -> int) =
     let rec go keys (acc: Map<string, int>) =
         seq {
             match keys with
             | [] -> yield acc
             | k :: rest ->
-                for v in 0..bound do
+                for v in 0 .. bound k do
                     yield! go rest (acc.Add(k, v))
         }
 
@@ -58,9 +58,16 @@ let checkInsideProbesDisjoint (task: ITask) =
         if p.Kind = Inside then
             let bound =
                 match p.Task with
-                | :? TextTask as t -> t.CorpusTokens.Length
-                | :? ModularAddition as t -> t.Settings.P // shapes are the pair (a, b), each below p
-                | _ -> task.Context
+                | :? TextTask as t -> fun _ -> t.CorpusTokens.Length
+                | :? ModularAddition as t -> fun _ -> t.Settings.P // shapes are the pair (a, b), each below p
+                | _ when task.Name = "ioi" -> // names index the name list; the rest fit the context
+                    function
+                    | "ioname"
+                    | "sname" -> IoiVocabulary.names.Length - 1
+                    | "template" -> IoiVocabulary.templates.Length - 1
+                    | "order" -> 1
+                    | _ -> task.Context
+                | _ -> fun _ -> task.Context
 
             let keys = drawn.[0].Shape |> Seq.map (fun kv -> kv.Key) |> List.ofSeq
             let probeShapes = shapesUpTo keys bound |> Seq.filter own.Draws |> Seq.toArray
@@ -193,6 +200,7 @@ let private familyParams: (string * Gen<(string * string) list>) list =
             let! a = Gen.choose (0, 4)
             let! b = Gen.choose (a, a + 4)
             let! extra = Gen.choose (0, 8)
+            let! pairs = Gen.elements [ "split"; "all" ]
 
             return [
                 "context", string (b + 16 + 3 + extra)
@@ -200,6 +208,7 @@ let private familyParams: (string * Gen<(string * string) list>) list =
                 "names", string names
                 "order", order
                 "start", range a b
+                "pairs", pairs
             ]
         }
         "arithmetic",

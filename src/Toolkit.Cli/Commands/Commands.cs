@@ -37,7 +37,7 @@ public static class Commands
         ("eval", ["toolkit eval runs/variable", "toolkit eval runs/variable --period 30..32      (beyond the trained range)"]),
         ("heads", ["toolkit heads runs/variable"]),
         ("analyze", ["toolkit analyze runs/variable"]),
-        ("patch", ["toolkit patch runs/variable", "toolkit patch runs/variable --path L0H2 L1H1 --through k"]),
+        ("patch", ["toolkit patch runs/variable", "toolkit patch runs/variable --path L0H2 L1H1 --through k", "toolkit patch runs/ioi            (an ioi run: S2 replaced by a third name, logit[IO] − logit[S] at the last \"to\")"]),
         ("circuit", ["toolkit circuit runs/variable", "toolkit circuit runs/variable --method eap --threshold 0.02"]),
         ("probe", ["toolkit probe runs/variable", "toolkit probe runs/variable --seeds 5 --train-missing   (trains runs/variable-seed1..4 first)"]),
         ("check", ["toolkit check runs/variable --property \"accuracy >= 0.9\" --over period=6..32 start=0..20"]),

@@ -31,10 +31,16 @@ public sealed record PatchingInputs(Tensor Clean, Tensor Corrupted, Tensor Read,
 
     /// <summary>Task examples and the task's own corruption: for <c>repeated-copy</c> the first copy of the block is
     /// written in reverse order, so the copy rule (and an induction head) points at a different token in every later
-    /// copy; read positions are the task's predictable positions.</summary>
+    /// copy; read positions are the task's predictable positions. For <c>ioi</c> the subject's second mention becomes a
+    /// third name (ABC), read at the last "to", correct = the indirect object, wrong = the subject.</summary>
     public static PatchingInputs FromTask(ITask task, ulong seed, int count, Device device)
     {
         CheckCorruptible(task);
+        if (task.Name == "ioi")
+        {
+            var prompts = IoiPrompts.FromTask(task, seed, count);
+            return prompts.Against(prompts.ThirdName(seed + 1), device);
+        }
         var examples = Sampling.examples(task, seed, count);
         int n = examples.Length, len = task.Context;
         var clean = new long[n, len];
@@ -51,12 +57,12 @@ public sealed record PatchingInputs(Tensor Clean, Tensor Corrupted, Tensor Read,
         return Build(clean, corrupt, read, $"{task.Name}: the first copy of the block reversed", device);
     }
 
-    /// <summary>Fails unless the task has a built-in corruption (only <c>repeated-copy</c> has one).</summary>
+    /// <summary>Fails unless the task has a built-in corruption (<c>repeated-copy</c> and <c>ioi</c> have one).</summary>
     public static void CheckCorruptible(ITask task)
     {
-        if (task.Name != "repeated-copy")
+        if (task.Name != "repeated-copy" && task.Name != "ioi")
             throw new ToolkitException($"task {task.Name} has no built-in corruption",
-                "give clean and corrupted tokens yourself with --clean \"...\" --corrupt \"...\", or use a repeated-copy task");
+                "give clean and corrupted tokens yourself with --clean \"...\" --corrupt \"...\", or use a repeated-copy or ioi task");
     }
 
     /// <summary>Explicit clean and corrupted token lists (one sequence each): the logits before the last token are
