@@ -16,12 +16,13 @@ public static class RowLoss
     public const long BlockElements = 1L << 21;
 
     /// <summary>Per-row cross-entropy [n] (float32) and correctness [n] (bool) of the rows <paramref name="rows"/> of a
-    /// stream [.., d_model] flattened to [rows, d_model], against <paramref name="targets"/> [n].</summary>
-    public static (Tensor Loss, Tensor Correct) PerRow(HookedTransformer model, Tensor stream, Tensor rows, Tensor targets)
+    /// stream [.., d_model] flattened to [rows, d_model], against <paramref name="targets"/> [n], with at most
+    /// <paramref name="blockElements"/> logits at a time (default <see cref="BlockElements"/>; at least one row).</summary>
+    public static (Tensor Loss, Tensor Correct) PerRow(HookedTransformer model, Tensor stream, Tensor rows, Tensor targets, long blockElements = BlockElements)
     {
         using var scope = NewDisposeScope();
         var flat = stream.reshape(-1, stream.shape[^1]);
-        long n = rows.shape[0], block = Math.Max(1, BlockElements / model.Config.DVocab);
+        long n = rows.shape[0], block = Math.Max(1, blockElements / model.Config.DVocab);
         var losses = new List<Tensor>();
         var correct = new List<Tensor>();
         for (long start = 0; start < n; start += block)
