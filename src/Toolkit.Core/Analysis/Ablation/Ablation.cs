@@ -126,7 +126,7 @@ public static class Ablation
     /// z removes that slice and mean-ablating z replaces it with its mean over batch and positions; the stream after the
     /// head's layer changes by exactly that difference, and only the later layers run again
     /// (<see cref="HookedTransformer.StreamFrom"/>). Other models take the hooked pass per head; tests check both paths
-    /// agree with <see cref="Run"/>'s full forward pass.</remarks>
+    /// against the hooked full forward pass (<see cref="Run"/>).</remarks>
     public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Data.Batch batch, params AblationKind[] kinds) =>
         EveryHead(model, batch.Tokens, () => MaskedLoss.ScoredRows(batch), kinds);
 
