@@ -70,15 +70,19 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     public IReadOnlyDictionary<string, HookPoint> HookPoints => hookPoints;
 
     /// <summary>tokens [batch, pos] (int64, pos ≤ n_ctx) → logits [batch, pos, d_vocab].</summary>
-    public override Tensor forward(Tensor tokens)
+    public override Tensor forward(Tensor tokens) => Unembed(Stream(tokens));
+
+    /// <summary>tokens [batch, pos] → the residual stream after the last block, [batch, pos, d_model]: the forward pass
+    /// without the final LayerNorm and the unembedding, for any architecture (blocks, routed pool, encoder-decoder). For
+    /// analyses that read only activations, or unembed only the positions they read.</summary>
+    public Tensor Stream(Tensor tokens)
     {
         CheckFits(tokens);
-        if (encoder is not null) return Unembed(EncoderDecoderStream(tokens));
-        // add(.., Scalars.One): the `+` operator would pass a temporary alpha Scalar (see Scalars).
+        if (encoder is not null) return EncoderDecoderStream(tokens);
         var resid = StreamIntoFirstBlock(tokens);
-        if (router is not null) resid = router.forward(resid);
-        else foreach (var block in blocks) resid = block.forward(resid);
-        return Unembed(resid);
+        if (router is not null) return router.forward(resid);
+        foreach (var block in blocks) resid = block.forward(resid);
+        return resid;
     }
 
     /// <summary>The final LayerNorm (when there is one) and the unembedding of a residual stream: logits. The objectives
@@ -203,14 +207,11 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? filter = null) =>
         WithCache(() => forward(tokens), filter);
 
-    /// <summary><see cref="RunWithCache"/> up to the residual stream after the last block, without the final LayerNorm
-    /// and the unembedding: for analyses that unembed only the positions they read. Not for routed pools or
-    /// encoder-decoders (<see cref="StreamFrom"/>).</summary>
-    public (Tensor Stream, ActivationCache Cache) RunStreamWithCache(Tensor tokens, Func<string, bool>? filter = null)
-    {
-        CheckFits(tokens);
-        return WithCache(() => StreamFrom(0, StreamIntoFirstBlock(tokens)), filter);
-    }
+    /// <summary><see cref="RunWithCache"/> up to the residual stream after the last block (<see cref="Stream"/>), without
+    /// the final LayerNorm and the unembedding: for analyses that read only activations, or unembed only the positions
+    /// they read. The final LayerNorm's hook point does not fire.</summary>
+    public (Tensor Stream, ActivationCache Cache) RunStreamWithCache(Tensor tokens, Func<string, bool>? filter = null) =>
+        WithCache(() => Stream(tokens), filter);
 
     private void CheckFits(Tensor tokens)
     {
@@ -238,10 +239,15 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Runs the model with temporary hooks (e.g. ablations), removed afterwards.</summary>
-    public Tensor RunWithHooks(Tensor tokens, params (string Name, HookFunction Hook)[] hooks)
+    public Tensor RunWithHooks(Tensor tokens, params (string Name, HookFunction Hook)[] hooks) => WithHooks(() => forward(tokens), hooks);
+
+    /// <summary><see cref="RunWithHooks"/> up to the residual stream after the last block (<see cref="Stream"/>).</summary>
+    public Tensor RunStreamWithHooks(Tensor tokens, params (string Name, HookFunction Hook)[] hooks) => WithHooks(() => Stream(tokens), hooks);
+
+    private Tensor WithHooks(Func<Tensor> run, (string Name, HookFunction Hook)[] hooks)
     {
         var attached = hooks.Select(h => AddHook(h.Name, h.Hook)).ToList();
-        try { return forward(tokens); }
+        try { return run(); }
         finally { foreach (var a in attached) a.Dispose(); }
     }
 

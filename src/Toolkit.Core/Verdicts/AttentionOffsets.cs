@@ -41,7 +41,7 @@ public static class AttentionOffsets
         using var evalMode = model.EvalMode();
         using var noGrad = no_grad();
         using var batch = Batch.From(examples, model.Device);
-        var (_, cache) = model.RunWithCache(batch.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
+        var (_, cache) = model.RunStreamWithCache(batch.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
         var result = new List<HeadOffset>();
         for (var layer = 0; layer < model.Config.NLayers; layer++)
             for (var h = 0; h < model.Config.NHeads; h++)
@@ -103,7 +103,7 @@ public static class AttentionOffsets
         using var scope = NewDisposeScope();
         using var evalMode = model.EvalMode();
         using var _ = no_grad();
-        var (_, cache) = model.RunWithCache(layout.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
+        var (_, cache) = model.RunStreamWithCache(layout.Tokens, n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
         return heads.Select(h => Compare(h, Attention(cache.Pattern(h.Layer).select(1, h.Head)), layout.Period, layout.Starts, (int)layout.Tokens.shape[1], shortcut)).ToList();
     }
 

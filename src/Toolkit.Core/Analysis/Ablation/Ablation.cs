@@ -114,49 +114,40 @@ public static class Ablation
     public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor tokens, Tensor lossMask, params AblationKind[] kinds)
     {
         model.RequireNextToken("ablation on tokens and a loss mask (pass a Batch)");
-        return EveryHead(model, tokens, logits => Measure(logits, tokens, lossMask), () => MaskedLoss.ScoredRows(tokens, lossMask), kinds);
+        return EveryHead(model, tokens, () => MaskedLoss.ScoredRows(tokens, lossMask), kinds);
     }
 
     /// <summary>The effect of ablating each head in turn on a batch (next-token, or a masked LM's corrupted batch),
     /// with each of the given kinds (default: zero and mean).</summary>
-    /// <remarks>For sequential pre-norm attention-only models (the demo's and most toy models) the clean run's cache
-    /// makes this cheap and exact: a head's write to the stream is its <c>hook_result</c> slice, linear in its z, so
-    /// zeroing z removes that slice and mean-ablating z replaces it with its mean over batch and positions; the
-    /// stream after the head's layer changes by exactly that difference, and only the later layers run again
-    /// (<see cref="HookedTransformer.StreamFrom"/>), and only the scored positions are unembedded
-    /// (<see cref="MaskedLoss.ScoredRows(Data.Batch)"/>: at a 50k vocabulary the unembedding is most of the cost). Other
-    /// models take the hooked forward pass per head; a test checks both paths agree.</remarks>
+    /// <remarks>Every run unembeds only the scored positions (<see cref="MaskedLoss.ScoredRows(Data.Batch)"/>, a block
+    /// of rows at a time, <see cref="RowLoss"/>): at a 50k vocabulary the unembedding is most of the cost. For
+    /// sequential pre-norm attention-only models (the demo's and most toy models) the clean run's cache also makes the
+    /// blocks cheap and exact: a head's write to the stream is its <c>hook_result</c> slice, linear in its z, so zeroing
+    /// z removes that slice and mean-ablating z replaces it with its mean over batch and positions; the stream after the
+    /// head's layer changes by exactly that difference, and only the later layers run again
+    /// (<see cref="HookedTransformer.StreamFrom"/>). Other models take the hooked pass per head; tests check both paths
+    /// against the hooked full forward pass (<see cref="Run"/>).</remarks>
     public static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Data.Batch batch, params AblationKind[] kinds) =>
-        EveryHead(model, batch.Tokens, logits => Measure(logits, batch), () => MaskedLoss.ScoredRows(batch), kinds);
+        EveryHead(model, batch.Tokens, () => MaskedLoss.ScoredRows(batch), kinds);
 
-    private static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure,
-        Func<(Tensor Rows, Tensor Targets)> scoredRows, AblationKind[] kinds)
+    private static IReadOnlyList<AblationEffect> EveryHead(HookedTransformer model, Tensor input, Func<(Tensor Rows, Tensor Targets)> scoredRows, AblationKind[] kinds)
     {
         if (kinds.Length == 0) kinds = new[] { AblationKind.Zero, AblationKind.Mean };
         var c = model.Config;
-        return c.AttnOnly && c.NormalizationPosition == LayerNormPosition.Pre && c.Routing == RoutingMode.None && !c.EncoderDecoder
-            ? EveryHeadFromCache(model, input, scoredRows, kinds)
-            : EveryHeadHooked(model, input, measure, kinds);
-    }
-
-    /// <summary>Mean loss and accuracy of the final residual stream [batch, pos, d_model] at the scored rows only.</summary>
-    private static (double Loss, double Accuracy) MeasureRows(HookedTransformer model, Tensor stream, Tensor rows, Tensor targets)
-    {
-        using var scope = NewDisposeScope();
-        if (rows.numel() == 0) return (double.NaN, double.NaN);
-        var logits = model.Unembed(stream.reshape(-1, stream.shape[^1]).index_select(0, rows)); // [scored, vocab]
-        var loss = nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None);
-        return (loss.to_type(ScalarType.Float64).mean().item<double>(), logits.argmax(-1).eq(targets).to_type(ScalarType.Float64).mean().item<double>());
-    }
-
-    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor input, Func<(Tensor Rows, Tensor Targets)> scoredRows, AblationKind[] kinds)
-    {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
-        var (stream, cache) = model.RunStreamWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
         var (rows, targets) = scoredRows();
-        var (cleanLoss, cleanAccuracy) = MeasureRows(model, stream, rows, targets);
+        (double, double) Measure(Tensor stream) => RowLoss.Mean(model, stream, rows, targets);
+        return c.AttnOnly && c.NormalizationPosition == LayerNormPosition.Pre && c.Routing == RoutingMode.None && !c.EncoderDecoder
+            ? EveryHeadFromCache(model, input, Measure, kinds)
+            : EveryHeadHooked(model, input, Measure, kinds);
+    }
+
+    private static IReadOnlyList<AblationEffect> EveryHeadFromCache(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
+    {
+        var (stream, cache) = model.RunStreamWithCache(input, n => n.EndsWith("attn.hook_result", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
+        var (cleanLoss, cleanAccuracy) = measure(stream);
         var result = new List<AblationEffect>();
         foreach (var (layer, head) in HeadMatrices.All(model))
         {
@@ -166,7 +157,7 @@ public static class Ablation
             {
                 using var inner = NewDisposeScope();
                 var replacement = kind == AblationKind.Zero ? zeros_like(write) : write.mean(new long[] { 0, 1 }, keepdim: true).expand_as(write);
-                var (loss, accuracy) = MeasureRows(model, model.StreamFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One)), rows, targets);
+                var (loss, accuracy) = measure(model.StreamFrom(layer + 1, residPost.add(replacement.sub(write), Scalars.One)));
                 result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy));
             }
         }
@@ -175,16 +166,13 @@ public static class Ablation
 
     private static IReadOnlyList<AblationEffect> EveryHeadHooked(HookedTransformer model, Tensor input, Func<Tensor, (double, double)> measure, AblationKind[] kinds)
     {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        using var evalMode = model.EvalMode();
-        var (cleanLoss, cleanAccuracy) = measure(model.forward(input));
+        var (cleanLoss, cleanAccuracy) = measure(model.Stream(input));
         var result = new List<AblationEffect>();
         foreach (var (site, layer, head) in Heads(model))
             foreach (var kind in kinds)
             {
                 using var inner = NewDisposeScope();
-                var (loss, accuracy) = measure(model.RunWithHooks(input, (AblationEffect.HookZ(site, layer), Hook(head, kind))));
+                var (loss, accuracy) = measure(model.RunStreamWithHooks(input, (AblationEffect.HookZ(site, layer), Hook(head, kind))));
                 result.Add(new AblationEffect(layer, head, kind, loss, accuracy, cleanLoss, cleanAccuracy, site));
             }
         return result;

@@ -53,7 +53,7 @@ public static class HeadSetAblation
             using var inner = NewDisposeScope();
             using var _ = no_grad();
             using var batch = Data.Batch.ForEvaluation(model.Config, examples.Skip(start).Take(batchSize).ToList(), model.Device, firstIndex: start);
-            var (_, cache) = model.RunWithCache(batch.Tokens, names.ContainsKey);
+            var (_, cache) = model.RunStreamWithCache(batch.Tokens, names.ContainsKey);
             foreach (var (name, layer) in names)
                 sums[layer].add_(cache[name].to_type(ScalarType.Float64).sum(new long[] { 0, 1 }, keepdim: true), Scalars.One);
             count += batch.Tokens.shape[0] * batch.Tokens.shape[1];

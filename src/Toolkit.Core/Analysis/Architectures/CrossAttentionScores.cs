@@ -28,7 +28,7 @@ public static class CrossAttentionScores
         using var evalMode = model.EvalMode();
         using var noGrad = no_grad();
         using var batch = Batch.From(examples, model.Device);
-        var (_, cache) = model.RunWithCache(batch.Tokens, n => n.EndsWith("cross_attn.hook_pattern", StringComparison.Ordinal));
+        var (_, cache) = model.RunStreamWithCache(batch.Tokens, n => n.EndsWith("cross_attn.hook_pattern", StringComparison.Ordinal));
         var source = model.SourceMask(batch.Tokens).cpu().data<bool>().ToArray();
         int n = (int)batch.Tokens.shape[1], heads = model.Config.NHeads;
         var result = new List<CrossAttentionScore>();

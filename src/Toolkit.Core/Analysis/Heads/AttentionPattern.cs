@@ -33,7 +33,7 @@ public static class AttentionPattern
         using var evalMode = model.EvalMode();
         using var noGrad = no_grad();
         using var batch = Batch.From([example], model.Device);
-        var (_, cache) = model.RunWithCache(batch.Tokens, names.Contains);
+        var (_, cache) = model.RunStreamWithCache(batch.Tokens, names.Contains);
         return names.Select(name =>
         {
             var pattern = cache[name][0].to_type(ScalarType.Float64).cpu(); // [head, dest, src]

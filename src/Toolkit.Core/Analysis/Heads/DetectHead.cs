@@ -62,7 +62,7 @@ public static class DetectHead
     {
         using var scope = NewDisposeScope();
         using var evalMode = model.EvalMode();
-        var (_, cache) = model.RunWithCache(tokens.to(model.Device), n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
+        var (_, cache) = model.RunStreamWithCache(tokens.to(model.Device), n => n.EndsWith("hook_pattern", StringComparison.Ordinal));
         var result = new double[model.Config.NLayers, model.Config.NHeads];
         for (var l = 0; l < model.Config.NLayers; l++)
         {

@@ -49,7 +49,7 @@ public static class HeadScores
         using var evalMode = model.EvalMode();
         using var scope = NewDisposeScope();
         var tokens = batch.Tokens.to(model.Device);
-        var (_, cache) = model.RunWithCache(tokens, name => name.EndsWith("hook_pattern", StringComparison.Ordinal));
+        var (_, cache) = model.RunStreamWithCache(tokens, name => name.EndsWith("hook_pattern", StringComparison.Ordinal));
         var heads = new List<HeadScore>();
         for (var layer = 0; layer < model.Config.NLayers; layer++)
             heads.AddRange(FromPattern(cache.Pattern(layer), layer, batch.Period, batch.Starts));

@@ -44,7 +44,7 @@ public static class DirectLogitAttribution
             throw new ToolkitException("direct logit attribution needs a residual stream that is a sum of its parts, and post-norm normalizes it after every block",
                 "use it on pre-norm models (the default)");
         // What enters the first block: token embeddings plus positions and Conv-Attn's smear, whichever the model has.
-        var (_, cache) = model.RunWithCache(tokens, n => n == "blocks.0.hook_resid_pre" || n == last
+        var (_, cache) = model.RunStreamWithCache(tokens, n => n == "blocks.0.hook_resid_pre" || n == last
             || n.EndsWith("attn.hook_result", StringComparison.Ordinal));
         long p = tokens.shape[1];
         var parts = new List<Tensor> { cache["blocks.0.hook_resid_pre"].unsqueeze(2) }; // [b, pos, 1, d]

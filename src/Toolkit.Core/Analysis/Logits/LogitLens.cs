@@ -27,7 +27,7 @@ public static class LogitLens
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
         tokens = tokens.to(model.Device);
-        var (_, cache) = model.RunWithCache(tokens, n => n.EndsWith("hook_resid_post", StringComparison.Ordinal));
+        var (_, cache) = model.RunStreamWithCache(tokens, n => n.EndsWith("hook_resid_post", StringComparison.Ordinal));
         long p = tokens.shape[1];
         var targets = tokens.narrow(1, 1, p - 1).unsqueeze(-1);
         var mask = lossMask.to(model.Device).narrow(1, 1, p - 1).to_type(ScalarType.Float64);
