@@ -57,6 +57,22 @@ public class RoutedPoolTests
     }
 
     [Test]
+    public void Analyze_runs_on_an_attention_only_routed_model_without_path_expansion()
+    {
+        // Path expansion reads the blocks as a fixed sequence of layers, which a pool does not have: the analysis leaves it
+        // out instead of refusing the whole model.
+        var config = new ModelConfig
+        {
+            NLayers = 2, NHeads = 2, DModel = 8, DVocab = 11, NCtx = 10, Routing = RoutingMode.PerToken, RouteSteps = 2,
+        };
+        using var model = Build(config, 3);
+        var task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "2..4", ["context"] = "10", ["vocab"] = "11" } }.Create();
+        var report = Analyzer.Analyze(model, task, seed: 0, sequences: 8);
+        Assert.That(report.Paths, Is.Null);
+        Assert.That(report.Ablations, Is.Not.Empty);
+    }
+
+    [Test]
     public void Routing_is_causal_and_the_sparse_evaluation_path_is_the_dense_one()
     {
         Prop.ForAll(Routed.ToArbitrary(), Gen.Choose(0, 1000).ToArbitrary(), (config, seed) =>

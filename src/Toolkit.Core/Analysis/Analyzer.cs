@@ -31,8 +31,9 @@ public static class Analyzer
         using (var batch = Batch.ForEvaluation(model.Config, examples, model.Device))
             ablations = Ablation.EveryHead(model, batch);
         var cross = model.Config.EncoderDecoder ? CrossAttentionScores.Compute(model, examples) : null;
-        // Path expansion follows the stream from W_E to W_U through the blocks alone: not an encoder-decoder's.
-        var paths = model.Config.AttnOnly && !model.Config.EncoderDecoder ? PathExpansion.Compute(model) : null;
+        // Path expansion follows the stream from W_E to W_U through the blocks as a fixed sequence of layers: not an
+        // encoder-decoder's, nor a routed pool's.
+        var paths = model.Config.AttnOnly && !model.Config.EncoderDecoder && !model.Config.Routed ? PathExpansion.Compute(model) : null;
         return new CircuitReport(heads, composition, subspaces, copying, ablations,
             FindCircuit(heads, composition, subspaces), watch.Elapsed, paths, cross) { Mlps = MlpDirections.Of(model) };
     }
