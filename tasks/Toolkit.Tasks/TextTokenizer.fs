@@ -47,12 +47,11 @@ type ByteTokenizer() =
                 else $"\\x{b:X2}"
 
 /// A Tiktoken BPE of Microsoft.ML.Tokenizers whose data ships in a NuGet package (so no download), loaded once per
-/// encoding. Ids are shifted by one for PAD; the vocabulary is the encoding's n_vocab, special tokens included.
-type TiktokenTextTokenizer(name: string, encoding: string, nVocab: int) =
+/// name by `create`. Ids are shifted by one for PAD; the vocabulary is the encoding's n_vocab, special tokens included.
+type TiktokenTextTokenizer(name: string, create: unit -> Tokenizer, nVocab: int) =
     static let loaded = Collections.Concurrent.ConcurrentDictionary<string, Lazy<Tokenizer>>()
 
-    let bpe =
-        loaded.GetOrAdd(encoding, fun e -> lazy (TiktokenTokenizer.CreateForEncoding(e) :> Tokenizer))
+    let bpe = loaded.GetOrAdd(name, fun _ -> lazy (create ()))
 
     /// The underlying tokenizer (shared: loading it takes a moment).
     member _.Bpe = bpe.Value
@@ -74,12 +73,12 @@ type TiktokenTextTokenizer(name: string, encoding: string, nVocab: int) =
 /// OpenAI's cl100k_base BPE (data from the Data.Cl100kBase package): n_vocab 100277, ids 0..100276, the last ones
 /// special tokens. Its name in the text task is "bpe".
 type Cl100kTokenizer() =
-    inherit TiktokenTextTokenizer("bpe", "cl100k_base", 100277)
+    inherit TiktokenTextTokenizer("bpe", (fun () -> TiktokenTokenizer.CreateForEncoding("cl100k_base")), 100277)
 
-/// GPT-2's BPE (r50k_base; data from the Data.Gpt2 package): n_vocab 50257, the last id <|endoftext|>. Its name in
-/// the text task is "gpt2".
+/// GPT-2's BPE (the model "gpt2", whose data the Data.Gpt2 package ships): n_vocab 50257, the last id <|endoftext|>.
+/// Its name in the text task is "gpt2".
 type Gpt2Tokenizer() =
-    inherit TiktokenTextTokenizer("gpt2", "r50k_base", 50257)
+    inherit TiktokenTextTokenizer("gpt2", (fun () -> TiktokenTokenizer.CreateForModel("gpt2")), 50257)
 
 /// A tokenizer restricted to the tokens a corpus uses: the base tokenizer's ids that occur in
 /// the corpus, renumbered densely in ascending order after PAD and UNK. This keeps d_vocab small

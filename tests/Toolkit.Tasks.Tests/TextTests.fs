@@ -52,7 +52,7 @@ let ``GPT-2 BPE round-trips, has GPT-2's ids, and renumbers to the tokens the co
     let gpt2 = Gpt2Tokenizer() :> ITextTokenizer
     Assert.That(gpt2.Size, Is.EqualTo 50258, "n_vocab 50257 plus PAD")
     // GPT-2's ids for "Hello world" are 15496 and 995 (r50k_base; cl100k_base gives 9906, 1917), shifted by PAD.
-    Assert.That(gpt2.Encode "Hello world", Is.EqualTo [| 15497; 996 |])
+    Assert.That(gpt2.Encode "Hello world", Is.EqualTo(box [| 15497; 996 |]))
     Assert.That(gpt2.TokenText 996, Is.EqualTo " world")
     let s = "Ünïcode, tabs\tand\n  spaces; déjà vu"
     Assert.That(gpt2.Decode(gpt2.Encode s), Is.EqualTo s)
@@ -63,8 +63,8 @@ let ``GPT-2 BPE round-trips, has GPT-2's ids, and renumbers to the tokens the co
     // Dense ids: exactly the GPT-2 tokens the corpus uses, ascending, after PAD and UNK.
     let used = gpt2.Encode text |> Array.distinct |> Array.sort
     Assert.That(rt.Size, Is.EqualTo(used.Length + 2))
-    Assert.That([| for d in 2 .. rt.Size - 1 -> rt.TokenText d |], Is.EqualTo [| for u in used -> gpt2.TokenText u |])
-    Assert.That(r.CorpusIds |> Array.distinct |> Array.sort, Is.EqualTo [| 2 .. rt.Size - 1 |])
+    Assert.That([| for d in 2 .. rt.Size - 1 -> rt.TokenText d |], Is.EqualTo(box [| for u in used -> gpt2.TokenText u |]))
+    Assert.That(r.CorpusIds |> Array.distinct |> Array.sort, Is.EqualTo(box [| 2 .. rt.Size - 1 |]))
     Assert.That(rt.Encode "zzqxjv" |> Array.contains 1, "unseen tokens map to UNK")
 
 [<Test>]

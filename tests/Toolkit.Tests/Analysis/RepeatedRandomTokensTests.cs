@@ -96,8 +96,15 @@ public class RepeatedRandomTokensTests
         Assert.That(induction.SecondCopyLoss, Is.LessThan(0.05));
         Assert.That(induction.FirstCopyLoss, Is.GreaterThan(Math.Log(InductionModel.Vocab) - 0.5));
         Assert.That(induction.Score, Is.LessThan(-2));
-        Assert.That(induction.Accuracy, Is.EqualTo(1));
-        Assert.That(induction.GreedyAccuracy, Is.EqualTo(1));
+        // Perfect but for one place: the hand-built previous-token head at position 0 attends to itself, so position 0 also
+        // "follows" the string's first token s0, and the second copy's first prediction (of s1, from s0) ties between s0 and
+        // s1; the argmax takes the lower id. Teacher-forced, that one prediction is wrong where s1 > s0. Greedy, the
+        // continuation then runs one token behind the repeat and matches none of it (the tokens are distinct).
+        var sequences = RepeatedRandomTokens.Sequences(alphabet, InductionModel.Context / 2, 32, seed: 7);
+        var tieLost = sequences.Count(s => s[1] > s[0]) / 32.0;
+        Assert.That(tieLost, Is.InRange(0.2, 0.8));
+        Assert.That(induction.Accuracy, Is.EqualTo(1 - tieLost / (InductionModel.Context / 2 - 1)).Within(1e-9));
+        Assert.That(induction.GreedyAccuracy, Is.EqualTo(1 - tieLost).Within(1e-9));
 
         manual_seed(11);
         var untrained = new HookedTransformer(InductionModel.Model.Config);
