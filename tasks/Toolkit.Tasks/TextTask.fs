@@ -148,7 +148,10 @@ type TextTask(s: TextSettings) =
 
                 let tok: ITextTokenizer =
                     let bpe: ITextTokenizer =
-                        if s.Tokenizer = "gpt2" then Gpt2Tokenizer() else Cl100kTokenizer()
+                        if s.Tokenizer = "gpt2" then
+                            Gpt2Tokenizer()
+                        else
+                            Cl100kTokenizer()
 
                     if s.Tokenizer = "byte" then ByteTokenizer()
                     elif remap then RemappedTokenizer(bpe, text)
@@ -234,18 +237,22 @@ type TextTask(s: TextSettings) =
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        TaskFamily.factory "text" "next-token prediction on windows of Wikitext-2 or plain text (byte, cl100k or GPT-2 BPE tokens)" specs (fun p ->
-            TextTask(
-                {
-                    Context = p.Int "context"
-                    Corpus = p.Text "corpus"
-                    Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
-                    Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe"; "gpt2" ])
-                    Remap = p.Bool "remap"
-                    Heldout = p.Int "heldout"
-                    Part = "train"
-                }
-            ))
+        TaskFamily.factory
+            "text"
+            "next-token prediction on windows of Wikitext-2 or plain text (byte, cl100k or GPT-2 BPE tokens)"
+            specs
+            (fun p ->
+                TextTask(
+                    {
+                        Context = p.Int "context"
+                        Corpus = p.Text "corpus"
+                        Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
+                        Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe"; "gpt2" ])
+                        Remap = p.Bool "remap"
+                        Heldout = p.Int "heldout"
+                        Part = "train"
+                    }
+                ))
 
     interface ITokenNames with
         member _.TokenName t = corpus.Tokenizer.TokenText t

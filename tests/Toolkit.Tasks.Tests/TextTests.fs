@@ -71,7 +71,10 @@ let ``GPT-2 BPE round-trips, has GPT-2's ids, and renumbers to the tokens the co
 let ``the text task takes tokenizer=gpt2 and names the choices for an unknown one`` () =
     let task = create "text" [ "tokenizer", "gpt2"; "context", "16" ] :?> TextTask
     Assert.That(task.Tokenizer.Name, Is.EqualTo "gpt2-remapped")
-    let e = throws<TaskParameterException>(fun () -> create "text" [ "tokenizer", "gpt3" ] |> ignore)
+
+    let e =
+        throws<TaskParameterException>(fun () -> create "text" [ "tokenizer", "gpt3" ] |> ignore)
+
     Assert.That(e.Hint, Does.Contain "gpt2")
 
 [<TestCase("byte")>]
