@@ -76,7 +76,7 @@ type TextSettings = {
     Corpus: string
     /// "auto", "wikitext" or "plain".
     Format: string
-    /// "byte" or "bpe" (cl100k_base).
+    /// "byte", "bpe" (cl100k_base) or "gpt2" (GPT-2's BPE).
     Tokenizer: string
     /// Renumber BPE ids to the tokens the corpus uses (small d_vocab).
     Remap: bool
@@ -117,12 +117,12 @@ type TextTask(s: TextSettings) =
         {
             Name = "tokenizer"
             Default = "byte"
-            Help = "byte or bpe (cl100k_base)"
+            Help = "byte, bpe (cl100k_base) or gpt2 (GPT-2's BPE)"
         }
         {
             Name = "remap"
             Default = "true"
-            Help = "bpe only: renumber to the tokens the corpus uses"
+            Help = "bpe and gpt2 only: renumber to the tokens the corpus uses"
         }
         {
             Name = "heldout"
@@ -134,12 +134,12 @@ type TextTask(s: TextSettings) =
     static let cache = ConcurrentDictionary<string, TokenizedCorpus>()
     static let repeatCache = ConcurrentDictionary<string, Lazy<bool[]>>()
 
-    let remap = s.Remap && s.Tokenizer = "bpe"
+    let remap = s.Remap && s.Tokenizer <> "byte"
     let corpusKey = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}"
 
     let corpus =
-        if s.Tokenizer <> "byte" && s.Tokenizer <> "bpe" then
-            fail $"tokenizer '{s.Tokenizer}' is unknown" "use tokenizer=byte or tokenizer=bpe"
+        if not (List.contains s.Tokenizer [ "byte"; "bpe"; "gpt2" ]) then
+            fail $"tokenizer '{s.Tokenizer}' is unknown" "use tokenizer=byte, bpe or gpt2"
 
         cache.GetOrAdd(
             corpusKey,
@@ -147,9 +147,15 @@ type TextTask(s: TextSettings) =
                 let text = Corpus.load s.Corpus s.Format
 
                 let tok: ITextTokenizer =
+                    let bpe: ITextTokenizer =
+                        if s.Tokenizer = "gpt2" then
+                            Gpt2Tokenizer()
+                        else
+                            Cl100kTokenizer()
+
                     if s.Tokenizer = "byte" then ByteTokenizer()
-                    elif remap then RemappedTokenizer(Cl100kTokenizer(), text)
-                    else Cl100kTokenizer()
+                    elif remap then RemappedTokenizer(bpe, text)
+                    else bpe
 
                 let ids =
                     match tok with
@@ -231,18 +237,22 @@ type TextTask(s: TextSettings) =
 
     /// The factory registered in the catalog: creates this family from text parameters.
     static member Factory =
-        TaskFamily.factory "text" "next-token prediction on windows of Wikitext-2 or plain text (byte or BPE tokens)" specs (fun p ->
-            TextTask(
-                {
-                    Context = p.Int "context"
-                    Corpus = p.Text "corpus"
-                    Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
-                    Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe" ])
-                    Remap = p.Bool "remap"
-                    Heldout = p.Int "heldout"
-                    Part = "train"
-                }
-            ))
+        TaskFamily.factory
+            "text"
+            "next-token prediction on windows of Wikitext-2 or plain text (byte, cl100k or GPT-2 BPE tokens)"
+            specs
+            (fun p ->
+                TextTask(
+                    {
+                        Context = p.Int "context"
+                        Corpus = p.Text "corpus"
+                        Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
+                        Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe"; "gpt2" ])
+                        Remap = p.Bool "remap"
+                        Heldout = p.Int "heldout"
+                        Part = "train"
+                    }
+                ))
 
     interface ITokenNames with
         member _.TokenName t = corpus.Tokenizer.TokenText t

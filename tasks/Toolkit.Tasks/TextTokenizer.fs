@@ -46,39 +46,39 @@ type ByteTokenizer() =
                 elif b >= 32 && b < 127 then string (char b)
                 else $"\\x{b:X2}"
 
-/// OpenAI's cl100k_base BPE (Microsoft.ML.Tokenizers, data from the Data.Cl100kBase package,
-/// so no download). Ids are shifted by one for PAD; the vocabulary has about 100k tokens.
-type Cl100kTokenizer() =
-    static let bpe = lazy (TiktokenTokenizer.CreateForEncoding("cl100k_base") :> Tokenizer)
+/// A Tiktoken BPE of Microsoft.ML.Tokenizers whose data ships in a NuGet package (so no download), loaded once per
+/// name by `create`. Ids are shifted by one for PAD; the vocabulary is the encoding's n_vocab, special tokens included.
+type TiktokenTextTokenizer(name: string, create: unit -> Tokenizer, nVocab: int) =
+    static let loaded = Collections.Concurrent.ConcurrentDictionary<string, Lazy<Tokenizer>>()
 
-    static let size =
-        lazy
-            (let t = bpe.Value :?> TiktokenTokenizer
-             // cl100k_base has n_vocab = 100277 (ids 0..100276, the last ones special tokens).
-             let specials =
-                 if isNull t.SpecialTokens then
-                     Seq.empty
-                 else
-                     t.SpecialTokens.Values
-
-             1 + (Seq.append [ 100276 ] specials |> Seq.max) + 1)
+    let bpe = loaded.GetOrAdd(name, fun _ -> lazy (create ()))
 
     /// The underlying tokenizer (shared: loading it takes a moment).
-    static member Bpe = bpe.Value
+    member _.Bpe = bpe.Value
 
     interface ITextTokenizer with
-        member _.Name = "bpe"
+        member _.Name = name
         member _.Reserved = [ "PAD" ]
-        member _.Size = size.Value
+        member _.Size = nVocab + 1
 
         member _.Encode text =
             bpe.Value.EncodeToIds(text) |> Seq.map (fun i -> i + 1) |> Array.ofSeq
 
         member _.Decode ids =
-            bpe.Value.Decode(ids |> Seq.filter (fun i -> i >= 1) |> Seq.map (fun i -> i - 1))
+            bpe.Value.Decode(ids |> Seq.filter (fun i -> i >= 1 && i <= nVocab) |> Seq.map (fun i -> i - 1))
 
         member _.TokenText t =
             if t = 0 then "PAD" else bpe.Value.Decode([ t - 1 ])
+
+/// OpenAI's cl100k_base BPE (data from the Data.Cl100kBase package): n_vocab 100277, ids 0..100276, the last ones
+/// special tokens. Its name in the text task is "bpe".
+type Cl100kTokenizer() =
+    inherit TiktokenTextTokenizer("bpe", (fun () -> TiktokenTokenizer.CreateForEncoding("cl100k_base")), 100277)
+
+/// GPT-2's BPE (the model "gpt2", whose data the Data.Gpt2 package ships): n_vocab 50257, the last id <|endoftext|>.
+/// Its name in the text task is "gpt2".
+type Gpt2Tokenizer() =
+    inherit TiktokenTextTokenizer("gpt2", (fun () -> TiktokenTokenizer.CreateForModel("gpt2")), 50257)
 
 /// A tokenizer restricted to the tokens a corpus uses: the base tokenizer's ids that occur in
 /// the corpus, renumbered densely in ascending order after PAD and UNK. This keeps d_vocab small

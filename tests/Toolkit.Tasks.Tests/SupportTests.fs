@@ -255,7 +255,7 @@ let private familyParams: (string * Gen<(string * string) list>) list =
         gen {
             let! context = Gen.choose (2, 64)
             let! heldout = Gen.choose (5, 30)
-            let! tokenizer = Gen.elements [ "byte"; "bpe" ]
+            let! tokenizer = Gen.elements [ "byte"; "bpe"; "gpt2" ]
             return [ "context", string context; "heldout", string heldout; "tokenizer", tokenizer ]
         }
     ]

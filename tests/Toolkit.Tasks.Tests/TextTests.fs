@@ -47,8 +47,39 @@ let ``cl100k BPE, remapped to the corpus tokens, round-trips`` () =
     Assert.That(r.Decode(r.Encode text), Is.EqualTo text)
     Assert.That(r.Encode "zzqxjv" |> Array.contains 1, "unseen tokens map to UNK")
 
+[<Test>]
+let ``GPT-2 BPE round-trips, has GPT-2's ids, and renumbers to the tokens the corpus uses`` () =
+    let gpt2 = Gpt2Tokenizer() :> ITextTokenizer
+    Assert.That(gpt2.Size, Is.EqualTo 50258, "n_vocab 50257 plus PAD")
+    // GPT-2's ids for "Hello world" are 15496 and 995 (r50k_base; cl100k_base gives 9906, 1917), shifted by PAD.
+    Assert.That(gpt2.Encode "Hello world", Is.EqualTo(box [| 15497; 996 |]))
+    Assert.That(gpt2.TokenText 996, Is.EqualTo " world")
+    let s = "Ünïcode, tabs\tand\n  spaces; déjà vu"
+    Assert.That(gpt2.Decode(gpt2.Encode s), Is.EqualTo s)
+    let text = Corpus.load "sample" "auto"
+    let r = RemappedTokenizer(gpt2, text)
+    let rt = r :> ITextTokenizer
+    Assert.That(rt.Decode(rt.Encode text), Is.EqualTo text)
+    // Dense ids: exactly the GPT-2 tokens the corpus uses, ascending, after PAD and UNK.
+    let used = gpt2.Encode text |> Array.distinct |> Array.sort
+    Assert.That(rt.Size, Is.EqualTo(used.Length + 2))
+    Assert.That([| for d in 2 .. rt.Size - 1 -> rt.TokenText d |], Is.EqualTo(box [| for u in used -> gpt2.TokenText u |]))
+    Assert.That(r.CorpusIds |> Array.distinct |> Array.sort, Is.EqualTo(box [| 2 .. rt.Size - 1 |]))
+    Assert.That(rt.Encode "zzqxjv" |> Array.contains 1, "unseen tokens map to UNK")
+
+[<Test>]
+let ``the text task takes tokenizer=gpt2 and names the choices for an unknown one`` () =
+    let task = create "text" [ "tokenizer", "gpt2"; "context", "16" ] :?> TextTask
+    Assert.That(task.Tokenizer.Name, Is.EqualTo "gpt2-remapped")
+
+    let e =
+        throws<TaskParameterException>(fun () -> create "text" [ "tokenizer", "gpt3" ] |> ignore)
+
+    Assert.That(e.Hint, Does.Contain "gpt2")
+
 [<TestCase("byte")>]
 [<TestCase("bpe")>]
+[<TestCase("gpt2")>]
 let ``text windows come from the corpus, every position after the first masked`` (tokenizer: string) =
     let task = create "text" [ "tokenizer", tokenizer; "context", "32" ]
     property 100 task textOracle

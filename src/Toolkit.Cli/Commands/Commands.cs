@@ -59,7 +59,7 @@ public static class Commands
         ("bench variants", ["toolkit bench variants --rounds 3"]),
         ("bench contention", ["toolkit bench contention --rounds 3   (on an idle machine: it times two trainings at once)"]),
         ("bench seeds", ["toolkit bench seeds --seeds 4 --rounds 3   (on an idle machine: seeds one after the other against the seed runner)"]),
-        ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run"]),
+        ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run", "toolkit sweep grids/text-induction.json --out sweeps/text-induction --slurm --time 12:00:00"]),
         ("collect", ["toolkit collect sweeps/periods"]),
         ("superposition", ["toolkit superposition --threads 1", "toolkit superposition --features 5 --hidden 2 --sparsity 0,0.5,0.9 --importance 1   (the pentagon at S 0.9)"]),
         ("grokking", ["toolkit grokking runs/grok", "toolkit grokking runs/grok --every 10"]),

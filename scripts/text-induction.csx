@@ -1,0 +1,153 @@
+// Where induction forms on text (issue 27 §1): a budget ladder on one long-document corpus too large to memorize, the
+// Python 3.11 documentation's reStructuredText sources (11 MB of one style, Debian's python3.11-doc, fetched, pinned
+// and checksummed by ./toolkit at set-up into .toolkit/corpora; docs/design.md §4 "Text corpora"). The same model
+// (2 attention-only layers, 4 heads, d_model 64, context 256, byte tokens by default) trains at each budget in tokens
+// seen (steps × batch × context; 8M → 16M → 32M by default, each budget its own run from scratch), per seed. Per run:
+//   - held-out loss and accuracy on windows of the corpus's end that never occur in its training part;
+//   - the repeated-random-tokens measure (Olsson et al. 2022; docs/design.md §4), which reads no head score: a string of
+//     distinct tokens drawn from the bytes the corpus uses, then its repeat; second- minus first-copy loss, and the
+//     share of the repeat a greedy continuation writes, against chance and the same seed's untrained model;
+//   - the best induction and layer-0 previous-token head scores, each beside the same seed's untrained model's;
+//   - the phase change on the training loss curve (the library's rule, PhaseChange.Rule).
+// With ≥ 2 seeds at a budget, the excess over the untrained model is a mean with its 95% t interval over seeds
+// (docs/design.md §4 statistics); one seed is reported as one seed. The same ladder runs as a sweep on a cluster:
+// grids/text-induction.json (toolkit sweep grids/text-induction.json --out sweeps/text-induction --slurm).
+//   ./toolkit run scripts/text-induction.csx [--fast] [--out DIR] [--seed N] [--seeds 1] [--budgets 8,16,32]
+//        [--corpus PATH] [--tokenizer byte|gpt2] [--lr 0.002]
+#load "toolkit.csx"
+#load "lib/experiment.csx"
+using System.Globalization;
+using System.Security.Cryptography;
+using Toolkit;
+using Toolkit.Analysis;
+using Toolkit.Data;
+using Toolkit.Evaluation;
+using Toolkit.Model;
+using Toolkit.Runs;
+using Toolkit.Tasks;
+using Toolkit.Training;
+
+var exp = new Experiment("text-induction", "Where induction forms on text: a budget ladder on the Python documentation", Args);
+var seeds = exp.Setting("--seeds", 1, 1);
+// Budgets in millions of tokens seen; fast mode trains a few thousand tokens.
+var budgets = exp.Str("--budgets", exp.Fast ? "0.004,0.008" : "8,16,32").Split(',')
+    .Select(b => double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+        : throw new ToolkitException($"--budgets: '{b}' is not a positive number of millions of tokens", "e.g. --budgets 8,16,32"))
+    .ToList();
+var tokenizer = exp.Str("--tokenizer", "byte");
+var lr = exp.Double("--lr", 2e-3);
+var context = exp.Fast ? 32 : 256;
+var batchSize = exp.Fast ? 4 : 16;
+
+// ./toolkit exports TOOLKIT_CORPORA; elsewhere (dotnet test, dotnet script) the clone's .toolkit/corpora is found upwards.
+static string? Upwards(string start)
+{
+    for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+        if (Directory.Exists(Path.Combine(d.FullName, ".toolkit", "corpora"))) return Path.Combine(d.FullName, ".toolkit", "corpora");
+    return null;
+}
+var corporaDir = Environment.GetEnvironmentVariable("TOOLKIT_CORPORA") ?? Upwards(Environment.CurrentDirectory) ?? Upwards(AppContext.BaseDirectory) ?? ".toolkit/corpora";
+var corpusPath = exp.Str("--corpus", Path.Combine(corporaDir, "python-docs.txt"));
+if (!File.Exists(corpusPath))
+    throw new ToolkitException($"the long-document corpus {corpusPath} does not exist",
+        "run ./toolkit once with access to the Debian registry (it fetches python3.11-doc into .toolkit/corpora), or give --corpus PATH (a plain-text file)");
+// Fast mode reads the corpus's first 128 KB only: tokenizing and splitting 11 MB is not what the smoke test checks.
+if (exp.Fast)
+{
+    var prefix = Path.Combine(exp.Out, "corpus-prefix.txt");
+    using (var source = File.OpenRead(corpusPath))
+    using (var target = File.Create(prefix))
+    {
+        var buffer = new byte[128 * 1024];
+        target.Write(buffer, 0, source.Read(buffer, 0, buffer.Length));
+    }
+    corpusPath = prefix;
+}
+string sha;
+using (var file = File.OpenRead(corpusPath)) sha = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
+var task = new TaskSpec { Name = "text", Parameters = new() { ["corpus"] = corpusPath, ["format"] = "plain", ["context"] = context.ToString(), ["tokenizer"] = tokenizer } };
+var created = (TextTask)task.Create();
+var model = exp.Model() with { DVocab = created.Vocabulary.Size, NCtx = context };
+// The repeated strings are drawn from the tokens the training part uses, as long as the context and that alphabet allow.
+var alphabet = TaskTokens.used(created);
+var length = Math.Min(context / 2, alphabet.Length);
+var rrtSequences = exp.Fast ? 8 : 64;
+var heldOutTask = created.Probes.Single(p => p.Name == "held-out-text").Task;
+exp.Result($"corpus {corpusPath}: {new FileInfo(corpusPath).Length} bytes, sha256 {sha[..12]}…, {created.CorpusTokens.Length} {tokenizer} tokens " +
+           $"({created.Split} in the training part), {alphabet.Length} distinct tokens in it; model {model.NLayers} layers × {model.NHeads} heads, d_model {model.DModel}, " +
+           $"context {context}, d_vocab {model.DVocab}; batch {batchSize}, lr {lr}; repeated strings of {length} tokens, {rrtSequences} per measure");
+using (var layout = ScoringBatch.Create(model, [created], 0))
+    exp.Result($"head scores on the {layout.Layout}");
+
+sealed record Measures(double Loss, double Accuracy, RepeatedTokensScore Repeats, double Induction, double PreviousToken, int InductionHeads, int PreviousTokenHeads);
+Measures Measure(HookedTransformer m, long seed, EvalResult? eval)
+{
+    using var scoring = ScoringBatch.ForRun(m, created, seed);
+    var heads = HeadScores.Compute(m, scoring);
+    var repeats = RepeatedRandomTokens.Compute(m, alphabet, length, rrtSequences, (int)(Seeds.Derive(seed, Seeds.Stream.Probe, 27) % int.MaxValue));
+    return new Measures(eval?.Loss ?? double.NaN, eval?.Accuracy ?? double.NaN, repeats, heads.Heads.Max(h => h.Induction),
+        heads.Heads.Where(h => h.Layer == 0).Max(h => h.PreviousToken), heads.Named(HeadRole.Induction).Count, heads.Named(HeadRole.PreviousToken).Count);
+}
+
+var rows = new List<IReadOnlyList<string>>();
+var ladder = new List<(double Budget, List<(Measures After, Measures Before, PhaseChange? Phase)> Runs)>();
+foreach (var budget in budgets)
+{
+    var steps = (int)Math.Ceiling(budget * 1e6 / (batchSize * context));
+    // The loss curve the phase change is read on, at 100 rows; held-out evaluations and head scores at 10.
+    var (logEvery, evalEvery) = (Math.Max(1, steps / 100), Math.Max(1, steps / 10));
+    var runs = new List<(Measures After, Measures Before, PhaseChange? Phase)>();
+    for (var k = 0; k < seeds; k++)
+    {
+        var seed = exp.Seed + k;
+        var training = exp.Training(steps, seed, evalEvery: evalEvery, logEvery: logEvery) with { BatchSize = batchSize, LearningRate = lr, CheckpointEvery = 0 };
+        var result = exp.Train($"{budget.ToString(CultureInfo.InvariantCulture)}M-seed{seed}", model, task, training);
+        using var m = result.Run.LoadModel();
+        var eval = Evaluator.Evaluate(m, heldOutTask, Seeds.Derive(seed, Seeds.Stream.Eval), exp.EvalCount);
+        var after = Measure(m, seed, eval);
+        // The same seed's weights before training: the trainer seeds torch's generator the same way.
+        TorchSharp.torch.manual_seed(seed);
+        using var initial = new HookedTransformer(m.Config);
+        var before = Measure(initial, seed, Evaluator.Evaluate(initial, heldOutTask, Seeds.Derive(seed, Seeds.Stream.Eval), exp.EvalCount));
+        var phase = PhaseChange.Detect(result.LossCurve);
+        runs.Add((after, before, phase));
+        var (a, b) = (after.Repeats, before.Repeats);
+        rows.Add(new[] { budget.ToString(CultureInfo.InvariantCulture), seed.ToString(), steps.ToString(), Fmt.F(result.TokensPerSecond, 0), Fmt.F(after.Loss), Fmt.F(before.Loss),
+            Fmt.F(a.Score), Fmt.F(b.Score), Fmt.P(a.GreedyAccuracy), Fmt.P(b.GreedyAccuracy), Fmt.P(a.ChanceAccuracy),
+            Fmt.F(after.Induction, 2), Fmt.F(before.Induction, 2), Fmt.F(after.PreviousToken, 2), Fmt.F(before.PreviousToken, 2),
+            phase is null ? "none" : $"step {phase.Step} ({Fmt.F(phase.LossBefore, 2)} -> {Fmt.F(phase.LossAfter, 2)})" });
+        exp.Result($"{budget}M tokens ({steps} steps), seed {seed}: {Fmt.F(result.TokensPerSecond, 0)} tokens/s; held-out loss {Fmt.F(after.Loss)} (untrained {Fmt.F(before.Loss)}), accuracy {Fmt.P(after.Accuracy)}; " +
+                   $"repeated random tokens: second- minus first-copy loss {Fmt.F(a.Score)} ({Fmt.F(a.SecondCopyLoss)} - {Fmt.F(a.FirstCopyLoss)}; untrained {Fmt.F(b.Score)}), " +
+                   $"greedy continuation {Fmt.P(a.GreedyAccuracy)} of the repeat (untrained {Fmt.P(b.GreedyAccuracy)}, chance {Fmt.P(a.ChanceAccuracy)}), teacher-forced {Fmt.P(a.Accuracy)}; " +
+                   $"best induction score {Fmt.F(after.Induction, 2)} (untrained {Fmt.F(before.Induction, 2)}), {after.InductionHeads} named; " +
+                   $"best layer-0 previous-token score {Fmt.F(after.PreviousToken, 2)} (untrained {Fmt.F(before.PreviousToken, 2)}), {after.PreviousTokenHeads} named; " +
+                   (phase is { } p ? $"phase change at step {p.Step} (smoothed loss {Fmt.F(p.LossBefore, 2)} -> {Fmt.F(p.LossAfter, 2)}, 10-90% of the drop at steps {p.DropStart}..{p.DropEnd})" : "no phase change by the rule"));
+        exp.Report.AddLineChart($"{budget}M tokens, seed {seed}: training loss", "step", "loss",
+            new[] { ("training loss", result.LossCurve.Select(x => (double)x.Step).ToArray(), result.LossCurve.Select(x => x.Loss).ToArray()) });
+    }
+    ladder.Add((budget, runs));
+    if (runs.Count >= 2)
+    {
+        string F3(double x) => Fmt.F(x, 3);
+        List<double> Excess(Func<Measures, double> f) => runs.Select(r => f(r.After) - f(r.Before)).ToList();
+        exp.Result($"{budget}M tokens, over {runs.Count} seeds, trained minus untrained (mean [95% t interval]): repeated-token score {MeanInterval.Of(Excess(x => x.Repeats.Score)).Format(F3)}, " +
+                   $"greedy continuation {MeanInterval.Of(Excess(x => x.Repeats.GreedyAccuracy)).Format(F3)}, best induction score {MeanInterval.Of(Excess(x => x.Induction)).Format(F3)}, " +
+                   $"best layer-0 previous-token score {MeanInterval.Of(Excess(x => x.PreviousToken)).Format(F3)}; phase change in {runs.Count(r => r.Phase is not null)} of {runs.Count}");
+    }
+}
+var columns = new[] { "budget (M tokens)", "seed", "steps", "tokens/s", "held-out loss", "untrained", "repeat score", "untrained", "greedy repeat", "untrained", "chance",
+                      "best induction", "untrained", "best prev-token L0", "untrained", "phase change" };
+exp.Report.AddTable($"per run (batch {batchSize} × context {context}; repeat score: second- minus first-copy loss on a repeated random string, negative = the model reads the repeat)", columns, rows);
+exp.Csv("ladder.csv", columns, rows);
+
+// Formed, per run: a named induction head (score above the threshold) and a repeat the model continues well above its
+// untrained self (greedy continuation at least 10× chance); both, because either alone has fooled this project before.
+bool Formed((Measures After, Measures Before, PhaseChange? Phase) r) =>
+    r.After.InductionHeads > 0 && r.After.Repeats.GreedyAccuracy >= 10 * r.After.Repeats.ChanceAccuracy;
+var first = ladder.FirstOrDefault(l => l.Runs.Any(Formed));
+exp.Conclude((first.Runs is null
+        ? $"no induction formed at ≤ {budgets.Max()}M tokens ({seeds} seed(s) per budget; formed = a named induction head and a greedy continuation of the repeat at ≥ 10× chance)"
+        : $"induction first formed at {first.Budget}M tokens, in {first.Runs.Count(Formed)} of {first.Runs.Count} seed(s) (a named induction head and a greedy continuation of the repeat at ≥ 10× chance)") +
+    "; per budget: " + string.Join("; ", ladder.Select(l => $"{l.Budget}M formed in {l.Runs.Count(Formed)} of {l.Runs.Count}")) +
+    (exp.Fast ? ". (fast mode: tiny settings, the numbers mean nothing)" : "."));
+exp.Save();
