@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Toolkit.Data;
 using Toolkit.Evaluation;
 using Toolkit.Model;
-using Toolkit.Superposition;
 using Toolkit.Tasks;
 
 namespace Toolkit.Analysis;

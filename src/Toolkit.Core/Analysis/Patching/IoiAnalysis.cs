@@ -1,3 +1,4 @@
+using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -43,7 +44,8 @@ public static class IoiAnalysis
         using var evalMode = model.EvalMode();
         var device = model.Device;
         var end = tensor(target.End.Select(e => (long)e).ToArray(), device: device);
-        var rows = arange(target.Count, device: device);
+        using var count = target.Count.ToScalar(); // explicit and disposed after use (see Scalars)
+        var rows = arange(count, device: device);
         var layers = heads.Select(h => h.Layer).Distinct().ToList();
         var (_, sourceCache) = model.RunWithCache(source.Tensor(device), n => layers.Any(l => n == $"blocks.{l}.attn.hook_z"));
         var attached = new List<IDisposable>();
@@ -77,7 +79,8 @@ public static class IoiAnalysis
     {
         using var scope = NewDisposeScope();
         var device = logits.device;
-        var rows = arange(prompts.Count, device: device);
+        using var count = prompts.Count.ToScalar(); // explicit and disposed after use (see Scalars)
+        var rows = arange(count, device: device);
         var atEnd = logits[rows, tensor(prompts.End.Select(e => (long)e).ToArray(), device: device)].to_type(ScalarType.Float64); // [batch, vocab]
         var io = atEnd.gather(1, tensor(prompts.IoName, device: device).view(-1, 1));
         var s = atEnd.gather(1, tensor(prompts.SName, device: device).view(-1, 1));

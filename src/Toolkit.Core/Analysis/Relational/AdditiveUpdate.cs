@@ -1,3 +1,4 @@
+using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -44,7 +45,8 @@ public static class AdditiveUpdate
         long b = tokens.shape[0], p = tokens.shape[1];
         // The updates placed at each row's read position, zero elsewhere: [b, p, d_model].
         var placed = zeros(b, p, model.Config.DModel, dtype: updates.dtype, device: model.Device);
-        var rows = arange(b, dtype: ScalarType.Int64, device: model.Device);
+        using var batch = b.ToScalar(); // explicit and disposed after use (see Scalars)
+        var rows = arange(batch, dtype: ScalarType.Int64, device: model.Device);
         var at = tensor(positions.ToArray(), device: model.Device);
         placed.index_put_(updates.to(model.Device), TensorIndex.Tensor(rows), TensorIndex.Tensor(at));
         var logits = model.RunWithHooks(tokens, ($"blocks.{block}.hook_resid_post", (x, h) => x.add(placed.to_type(x.dtype), Scalars.One)));

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -105,7 +106,8 @@ public static class StreamLens
     /// <summary>Rows [n, d_model] of a stream [n, pos, d_model] at one position per sequence.</summary>
     internal static Tensor AtRows(Tensor stream, IReadOnlyList<long> positions)
     {
-        var rows = arange(stream.shape[0], dtype: ScalarType.Int64, device: stream.device);
+        using var n = stream.shape[0].ToScalar(); // explicit and disposed after use (see Scalars)
+        var rows = arange(n, dtype: ScalarType.Int64, device: stream.device);
         var at = tensor(positions.ToArray(), device: stream.device);
         return stream.index(new TensorIndex[] { TensorIndex.Tensor(rows), TensorIndex.Tensor(at) });
     }

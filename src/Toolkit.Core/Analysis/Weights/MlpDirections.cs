@@ -1,7 +1,7 @@
 using Toolkit.Model;
 using static TorchSharp.torch;
 
-namespace Toolkit.Superposition;
+namespace Toolkit.Analysis;
 
 /// <summary>How many directions an MLP layer's neurons read and write against its width, the toy models' question asked
 /// of a trained transformer (docs/design.md §4 "Toy models of superposition"): the neurons' input directions (columns of

@@ -1,10 +1,10 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Toolkit.Model;
-using Toolkit.Superposition;
+using Toolkit.Analysis;
 using static TorchSharp.torch;
 
-namespace Toolkit.Tests.Superposition;
+namespace Toolkit.Tests.Analysis;
 
 /// <summary>How many directions an MLP layer reads and writes (<see cref="MlpDirections"/>) against hand computations,
 /// its invariances over random W, and the layers it reads from a model.</summary>
