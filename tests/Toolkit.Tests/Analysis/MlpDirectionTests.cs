@@ -59,6 +59,20 @@ public class MlpDirectionTests
         }).Check(PropertyConfig.Quick);
     }
 
+    [TestCase(64, 256)]
+    [TestCase(128, 512)]
+    [TestCase(32, 32)]
+    public void The_random_baseline_is_what_Gaussian_weights_give(int d, int n)
+    {
+        // The mean over 5 draws lies within 2% of the stated ratios of expectations.
+        using var scope = NewDisposeScope();
+        var g = new Generator(7);
+        var draws = Enumerable.Range(0, 5).Select(_ => MlpDirections.Spread.Of(randn(new long[] { d, n }, ScalarType.Float64, generator: g))).ToList();
+        var expected = MlpDirections.Spread.Random(d, n);
+        Assert.That(draws.Average(x => x.EffectiveNeurons), Is.EqualTo(expected.EffectiveNeurons).Within(2).Percent);
+        Assert.That(draws.Average(x => x.EffectiveDimensions), Is.EqualTo(expected.EffectiveDimensions).Within(2).Percent);
+    }
+
     [Test]
     public void A_model_reports_each_MLP_layer_from_W_in_and_W_out()
     {

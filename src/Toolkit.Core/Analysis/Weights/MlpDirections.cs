@@ -34,6 +34,12 @@ public sealed record MlpDirections(int Layer, int Neurons, int DModel, MlpDirect
             return new Spread(Participation(norms), Participation(sigma2));
         }
 
+        /// <summary>The spread of n Gaussian directions in d dimensions (untrained weights), as ratios of expectations:
+        /// effective neurons n·d / (d + 2) (a squared norm is d times a χ²_d / d, whose second moment is d(d + 2)) and
+        /// effective dimensions d·n / (d + n) (the Marchenko–Pastur spectrum's first two moments). The baseline a trained
+        /// layer is read against, as composition scores are read against random matrices.</summary>
+        public static Spread Random(int d, int n) => new(n * (double)d / (d + 2), d * (double)n / (d + n));
+
         /// <summary>(Σ v)² / Σ v² of non-negative values; 0 when all are 0.</summary>
         public static double Participation(Tensor values)
         {
@@ -43,9 +49,14 @@ public sealed record MlpDirections(int Layer, int Neurons, int DModel, MlpDirect
         }
     }
 
-    /// <summary>"layer 0: 512 neurons in d_model 128; write 87.1 neurons over 9.8 dimensions (8.9 per dimension), read …".</summary>
-    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"layer {Layer}: {Neurons} neurons in d_model {DModel}; write {Writes.EffectiveNeurons:0.0} neurons over {Writes.EffectiveDimensions:0.0} dimensions ({Writes.NeuronsPerDimension:0.0} per dimension), read {Reads.EffectiveNeurons:0.0} over {Reads.EffectiveDimensions:0.0} ({Reads.NeuronsPerDimension:0.0})");
+    /// <summary>"layer 0: 256 neurons in d_model 64; write 237.6 neurons over 31.2 dimensions (7.6 per dimension), read …;
+    /// random weights 248.2 over 51.2 (4.8)".</summary>
+    public override string ToString()
+    {
+        var random = Spread.Random(DModel, Neurons);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"layer {Layer}: {Neurons} neurons in d_model {DModel}; write {Writes.EffectiveNeurons:0.0} neurons over {Writes.EffectiveDimensions:0.0} dimensions ({Writes.NeuronsPerDimension:0.0} per dimension), read {Reads.EffectiveNeurons:0.0} over {Reads.EffectiveDimensions:0.0} ({Reads.NeuronsPerDimension:0.0}); random weights {random.EffectiveNeurons:0.0} over {random.EffectiveDimensions:0.0} ({random.NeuronsPerDimension:0.0})");
+    }
 
     /// <summary>Every MLP layer of a model, in layer order (none for attention-only models).</summary>
     public static IReadOnlyList<MlpDirections> Of(HookedTransformer model)
