@@ -23,6 +23,7 @@ public static class RowLoss
         using var scope = NewDisposeScope();
         var flat = stream.reshape(-1, stream.shape[^1]);
         long n = rows.shape[0], block = Math.Max(1, blockElements / model.Config.DVocab);
+        if (n == 0) return (empty(0, dtype: stream.dtype, device: stream.device).MoveToOuterDisposeScope(), empty(0, dtype: ScalarType.Bool, device: stream.device).MoveToOuterDisposeScope());
         var losses = new List<Tensor>();
         var correct = new List<Tensor>();
         for (long start = 0; start < n; start += block)
@@ -34,7 +35,6 @@ public static class RowLoss
             losses.Add(nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.None).MoveToOuterDisposeScope());
             correct.Add(logits.argmax(-1).eq(target).MoveToOuterDisposeScope());
         }
-        if (n == 0) return (empty(0, dtype: stream.dtype, device: stream.device).MoveToOuterDisposeScope(), empty(0, dtype: ScalarType.Bool, device: stream.device).MoveToOuterDisposeScope());
         return (cat(losses, 0).MoveToOuterDisposeScope(), cat(correct, 0).MoveToOuterDisposeScope());
     }
 

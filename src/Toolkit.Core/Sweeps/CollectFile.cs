@@ -27,10 +27,10 @@ public sealed record CollectFile(int SchemaVersion, string Directory, IReadOnlyL
         public string VerdictWord => CollectedRun.WordFor(Verdict, Enum.Parse<RunState>(State, ignoreCase: true));
 
         /// <summary>The verdict's in-distribution accuracy (NaN without a verdict).</summary>
-        public double InDistributionAccuracy => Verdict?.Verdict.InDistribution.Accuracy ?? double.NaN;
+        public double InDistributionAccuracy => CollectedRun.AccuracyOf(Verdict);
 
         /// <summary>A probe's accuracy (NaN without a verdict or when the task has no such probe).</summary>
-        public double ProbeAccuracy(string probe) => Verdict?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Accuracy ?? double.NaN;
+        public double ProbeAccuracy(string probe) => CollectedRun.AccuracyOf(Verdict, probe);
     }
 
     /// <summary>One group: its runs by name, how many were judged, the mean accuracies over judged seeds with 95% Student-t

@@ -16,8 +16,7 @@ public static class CollectView
     private static string N(long n) => n.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Every probe met in any run's verdict, in first-seen order.</summary>
-    public static IReadOnlyList<string> ProbeNames(CollectFile file) =>
-        file.Runs.Where(r => r.Verdict is not null).SelectMany(r => r.Verdict!.Verdict.Probes.Select(p => p.Name)).Distinct().ToList();
+    public static IReadOnlyList<string> ProbeNames(CollectFile file) => CollectedRun.ProbeNamesOf(file.Runs.Select(r => r.Verdict));
 
     /// <summary>One row per group: runs, judged runs, mean accuracies with their 95% Student-t intervals, the tally.</summary>
     public static Table Groups(CollectFile file)

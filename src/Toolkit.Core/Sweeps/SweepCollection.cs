@@ -27,10 +27,20 @@ public sealed record CollectedRun(
     };
 
     /// <summary>The verdict's in-distribution accuracy (NaN without a verdict).</summary>
-    public double InDistributionAccuracy => Verdict?.Verdict.InDistribution.Accuracy ?? double.NaN;
+    public double InDistributionAccuracy => AccuracyOf(Verdict);
 
     /// <summary>A probe's accuracy (NaN without a verdict or when the task has no such probe).</summary>
-    public double ProbeAccuracy(string probe) => Verdict?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Accuracy ?? double.NaN;
+    public double ProbeAccuracy(string probe) => AccuracyOf(Verdict, probe);
+
+    /// <summary>A verdict's accuracy in distribution, or on <paramref name="probe"/> when named; NaN without a verdict or
+    /// when the task has no such probe.</summary>
+    public static double AccuracyOf(VerdictFile? verdict, string? probe = null) => probe is null
+        ? verdict?.Verdict.InDistribution.Accuracy ?? double.NaN
+        : verdict?.Verdict.Probes.FirstOrDefault(p => p.Name == probe)?.Accuracy ?? double.NaN;
+
+    /// <summary>Every probe name met in any of the verdicts, in first-seen order.</summary>
+    public static IReadOnlyList<string> ProbeNamesOf(IEnumerable<VerdictFile?> verdicts) =>
+        verdicts.OfType<VerdictFile>().SelectMany(v => v.Verdict.Probes.Select(p => p.Name)).Distinct().ToList();
 }
 
 /// <summary>Runs that share every varying setting but the seed.</summary>
@@ -67,8 +77,7 @@ public sealed class SweepCollection
     public IReadOnlyList<string> GroupBy => Plan.Varying.Where(v => !IsSeed(v)).ToList();
 
     /// <summary>Every probe name met in any verdict, in first-seen order.</summary>
-    public IReadOnlyList<string> ProbeNames =>
-        Runs.Where(r => r.Verdict is not null).SelectMany(r => r.Verdict!.Verdict.Probes.Select(p => p.Name)).Distinct().ToList();
+    public IReadOnlyList<string> ProbeNames => CollectedRun.ProbeNamesOf(Runs.Select(r => r.Verdict));
 
     /// <summary>Whether a varying label is the seed axis.</summary>
     public static bool IsSeed(string label) => label is "seed" or "seeds.seed";

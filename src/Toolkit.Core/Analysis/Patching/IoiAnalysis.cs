@@ -1,4 +1,3 @@
-using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -43,9 +42,7 @@ public static class IoiAnalysis
         using var _ = no_grad();
         using var evalMode = model.EvalMode();
         var device = model.Device;
-        var end = tensor(target.End.Select(e => (long)e).ToArray(), device: device);
-        using var count = target.Count.ToScalar(); // explicit and disposed after use (see Scalars)
-        var rows = arange(count, device: device);
+        var (rows, end) = PositionRows.Index(target.End.Select(e => (long)e).ToList(), device);
         var layers = heads.Select(h => h.Layer).Distinct().ToList();
         var (_, sourceCache) = model.RunWithCache(source.Tensor(device), n => layers.Any(l => n == $"blocks.{l}.attn.hook_z"));
         var attached = new List<IDisposable>();
@@ -79,9 +76,7 @@ public static class IoiAnalysis
     {
         using var scope = NewDisposeScope();
         var device = logits.device;
-        using var count = prompts.Count.ToScalar(); // explicit and disposed after use (see Scalars)
-        var rows = arange(count, device: device);
-        var atEnd = logits[rows, tensor(prompts.End.Select(e => (long)e).ToArray(), device: device)].to_type(ScalarType.Float64); // [batch, vocab]
+        var atEnd = PositionRows.At(logits, prompts.End.Select(e => (long)e).ToList()).to_type(ScalarType.Float64); // [batch, vocab]
         var io = atEnd.gather(1, tensor(prompts.IoName, device: device).view(-1, 1));
         var s = atEnd.gather(1, tensor(prompts.SName, device: device).view(-1, 1));
         return io.sub(s).mean().item<double>();

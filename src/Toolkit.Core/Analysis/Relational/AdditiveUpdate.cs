@@ -1,4 +1,3 @@
-using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -20,7 +19,7 @@ public static class AdditiveUpdate
         using var evalMode = model.EvalMode();
         var hook = $"blocks.{block}.hook_mlp_out";
         var (_, cache) = model.RunWithCache(tokens.to(model.Device), n => n == hook);
-        return StreamLens.AtRows(cache[hook], positions).clone().MoveToOuterDisposeScope();
+        return PositionRows.At(cache[hook], positions).clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>Each sequence's final top-1 at <paramref name="readPositions"/> (default: where the update is added) when
@@ -45,12 +44,10 @@ public static class AdditiveUpdate
         long b = tokens.shape[0], p = tokens.shape[1];
         // The updates placed at each row's read position, zero elsewhere: [b, p, d_model].
         var placed = zeros(b, p, model.Config.DModel, dtype: updates.dtype, device: model.Device);
-        using var batch = b.ToScalar(); // explicit and disposed after use (see Scalars)
-        var rows = arange(batch, dtype: ScalarType.Int64, device: model.Device);
-        var at = tensor(positions.ToArray(), device: model.Device);
+        var (rows, at) = PositionRows.Index(positions, model.Device);
         placed.index_put_(updates.to(model.Device), TensorIndex.Tensor(rows), TensorIndex.Tensor(at));
         var logits = model.RunWithHooks(tokens, ($"blocks.{block}.hook_resid_post", (x, h) => x.add(placed.to_type(x.dtype), Scalars.One)));
-        return StreamLens.AtRows(logits, readPositions).argmax(1).data<long>().ToArray();
+        return PositionRows.At(logits, readPositions).argmax(1).data<long>().ToArray();
     }
 
     /// <summary>Random vectors with the norms of <paramref name="like"/>'s rows (directions uniform on the sphere, from

@@ -32,7 +32,7 @@ public static class Saturation
         int layers = model.Config.NLayers;
         var (_, cache) = model.RunWithCache(tokens, n => n.EndsWith("hook_resid_pre", StringComparison.Ordinal)
             || n.EndsWith("hook_resid_mid", StringComparison.Ordinal) || n.EndsWith("hook_resid_post", StringComparison.Ordinal));
-        Tensor Rows(string hook) => StreamLens.AtRows(cache[hook], positions);
+        Tensor Rows(string hook) => PositionRows.At(cache[hook], positions);
         long[] Top(Tensor rows) => model.Unembed(rows).argmax(1).data<long>().ToArray();
         double Relative(Tensor after, Tensor before)
         {

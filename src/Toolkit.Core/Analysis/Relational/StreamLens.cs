@@ -1,4 +1,3 @@
-using TorchSharp;
 using Toolkit.Model;
 using static TorchSharp.torch;
 
@@ -83,7 +82,7 @@ public static class StreamLens
         var result = new List<StreamLensPoint>();
         foreach (var point in points)
         {
-            var logits = model.Unembed(AtRows(cache[point.Hook], positions)).to_type(ScalarType.Float64); // [n, vocab]
+            var logits = model.Unembed(PositionRows.At(cache[point.Hook], positions)).to_type(ScalarType.Float64); // [n, vocab]
             var top = logits.argmax(1).data<long>().ToArray();
             var readings = targets.Select(t =>
             {
@@ -102,15 +101,6 @@ public static class StreamLens
     /// the sequences, or null when none reaches it.</summary>
     public static StreamPoint? FirstTop(IReadOnlyList<StreamLensPoint> lens, string target, double share = 0.5) =>
         lens.FirstOrDefault(p => p[target].Top1 >= share)?.Point;
-
-    /// <summary>Rows [n, d_model] of a stream [n, pos, d_model] at one position per sequence.</summary>
-    internal static Tensor AtRows(Tensor stream, IReadOnlyList<long> positions)
-    {
-        using var n = stream.shape[0].ToScalar(); // explicit and disposed after use (see Scalars)
-        var rows = arange(n, dtype: ScalarType.Int64, device: stream.device);
-        var at = tensor(positions.ToArray(), device: stream.device);
-        return stream.index(new TensorIndex[] { TensorIndex.Tensor(rows), TensorIndex.Tensor(at) });
-    }
 
     /// <summary>Refuses what the relational analyses cannot read as "attention, then the MLP, per block": routed pools
     /// and encoder-decoders (<see cref="HookedTransformer.RequireSequentialBlocks"/>), masked LMs, attention-only models
