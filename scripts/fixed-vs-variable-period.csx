@@ -33,7 +33,7 @@ foreach (var (arm, (label, period, steps)) in arms.Select((a, i) => (i, a)))
         var verdict = VerdictTables.Judge(result);
         perSeed.Add(verdict);
         exp.Report.AddHeading($"({label}) repeated-copy, period {period}, {steps} steps, seed {seed}");
-        exp.Report.AddParagraph($"Training loss {Fmt.F(result.LossCurve[0].Loss, 2)} → {Fmt.F(result.LossCurve[^1].Loss)}; held-out: {result.FinalEval}.");
+        exp.Report.AddParagraph($"Training loss {Fmt.F(result.LossCurve[0].Loss, 2)} → {Fmt.F(result.LossCurve[^1].Loss)}; {result.EvalLabel}: {result.FinalEval}.");
         VerdictTables.Add(exp.Report, $"({name})", verdict);
         HeadTables.Add(exp.Report, $"({name}) head scores", result.FinalHeads);
         csv.AddRange(VerdictTables.CsvRows(name, verdict));

@@ -215,7 +215,7 @@ public sealed class Experiment
         var parameters = string.Join(" ", task.Parameters.Select(kv => $"{kv.Key}={kv.Value}"));
         Console.WriteLine($"-- training {name}: {task.Name} {parameters}; {training.Steps} steps, seed {training.Seed}");
         var result = Trainer.Train(config, RunPath(name), observer);
-        Console.WriteLine($"   {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; held-out {result.FinalEval}");
+        Console.WriteLine($"   {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; {result.EvalLabel} {result.FinalEval}");
         return result;
     }
 
@@ -230,7 +230,7 @@ public sealed class Experiment
         var results = SeedRunner.Train(list.Select(r => new SeedRunner.Job(new RunConfig { Model = r.Model, Training = r.Training, Task = r.Task }, RunPath(r.Name))).ToList(),
             Console.WriteLine);
         foreach (var (r, result) in list.Zip(results))
-            Console.WriteLine($"   {r.Name}: {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; held-out {result.FinalEval}");
+            Console.WriteLine($"   {r.Name}: {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; {result.EvalLabel} {result.FinalEval}");
         return results;
     }
 

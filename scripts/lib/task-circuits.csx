@@ -20,7 +20,7 @@ public static class TaskCircuits
         var verdict = VerdictTables.Judge(result);
         var heads = result.FinalHeads;
         exp.Report.AddParagraph(what);
-        exp.Report.AddParagraph($"Trained {steps} steps; loss {Fmt.F(result.LossCurve[0].Loss, 2)} → {Fmt.F(result.LossCurve[^1].Loss)}; held-out: {result.FinalEval}.");
+        exp.Report.AddParagraph($"Trained {steps} steps; loss {Fmt.F(result.LossCurve[0].Loss, 2)} → {Fmt.F(result.LossCurve[^1].Loss)}; {result.EvalLabel}: {result.FinalEval}.");
         VerdictTables.Add(exp.Report, taskName, verdict);
         HeadTables.Add(exp.Report, "head scores", heads);
         exp.Report.AddLineChart("training loss", "step", "loss", new[] { ("loss", result.LossCurve.Select(p => (double)p.Step).ToArray(), result.LossCurve.Select(p => p.Loss).ToArray()) });

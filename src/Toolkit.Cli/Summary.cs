@@ -11,7 +11,7 @@ public static class Summary
     public static void Print(TrainingResult r)
     {
         Console.WriteLine($"trained {r.Steps} steps in {r.Seconds:F1} s ({r.TokensPerSecond / 1000:F0}k tokens/s) → {r.Run.Path}");
-        Console.WriteLine($"final training loss {r.FinalTrainLoss:F3}; held-out: {r.FinalEval}");
+        Console.WriteLine($"final training loss {r.FinalTrainLoss:F3}; {r.EvalLabel}: {r.FinalEval}");
         Console.Write(HeadTable(r.FinalHeads));
     }
 

@@ -50,6 +50,7 @@ public class SeedRunnerTests
         var same = results[0];
         Assert.That((same.FinalEval.Accuracy, same.FinalEval.Loss, same.FinalEval.Positions), Is.EqualTo((alone.FinalEval.Accuracy, alone.FinalEval.Loss, alone.FinalEval.Positions)));
         Assert.That(same.FinalHeads.Heads, Is.EqualTo(alone.FinalHeads.Heads));
+        Assert.That((alone.EvalLabel, same.EvalLabel), Is.EqualTo(("held-out", "held-out")), "fresh draws of an unbounded task are held out");
         // The curve is read back as metrics.csv logs it (identical bytes, above), so equal to its logged precision.
         Assert.That(same.LossCurve.Select(p => p.Step), Is.EqualTo(alone.LossCurve.Select(p => p.Step)));
         Assert.That(same.LossCurve.Select(p => p.Loss), Is.EqualTo(alone.LossCurve.Select(p => p.Loss)).Within(0.001).Percent);

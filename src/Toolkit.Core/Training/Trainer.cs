@@ -15,7 +15,19 @@ namespace Toolkit.Training;
 /// <summary>What a finished (or resumed-and-finished) run measured.</summary>
 public sealed record TrainingResult(
     RunDirectory Run, int Steps, double FinalTrainLoss, EvalResult FinalEval, HeadScoreTable FinalHeads,
-    double Seconds, double TokensPerSecond, IReadOnlyList<(int Step, double Loss)> LossCurve);
+    double Seconds, double TokensPerSecond, IReadOnlyList<(int Step, double Loss)> LossCurve)
+{
+    /// <summary>Whether <see cref="FinalEval"/> read training examples: a task that lists every example it draws
+    /// (<c>IFiniteSupport</c>, e.g. modular-addition's training split) is evaluated on draws from that same list, so its
+    /// evaluation is not held out; its held-out probe (<c>toolkit probe</c>) says what generalizes.</summary>
+    public bool EvalOnTrainingExamples { get; init; }
+
+    /// <summary>What <see cref="FinalEval"/> measured, for printed lines: "held-out", or "training examples" (with why)
+    /// when <see cref="EvalOnTrainingExamples"/>.</summary>
+    public string EvalLabel => EvalOnTrainingExamples
+        ? "training examples (the task lists every example it draws, so evaluation is not held out; toolkit probe tests the held-out ones)"
+        : "held-out";
+}
 
 /// <summary>Trains a hooked transformer on a task: AdamW, warm-up then constant or cosine lr,
 /// gradient clipping, loss only on the task's predictable positions, held-out evaluation and head
@@ -75,7 +87,7 @@ public static class Trainer
         var heads = HeadScores.Compute(model, scoring);
         var curve = run.ReadMetrics(config)?.LossCurve() ?? [];
         return new TrainingResult(run, t.Steps, curve.Count > 0 ? curve[^1].Loss : double.NaN, eval, heads, seconds,
-            (double)ExamplesPerStep(task, t) * task.Context * t.Steps / seconds, curve);
+            (double)ExamplesPerStep(task, t) * task.Context * t.Steps / seconds, curve) { EvalOnTrainingExamples = task is IFiniteSupport };
     }
 
     /// <summary>The held-out sequences every evaluation of a run reads (the seed's eval stream).</summary>
@@ -354,7 +366,8 @@ public static class Trainer
             }
         }
         var seconds = clock.Elapsed.TotalSeconds;
-        return new TrainingResult(run, t.Steps, lastLoss, lastEval!, lastHeads!, seconds, trained * tokensPerStep / seconds, curve);
+        return new TrainingResult(run, t.Steps, lastLoss, lastEval!, lastHeads!, seconds, trained * tokensPerStep / seconds, curve)
+            { EvalOnTrainingExamples = task is IFiniteSupport };
     }
 
     /// <summary>The batch of a step: a pure function of (seed, step), corrupted for a masked LM.</summary>

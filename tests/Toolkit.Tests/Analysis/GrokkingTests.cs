@@ -145,7 +145,12 @@ public class GrokkingTests
         var dir = Directory.CreateTempSubdirectory("toolkit-grok-").FullName;
         try
         {
-            Trainer.Train(TinyRun(batchSize: 1), Path.Combine(dir, "a"));
+            var trained = Trainer.Train(TinyRun(batchSize: 1), Path.Combine(dir, "a"));
+            // Evaluation draws the task's own examples, which are the training split: its accuracy is not held out, and
+            // every printed line says so (the held-out pairs are the probe's).
+            Assert.That(trained.EvalOnTrainingExamples, Is.True);
+            Assert.That(trained.EvalLabel, Does.StartWith("training examples").And.Contain("not held out"));
+            Assert.That(Trainer.ResultOf(Path.Combine(dir, "a"), 0).EvalOnTrainingExamples, Is.True, "read back from its files too");
             var timeline = GrokkingRun.Measure(Path.Combine(dir, "a"));
             Assert.That(timeline.Points.Select(x => x.Step), Is.EqualTo(new[] { 50, 100, 150 }));
             Assert.That(timeline.Points[^1].TrainAccuracy, Is.EqualTo(1), "every training pair right");
