@@ -7,9 +7,12 @@
 // a control trains the same seeds at weight decay 2 and 4 for 1/2 and 1/4 of the steps (the same lr × decay × steps): if
 // weight decay drives the cleanup, the grokking step scales as 1/decay (exponent 1); a fixed optimizer event would keep it
 // in place (exponent 0). Checkpoints lie on the same 25-step grid in every arm, so the grid cannot make the steps scale.
+// A second control trains the main arm's seeds again in float64 (the same initial weights, only the round-off differs):
+// an event float32's precision causes (the training loss's spike once it reaches float32's floor) should vanish or move
+// there, and a marker that follows it is float32's, not the cleanup's (--float64 no leaves it out).
 // The paper trains p = 113 on 30% of the pairs for tens of thousands of steps; on one CPU thread this script defaults to
 // p = 31 on 50% (more data groks sooner).
-//   ./toolkit run scripts/grokking.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--p 31] [--fraction 0.5] [--steps 4000] [--every 25] [--decays 1,2,4]
+//   ./toolkit run scripts/grokking.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--p 31] [--fraction 0.5] [--steps 4000] [--every 25] [--decays 1,2,4] [--float64 yes|no]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using System.Globalization;
@@ -31,6 +34,12 @@ var every = exp.Setting("--every", 25, 10);
 var decaysText = exp.Str("--decays", "1,2,4");
 var decays = decaysText.Split(',').Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d
     : throw new ToolkitException($"--decays expects positive numbers separated by commas, got '{decaysText}'", "e.g. --decays 1,2,4 (the first is the main arm)")).ToList();
+var float64Text = exp.Str("--float64", "yes");
+var float64 = float64Text switch
+{
+    "yes" => true, "no" => false,
+    _ => throw new ToolkitException($"--float64 expects yes or no, got '{float64Text}'", "--float64 no leaves the float64 control out"),
+};
 var model = new ModelConfig
 {
     NLayers = 1, NHeads = 4, DModel = exp.Fast ? 32 : 128, DMlp = exp.Fast ? 128 : 512, AttnOnly = false, ActFn = ActivationFunction.Relu,
@@ -52,7 +61,7 @@ static (int? Step, double Floor) Spike(IReadOnlyList<(int Step, double Loss)> cu
 }
 
 // One arm: every seed trained at one weight decay for steps × (main decay / decay) steps, measured at its checkpoints.
-List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay, int armSteps)
+List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay, int armSteps, FloatType dtype = FloatType.Float32)
 {
     var timelines = new List<(GrokkingTimeline, int?, double)>();
     for (var k = 0; k < seeds; k++)
@@ -68,15 +77,16 @@ List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay,
             Steps = armSteps, FullBatch = true, LearningRate = 1e-3, WeightDecay = decay, Beta1 = 0.9, Beta2 = 0.98, WarmupSteps = 10, GradClip = 0,
             Seed = seed, Threads = exp.Threads, LogEvery = 10, EvalEvery = armSteps, EvalSequences = 64, CheckpointEvery = every,
         };
-        var result = exp.Train($"wd{decay.ToString(CultureInfo.InvariantCulture)}-seed{seed}", model, task, training);
+        var prefix = dtype == FloatType.Float64 ? "float64-" : "";
+        var result = exp.Train($"{prefix}wd{decay.ToString(CultureInfo.InvariantCulture)}-seed{seed}", model with { Dtype = dtype }, task, training);
         var timeline = GrokkingRun.Measure(result.Run.Path);
         // Measured: keep only the last checkpoint (the one the run's verdict and reports read).
         foreach (var (_, path) in result.Run.Checkpoints().SkipLast(1)) Directory.Delete(path, recursive: true);
         foreach (var x in timeline.Points)
-            rows.Add(new[] { Fmt.F(decay, 2), seed.ToString(), x.Step.ToString(), Fmt.F(x.TrainLoss, 5), Fmt.F(x.TestLoss, 5), Fmt.F(x.TrainAccuracy, 4),
+            rows.Add(new[] { dtype.JsonName(), Fmt.F(decay, 2), seed.ToString(), x.Step.ToString(), Fmt.F(x.TrainLoss, 5), Fmt.F(x.TestLoss, 5), Fmt.F(x.TrainAccuracy, 4),
                 Fmt.F(x.TestAccuracy, 4), Fmt.F(x.RestrictedLoss, 5), Fmt.F(x.ExcludedLoss, 5), Fmt.F(x.WeightNorm, 2) });
         var (spike, floor) = Spike(result.LossCurve);
-        var line = $"weight decay {Fmt.F(decay, 2)}, seed {seed}: {timeline.Frequencies}; {timeline.Summary()}; training-loss spike (above 1e-2 after below 1e-4) " +
+        var line = $"{(dtype == FloatType.Float64 ? "float64, " : "")}weight decay {Fmt.F(decay, 2)}, seed {seed}: {timeline.Frequencies}; {timeline.Summary()}; training-loss spike (above 1e-2 after below 1e-4) " +
             (spike is int sp ? $"at step {sp}" : "at no step") + $", lowest training loss logged before it (or in the run) {floor:G2}";
         exp.Report.AddParagraph(line);
         Console.WriteLine("   " + line);
@@ -87,7 +97,8 @@ List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay,
 
 int ArmSteps(double decay) => (int)Math.Round(steps * decays[0] / decay);
 var arms = decays.Select(d => (Decay: d, Steps: ArmSteps(d), Timelines: RunArm(d, ArmSteps(d)))).ToList();
-exp.Csv("timeline.csv", new[] { "weight_decay", "seed", "step", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "restricted_loss", "excluded_loss", "weight_norm" }, rows);
+var wide = float64 ? RunArm(decays[0], ArmSteps(decays[0]), FloatType.Float64) : null;
+exp.Csv("timeline.csv", new[] { "dtype", "weight_decay", "seed", "step", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "restricted_loss", "excluded_loss", "weight_norm" }, rows);
 
 // ---- the main arm: the paper's three checks ----
 var main = arms[0];
@@ -173,6 +184,30 @@ foreach (var arm in arms.Skip(1))
         $"{moved.Detail(x => x.ToString())}: {moved.Words("later", "sooner", "no different")}");
     controlLines.Add($"at weight decay {Fmt.F(arm.Decay, 2)} ({arm.Steps} steps): {string.Join("; ", parts)}; held-out 90% against weight decay {Fmt.F(main.Decay, 2)}: {moved.Sentence("later", "sooner", "no different")}");
 }
+
+// ---- the float64 control: the main arm's seeds again, the same initial weights, only the round-off differs ----
+string? precisionLine = null;
+if (wide is not null)
+{
+    var parts = new List<string>();
+    foreach (var (name, step) in events)
+    {
+        var f32 = main.Timelines.Select(x => TimeToEvent.Of(step(x), main.Steps)).ToList();
+        var f64 = wide.Select(x => TimeToEvent.Of(step(x), main.Steps)).ToList();
+        var same = main.Timelines.Zip(wide).Count(x => step(x.First) == step(x.Second));
+        exp.Result($"control, float64 (weight decay {Fmt.F(main.Decay, 2)}, {main.Steps} steps), {name}: {TimeToEventSummary.Of(f64)}; per seed {string.Join(", ", f64)} " +
+            $"(float32: {string.Join(", ", f32)}; the same outcome in {same} of {seeds} seeds)");
+        parts.Add($"{name} in {f64.Count(o => o.Reached)} of {seeds} seeds at float64 against {f32.Count(o => o.Reached)} at float32 " +
+            $"(per seed {string.Join(", ", f64)} against {string.Join(", ", f32)})");
+    }
+    exp.Result($"control, float64: lowest training loss logged per seed {string.Join(", ", wide.Select(x => x.Floor.ToString("G2", CultureInfo.InvariantCulture)))} " +
+        $"(float32: {string.Join(", ", main.Timelines.Select(x => x.Floor.ToString("G2", CultureInfo.InvariantCulture)))})");
+    var moved = claims.Add("held-out 90% step at float64 against float32",
+        CensoredComparison.Of(wide.Select(x => TimeToEvent.Of(x.Timeline.Test90Step, main.Steps)).ToList(), test90));
+    exp.Result($"control, float64: held-out 90% step against float32: {moved.Detail(x => x.ToString())}: {moved.Words("later", "sooner", "no different")}");
+    precisionLine = $"float64 control (the same seeds and initial weights, weight decay {Fmt.F(main.Decay, 2)}): {string.Join("; ", parts)}; " +
+        $"held-out 90% step against float32: {moved.Sentence("later", "sooner", "no different")}";
+}
 if (claims.Claims.Count > 0) exp.Claims(claims);
 
 // ---- conclusions, one per check ----
@@ -193,4 +228,5 @@ exp.Conclude($"phase order (memorization, then circuit formation, then cleanup):
     (gap is null ? "" : $" (circuit minus memorized step {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first", "circuit first", "no gap")})") + ".");
 if (controlLines.Count > 0)
     exp.Conclude($"control (the same seeds at other weight decays, the same lr × decay × steps): {string.Join("; ", controlLines)}.");
+if (precisionLine is not null) exp.Conclude(precisionLine + ".");
 exp.Save();

@@ -102,6 +102,11 @@ public sealed record ModelConfig
     /// <summary>Routing: the choices at each step, the n_layers blocks then the identity layers.</summary>
     [JsonIgnore] public int RouteOptions => NLayers + RouteIdentityLayers;
 
+    /// <summary>float64 draws the same initial weights as float32 (drawn in float32, then widened), so the two precisions
+    /// start from one point and differ only in round-off: the control for an effect that could be float32's. A config.json
+    /// written before this setting reads as float32.</summary>
+    [Setting("float32 or float64: precision of weights, activations and optimizer state (float64: the same initial weights, about 2× slower on CPU)", Group = Setting.VariantGroup)] [JsonPropertyName("dtype")] public FloatType Dtype { get; init; } = FloatType.Float32;
+
     [Setting("dropout on the embeddings", Group = Setting.VariantGroup)] [JsonPropertyName("embed_dropout")] public double EmbedDropout { get; init; }
     [Setting("dropout on attention patterns", Group = Setting.VariantGroup)] [JsonPropertyName("attn_dropout")] public double AttnDropout { get; init; }
     [Setting("dropout on residual writes", Group = Setting.VariantGroup)] [JsonPropertyName("resid_dropout")] public double ResidDropout { get; init; }

@@ -37,6 +37,14 @@ public enum PositionalEmbedding
     [JsonStringEnumMemberName("none")] None,
 }
 
+/// <summary>The precision of a model's weights and activations (<c>dtype</c>, TransformerLens's name).</summary>
+[JsonConverter(typeof(SpelledEnumConverter<FloatType>))]
+public enum FloatType
+{
+    [JsonStringEnumMemberName("float32")] Float32,
+    [JsonStringEnumMemberName("float64")] Float64,
+}
+
 /// <summary>Where a block's LayerNorms sit (<c>normalization_position</c>).</summary>
 [JsonConverter(typeof(SpelledEnumConverter<LayerNormPosition>))]
 public enum LayerNormPosition

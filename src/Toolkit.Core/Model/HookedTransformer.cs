@@ -64,6 +64,8 @@ public sealed class HookedTransformer : nn.Module<Tensor, Tensor>
                 hookPoints[name] = hook;
             }
         blockHooks = hookPoints.Where(h => h.Key.StartsWith("blocks.", StringComparison.Ordinal)).Select(h => h.Value).ToArray();
+        // Widened after drawing, so a float64 model starts from exactly the float32 model's initial weights.
+        if (Config.Dtype == FloatType.Float64) this.to(ScalarType.Float64);
     }
 
     /// <summary>Every hook point by its TransformerLens name.</summary>

@@ -320,8 +320,8 @@ public static class Trainer
                 optimizer.ZeroGrad();
                 loss.backward();
                 var gradNorm = nn.utils.clip_grad_norm_(parameters, clipBound);
-                lastLoss = taskLoss.item<float>();
-                if (auxiliary is not null && !double.IsFinite(loss.item<float>())) lastLoss = double.NaN; // a non-finite ponder cost diverges too
+                lastLoss = taskLoss.to_type(ScalarType.Float64).item<double>(); // exact for float32, and float64 models
+                if (auxiliary is not null && !double.IsFinite(loss.to_type(ScalarType.Float64).item<double>())) lastLoss = double.NaN; // a non-finite ponder cost diverges too
                 // Stop before a non-finite update reaches the weights (and so any checkpoint).
                 if (!double.IsFinite(lastLoss) || !double.IsFinite(gradNorm))
                     throw Diverged(step + 1, !double.IsFinite(lastLoss) ? $"the loss is {lastLoss}" : $"the gradient norm is {gradNorm}");

@@ -97,7 +97,7 @@ public static class GeneralizationCheck
             {
                 var pattern = cache.Pattern(layer)[0, .., row, ..];                    // [head, src]
                 var (weights, sources) = pattern.max(-1);
-                var w = weights.cpu().data<float>().ToArray();
+                var w = weights.cpu().to_type(ScalarType.Float32).data<float>().ToArray();
                 var s = sources.cpu().data<long>().ToArray();
                 var top = Enumerable.Range(0, w.Length).MaxBy(h => w[h]);
                 heads.Add($"L{layer}H{top}→{s[top]} ({w[top]:F2})");
