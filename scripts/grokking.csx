@@ -137,11 +137,11 @@ var lead = circuitBeforeDrop.Count > 0 ? claims.Add("circuit step before the hel
 var gap = memorizedBeforeCircuit.Count > 0 ? claims.Add("memorization before the circuit step", MeanComparison.FromZero(memorizedBeforeCircuit)) : null;
 var rise = excludedRise.Count > 0 ? claims.Add("excluded loss higher at the drop than at memorization", MeanComparison.FromZero(excludedRise)) : null;
 if (lead is not null)
-    exp.Result($"held-out drop start minus circuit step: {lead.Detail(x => Fmt.F(x, 0))} steps over {circuitBeforeDrop.Count} seeds: {lead.Words("circuit first", "drop first", "no lead")}");
+    exp.Result($"held-out drop start minus circuit step: {lead.Detail(x => Fmt.F(x, 0))} steps over {circuitBeforeDrop.Count} seeds: {lead.Words("circuit first, above", "drop first, below", "zero")}");
 if (gap is not null)
-    exp.Result($"circuit step minus memorized step: {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first", "circuit first", "no gap")}");
+    exp.Result($"circuit step minus memorized step: {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first, above", "circuit first, below", "zero")}");
 if (rise is not null)
-    exp.Result($"excluded loss at the drop's start minus at memorization: {rise.Detail(x => Fmt.F(x, 2))} nats over {excludedRise.Count} seeds: {rise.Words("risen", "fallen", "no change")}");
+    exp.Result($"excluded loss at the drop's start minus at memorization: {rise.Detail(x => Fmt.F(x, 2))} nats over {excludedRise.Count} seeds: {rise.Words("risen, above", "fallen, below", "zero")}");
 
 // ---- the control: which events scale as 1/decay? ----
 // Three events per seed: held-out accuracy ≥ 90% (generalization), the held-out loss's phase change, and the training
@@ -181,8 +181,8 @@ foreach (var arm in arms.Skip(1))
     var moved = claims.Add($"held-out 90% step at weight decay {Fmt.F(arm.Decay, 2)} against {Fmt.F(main.Decay, 2)} (censored at {budget})",
         CensoredComparison.Of(arm.Timelines.Select(x => Cut(x.Timeline.Test90Step)).ToList(), runs.Select(t => Cut(t.Test90Step)).ToList()));
     exp.Result($"control, weight decay {Fmt.F(arm.Decay, 2)}: held-out 90% step against weight decay {Fmt.F(main.Decay, 2)}, both censored at {budget}: " +
-        $"{moved.Detail(x => x.ToString())}: {moved.Words("later", "sooner", "no different")}");
-    controlLines.Add($"at weight decay {Fmt.F(arm.Decay, 2)} ({arm.Steps} steps): {string.Join("; ", parts)}; held-out 90% against weight decay {Fmt.F(main.Decay, 2)}: {moved.Sentence("later", "sooner", "no different")}");
+        $"{moved.Detail(x => x.ToString())}: {moved.Words("later than", "sooner than", $"weight decay {Fmt.F(main.Decay, 2)}")}");
+    controlLines.Add($"at weight decay {Fmt.F(arm.Decay, 2)} ({arm.Steps} steps): {string.Join("; ", parts)}; held-out 90%: {moved.Sentence("later than", "sooner than", $"weight decay {Fmt.F(main.Decay, 2)}")}");
 }
 
 // ---- the float64 control: the main arm's seeds again, the same initial weights, only the round-off differs ----
@@ -204,9 +204,9 @@ if (wide is not null)
         $"(float32: {string.Join(", ", main.Timelines.Select(x => x.Floor.ToString("G2", CultureInfo.InvariantCulture)))})");
     var moved = claims.Add("held-out 90% step at float64 against float32",
         CensoredComparison.Of(wide.Select(x => TimeToEvent.Of(x.Timeline.Test90Step, main.Steps)).ToList(), test90));
-    exp.Result($"control, float64: held-out 90% step against float32: {moved.Detail(x => x.ToString())}: {moved.Words("later", "sooner", "no different")}");
+    exp.Result($"control, float64: held-out 90% step against float32: {moved.Detail(x => x.ToString())}: {moved.Words("later than", "sooner than", "the float32 runs")}");
     precisionLine = $"float64 control (the same seeds and initial weights, weight decay {Fmt.F(main.Decay, 2)}): {string.Join("; ", parts)}; " +
-        $"held-out 90% step against float32: {moved.Sentence("later", "sooner", "no different")}";
+        $"held-out 90% step: {moved.Sentence("later than", "sooner than", "the float32 runs")}";
 }
 if (claims.Claims.Count > 0) exp.Claims(claims);
 
@@ -221,11 +221,11 @@ exp.Conclude($"{setting}: held-out accuracy reached 90% in {test90.Count(t => t.
 exp.Conclude($"key frequencies: the final embeddings keep {keyInterval.Format(x => Fmt.F(x, 1))} per seed (per seed {string.Join(", ", keyCounts)}; " +
     $"Nanda et al. report 5 at p 113, {Fmt.F(5 - keyInterval.Mean, 1)} more than the mean here; p {p} has {(p - 1) / 2} frequencies to choose from, p 113 has 56).");
 exp.Conclude($"excluded loss rising first: above ln p before the held-out loss fell in {risesFirst} of {seeds} seeds" +
-    (lead is null ? "" : $" (drop start minus circuit step {lead.Detail(x => Fmt.F(x, 0))} steps over {circuitBeforeDrop.Count} seeds: {lead.Words("circuit first", "drop first", "no lead")})") +
+    (lead is null ? "" : $" (drop start minus circuit step {lead.Detail(x => Fmt.F(x, 0))} steps over {circuitBeforeDrop.Count} seeds: {lead.Words("circuit first, above", "drop first, below", "zero")})") +
     $"; before held-out accuracy reached 90% in {circuitBefore90.Count(d => d > 0)} of {seeds} seeds ({circuitBefore90.Count} reached both; by {string.Join(", ", circuitBefore90)} steps).");
 exp.Conclude($"phase order (memorization, then circuit formation, then cleanup): in {inOrder} of {seeds} seeds with the held-out loss's phase change " +
     $"as the cleanup, in {inOrder90} of {seeds} with the held-out 90% step as its end" +
-    (gap is null ? "" : $" (circuit minus memorized step {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first", "circuit first", "no gap")})") + ".");
+    (gap is null ? "" : $" (circuit minus memorized step {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first, above", "circuit first, below", "zero")})") + ".");
 if (controlLines.Count > 0)
     exp.Conclude($"control (the same seeds at other weight decays, the same lr × decay × steps): {string.Join("; ", controlLines)}.");
 if (precisionLine is not null) exp.Conclude(precisionLine + ".");

@@ -125,7 +125,7 @@ var valueClaim = claims.Add("logit diff: important heads from new names minus cl
 var pointerClaim = claims.Add("logit diff: important heads from swapped order minus clean", MeanComparison.PairedOf(Of(s => s.Swapped), Of(s => s.Clean)));
 var versus = claims.Add("logit diff: swapped order minus new names", MeanComparison.PairedOf(Of(s => s.Swapped), Of(s => s.NewNames)));
 foreach (var c in claims.Claims)
-    exp.Result($"{c.What} = {c.Detail(x => Fmt.F(x, 2))}: {c.Words("higher", "lower", "zero")}");
+    exp.Result($"{c.What} = {c.Detail(x => Fmt.F(x, 2))}: {c.Words("above", "below", "zero")}");
 exp.Claims(claims);
 exp.Result($"logit diff over {seeds} seeds, mean [95% CI]: clean {MeanCi(Of(s => s.Clean))}, important heads from ABC {MeanCi(Of(s => s.Abc))}, from new names {MeanCi(Of(s => s.NewNames))}, from swapped order {MeanCi(Of(s => s.Swapped))}");
 
