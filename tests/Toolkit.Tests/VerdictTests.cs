@@ -29,6 +29,16 @@ public class VerdictTests
     private static HookedTransformer Model(TrainingResultKey key) => Run(key).Run.LoadModel();
 
     [Test]
+    public void A_tally_reads_after_the_model_for_every_kind()
+    {
+        Assert.That(VerdictKinds.Tally([VerdictKind.NotLearned, VerdictKind.NotLearned]), Is.EqualTo("has not learned its task in 2 of 2 seeds"));
+        Assert.That(VerdictKinds.Tally([VerdictKind.Generalizes, VerdictKind.Partial, VerdictKind.Generalizes]),
+            Is.EqualTo("generalizes in 2 of 3 seeds, is partial in 1 of 3 seeds"));
+        foreach (var kind in Enum.GetValues<VerdictKind>())
+            Assert.That(kind.Predicate(), Does.EndWith(kind == VerdictKind.NotLearned ? "not learned its task" : kind.Word()), "the verdict's own word stays in it");
+    }
+
+    [Test]
     public void Fixed_period_model_is_judged_memorizes_positions_with_fixed_offset_evidence()
     {
         var outcome = SeedStudy.Judge(Run(TrainingResultKey.Fixed).Run.Path);

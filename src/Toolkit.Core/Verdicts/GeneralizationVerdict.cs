@@ -40,10 +40,20 @@ public static class VerdictKinds
         Enum.GetValues<VerdictKind>().Where(k => k.Word() == word).Select(k => (VerdictKind?)k).FirstOrDefault()
         ?? throw new ToolkitException($"\"{word}\" is not a verdict", $"a verdict is one of: {string.Join(", ", Enum.GetValues<VerdictKind>().Select(k => k.Word()))}");
 
-    /// <summary>"memorizes positions in 5 of 5 seeds" or "generalizes in 3 of 5 seeds, partial in 2 of 5 seeds".</summary>
+    /// <summary>The kind as what a model does, to follow "the model": "memorizes positions", "generalizes", "fails (not
+    /// positional)", "is undetermined", "is partial" or "has not learned its task".</summary>
+    public static string Predicate(this VerdictKind kind) => kind switch
+    {
+        VerdictKind.Undetermined or VerdictKind.Partial => "is " + kind.Word(),
+        VerdictKind.NotLearned => "has not learned its task",
+        _ => kind.Word(),
+    };
+
+    /// <summary>"memorizes positions in 5 of 5 seeds" or "generalizes in 3 of 5 seeds, has not learned its task in 2 of 5
+    /// seeds": reads after "the model".</summary>
     public static string Tally(IReadOnlyList<VerdictKind> perSeed) =>
         string.Join(", ", perSeed.GroupBy(k => k).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
-            .Select(g => $"{g.Key.Word()} in {g.Count()} of {perSeed.Count} seeds"));
+            .Select(g => $"{g.Key.Predicate()} in {g.Count()} of {perSeed.Count} seeds"));
 }
 
 /// <summary>One probe measured: the model beside the position-only baseline and chance, and the

@@ -132,7 +132,7 @@ public class LocalSweepTests
         Assert.That(saved.Groups[0].InDistribution.Mean, Is.EqualTo(CsvFrame.Column(frame, "in_distribution_accuracy")[0]).Within(1e-12));
         // One rendering of the tables: collect.html's group and run tables are the notebook view's, drawn from collect.json.
         var tables = CollectView.Html(saved);
-        Assert.That(tables, Does.Contain("<td>n_layers=1</td>").And.Contain($"<td>{judged} in 1 of 1 seeds</td>"));
+        Assert.That(tables, Does.Contain("<td>n_layers=1</td>").And.Contain($"<td>{VerdictKinds.Parse(judged).Predicate()} in 1 of 1 seeds</td>"));
         foreach (var table in new[] { CollectView.Groups(saved), CollectView.Runs(saved) })
             foreach (var row in table.Rows)
                 Assert.That(html, Does.Contain(string.Concat(row.Skip(1).Select(c => $"<td>{Toolkit.Html.Encode(c)}</td>"))), table.Caption);
