@@ -18,9 +18,10 @@
 // task's accuracy after the fine-tune (the report's verdict). All comparisons are one Holm family; a direction "shares a
 // mechanism" only when its base beats both scratch and the control base (sooner to 80% or higher at the end) and the
 // inherited heads are needed more than the same heads of scratch and of the control's fine-tune.
-// The default (5 seeds, 500 steps: 35 trainings) took about 28 min at --threads 1 on a busy core (extrapolated from
-// 1 seed at 300 steps, 3.6 min).
-//   ./toolkit run scripts/ioi-set-extraction.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 500] [--prompts 256] [--threads N]
+// Six seeds by default: the unpaired exact permutation test on steps cannot go below p = 2/252 ≈ 0.008 at 5 against 5,
+// above Holm's first threshold 0.05/12 ≈ 0.004; at 6 against 6 it reaches 2/924 ≈ 0.002. 450 steps keeps the default (42
+// trainings) near 30 min at --threads 1 on a busy core (5 seeds at 500 steps took 27 min there).
+//   ./toolkit run scripts/ioi-set-extraction.csx [--fast] [--out DIR] [--seed N] [--seeds 6] [--steps 450] [--prompts 256] [--threads N]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using Toolkit;
@@ -34,8 +35,8 @@ using Toolkit.Training;
 using Toolkit.Verdicts;
 
 var exp = new Experiment("ioi-set-extraction", "IOI and set extraction: does one carry a mechanism the other can use?", Args);
-var seeds = exp.Setting("--seeds", 5, 2);
-var steps = exp.Setting("--steps", 500, 20);
+var seeds = exp.Setting("--seeds", 6, 2);
+var steps = exp.Setting("--steps", 450, 20);
 var count = exp.Setting("--prompts", 256, 16);
 var Target = new VerdictSettings().GoodAccuracy; // the verdict's "good enough to judge" (80%)
 const double Important = 0.1; // a head matters for its base task at ≥ 10% (of the logit difference recovered, or of the loss gap)
