@@ -41,7 +41,7 @@ public class OneVocabularyTests
         [("model", "tied_embeddings", "true")], [("model", "initializer_range", "0.05")],
         [("model", "conv_type", "\"full\""), ("model", "conv_padding", "\"same\"")],
         [("model", "routing", "\"per-token\""), ("model", "router_type", "\"gru\""), ("model", "route_act", "true"), ("model", "route_act_loss", "\"per-step\"")],
-        [("model", "embed_dropout", "0.1"), ("model", "attn_dropout", "0.2"), ("model", "resid_dropout", "0.05")],
+        [("model", "embed_dropout", "0.1"), ("model", "attn_dropout", "0.2"), ("model", "resid_dropout", "0.05")], [("model", "dtype", "\"float64\"")],
         [("training", "steps", "300")], [("training", "batch_size", "16")], [("training", "lr", "0.003")], [("training", "warmup_steps", "10")],
         [("training", "schedule", "\"cosine\""), ("training", "min_lr_ratio", "0.2")], [("training", "weight_decay", "0.1")],
         [("training", "beta1", "0.8"), ("training", "beta2", "0.95")], [("training", "grad_clip", "0.5")], [("training", "device", "\"cpu\"")],
