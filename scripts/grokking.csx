@@ -134,15 +134,17 @@ exp.Result($"excluded loss rises above ln p before the held-out loss falls (10% 
 
 // Claims over the seeds with the events (95% Student-t intervals, Gehan for censored steps; one Holm family).
 var claims = new ClaimFamily("grokking phases and the weight-decay control");
+// Reading a claim decides the family, so every line that reads one is printed after the last claim is added.
+var afterDecision = new List<Action>();
 var lead = circuitBeforeDrop.Count > 0 ? claims.Add("circuit step before the held-out loss's drop", MeanComparison.FromZero(circuitBeforeDrop)) : null;
 var gap = memorizedBeforeCircuit.Count > 0 ? claims.Add("memorization before the circuit step", MeanComparison.FromZero(memorizedBeforeCircuit)) : null;
 var rise = excludedRise.Count > 0 ? claims.Add("excluded loss higher at the drop than at memorization", MeanComparison.FromZero(excludedRise)) : null;
 if (lead is not null)
-    exp.Result($"held-out drop start minus circuit step: {lead.Detail(x => Fmt.F(x, 0))} steps over {circuitBeforeDrop.Count} seeds: {lead.Words("circuit first, above", "drop first, below", "zero")}");
+    afterDecision.Add(() => exp.Result($"held-out drop start minus circuit step: {lead.Detail(x => Fmt.F(x, 0))} steps over {circuitBeforeDrop.Count} seeds: {lead.Words("circuit first, above", "drop first, below", "zero")}"));
 if (gap is not null)
-    exp.Result($"circuit step minus memorized step: {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first, above", "circuit first, below", "zero")}");
+    afterDecision.Add(() => exp.Result($"circuit step minus memorized step: {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first, above", "circuit first, below", "zero")}"));
 if (rise is not null)
-    exp.Result($"excluded loss at the drop's start minus at memorization: {rise.Detail(x => Fmt.F(x, 2))} nats over {excludedRise.Count} seeds: {rise.Words("risen, above", "fallen, below", "zero")}");
+    afterDecision.Add(() => exp.Result($"excluded loss at the drop's start minus at memorization: {rise.Detail(x => Fmt.F(x, 2))} nats over {excludedRise.Count} seeds: {rise.Words("risen, above", "fallen, below", "zero")}"));
 
 // ---- the control: which events scale as 1/decay? ----
 // Three events per seed: held-out accuracy ≥ 90% (generalization), the held-out loss's phase change, and the training
@@ -181,9 +183,13 @@ foreach (var arm in arms.Skip(1))
     TimeToEvent Cut(int? s) => s is int v && v <= budget ? TimeToEvent.At(v) : TimeToEvent.NotBy(budget);
     var moved = claims.Add($"held-out 90% step at weight decay {Fmt.F(arm.Decay, 2)} against {Fmt.F(main.Decay, 2)} (censored at {budget})",
         CensoredComparison.Of(arm.Timelines.Select(x => Cut(x.Timeline.Test90Step)).ToList(), runs.Select(t => Cut(t.Test90Step)).ToList()));
-    exp.Result($"control, weight decay {Fmt.F(arm.Decay, 2)}: held-out 90% step against weight decay {Fmt.F(main.Decay, 2)}, both censored at {budget}: " +
-        $"{moved.Detail(x => x.ToString())}: {moved.Words("later than", "sooner than", $"weight decay {Fmt.F(main.Decay, 2)}")}");
-    controlLines.Add($"at weight decay {Fmt.F(arm.Decay, 2)} ({arm.Steps} steps): {string.Join("; ", parts)}; held-out 90%: {moved.Sentence("later than", "sooner than", $"weight decay {Fmt.F(main.Decay, 2)}")}");
+    var (decay, armSteps) = (arm.Decay, arm.Steps);
+    afterDecision.Add(() =>
+    {
+        exp.Result($"control, weight decay {Fmt.F(decay, 2)}: held-out 90% step against weight decay {Fmt.F(main.Decay, 2)}, both censored at {budget}: " +
+            $"{moved.Detail(x => x.ToString())}: {moved.Words("later than", "sooner than", $"weight decay {Fmt.F(main.Decay, 2)}")}");
+        controlLines.Add($"at weight decay {Fmt.F(decay, 2)} ({armSteps} steps): {string.Join("; ", parts)}; held-out 90%: {moved.Sentence("later than", "sooner than", $"weight decay {Fmt.F(main.Decay, 2)}")}");
+    });
 }
 
 // ---- the float64 control: the main arm's seeds again, the same initial weights, only the round-off differs ----
@@ -205,10 +211,14 @@ if (wide is not null)
         $"(float32: {string.Join(", ", main.Timelines.Select(x => x.Floor.ToString("G2", CultureInfo.InvariantCulture)))})");
     var moved = claims.Add("held-out 90% step at float64 against float32",
         CensoredComparison.Of(wide.Select(x => TimeToEvent.Of(x.Timeline.Test90Step, main.Steps)).ToList(), test90));
-    exp.Result($"control, float64: held-out 90% step against float32: {moved.Detail(x => x.ToString())}: {moved.Words("later than", "sooner than", "the float32 runs")}");
-    precisionLine = $"float64 control (the same seeds and initial weights, weight decay {Fmt.F(main.Decay, 2)}): {string.Join("; ", parts)}; " +
-        $"held-out 90% step: {moved.Sentence("later than", "sooner than", "the float32 runs")}";
+    afterDecision.Add(() =>
+    {
+        exp.Result($"control, float64: held-out 90% step against float32: {moved.Detail(x => x.ToString())}: {moved.Words("later than", "sooner than", "the float32 runs")}");
+        precisionLine = $"float64 control (the same seeds and initial weights, weight decay {Fmt.F(main.Decay, 2)}): {string.Join("; ", parts)}; " +
+            $"held-out 90% step: {moved.Sentence("later than", "sooner than", "the float32 runs")}";
+    });
 }
+foreach (var print in afterDecision) print();
 if (claims.Claims.Count > 0) exp.Claims(claims);
 
 // ---- conclusions, one per check ----
