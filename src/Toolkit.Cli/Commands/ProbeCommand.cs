@@ -15,6 +15,7 @@ public static class ProbeCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads for --train-missing (default: the run's own)" };
         var tolerance = new Option<double>("--tolerance") { Description = "a probe passes when the upper end of its 95% interval reaches in-distribution accuracy minus this", DefaultValueFactory = _ => 0.1 };
         var sequences = new Option<int>("--sequences") { Description = "sequences per probe", DefaultValueFactory = _ => 256 };
+        var step = new Option<int?>("--step") { Description = "judge the checkpoint saved at this step (default: the latest), e.g. before and after a phase change" };
         var command = new Command("probe", "Judge a run: generalizes, memorizes positions, fails (not positional), undetermined or partial, with every probe beside the position-only baseline and chance and the shortcut test.");
         command.Arguments.Add(run);
         command.Options.Add(seeds);
@@ -22,15 +23,18 @@ public static class ProbeCommand
         command.Options.Add(threads);
         command.Options.Add(tolerance);
         command.Options.Add(sequences);
+        command.Options.Add(step);
         command.SetAction(r => CommandLine.Guard(() =>
         {
             var settings = new VerdictSettings { Tolerance = r.GetValue(tolerance), Sequences = r.GetValue(sequences) };
             var outcomes = SeedStudy.Run(r.GetValue(run)!, r.GetValue(seeds), settings, seed => new ProgressReporter($"seed {seed}"),
-                r.GetValue(trainMissing), r.GetValue(threads), Console.Error.WriteLine);
+                r.GetValue(trainMissing), r.GetValue(threads), Console.Error.WriteLine, r.GetValue(step));
             foreach (var o in outcomes)
             {
-                Console.WriteLine($"== {o.RunPath} (seed {o.Seed}); {o.Dynamics}");
+                Console.WriteLine($"== {o.RunPath} (seed {o.Seed}, checkpoint at step {o.CheckpointStep}); {o.Dynamics}");
                 Console.Write(o.Verdict.Render());
+                // The saved verdict is the run's answer, so only the latest checkpoint's is saved.
+                if (o.CheckpointStep != Runs.RunDirectory.Open(o.RunPath).LatestCheckpoint().Step) continue;
                 VerdictFile.Save(o);
                 Console.WriteLine($"saved {VerdictFile.PathOf(o.RunPath)}");
             }

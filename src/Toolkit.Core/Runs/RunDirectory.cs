@@ -108,6 +108,17 @@ public sealed partial class RunDirectory
         return all[^1];
     }
 
+    /// <summary>The checkpoint saved at <paramref name="step"/>, or an error that lists the steps saved.</summary>
+    public (int Step, string Path) CheckpointAt(int step)
+    {
+        var all = Checkpoints();
+        foreach (var c in all)
+            if (c.Step == step) return c;
+        throw new ToolkitException($"run {Path} has no checkpoint at step {step}",
+            all.Count == 0 ? $"train it first: toolkit train --resume {Path}"
+            : $"its checkpoints are at steps {string.Join(", ", all.Count <= 12 ? all.Select(c => c.Step.ToString()) : all.Take(5).Select(c => c.Step.ToString()).Append("…").Concat(all.TakeLast(5).Select(c => c.Step.ToString())))}");
+    }
+
     /// <summary>Why a checkpoint cannot be read as this run's (naming the file), or null when it verifies: its manifest
     /// (<see cref="Checkpoint.Problem"/>), then its config.json against the run's (the same run, steps aside).</summary>
     public string? CheckpointProblem(RunConfig config, int step, string folder)

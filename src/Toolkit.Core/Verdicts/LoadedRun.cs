@@ -23,18 +23,19 @@ public sealed class LoadedRun : IDisposable
     private LoadedRun(string path, RunDirectory directory, RunConfig config, ITask task, int step, HookedTransformer model, ScoringBatch scoring, HeadScoreTable heads) =>
         (Path, Directory, Config, Task, Step, Model, Scoring, Heads) = (path, directory, config, task, step, model, scoring, heads);
 
-    /// <summary>Loads the run's latest checkpoint (verified) on the run's device, and scores its heads.</summary>
-    public static LoadedRun Open(string runPath)
+    /// <summary>Loads the run's latest checkpoint, or the one at <paramref name="step"/> (verified), on the run's device,
+    /// and scores its heads.</summary>
+    public static LoadedRun Open(string runPath, int? step = null)
     {
         var dir = RunDirectory.Open(runPath);
         var config = dir.ReadConfig();
         var task = config.Task.Create();
-        var (step, checkpoint) = dir.LatestCheckpoint();
+        var (loadedStep, checkpoint) = step is int s ? dir.CheckpointAt(s) : dir.LatestCheckpoint();
         var model = dir.LoadModel(Devices.Resolve(config.Training.Device), checkpoint);
         try
         {
             var scoring = ScoringBatch.ForRun(model, task, config.Training.Seed);
-            return new LoadedRun(runPath, dir, config, task, step, model, scoring, HeadScores.Compute(model, scoring));
+            return new LoadedRun(runPath, dir, config, task, loadedStep, model, scoring, HeadScores.Compute(model, scoring));
         }
         catch
         {

@@ -16,9 +16,9 @@ public static class SeedStudy
     /// error unless <paramref name="trainMissing"/>; then the missing ones are trained with the run's config and their seeds,
     /// on <paramref name="threads"/> threads when given (else the run's own count), side by side where the cores allow
     /// (<see cref="SeedRunner"/>: <paramref name="progress"/> hears its lines, <paramref name="observer"/> watches a seed
-    /// trained in this process).</summary>
+    /// trained in this process). Each seed is judged at its latest checkpoint, or at <paramref name="step"/>'s.</summary>
     public static IReadOnlyList<SeedOutcome> Run(string runPath, int seeds, VerdictSettings? settings = null,
-        Func<long, ITrainingObserver>? observer = null, bool trainMissing = false, int? threads = null, Action<string>? progress = null)
+        Func<long, ITrainingObserver>? observer = null, bool trainMissing = false, int? threads = null, Action<string>? progress = null, int? step = null)
     {
         if (seeds < 1) throw new ToolkitException($"--seeds {seeds} must be at least 1", "use --seeds 3, for example");
         var first = RunDirectory.Open(runPath);
@@ -36,13 +36,14 @@ public static class SeedStudy
             missing.Add(new SeedRunner.Job(config with { Training = training, Provenance = null }, paths[i]));
         }
         SeedRunner.Train(missing, progress, observer: observer is null ? null : job => observer(job.Config.Training.Seed));
-        return paths.Select(p => Judge(p, settings)).ToList();
+        return paths.Select(p => Judge(p, settings, step)).ToList();
     }
 
-    /// <summary>Judges one run's latest checkpoint on its own task and probes, with head roles as evidence.</summary>
-    public static SeedOutcome Judge(string runPath, VerdictSettings? settings = null)
+    /// <summary>Judges one run's latest checkpoint (or the one at <paramref name="step"/>) on its own task and probes, with
+    /// head roles as evidence.</summary>
+    public static SeedOutcome Judge(string runPath, VerdictSettings? settings = null, int? step = null)
     {
-        using var run = LoadedRun.Open(runPath);
+        using var run = LoadedRun.Open(runPath, step);
         return run.Judge(settings);
     }
 }

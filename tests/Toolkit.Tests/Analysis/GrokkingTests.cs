@@ -164,6 +164,37 @@ public class GrokkingTests
     }
 
     [Test]
+    public void The_verdict_is_read_at_any_saved_checkpoint_and_only_the_latest_ones_is_saved()
+    {
+        var dir = Directory.CreateTempSubdirectory("toolkit-grok-").FullName;
+        try
+        {
+            var run = Path.Combine(dir, "a");
+            Trainer.Train(TinyRun(batchSize: 1), run);
+            var early = SeedStudy.Judge(run, step: 50);
+            var latest = SeedStudy.Judge(run);
+            Assert.That((early.CheckpointStep, latest.CheckpointStep), Is.EqualTo((50, 150)));
+            using (var a = LoadedRun.Open(run, 50))
+            using (var b = LoadedRun.Open(run))
+            {
+                var (wa, wb) = (a.Model.state_dict()["embed.W_E"], b.Model.state_dict()["embed.W_E"]);
+                Assert.That(wa.eq(wb).all().item<bool>(), Is.False, "another checkpoint's weights");
+            }
+
+            var (code, output, error) = CliRunner.InProcess("probe", run, "--step", "50", "--sequences", "32");
+            Assert.That(code, Is.EqualTo(0), error);
+            Assert.That(output, Does.Contain("checkpoint at step 50").And.Contain($"verdict: {SeedStudy.Judge(run, new VerdictSettings { Sequences = 32 }, 50).Verdict.Headline}"));
+            Assert.That(File.Exists(VerdictFile.PathOf(run)), Is.False, "an earlier checkpoint's verdict is not saved as the run's answer");
+
+            (code, _, error) = CliRunner.InProcess("probe", run, "--step", "70");
+            Assert.That(code, Is.EqualTo(2));
+            CliRunner.AssertTwoLineError(error, "has no checkpoint at step 70");
+            Assert.That(error, Does.Contain("50, 100, 150"), "the hint lists the steps saved");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Test]
     public void Full_batch_on_a_task_without_a_finite_training_set_is_refused_in_one_line()
     {
         var config = TinyRun(8) with { Task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "3", ["context"] = "8", ["vocab"] = "8" } } };
