@@ -35,12 +35,50 @@ run_one() {
     echo "#commit $(code_commit "$name")"; echo "#command ${command[*]}"; echo "#question $(question "$name")"
     cat "$dir/stdout.log.tmp"; } > "$dir/stdout.log"
   rm -f "$dir/stdout.log.tmp"
-  grep -E '^(#|RESULT:)' "$dir/stdout.log" > "scripts/results/$name.log" || true
+  grep -E '^(#|RESULT:|CLAIM:)' "$dir/stdout.log" > "scripts/results/$name.log" || true
   grep '^RESULT:' "$dir/stdout.log" >&2 || true
 }
 
 # The script's header comment up to its usage line, as one paragraph: the question it asks and how.
 question() { awk '/^\/\/   \.\/toolkit run/ || !/^\/\//{exit} {sub(/^\/\/ ?/, ""); printf "%s%s", (NR > 1 ? " " : ""), $0}' "scripts/$1.csx"; }
+
+# The record's claims (CLAIM lines: family, claim, estimate, seeds, p, Holm-adjusted p, decision; tab-separated) as a
+# markdown table.
+claims_table() {
+  echo "| claim | estimate [95% interval] | seeds | p | Holm-adjusted p | decision |"
+  echo "|---|---|---|---|---|---|"
+  awk -F'\t' '$1 == "CLAIM:" { for (i = 3; i <= 8; i++) gsub(/\|/, "\\|", $i); printf "| %s | %s | %s | %s | %s | %s |\n", $3, $4, $5, $6, $7, $8 }' "$1"
+}
+
+# The same claims as a figure (SVG): each claim's p-value (hollow) and Holm-adjusted p-value (filled: green when shown)
+# on one log axis, with the 5% line, so which claims survive the correction reads at a glance whatever their units.
+claims_figure() {
+  awk -F'\t' -v title="$2" '
+    function x(p) { if (p !~ /^[0-9.eE+-]+$/ || p <= 0) p = 1e-4; v = -log(p) / log(10); if (v > 4) v = 4; return 420 + v * 80 }
+    function esc(t) { gsub(/&/, "\\&amp;", t); gsub(/</, "\\&lt;", t); gsub(/>/, "\\&gt;", t); return t }
+    $1 == "CLAIM:" { n++; what[n] = $3; p[n] = $6; adj[n] = $7; dec[n] = $8 }
+    END {
+      h = 56 + 22 * n
+      printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", h
+      printf "<text x=\"8\" y=\"16\" font-size=\"12\" font-weight=\"bold\">%s: p (hollow) and Holm-adjusted p (filled, green when shown)</text>\n", esc(title)
+      for (k = 0; k <= 4; k++) {
+        printf "<line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>", 420 + k * 80, 420 + k * 80, h - 20
+        printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", 420 + k * 80, h - 6, (k == 0 ? "1" : "1e-" k)
+      }
+      printf "<text x=\"412\" y=\"%d\" text-anchor=\"end\" fill=\"#555\">p-value (log scale)</text>\n", h - 6
+      printf "<line x1=\"%.1f\" y1=\"28\" x2=\"%.1f\" y2=\"%d\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>", x(0.05), x(0.05), h - 20
+      printf "<text x=\"%.1f\" y=\"38\" fill=\"#c00\">5%%</text>\n", x(0.05) + 4
+      for (i = 1; i <= n; i++) {
+        y = 40 + 22 * i - 6; label = what[i]; if (length(label) > 64) label = substr(label, 1, 63) "…"
+        printf "<g><title>%s: p %s, Holm-adjusted %s, %s</title>", esc(what[i]), p[i], adj[i], esc(dec[i])
+        printf "<text x=\"412\" y=\"%d\" text-anchor=\"end\">%s</text>", y + 4, esc(label)
+        if (dec[i] ~ /^too few/) { printf "<text x=\"424\" y=\"%d\" fill=\"#888\">not tested: %s</text></g>\n", y + 4, esc(dec[i]); continue }
+        printf "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"none\" stroke=\"#555\"/>", x(p[i]), y
+        printf "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"%s\"/></g>\n", x(adj[i]), y, (dec[i] ~ /^shown/ ? "#2a7" : "#999")
+      }
+      print "</svg>"
+    }' "$1"
+}
 
 collect() {
   local out=scripts/RESULTS.md
@@ -76,6 +114,17 @@ collect() {
       local note; note="$(sed -n 's/^#note //p' "$log")"
       [[ -n $note ]] && { echo; echo "$note"; }
       echo
+      if grep -q '^CLAIM:' "$log"; then
+        echo "**Claims** (over seeds, decided as one family with Holm's correction; docs/design.md §4):"
+        echo
+        claims_table "$log"
+        echo
+        claims_figure "$log" "$name" > "scripts/results/$name.svg"
+        echo "![$name: p-values of the claims before and after Holm's correction](results/$name.svg)"
+        echo
+      else
+        rm -f "scripts/results/$name.svg"
+      fi
       echo "<details><summary>Every measurement ($(grep -c '^RESULT:' "$log" || true) lines the script printed)</summary>"
       echo
       grep '^RESULT:' "$log" | sed 's/^RESULT: /- /' || echo "- (no RESULT lines: see the log)"

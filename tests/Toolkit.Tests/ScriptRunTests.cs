@@ -39,6 +39,12 @@ public class ScriptRunTests
             Assert.That(code, Is.EqualTo(0), $"stdout:\n{output}\nstderr:\n{error}");
             Assert.That(File.Exists(Path.Combine(outDir, "report.html")), Is.True, $"no report.html in {outDir}; stdout:\n{output}");
             Assert.That(output.ToString(), Does.Contain("RESULT: conclusion:"), "the script prints its conclusion on a RESULT line");
+            // Every claim of a decided family is also one tab-separated CLAIM line, which scripts/results.sh tabulates.
+            var claims = output.ToString().Split('\n').Where(l => l.StartsWith("CLAIM:")).ToList();
+            var tested = System.Text.RegularExpressions.Regex.Matches(output.ToString(), @"RESULT: .*?: (\d+) claims tested as one family[^;\n]*(?:; (\d+) not tested)?")
+                .Sum(m => int.Parse(m.Groups[1].Value) + (m.Groups[2].Success ? int.Parse(m.Groups[2].Value) : 0));
+            Assert.That(claims, Has.Count.EqualTo(tested), "one CLAIM line per claim of every family");
+            Assert.That(claims.All(l => l.Split('\t').Length == 8), "eight tab-separated fields");
         }
         finally
         {
