@@ -61,8 +61,12 @@ static (int? Step, double Floor) Spike(IReadOnlyList<(int Step, double Loss)> cu
     return (null, floor);
 }
 
-// One arm: every seed trained at one weight decay for steps × (main decay / decay) steps, measured at its checkpoints.
-List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay, int armSteps, FloatType dtype = FloatType.Float32)
+// The library's verdict (what `toolkit probe --step` says) per main-arm seed: at the memorization step, and at the end.
+var judged = new List<(long Seed, int? MemorizedStep, VerdictKind? AtMemorization, int LastStep, VerdictKind AtEnd, double HeldOutAtEnd, bool Reached90)>();
+
+// One arm: every seed trained at one weight decay for steps × (main decay / decay) steps, measured at its checkpoints;
+// the main arm's seeds are also judged by the library's verdict before their checkpoints are removed.
+List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay, int armSteps, FloatType dtype = FloatType.Float32, bool judge = false)
 {
     var timelines = new List<(GrokkingTimeline, int?, double)>();
     for (var k = 0; k < seeds; k++)
@@ -81,6 +85,17 @@ List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay,
         var prefix = dtype == FloatType.Float64 ? "float64-" : "";
         var result = exp.Train($"{prefix}wd{decay.ToString(CultureInfo.InvariantCulture)}-seed{seed}", model with { Dtype = dtype }, task, training);
         var timeline = GrokkingRun.Measure(result.Run.Path);
+        if (judge)
+        {
+            var atMemorization = timeline.MemorizedStep is int m ? SeedStudy.Judge(result.Run.Path, step: m).Verdict : null;
+            var atEnd = SeedStudy.Judge(result.Run.Path).Verdict;
+            var heldOut = atEnd.Probes.Single(x => x.HeldOut);
+            judged.Add((seed, timeline.MemorizedStep, atMemorization?.Kind, timeline.Points[^1].Step, atEnd.Kind, heldOut.Eval.Accuracy, timeline.Test90Step is not null));
+            var verdictLine = $"weight decay {Fmt.F(decay, 2)}, seed {seed}: library verdict at the memorization step " +
+                (atMemorization is null ? "(never memorized)" : $"{timeline.MemorizedStep}: {atMemorization.Headline}") + $"; at step {timeline.Points[^1].Step}: {atEnd.Headline}";
+            exp.Report.AddParagraph(verdictLine);
+            Console.WriteLine("   " + verdictLine);
+        }
         // Measured: keep only the last checkpoint (the one the run's verdict and reports read).
         foreach (var (_, path) in result.Run.Checkpoints().SkipLast(1)) Directory.Delete(path, recursive: true);
         foreach (var x in timeline.Points)
@@ -97,7 +112,7 @@ List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay,
 }
 
 int ArmSteps(double decay) => (int)Math.Round(steps * decays[0] / decay);
-var arms = decays.Select(d => (Decay: d, Steps: ArmSteps(d), Timelines: RunArm(d, ArmSteps(d)))).ToList();
+var arms = decays.Select((d, i) => (Decay: d, Steps: ArmSteps(d), Timelines: RunArm(d, ArmSteps(d), judge: i == 0))).ToList();
 var wide = float64 ? RunArm(decays[0], ArmSteps(decays[0]), FloatType.Float64) : null;
 exp.Csv("timeline.csv", new[] { "dtype", "weight_decay", "seed", "step", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "restricted_loss", "excluded_loss", "weight_norm" }, rows);
 
@@ -131,6 +146,15 @@ exp.Result($"against the held-out 90% step: the circuit step came before it in {
     $"(90% step minus circuit step {string.Join(", ", circuitBefore90)}); memorization, circuit, 90% in that order in {inOrder90} of {seeds} seeds");
 exp.Result($"excluded loss rises above ln p before the held-out loss falls (10% of its drop) in {risesFirst} of {seeds} seeds ({withBoth} with both events); " +
     $"memorization, then circuit formation, then cleanup in that order in {inOrder} of {seeds} seeds ({withAll} with all three)");
+// The library's verdict before and after: what `toolkit probe` says at the memorization step and at the end, beside
+// whether held-out accuracy reached 90% (the verdict's held-out-pairs probe draws its own pairs, so the two can differ).
+string Kinds(IEnumerable<VerdictKind?> kinds) =>
+    string.Join("; ", kinds.GroupBy(k => k?.Word() ?? "never memorized").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} in {g.Count()}"));
+var agree = judged.Count(j => (j.AtEnd == VerdictKind.Generalizes) == j.Reached90);
+var verdictSummary = $"library verdict (toolkit probe --step) at the memorization step: {Kinds(judged.Select(j => j.AtMemorization))} of {judged.Count} seeds; " +
+    $"at the last step: {Kinds(judged.Select(j => (VerdictKind?)j.AtEnd))} (held-out-pairs probe {string.Join(", ", judged.Select(j => Fmt.P(j.HeldOutAtEnd)))}); " +
+    $"it says generalizes exactly where held-out accuracy reached 90% in {agree} of {judged.Count} seeds";
+exp.Result(verdictSummary);
 
 // Claims over the seeds with the events (95% Student-t intervals, Gehan for censored steps; one Holm family).
 var claims = new ClaimFamily("grokking phases and the weight-decay control");
@@ -237,6 +261,7 @@ exp.Conclude($"excluded loss rising first: above ln p before the held-out loss f
 exp.Conclude($"phase order (memorization, then circuit formation, then cleanup): in {inOrder} of {seeds} seeds with the held-out loss's phase change " +
     $"as the cleanup, in {inOrder90} of {seeds} with the held-out 90% step as its end" +
     (gap is null ? "" : $" (circuit minus memorized step {gap.Detail(x => Fmt.F(x, 0))} steps over {memorizedBeforeCircuit.Count} seeds: {gap.Words("memorization first, above", "circuit first, below", "zero")})") + ".");
+exp.Conclude(verdictSummary + ".");
 if (controlLines.Count > 0)
     exp.Conclude($"control (the same seeds at other weight decays, the same lr × decay × steps): {string.Join("; ", controlLines)}.");
 if (precisionLine is not null) exp.Conclude(precisionLine + ".");
