@@ -47,6 +47,7 @@ void Study(string label, string prefix, ModelConfig model, TaskSpec task, Func<l
                    $"{string.Join(", ", failing.DefaultIfEmpty("no probe fails"))}; verdict: {verdict.Kind.Word()}");
     }
     exp.Result($"{label}: {VerdictKinds.Tally(perSeed.Select(v => v.Kind).ToList())}");
+    VerdictTables.Measures(exp, label, perSeed);
     studies.Add((label, perSeed));
 }
 

@@ -41,6 +41,7 @@ foreach (var (arm, (label, period, steps)) in arms.Select((a, i) => (i, a)))
         exp.Result($"{name} (period {period}): heads {HeadTables.Summary(result.FinalHeads)}");
         VerdictTables.Results(exp, name, verdict);
     }
+    VerdictTables.Measures(exp, $"{label} period", perSeed);
     verdicts.Add(($"{label}-period ({(label == "fixed" ? "period " : "periods ")}{period})", perSeed));
 }
 exp.Csv("probes.csv", new[] { "model" }.Concat(VerdictTables.Columns).ToArray(), csv);

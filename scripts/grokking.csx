@@ -62,7 +62,7 @@ static (int? Step, double Floor) Spike(IReadOnlyList<(int Step, double Loss)> cu
 }
 
 // The library's verdict (what `toolkit probe --step` says) per main-arm seed: at the memorization step, and at the end.
-var judged = new List<(long Seed, int? MemorizedStep, VerdictKind? AtMemorization, int LastStep, VerdictKind AtEnd, double HeldOutAtEnd, bool Reached90)>();
+var judged = new List<(long Seed, GeneralizationVerdict? AtMemorization, GeneralizationVerdict AtEnd, bool Reached90)>();
 
 // One arm: every seed trained at one weight decay for steps × (main decay / decay) steps, measured at its checkpoints;
 // the main arm's seeds are also judged by the library's verdict before their checkpoints are removed.
@@ -89,8 +89,7 @@ List<(GrokkingTimeline Timeline, int? Spike, double Floor)> RunArm(double decay,
         {
             var atMemorization = timeline.MemorizedStep is int m ? SeedStudy.Judge(result.Run.Path, step: m).Verdict : null;
             var atEnd = SeedStudy.Judge(result.Run.Path).Verdict;
-            var heldOut = atEnd.Probes.Single(x => x.HeldOut);
-            judged.Add((seed, timeline.MemorizedStep, atMemorization?.Kind, timeline.Points[^1].Step, atEnd.Kind, heldOut.Eval.Accuracy, timeline.Test90Step is not null));
+            judged.Add((seed, atMemorization, atEnd, timeline.Test90Step is not null));
             var verdictLine = $"weight decay {Fmt.F(decay, 2)}, seed {seed}: library verdict at the memorization step " +
                 (atMemorization is null ? "(never memorized)" : $"{timeline.MemorizedStep}: {atMemorization.Headline}") + $"; at step {timeline.Points[^1].Step}: {atEnd.Headline}";
             exp.Report.AddParagraph(verdictLine);
@@ -148,13 +147,17 @@ exp.Result($"excluded loss rises above ln p before the held-out loss falls (10% 
     $"memorization, then circuit formation, then cleanup in that order in {inOrder} of {seeds} seeds ({withAll} with all three)");
 // The library's verdict before and after: what `toolkit probe` says at the memorization step and at the end, beside
 // whether held-out accuracy reached 90% (the verdict's held-out-pairs probe draws its own pairs, so the two can differ).
-string Kinds(IEnumerable<VerdictKind?> kinds) =>
-    string.Join("; ", kinds.GroupBy(k => k?.Word() ?? "never memorized").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} in {g.Count()}"));
-var agree = judged.Count(j => (j.AtEnd == VerdictKind.Generalizes) == j.Reached90);
-var verdictSummary = $"library verdict (toolkit probe --step) at the memorization step: {Kinds(judged.Select(j => j.AtMemorization))} of {judged.Count} seeds; " +
-    $"at the last step: {Kinds(judged.Select(j => (VerdictKind?)j.AtEnd))} (held-out-pairs probe {string.Join(", ", judged.Select(j => Fmt.P(j.HeldOutAtEnd)))}); " +
-    $"it says generalizes exactly where held-out accuracy reached 90% in {agree} of {judged.Count} seeds";
+string Kinds(IEnumerable<GeneralizationVerdict?> verdicts) =>
+    string.Join("; ", verdicts.GroupBy(v => v?.Kind.Word() ?? "never memorized").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} in {g.Count()}"));
+string HeldOut(IEnumerable<GeneralizationVerdict?> verdicts) => string.Join(", ", verdicts.Select(v => v is null ? "–" : Fmt.P(v.Probes.Single(x => x.HeldOut).Eval.Accuracy)));
+var agree = judged.Count(j => (j.AtEnd.Kind == VerdictKind.Generalizes) == j.Reached90);
+var verdictSummary = $"library verdict (toolkit probe --step) at the memorization step: {Kinds(judged.Select(j => j.AtMemorization))} of {judged.Count} seeds " +
+    $"(held-out-pairs probe {HeldOut(judged.Select(j => j.AtMemorization))}); at the last step: {Kinds(judged.Select(j => j.AtEnd))} " +
+    $"(held-out-pairs probe {HeldOut(judged.Select(j => j.AtEnd))}); it says generalizes exactly where held-out accuracy reached 90% in {agree} of {judged.Count} seeds";
 exp.Result(verdictSummary);
+var memorized = judged.Where(j => j.AtMemorization is not null).Select(j => j.AtMemorization!).ToList();
+if (memorized.Count > 0) VerdictTables.Measures(exp, "at the memorization step", memorized);
+if (judged.Count > 0) VerdictTables.Measures(exp, $"at step {main.Steps}", judged.Select(j => j.AtEnd).ToList());
 
 // Claims over the seeds with the events (95% Student-t intervals, Gehan for censored steps; one Holm family).
 var claims = new ClaimFamily("grokking phases and the weight-decay control");

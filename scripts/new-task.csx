@@ -34,6 +34,7 @@ var saved = RunConfig.Read(result.Run.ConfigPath).Task;
 exp.Result($"registered task '{saved.Name}' ({string.Join(" ", saved.Parameters.Select(kv => kv.Key + "=" + kv.Value))}), catalog now lists it: {Catalog.All.Any(f => f.Name == "associative-recall")}");
 exp.Result($"{steps} steps: loss {Fmt.F(result.LossCurve[0].Loss, 2)} -> {Fmt.F(result.LossCurve[^1].Loss)}; held-out accuracy {Fmt.P(result.FinalEval.Accuracy)}");
 VerdictTables.Results(exp, "associative-recall", verdict);
+VerdictTables.Measures(exp, "associative-recall", new[] { verdict });
 exp.Result($"heads: {HeadTables.Summary(result.FinalHeads)}");
 exp.Conclude($"a task written in a script trains through the toolkit like a built-in one; verdict on associative recall: {verdict.Headline} ({Fmt.P(result.FinalEval.Accuracy)}, chance {Fmt.P(verdict.Chance)}), " +
              (result.FinalHeads.Named(HeadRole.Induction).Count > 0 ? $"with induction heads {Fmt.Heads(result.FinalHeads.Named(HeadRole.Induction))} on the repeated-copy scoring batch: the same circuit serves key-value lookup." : "and no head scores as induction on the repeated-copy scoring batch."));

@@ -35,7 +35,7 @@ run_one() {
     echo "#commit $(code_commit "$name")"; echo "#command ${command[*]}"; echo "#question $(question "$name")"
     cat "$dir/stdout.log.tmp"; } > "$dir/stdout.log"
   rm -f "$dir/stdout.log.tmp"
-  grep -E '^(#|RESULT:|CLAIM:)' "$dir/stdout.log" > "scripts/results/$name.log" || true
+  grep -E '^(#|RESULT:|CLAIM:|MEASURE:)' "$dir/stdout.log" > "scripts/results/$name.log" || true
   grep '^RESULT:' "$dir/stdout.log" >&2 || true
 }
 
@@ -80,6 +80,42 @@ claims_figure() {
     }' "$1"
 }
 
+# The record's headline numbers (MEASURE lines: what, estimate, value, low, high, baseline, chance, their numbers, axis;
+# tab-separated) as a markdown table.
+measures_table() {
+  echo "| measurement | estimate [95% interval] | position-only baseline | chance |"
+  echo "|---|---|---|---|"
+  awk -F'\t' '$1 == "MEASURE:" { for (i = 2; i <= 8; i++) { gsub(/\|/, "\\|", $i); if ($i == "") $i = "–" } printf "| %s | %s | %s | %s |\n", $2, $3, $7, $8 }' "$1"
+}
+
+# The shares among them as a figure (SVG) on one 0–100% axis: the interval, the estimate, and ticks at the position-only
+# baseline (orange) and chance (grey), so a probe's distance from both reads at a glance.
+measures_figure() {
+  awk -F'\t' -v title="$2" '
+    function x(v) { if (v < 0) v = 0; if (v > 1) v = 1; return 420 + v * 320 }
+    function esc(t) { gsub(/&/, "\\&amp;", t); gsub(/</, "\\&lt;", t); gsub(/>/, "\\&gt;", t); return t }
+    $1 == "MEASURE:" && $11 == "share" { n++; what[n] = $2; est[n] = $3; v[n] = $4; lo[n] = $5; hi[n] = $6; b[n] = $9; c[n] = $10 }
+    END {
+      h = 56 + 22 * n
+      printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", h
+      printf "<text x=\"8\" y=\"16\" font-size=\"12\" font-weight=\"bold\">%s: estimate and 95%% interval; position-only baseline (orange), chance (grey)</text>\n", esc(title)
+      for (k = 0; k <= 4; k++) {
+        printf "<line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>", 420 + k * 80, 420 + k * 80, h - 20
+        printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d%%</text>\n", 420 + k * 80, h - 6, k * 25
+      }
+      for (i = 1; i <= n; i++) {
+        y = 40 + 22 * i - 6; label = what[i]; if (length(label) > 64) label = substr(label, 1, 63) "…"
+        printf "<g><title>%s: %s</title>", esc(what[i]), esc(est[i])
+        printf "<text x=\"412\" y=\"%d\" text-anchor=\"end\">%s</text>", y + 4, esc(label)
+        if (c[i] != "") printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\" stroke-width=\"2\"/>", x(c[i]), y - 7, x(c[i]), y + 7
+        if (b[i] != "") printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e80\" stroke-width=\"2\"/>", x(b[i]), y - 7, x(b[i]), y + 7
+        if (lo[i] != "" && hi[i] != "") printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#247\" stroke-width=\"2\"/>", x(lo[i]), y, x(hi[i]), y
+        printf "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"#247\"/></g>\n", x(v[i]), y
+      }
+      print "</svg>"
+    }' "$1"
+}
+
 collect() {
   local out=scripts/RESULTS.md
   {
@@ -114,6 +150,19 @@ collect() {
       local note; note="$(sed -n 's/^#note //p' "$log")"
       [[ -n $note ]] && { echo; echo "$note"; }
       echo
+      if grep -q '^MEASURE:' "$log"; then
+        echo "**Measurements** (95% intervals: over sequences for one seed, Student t over seeds for a mean; docs/design.md §4):"
+        echo
+        measures_table "$log"
+        echo
+      fi
+      if grep -qP '^MEASURE:.*\tshare$' "$log"; then
+        measures_figure "$log" "$name" > "scripts/results/$name-measures.svg"
+        echo "![$name: accuracies with their intervals beside the position-only baseline and chance](results/$name-measures.svg)"
+        echo
+      else
+        rm -f "scripts/results/$name-measures.svg"
+      fi
       if grep -q '^CLAIM:' "$log"; then
         echo "**Claims** (over seeds, decided as one family with Holm's correction; docs/design.md §4):"
         echo

@@ -133,6 +133,12 @@ foreach (var budget in budgets)
         exp.Result($"{budget}M tokens, over {runs.Count} seeds, trained minus untrained (mean [95% t interval]): repeated-token score {MeanInterval.Of(Excess(x => x.Repeats.Score)).Format(F3)}, " +
                    $"greedy continuation {MeanInterval.Of(Excess(x => x.Repeats.GreedyAccuracy)).Format(F3)}, best induction score {MeanInterval.Of(Excess(x => x.Induction)).Format(F3)}, " +
                    $"best layer-0 previous-token score {MeanInterval.Of(Excess(x => x.PreviousToken)).Format(F3)}; phase change in {runs.Count(r => r.Phase is not null)} of {runs.Count}");
+        foreach (var (what, f) in new (string, Func<Measures, double>)[]
+                 { ("repeated-token score", x => x.Repeats.Score), ("greedy continuation", x => x.Repeats.GreedyAccuracy), ("best induction score", x => x.Induction), ("best layer-0 previous-token score", x => x.PreviousToken) })
+        {
+            var m = MeanInterval.Of(Excess(f));
+            exp.Measure($"{budget}M tokens: {what}, trained minus untrained, mean over {runs.Count} seeds", m.Mean, m.Low, m.High, F3);
+        }
     }
 }
 var columns = new[] { "budget (M tokens)", "seed", "steps", "tokens/s", "held-out loss", "untrained", "repeat score", "untrained", "greedy repeat", "untrained", "chance",

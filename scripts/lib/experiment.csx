@@ -129,6 +129,19 @@ public sealed class Experiment
         Result("conclusion: " + text);
     }
 
+    /// <summary>A headline number with its 95% interval, as one tab-separated MEASURE line that scripts/results.sh tabulates
+    /// (and, for a <paramref name="share"/> in 0..1, draws on a 0–100% axis beside the position-only
+    /// <paramref name="baseline"/> and <paramref name="chance"/>). The RESULT lines still say it in words.</summary>
+    public void Measure(string what, double value, double low, double high, Func<double, string> number, bool share = false, double? baseline = null, double? chance = null)
+    {
+        static string N(double? x) => x is double v && !double.IsNaN(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
+        Console.WriteLine(string.Join('\t', new[]
+        {
+            "MEASURE:", what.Replace('\t', ' '), $"{number(value)} [{number(low)}, {number(high)}]", N(value), N(low), N(high),
+            baseline is double b ? number(b) : "", chance is double c ? number(c) : "", N(baseline), N(chance), share ? "share" : "",
+        }));
+    }
+
     /// <summary>A script's family of claims, decided (Holm): one RESULT line (claims tested, claims shown) and a report
     /// table of every claim with its estimate, p-value, Holm-adjusted p-value and decision.</summary>
     public void Claims(ClaimFamily family)
@@ -299,6 +312,28 @@ public static class VerdictTables
     /// <summary>CSV rows with a leading label column.</summary>
     public static IEnumerable<IReadOnlyList<string>> CsvRows(string label, GeneralizationVerdict v) =>
         VerdictView.CsvRows(VerdictResult.Of(v)).Select(r => (IReadOnlyList<string>)new[] { label }.Concat(r).ToArray());
+
+    /// <summary>MEASURE lines: in-distribution accuracy and every probe's, beside the position-only baseline and chance. One
+    /// verdict gives its accuracies with their intervals over sequences; several (one per seed) give the mean over seeds
+    /// with its 95% t interval (the spread over seeds includes the sampling of sequences).</summary>
+    public static void Measures(Experiment exp, string label, IReadOnlyList<GeneralizationVerdict> perSeed)
+    {
+        var over = perSeed.Count == 1 ? "" : $", mean over {perSeed.Count} seeds";
+        void One(string what, Func<GeneralizationVerdict, EvalResult> eval, Func<GeneralizationVerdict, double> baseline, Func<GeneralizationVerdict, double> chance)
+        {
+            double value, low, high;
+            if (perSeed.Count == 1) (value, low, high) = (eval(perSeed[0]).Accuracy, eval(perSeed[0]).AccuracyLow, eval(perSeed[0]).AccuracyHigh);
+            else
+            {
+                var m = MeanInterval.Of(perSeed.Select(v => eval(v).Accuracy).ToList()).Within(0, 1);
+                (value, low, high) = (m.Mean, m.Low, m.High);
+            }
+            exp.Measure($"{label}: {what}{over}", value, low, high, Fmt.P, share: true, baseline: perSeed.Average(baseline), chance: perSeed.Average(chance));
+        }
+        One("in distribution", v => v.InDistribution, v => v.InDistributionBaseline, v => v.Chance);
+        foreach (var (p, i) in perSeed[0].Probes.Select((p, i) => (p, i)))
+            One($"{p.Name} ({(p.Kind.IsInside ? "inside" : "outside")})", v => v.Probes[i].Eval, v => v.Probes[i].BaselineAccuracy, v => v.Probes[i].ChanceAccuracy);
+    }
 
     /// <summary>RESULT lines: every probe, then the verdict.</summary>
     public static void Results(Experiment exp, string label, GeneralizationVerdict v)

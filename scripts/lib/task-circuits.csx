@@ -44,6 +44,7 @@ public static class TaskCircuits
         var prev = heads.Named(HeadRole.PreviousToken); var ind = heads.Named(HeadRole.Induction); var dup = heads.Named(HeadRole.DuplicateToken);
         exp.Result($"{taskName} {string.Join(" ", spec.Parameters.Select(kv => kv.Key + "=" + kv.Value))}, {steps} steps: held-out accuracy {Fmt.P(result.FinalEval.Accuracy)} (loss {Fmt.F(result.FinalEval.Loss)})");
         VerdictTables.Results(exp, taskName, verdict);
+        VerdictTables.Measures(exp, taskName, new[] { verdict });
         exp.Result($"heads (score > {heads.Threshold} on an unseen period-{heads.ScoringPeriod} repeat): previous-token {Fmt.Heads(prev)}; induction {Fmt.Heads(ind)}; duplicate-token {Fmt.Heads(dup)}; " +
                    $"best induction {heads.Best(HeadRole.Induction).Name} {Fmt.F(heads.Best(HeadRole.Induction).Induction)}, best previous-token {heads.Best(HeadRole.PreviousToken).Name} {Fmt.F(heads.Best(HeadRole.PreviousToken).PreviousToken)}");
         // The heads are described; whether the model generalizes is the library's verdict, not a rule of this script.

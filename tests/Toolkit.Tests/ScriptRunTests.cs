@@ -45,6 +45,7 @@ public class ScriptRunTests
                 .Sum(m => int.Parse(m.Groups[1].Value) + (m.Groups[2].Success ? int.Parse(m.Groups[2].Value) : 0));
             Assert.That(claims, Has.Count.EqualTo(tested), "one CLAIM line per claim of every family");
             Assert.That(claims.All(l => l.Split('\t').Length == 8), "eight tab-separated fields");
+            Assert.That(output.ToString().Split('\n').Where(l => l.StartsWith("MEASURE:")).All(l => l.Split('\t').Length == 11), "a MEASURE line has eleven fields");
         }
         finally
         {
