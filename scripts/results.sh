@@ -50,28 +50,37 @@ claims_table() {
   awk -F'\t' '$1 == "CLAIM:" { for (i = 3; i <= 8; i++) gsub(/\|/, "\\|", $i); printf "| %s | %s | %s | %s | %s | %s |\n", $3, $4, $5, $6, $7, $8 }' "$1"
 }
 
+# The figures' shared awk: rows of 22 px under a title, labels right-aligned at x 412, a plot from x 420 to 740 with
+# five gridlines; row(i, label, tip) opens row i's group (a <title> tooltip and the label) and returns its centre.
+SVG_AWK='
+  function esc(t) { gsub(/&/, "\\&amp;", t); gsub(/</, "\\&lt;", t); gsub(/>/, "\\&gt;", t); return t }
+  function frame(n, title, ticks,   k, t) {
+    h = 56 + 22 * n; split(ticks, t, "|")
+    printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", h
+    printf "<text x=\"8\" y=\"16\" font-size=\"12\" font-weight=\"bold\">%s</text>\n", esc(title)
+    for (k = 0; k <= 4; k++)
+      printf "<line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", 420 + k * 80, 420 + k * 80, h - 20, 420 + k * 80, h - 6, t[k + 1]
+    return h
+  }
+  function row(i, label, tip,   y) {
+    y = 40 + 22 * i - 6; if (length(label) > 64) label = substr(label, 1, 63) "…"
+    printf "<g><title>%s</title><text x=\"412\" y=\"%d\" text-anchor=\"end\">%s</text>", esc(tip), y + 4, esc(label)
+    return y
+  }'
+
 # The same claims as a figure (SVG): each claim's p-value (hollow) and Holm-adjusted p-value (filled: green when shown)
 # on one log axis, with the 5% line, so which claims survive the correction reads at a glance whatever their units.
 claims_figure() {
-  awk -F'\t' -v title="$2" '
+  awk -F'\t' -v title="$2" "$SVG_AWK"'
     function x(p) { if (p !~ /^[0-9.eE+-]+$/ || p <= 0) p = 1e-4; v = -log(p) / log(10); if (v > 4) v = 4; return 420 + v * 80 }
-    function esc(t) { gsub(/&/, "\\&amp;", t); gsub(/</, "\\&lt;", t); gsub(/>/, "\\&gt;", t); return t }
     $1 == "CLAIM:" { n++; what[n] = $3; p[n] = $6; adj[n] = $7; dec[n] = $8 }
     END {
-      h = 56 + 22 * n
-      printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", h
-      printf "<text x=\"8\" y=\"16\" font-size=\"12\" font-weight=\"bold\">%s: p (hollow) and Holm-adjusted p (filled, green when shown)</text>\n", esc(title)
-      for (k = 0; k <= 4; k++) {
-        printf "<line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>", 420 + k * 80, 420 + k * 80, h - 20
-        printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", 420 + k * 80, h - 6, (k == 0 ? "1" : "1e-" k)
-      }
+      h = frame(n, title ": p (hollow) and Holm-adjusted p (filled, green when shown)", "1|1e-1|1e-2|1e-3|1e-4")
       printf "<text x=\"412\" y=\"%d\" text-anchor=\"end\" fill=\"#555\">p-value (log scale)</text>\n", h - 6
       printf "<line x1=\"%.1f\" y1=\"28\" x2=\"%.1f\" y2=\"%d\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>", x(0.05), x(0.05), h - 20
       printf "<text x=\"%.1f\" y=\"38\" fill=\"#c00\">5%%</text>\n", x(0.05) + 4
       for (i = 1; i <= n; i++) {
-        y = 40 + 22 * i - 6; label = what[i]; if (length(label) > 64) label = substr(label, 1, 63) "…"
-        printf "<g><title>%s: p %s, Holm-adjusted %s, %s</title>", esc(what[i]), p[i], adj[i], esc(dec[i])
-        printf "<text x=\"412\" y=\"%d\" text-anchor=\"end\">%s</text>", y + 4, esc(label)
+        y = row(i, what[i], what[i] ": p " p[i] ", Holm-adjusted " adj[i] ", " dec[i])
         if (dec[i] ~ /^too few/) { printf "<text x=\"424\" y=\"%d\" fill=\"#888\">not tested: %s</text></g>\n", y + 4, esc(dec[i]); continue }
         printf "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"none\" stroke=\"#555\"/>", x(p[i]), y
         printf "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"%s\"/></g>\n", x(adj[i]), y, (dec[i] ~ /^shown/ ? "#2a7" : "#999")
@@ -91,22 +100,13 @@ measures_table() {
 # The shares among them as a figure (SVG) on one 0–100% axis: the interval, the estimate, and ticks at the position-only
 # baseline (orange) and chance (grey), so a probe's distance from both reads at a glance.
 measures_figure() {
-  awk -F'\t' -v title="$2" '
+  awk -F'\t' -v title="$2" "$SVG_AWK"'
     function x(v) { if (v < 0) v = 0; if (v > 1) v = 1; return 420 + v * 320 }
-    function esc(t) { gsub(/&/, "\\&amp;", t); gsub(/</, "\\&lt;", t); gsub(/>/, "\\&gt;", t); return t }
     $1 == "MEASURE:" && $11 == "share" { n++; what[n] = $2; est[n] = $3; v[n] = $4; lo[n] = $5; hi[n] = $6; b[n] = $9; c[n] = $10 }
     END {
-      h = 56 + 22 * n
-      printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", h
-      printf "<text x=\"8\" y=\"16\" font-size=\"12\" font-weight=\"bold\">%s: estimate and 95%% interval; position-only baseline (orange), chance (grey)</text>\n", esc(title)
-      for (k = 0; k <= 4; k++) {
-        printf "<line x1=\"%d\" y1=\"28\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>", 420 + k * 80, 420 + k * 80, h - 20
-        printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d%%</text>\n", 420 + k * 80, h - 6, k * 25
-      }
+      frame(n, title ": estimate and 95% interval; position-only baseline (orange), chance (grey)", "0%|25%|50%|75%|100%")
       for (i = 1; i <= n; i++) {
-        y = 40 + 22 * i - 6; label = what[i]; if (length(label) > 64) label = substr(label, 1, 63) "…"
-        printf "<g><title>%s: %s</title>", esc(what[i]), esc(est[i])
-        printf "<text x=\"412\" y=\"%d\" text-anchor=\"end\">%s</text>", y + 4, esc(label)
+        y = row(i, what[i], what[i] ": " est[i])
         if (c[i] != "") printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\" stroke-width=\"2\"/>", x(c[i]), y - 7, x(c[i]), y + 7
         if (b[i] != "") printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e80\" stroke-width=\"2\"/>", x(b[i]), y - 7, x(b[i]), y + 7
         if (lo[i] != "" && hi[i] != "") printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#247\" stroke-width=\"2\"/>", x(lo[i]), y, x(hi[i]), y
