@@ -18,7 +18,7 @@ declare -A ARGS=(
   [memory]="bench memory"
   [phase-change]="bench phase-change --seeds 3 --steps 800 --lr 0.003,0.01 --warmup-steps 100,20 --batch-size 64,32"
   [variants]="bench variants"
-  [contention]="bench contention --rounds 3"
+  [contention]="bench contention --alone-rounds 8 --rounds 2"
   [seeds]="bench seeds --seeds 4 --rounds 3"
 )
 ORDER=(train tasks analysis profile optimizer memory phase-change variants contention seeds)

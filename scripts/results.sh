@@ -17,7 +17,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL=(fixed-vs-variable-period fixed-period-repeats phase-change phase-change-sizes kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads positions conv-attn routed-arithmetic encoder-decoder poems-vs-articles superposition grokking relational ioi ioi-set-extraction text-induction)
-SHARED=(src tasks build toolkit Directory.Build.props Directory.Build.targets paket.dependencies paket.lock scripts/lib scripts/toolkit.csx)
+# The code every script runs; the benchmark harness (bench/run.sh's code) computes no script's result.
+SHARED=(src tasks build toolkit Directory.Build.props Directory.Build.targets paket.dependencies paket.lock scripts/lib scripts/toolkit.csx
+        ':(exclude)src/Toolkit.Cli/Bench' ':(exclude)src/Toolkit.Cli/Commands/BenchCommand.cs')
 code_commit() { git log -1 --format=%h --abbrev=7 -- "${SHARED[@]}" "scripts/$1.csx"; } # code_commit NAME
 
 code_is_clean() { [[ -z "$(git status --porcelain -- "${SHARED[@]}" scripts/*.csx)" ]]; }

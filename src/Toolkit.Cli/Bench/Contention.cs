@@ -26,14 +26,20 @@ public static class Contention
     /// <summary>The mode the toolkit uses when the user chose none: the bound it sets.</summary>
     public static Mode Toolkit => Modes.Single(m => m.Environment.TryGetValue("GOMP_SPINCOUNT", out var n) && n == NativeRuntime.SpinCount.ToString());
 
-    /// <summary>Seconds of each case for one mode.</summary>
-    public sealed record Times(double Alone, double[] Pair, double BesideAnalyze, int AnalyzeCalls);
+    /// <summary>Seconds of the shared cases for one mode.</summary>
+    public sealed record Shared(double[] Pair, double BesideAnalyze, int AnalyzeCalls);
 
-    /// <summary>Runs the three cases for a mode. <paramref name="analyzeRun"/> is a trained run for the
+    /// <summary>Seconds of one training alone in <paramref name="mode"/>.</summary>
+    public static double Alone(Mode mode, int steps, int threads, string scratch) => Wait(Train(mode, steps, threads, scratch));
+
+    /// <summary>The modes in the order of one round of trainings alone: rotated by the round, so that no mode
+    /// always runs first (after the machine's idle time) or always after the same neighbour.</summary>
+    public static IReadOnlyList<Mode> AloneOrder(int round) => Modes.Skip(round % Modes.Count).Concat(Modes.Take(round % Modes.Count)).ToList();
+
+    /// <summary>Runs the two shared cases for a mode. <paramref name="analyzeRun"/> is a trained run for the
     /// analyze loop; <paramref name="scratch"/> a folder for the trainings' output.</summary>
-    public static Times Measure(Mode mode, int steps, int threads, string analyzeRun, string scratch)
+    public static Shared MeasureShared(Mode mode, int steps, int threads, string analyzeRun, string scratch)
     {
-        var alone = Wait(Train(mode, steps, threads, scratch));
         var pair = new[] { Train(mode, steps, threads, scratch), Train(mode, steps, threads, scratch) }.Select(Wait).ToArray();
         var training = Train(mode, steps, threads, scratch);
         var calls = 0;
@@ -42,7 +48,7 @@ public static class Contention
             Wait(Start(mode, "analyze", analyzeRun, "--out", Fresh(scratch)));
             calls++;
         }
-        return new Times(alone, pair, Wait(training), calls);
+        return new Shared(pair, Wait(training), calls);
     }
 
     /// <summary>The run the analyze loop reads: a short training in libgomp's default mode, alone.</summary>
