@@ -10,18 +10,32 @@ namespace Toolkit.Cli.Bench;
 /// </summary>
 public static class Contention
 {
-    /// <summary>An OpenMP waiting mode: a name and the environment variables that select it.</summary>
-    public sealed record Mode(string Name, IReadOnlyDictionary<string, string> Environment);
+    /// <summary>An OpenMP waiting mode: its key (for <c>--modes</c>), a name and the environment variables that select it.</summary>
+    public sealed record Mode(string Key, string Name, IReadOnlyDictionary<string, string> Environment);
 
     /// <summary>libgomp's own behaviour (spin about 300,000 times, then sleep); bounded spins around the
     /// toolkit's (<see cref="NativeRuntime.SpinCount"/>, marked); passive waiting. The bounds are passed explicitly,
     /// which the child's <see cref="NativeRuntime"/> respects as a user's choice.</summary>
     public static IReadOnlyList<Mode> Modes { get; } =
-        new[] { new Mode("libgomp default", new Dictionary<string, string> { [NativeRuntime.SwitchVariable] = "default" }) }
-        .Concat(new[] { 100_000, 10_000, 1_000 }.Select(n => new Mode(
+        new[] { new Mode("default", "libgomp default", new Dictionary<string, string> { [NativeRuntime.SwitchVariable] = "default" }) }
+        .Concat(new[] { 100_000, 10_000, 1_000 }.Select(n => new Mode($"spin{n}",
             $"GOMP_SPINCOUNT={n}{(n == NativeRuntime.SpinCount ? " (toolkit)" : "")}", new Dictionary<string, string> { ["GOMP_SPINCOUNT"] = n.ToString() })))
-        .Append(new Mode("OMP_WAIT_POLICY=PASSIVE", new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }))
+        .Append(new Mode("passive", "OMP_WAIT_POLICY=PASSIVE", new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }))
         .ToList();
+
+    /// <summary>The modes named by <c>--modes</c> (comma-separated keys, or "all"), in <see cref="Modes"/>' order;
+    /// libgomp's default, the baseline of every ratio, must be among them.</summary>
+    public static IReadOnlyList<Mode> Select(string keys)
+    {
+        if (keys == "all") return Modes;
+        var asked = keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        var unknown = asked.Where(k => Modes.All(m => m.Key != k)).ToList();
+        if (unknown.Count > 0)
+            throw new ToolkitException($"--modes: unknown mode {string.Join(", ", unknown.Select(k => $"'{k}'"))}", $"use all, or some of {string.Join(", ", Modes.Select(m => m.Key))}");
+        if (!asked.Contains(Modes[0].Key))
+            throw new ToolkitException("--modes: libgomp's default is missing, and every speed is a ratio to it", $"add it: --modes default,{string.Join(",", asked)}");
+        return Modes.Where(m => asked.Contains(m.Key)).ToList();
+    }
 
     /// <summary>The mode the toolkit uses when the user chose none: the bound it sets.</summary>
     public static Mode Toolkit => Modes.Single(m => m.Environment.TryGetValue("GOMP_SPINCOUNT", out var n) && n == NativeRuntime.SpinCount.ToString());
@@ -34,7 +48,7 @@ public static class Contention
 
     /// <summary>The modes in the order of one round of trainings alone: rotated by the round, so that no mode
     /// always runs first (after the machine's idle time) or always after the same neighbour.</summary>
-    public static IReadOnlyList<Mode> AloneOrder(int round) => Modes.Skip(round % Modes.Count).Concat(Modes.Take(round % Modes.Count)).ToList();
+    public static IReadOnlyList<Mode> AloneOrder(IReadOnlyList<Mode> modes, int round) => modes.Skip(round % modes.Count).Concat(modes.Take(round % modes.Count)).ToList();
 
     /// <summary>Runs the two shared cases for a mode. <paramref name="analyzeRun"/> is a trained run for the
     /// analyze loop; <paramref name="scratch"/> a folder for the trainings' output.</summary>
