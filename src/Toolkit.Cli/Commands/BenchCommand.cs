@@ -189,7 +189,7 @@ public static class BenchCommand
                 MeanInterval Speed(Contention.Mode mode) =>
                     MeanInterval.Of(alone[byDefault.Name].Zip(alone[mode.Name], (d, m) => Math.Log(d / m)).ToList());
                 // The slower of two at once and the training beside analyze, as time / the same mode's median alone.
-                (double Pair, double Beside)? Shared(Contention.Mode mode) => k == 0 ? null
+                (double Pair, double Beside)? Slowdown(Contention.Mode mode) => k == 0 ? null
                     : (Median(shared[mode.Name].Select(x => x.Pair.Max()).ToList()) / Median(alone[mode.Name]),
                        Median(shared[mode.Name].Select(x => x.BesideAnalyze).ToList()) / Median(alone[mode.Name]));
                 string Ratio(MeanInterval x) => $"{Math.Exp(x.Mean):F2} [{Math.Exp(x.Low):F2}, {Math.Exp(x.High):F2}]";
@@ -198,7 +198,7 @@ public static class BenchCommand
                 foreach (var mode in modes)
                 {
                     var speedText = mode == byDefault ? "1.00" : Ratio(Speed(mode));
-                    var sharedText = Shared(mode) is var (pair, beside) ? $"; slower of two at once {pair:F2}×; beside analyze {beside:F2}×" : "";
+                    var sharedText = Slowdown(mode) is var (pair, beside) ? $"; slower of two at once {pair:F2}×; beside analyze {beside:F2}×" : "";
                     Console.WriteLine($"  {mode.Name,-32} alone {Median(alone[mode.Name]),6:F1} s (speed {speedText}){sharedText}");
                 }
                 if (modes.Contains(Contention.Toolkit))
@@ -206,7 +206,7 @@ public static class BenchCommand
                     var ours = Contention.Toolkit;
                     var speed = Speed(ours);
                     var speedVerdict = Math.Exp(speed.Low) >= 0.97 ? "met" : Math.Exp(speed.High) < 0.97 ? "not met" : "not settled: the interval spans 0.97";
-                    var sharedVerdict = Shared(ours) is var (pair, beside) ? $"shared within {Math.Max(pair, beside):F2}× of alone (target ≤ 2.2: {(Math.Max(pair, beside) <= 2.2 ? "met" : "not met")}); " : "";
+                    var sharedVerdict = Slowdown(ours) is var (pair, beside) ? $"shared within {Math.Max(pair, beside):F2}× of alone (target ≤ 2.2: {(Math.Max(pair, beside) <= 2.2 ? "met" : "not met")}); " : "";
                     Console.WriteLine($"toolkit mode ({ours.Name}): {sharedVerdict}alone at {Ratio(speed)} of libgomp's default speed (target ≥ 0.97: {speedVerdict})");
                 }
                 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
