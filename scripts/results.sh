@@ -188,7 +188,10 @@ collect() {
   echo "wrote $out" >&2
 }
 
-if [[ ${1:-} == --collect ]]; then collect; exit 0; fi
+case ${1:-} in
+  -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+  --collect) collect; exit 0 ;;
+esac
 if ! code_is_clean; then
   echo "error: the code has uncommitted changes, so no commit would describe these results" >&2
   echo "hint: commit (or stash) the changes under src/, tasks/, scripts/ and build/, then run scripts/results.sh again" >&2
@@ -197,5 +200,12 @@ fi
 THREADS=()
 if [[ ${1:-} == --threads ]]; then THREADS=(--threads "$2"); shift 2; fi
 names=("$@"); [[ ${#names[@]} -eq 0 ]] && names=("${ALL[@]}")
+for n in "${names[@]}"; do
+  if [[ ! -f scripts/$n.csx || " ${ALL[*]} " != *" $n "* ]]; then
+    echo "error: '$n' is not an experiment of the results run" >&2
+    echo "hint: name one of: ${ALL[*]} (or --collect, --threads N, --help)" >&2
+    exit 2
+  fi
+done
 for n in "${names[@]}"; do run_one "$n"; done
 collect
