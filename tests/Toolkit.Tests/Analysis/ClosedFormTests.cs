@@ -196,6 +196,73 @@ public class ClosedFormTests
     }
 
     [Test]
+    public void LogitLensEqualsTheFullUnembeddingAtEveryChunkSize()
+    {
+        // The lens unembeds only masked positions, a chunk at a time; the reference unembeds every position at once and
+        // counts each one by hand, so the test checks the masked means, ranks with ties and saturation as well.
+        var variants = from seed in Gen.Choose(0, 1000)
+                       from layers in Gen.Choose(1, 3)
+                       from ln in Gen.Elements<Normalization?>(null, Normalization.LN, Normalization.LNPre)
+                       from rowsPerChunk in Gen.Choose(1, 60)
+                       select (seed, layers, ln, rowsPerChunk);
+        Prop.ForAll(variants.ToArbitrary(), v =>
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(v.seed);
+            const int vocab = 5, batch = 4, ctx = 10;
+            using var model = new HookedTransformer(new ModelConfig { NLayers = v.layers, NHeads = 2, DModel = 8, DVocab = vocab, NCtx = ctx, NormalizationType = v.ln });
+            var tokens = randint(0, vocab, new long[] { batch, ctx });
+            using var threshold = 0.4.ToScalar();
+            var mask = rand(batch, ctx).gt(threshold);
+            var lens = LogitLens.Run(model, tokens, mask, chunkElements: v.rowsPerChunk * vocab);
+
+            var (_, cache) = model.RunStreamWithCache(tokens);
+            var t = tokens.data<long>().ToArray();
+            var m = mask.data<bool>().ToArray();
+            var top = new long[v.layers, batch, ctx - 1];
+            var expected = new double[v.layers, 3];
+            var n = 0;
+            for (var l = 0; l < v.layers; l++)
+            {
+                var resid = cache.ResidPost(l);
+                if (model.ln_final is not null) resid = model.ln_final.forward(resid);
+                var logits = model.unembed.forward(resid).to_type(ScalarType.Float64).data<double>().ToArray();
+                n = 0;
+                for (var b = 0; b < batch; b++)
+                    for (var i = 0; i < ctx - 1; i++)
+                    {
+                        var row = logits.Skip((b * ctx + i) * vocab).Take(vocab).ToArray();
+                        top[l, b, i] = Array.IndexOf(row, row.Max());
+                        if (!m[b * ctx + i + 1]) continue;
+                        n++;
+                        var target = t[b * ctx + i + 1];
+                        var z = row.Sum(x => Math.Exp(x - row.Max()));
+                        expected[l, 0] += Math.Exp(row[target] - row.Max()) / z;
+                        expected[l, 1] += row.Count(x => x >= row[target]) - 1;
+                        expected[l, 2] += top[l, b, i] == target ? 1 : 0;
+                    }
+            }
+            for (var l = 0; l < v.layers; l++)
+            {
+                double settled = 0;
+                for (var b = 0; b < batch; b++)
+                    for (var i = 0; i < ctx - 1; i++)
+                    {
+                        if (!m[b * ctx + i + 1]) continue;
+                        var agrees = Enumerable.Range(l, v.layers - l).All(k => top[k, b, i] == top[v.layers - 1, b, i]);
+                        if (agrees && (l == 0 || top[l - 1, b, i] != top[v.layers - 1, b, i])) settled++;
+                    }
+                var name = $"layer {l}, {n} positions, {v.rowsPerChunk} a chunk";
+                if (n == 0) { Assert.That(lens[l].Probability, Is.NaN, name); continue; }
+                Assert.That(lens[l].Probability, Is.EqualTo(expected[l, 0] / n).Within(1e-6), name);
+                Assert.That(lens[l].MeanRank, Is.EqualTo(expected[l, 1] / n).Within(1e-9), name);
+                Assert.That(lens[l].Accuracy, Is.EqualTo(expected[l, 2] / n).Within(1e-9), name);
+                Assert.That(lens[l].Settled, Is.EqualTo(settled / n).Within(1e-9), name);
+            }
+        }).Check(PropertyConfig.Cases(30));
+    }
+
+    [Test]
     public void HeadSimilarityIsOneForSharedSpacesZeroForOrthogonalOnesAndRandomNearDHeadOverDModel()
     {
         using var scope = NewDisposeScope();
