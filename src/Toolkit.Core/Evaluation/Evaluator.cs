@@ -78,12 +78,22 @@ public static class Evaluator
         return result;
     }
 
+    /// <summary>Most logits one batch holds (2^23 float32, 32 MB): 128 sequences of 64 or of 256 tokens at a byte vocabulary,
+    /// one sequence of 256 at GPT-2's. A larger tensor is fresh memory from the kernel at every operation (glibc maps
+    /// every allocation over 32 MB anew): at d_vocab 21,888 batches of 128 spent most of an evaluation in the kernel.</summary>
+    public const long LogitBudget = 1L << 23;
+
+    /// <summary>Sequences per batch: <paramref name="batchSize"/>, fewer when their logits would exceed <see cref="LogitBudget"/>.</summary>
+    public static int RowsPerBatch(ModelConfig config, int batchSize) =>
+        (int)Math.Clamp(LogitBudget / ((long)config.NCtx * config.DVocab), 1, batchSize);
+
     /// <summary>Runs the model (through <paramref name="forward"/>) over examples in batches (eval mode, restored after; no
     /// gradient; each batch in its own dispose scope) and hands each batch with its logits to <paramref name="read"/>, with
     /// the index of its first example.</summary>
     private static void ForEachBatch(HookedTransformer model, IReadOnlyList<Example> examples, int batchSize, Func<Tensor, Tensor> forward, Action<int, Batch, Tensor> read)
     {
         using var evalMode = model.EvalMode();
+        batchSize = RowsPerBatch(model.Config, batchSize);
         for (var start = 0; start < examples.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
