@@ -14,6 +14,12 @@ namespace Toolkit;
 /// unless the user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> themselves; <c>bench contention</c>
 /// measures the choice. libgomp reads its environment once, when it is loaded, so the variable is set in the
 /// native environment (libc <c>setenv</c>; .NET's Environment.SetEnvironmentVariable does not reach it).</item>
+/// <item>Huge pages for large tensors. libtorch allocates every tensor of 32 MB or more with a fresh <c>mmap</c>, and
+/// the kernel then faults it in 4 KB pages: at GPT-2's vocabulary (logits of 16 × 256 × 21,888) a training step spent
+/// most of its time in the kernel (sys time above user time). libtorch's own switch <c>THP_MEM_ALLOC_ENABLE=1</c>
+/// aligns buffers of 2 MB or more to 2 MB and asks for transparent huge pages (<c>madvise</c>, which this machine's
+/// kernel honours), read once at libtorch's first allocation; <c>bench huge-pages</c> measures it. Set unless the user set
+/// the variable.</item>
 /// <item>The patched libLibTorchSharp.so. The build weakens one GLIBCXX version need in its own copy
 /// (build/GlibcxxNeedPatch.cs) under <c>runtimes/linux-x64/native</c>. A host without the application's
 /// native search paths (<c>dotnet fsi</c>, a notebook kernel) makes TorchSharp fall back to the unpatched copy
@@ -25,8 +31,8 @@ public static class NativeRuntime
 {
     /// <summary>The spin bound the toolkit sets (libgomp's default is 300,000; passive waiting is 0). Chosen by
     /// <c>toolkit bench contention</c> (figures in bench/RESULTS.md and docs/design.md §5): with it two 2-thread trainings
-    /// at once take about 1.4–2× one alone instead of libgomp's 3.5–6×; alone it may cost up to about 13%, and passive
-    /// waiting did as well or better in the latest run, which more rounds have to confirm.</summary>
+    /// at once take about 1.6–1.7× one alone instead of libgomp's 3.9–5.6×; alone, over paired rounds, it runs at
+    /// 1.02 [0.94, 1.11] of the default's speed. Passive waiting shares as well but was no faster alone.</summary>
     public const int SpinCount = 1_000;
 
     /// <summary>Environment variable that turns the bounded spin off (<c>TOOLKIT_OPENMP=default</c>), for the
@@ -53,7 +59,7 @@ public static class NativeRuntime
             if (done) return;
             done = true;
             if (!OperatingSystem.IsLinux()) { Description = "nothing to do on this OS"; return; }
-            var parts = new List<string> { BoundSpin(), PreloadPatchedLibrary() };
+            var parts = new List<string> { BoundSpin(), HugePages(), PreloadPatchedLibrary() };
             Description = string.Join("; ", parts.Where(p => p.Length > 0));
         }
     }
@@ -70,6 +76,18 @@ public static class NativeRuntime
         if (setenv("GOMP_SPINCOUNT", value, 0) != 0) return "OpenMP waiting: could not set GOMP_SPINCOUNT";
         Environment.SetEnvironmentVariable("GOMP_SPINCOUNT", value); // child processes inherit it too
         return $"OpenMP waiting: GOMP_SPINCOUNT={value}";
+    }
+
+    /// <summary>Environment variable of libtorch's huge-page allocation (libtorch's name, <c>c10/core/alloc_cpu.cpp</c>).</summary>
+    public const string HugePagesVariable = "THP_MEM_ALLOC_ENABLE";
+
+    private static string HugePages()
+    {
+        if (Environment.GetEnvironmentVariable(HugePagesVariable) is { Length: > 0 } set)
+            return $"large tensors: {HugePagesVariable}={set} (set by the user)";
+        if (setenv(HugePagesVariable, "1", 0) != 0) return $"large tensors: could not set {HugePagesVariable}";
+        Environment.SetEnvironmentVariable(HugePagesVariable, "1");
+        return $"large tensors: {HugePagesVariable}=1 (transparent huge pages)";
     }
 
     private static string PreloadPatchedLibrary()

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Toolkit.Cli.Bench;
 
 /// <summary>
@@ -73,54 +71,21 @@ public static class Contention
         return started.Out;
     }
 
-    private sealed record Started(Process Process, Stopwatch Clock, string Out);
-
-    private static readonly List<Process> Running = new();
-
-    static Contention() => AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
-
-    /// <summary>Ends the benchmark's child processes (on an error, Ctrl-C or SIGTERM): no stray trainings.</summary>
-    public static void StopAll()
-    {
-        lock (Running)
-            foreach (var p in Running.Where(p => !p.HasExited))
-                try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-    }
-
-    private static Started Train(Mode mode, int steps, int threads, string scratch)
+    private static ChildProcesses.Started Train(Mode mode, int steps, int threads, string scratch)
     {
         var output = Fresh(scratch);
         return Start(mode, "train", "--task", "repeated-copy", "--period", "6..29", "--steps", steps.ToString(), "--lr", "1e-2",
             "--warmup-steps", "20", "--threads", threads.ToString(), "--out", output) with { Out = output };
     }
 
-    private static string Fresh(string scratch) => Path.Combine(scratch, Guid.NewGuid().ToString("N")[..12]);
+    private static string Fresh(string scratch) => ChildProcesses.Fresh(scratch);
 
-    private static Started Start(Mode mode, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(typeof(Contention).Assembly.Location);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+    private static ChildProcesses.Started Start(Mode mode, params string[] arguments) =>
         // The child decides its own waiting: drop the bound this process inherited or set, then apply the mode.
-        foreach (var name in new[] { "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", NativeRuntime.SwitchVariable }) info.Environment.Remove(name);
-        foreach (var (name, value) in mode.Environment) info.Environment[name] = value;
-        var clock = Stopwatch.StartNew();
-        var process = Process.Start(info) ?? throw new ToolkitException("could not start a toolkit process for the benchmark", "check that `dotnet` is on PATH");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        lock (Running) Running.Add(process);
-        return new Started(process, clock, "");
-    }
+        ChildProcesses.Start(new[] { "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", NativeRuntime.SwitchVariable }, mode.Environment, arguments);
 
-    private static double Wait(Started started)
-    {
-        started.Process.WaitForExit();
-        var seconds = started.Clock.Elapsed.TotalSeconds;
-        if (started.Process.ExitCode != 0)
-            throw new ToolkitException($"a benchmark process ({string.Join(' ', started.Process.StartInfo.ArgumentList.Skip(1).Take(2))}) exited with code {started.Process.ExitCode}",
-                "run the same command by hand to see its error");
-        return seconds;
-    }
+    private static double Wait(ChildProcesses.Started started) => ChildProcesses.Wait(started).Seconds;
+
+    /// <summary>Ends the benchmark's child processes.</summary>
+    public static void StopAll() => ChildProcesses.StopAll();
 }

@@ -25,6 +25,7 @@ public static class BenchCommand
         command.Subcommands.Add(Variants());
         command.Subcommands.Add(ContentionTime());
         command.Subcommands.Add(SeedsTime());
+        command.Subcommands.Add(HugePagesTime());
         return command;
     }
 
@@ -217,6 +218,50 @@ public static class BenchCommand
                 Contention.StopAll();
                 try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
+        }));
+        return command;
+    }
+
+    private static Command HugePagesTime()
+    {
+        var rounds = new Option<int>("--rounds") { Description = "paired rounds: every case in both modes, back to back, order rotated", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "threads of each training", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var child = new Option<string?>("--child") { Description = "internal: measure one case in this process and print its tokens/s", Hidden = true };
+        var command = new Command("huge-pages", "Trainer tokens/s with libtorch's huge pages for large tensors (THP_MEM_ALLOC_ENABLE, which the toolkit sets) on and off, in fresh processes: the demo's model, and the same at GPT-2's vocabulary (d_vocab 21,888, context 256, batch 16) (targets: on ≥ 0.97 of off at the demo's; faster at GPT-2's).");
+        command.Options.Add(rounds);
+        command.Options.Add(threads);
+        command.Options.Add(child);
+        command.SetAction(r => CommandLine.Guard(() =>
+        {
+            int k = r.GetValue(rounds), t = r.GetValue(threads);
+            InRange(k, "--rounds", 2, 100, 5);
+            InRange(t, "--threads", 1, 1024, Environment.ProcessorCount);
+            if (r.GetValue(child) is { } name)
+            {
+                var c = HugePages.Cases.SingleOrDefault(c => c.Key == name)
+                    ?? throw new ToolkitException($"--child {name} is not a case", $"use one of {string.Join(", ", HugePages.Cases.Select(c => c.Key))}");
+                TorchSharp.torch.set_num_threads(t);
+                var task = new TaskSpec { Name = "repeated-copy", Parameters = new() { ["period"] = "6..29", ["vocab"] = c.Vocab.ToString(), ["context"] = c.Context.ToString() } };
+                var rate = ToolkitTokensPerSecond(c.Steps, t, seed: 1, model: new ModelConfig { DVocab = c.Vocab, NCtx = c.Context }, task: task, batch: c.Batch);
+                Console.WriteLine(HugePages.Line(rate));
+                return 0;
+            }
+            Console.WriteLine($"{t} threads, each measurement a fresh process (the trainer with bookkeeping off, tokens/s from its own clock after one interval of warm-up); {Environment.ProcessorCount} cores; load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+            foreach (var c in HugePages.Cases) Console.WriteLine($"  {c.Key}: {c.Description}, {c.Steps} timed steps");
+            var measured = HugePages.Measure(k, t, Console.WriteLine);
+            Console.WriteLine($"summary (speed-up = geometric mean over {k} rounds of on / off in the same round, with its 95% interval):");
+            foreach (var c in HugePages.Cases)
+            {
+                var (off, on) = (measured[(c.Key, false)], measured[(c.Key, true)]);
+                var speedup = MeanInterval.Of(on.Zip(off, (a, b) => Math.Log(a / b)).ToList());
+                string Ratio(MeanInterval x) => $"{Math.Exp(x.Mean):F2} [{Math.Exp(x.Low):F2}, {Math.Exp(x.High):F2}]";
+                var target = c.Key == "demo"
+                    ? $"target ≥ 0.97: {(Math.Exp(speedup.Low) >= 0.97 ? "met" : Math.Exp(speedup.High) < 0.97 ? "not met" : "not settled: the interval spans 0.97")}"
+                    : $"target > 1: {(Math.Exp(speedup.Low) > 1 ? "met" : "not met")}";
+                Console.WriteLine($"  {c.Key,-6} off {Median(off) / 1000,6:F1}k tokens/s, on {Median(on) / 1000,6:F1}k (medians); on / off {Ratio(speedup)} ({target})");
+            }
+            Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+            return 0;
         }));
         return command;
     }
@@ -442,7 +487,7 @@ public static class BenchCommand
     /// <c>toolkit train</c> runs by default (log every 20, evaluation and head scores every 100, checkpoints every
     /// 500), timed by the wall clock around the whole run; without, from its own interval clock with evaluation and
     /// checkpoints only at the end (the first interval dropped as warm-up).</summary>
-    private static double ToolkitTokensPerSecond(int steps, int threads, int seed, bool defaultCadence = false, ModelConfig? model = null, TaskSpec? task = null)
+    private static double ToolkitTokensPerSecond(int steps, int threads, int seed, bool defaultCadence = false, ModelConfig? model = null, TaskSpec? task = null, int batch = 64)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"toolkit-bench-{Guid.NewGuid():N}");
         var rates = new RateObserver();
@@ -451,10 +496,10 @@ public static class BenchCommand
             var logEvery = Math.Max(5, steps / 10);
             var defaults = new TrainingConfig();
             var training = defaultCadence
-                ? defaults with { Steps = steps, BatchSize = 64, LearningRate = 3e-3, Seed = seed, Threads = threads }
+                ? defaults with { Steps = steps, BatchSize = batch, LearningRate = 3e-3, Seed = seed, Threads = threads }
                 : new TrainingConfig
                 {
-                    Steps = steps + logEvery, BatchSize = 64, LearningRate = 3e-3, Seed = seed, Threads = threads,
+                    Steps = steps + logEvery, BatchSize = batch, LearningRate = 3e-3, Seed = seed, Threads = threads,
                     LogEvery = logEvery, EvalEvery = steps + logEvery, EvalSequences = 64, CheckpointEvery = 0,
                 };
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -464,7 +509,7 @@ public static class BenchCommand
                 Training = training,
                 Task = task ?? BenchTask,
             }, dir, rates);
-            if (defaultCadence) return (double)steps * 64 * 64 / clock.Elapsed.TotalSeconds;
+            if (defaultCadence) return (double)steps * batch * (model ?? new ModelConfig()).NCtx / clock.Elapsed.TotalSeconds;
             var timed = rates.Rates.Skip(1).ToList();
             return timed.Count / timed.Sum(x => 1 / x); // harmonic mean = total tokens / total time
         }
