@@ -147,21 +147,16 @@ public sealed class Experiment
     public void Claims(ClaimFamily family)
     {
         Result(family.Summary());
+        var rows = family.Claims.Select(c => new[]
+        {
+            c.What, c.Comparison.Format(x => Fmt.F(x, 3)), c.Comparison.Seeds.ToString(), Fmt.F(c.Comparison.P, 4), Fmt.F(c.AdjustedP, 4), Decision(c),
+        }).ToList();
         // One machine-readable line per claim (tab-separated): scripts/results.sh keeps them in the section's record and
         // draws RESULTS.md's claim table and figure from them.
-        foreach (var c in family.Claims)
-            Console.WriteLine(string.Join('\t', new[]
-            {
-                "CLAIM:", family.Name, c.What, c.Comparison.Format(x => Fmt.F(x, 3)), c.Comparison.Seeds.ToString(),
-                Fmt.F(c.Comparison.P, 4), Fmt.F(c.AdjustedP, 4), Decision(c),
-            }.Select(x => x.Replace('\t', ' '))));
+        foreach (var row in rows)
+            Console.WriteLine(string.Join('\t', new[] { "CLAIM:", family.Name }.Concat(row).Select(x => x.Replace('\t', ' '))));
         Report.AddTable($"{family.Name}: every claim over seeds, decided as one family (Holm's correction, docs/design.md §4)",
-            new[] { "claim", "estimate", "p", "Holm-adjusted p", "decision" },
-            family.Claims.Select(c => (IReadOnlyList<string>)new[]
-            {
-                c.What, c.Comparison.Format(x => Fmt.F(x, 3)), Fmt.F(c.Comparison.P, 4), Fmt.F(c.AdjustedP, 4),
-                Decision(c),
-            }));
+            new[] { "claim", "estimate", "seeds", "p", "Holm-adjusted p", "decision" }, rows);
     }
 
     private static string Decision(Claim c) => c.Direction switch
