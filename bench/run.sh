@@ -4,7 +4,7 @@
 # duration and the full output. Each run's log is kept in bench/logs/NAME.log (committed): a run replaces its own
 # benchmark's log only, and RESULTS.md is rendered from all of them.
 #   bench/run.sh              every benchmark (about 55 minutes on 2 idle cores)
-#   bench/run.sh NAME...      only these (train tasks analysis profile optimizer memory phase-change variants contention contention-alone seeds huge-pages)
+#   bench/run.sh NAME...      only these (train tasks analysis profile optimizer memory phase-change variants contention contention-alone seeds allocator)
 #   bench/run.sh --render     rewrite RESULTS.md from the logs, running nothing
 # Runs only on a clean checkout of the code, so the commit recorded is the code that produced the numbers.
 set -euo pipefail
@@ -21,9 +21,9 @@ declare -A ARGS=(
   [contention]="bench contention --alone-rounds 8 --rounds 2"
   [contention-alone]="bench contention --modes default,spin1000 --alone-rounds 20 --rounds 0"
   [seeds]="bench seeds --seeds 4 --rounds 3"
-  [huge-pages]="bench huge-pages --rounds 5"
+  [allocator]="bench allocator --rounds 5"
 )
-ORDER=(train tasks analysis profile optimizer memory phase-change variants contention contention-alone seeds huge-pages)
+ORDER=(train tasks analysis profile optimizer memory phase-change variants contention contention-alone seeds allocator)
 LOGS=bench/logs
 names=("$@"); [[ ${#names[@]} -eq 0 ]] && names=("${ORDER[@]}")
 [[ "${names[0]}" == --render ]] && names=()

@@ -14,12 +14,14 @@ namespace Toolkit;
 /// unless the user set <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> themselves; <c>bench contention</c>
 /// measures the choice. libgomp reads its environment once, when it is loaded, so the variable is set in the
 /// native environment (libc <c>setenv</c>; .NET's Environment.SetEnvironmentVariable does not reach it).</item>
-/// <item>Huge pages for large tensors. libtorch allocates every tensor of 32 MB or more with a fresh <c>mmap</c>, and
-/// the kernel then faults it in 4 KB pages: at GPT-2's vocabulary (logits of 16 × 256 × 21,888) a training step spent
-/// most of its time in the kernel (sys time above user time). libtorch's own switch <c>THP_MEM_ALLOC_ENABLE=1</c>
-/// aligns buffers of 2 MB or more to 2 MB and asks for transparent huge pages (<c>madvise</c>, which this machine's
-/// kernel honours), read once at libtorch's first allocation; <c>bench huge-pages</c> measures it. Set unless the user set
-/// the variable.</item>
+/// <item>Memory kept for reuse. glibc serves every allocation above its mmap threshold (at most 32 MB; below it once
+/// freed chunks raise it) with a fresh <c>mmap</c> and returns it at <c>free</c>, and returns the heap's free top
+/// above 128 KB: the next step's tensors are then new pages the kernel must fault in and zero, 4 KB at a time.
+/// The toolkit sets <c>M_MMAP_MAX</c> to 0 and <c>M_TRIM_THRESHOLD</c> to 2 GB (<c>mallopt</c>, which acts on later
+/// allocations, so no restart is needed): tensors come from the heap and its pages are reused. <c>bench allocator</c>
+/// measures it against glibc's default and against libtorch's huge pages. Left alone when the user tuned glibc's
+/// allocator (GLIBC_TUNABLES with <c>glibc.malloc.</c>, or a <c>MALLOC_…_</c> variable) or set
+/// <c>TOOLKIT_MALLOC=default</c>.</item>
 /// <item>The patched libLibTorchSharp.so. The build weakens one GLIBCXX version need in its own copy
 /// (build/GlibcxxNeedPatch.cs) under <c>runtimes/linux-x64/native</c>. A host without the application's
 /// native search paths (<c>dotnet fsi</c>, a notebook kernel) makes TorchSharp fall back to the unpatched copy
@@ -59,7 +61,7 @@ public static class NativeRuntime
             if (done) return;
             done = true;
             if (!OperatingSystem.IsLinux()) { Description = "nothing to do on this OS"; return; }
-            var parts = new List<string> { BoundSpin(), HugePages(), PreloadPatchedLibrary() };
+            var parts = new List<string> { BoundSpin(), KeepHeap(), PreloadPatchedLibrary() };
             Description = string.Join("; ", parts.Where(p => p.Length > 0));
         }
     }
@@ -78,16 +80,22 @@ public static class NativeRuntime
         return $"OpenMP waiting: GOMP_SPINCOUNT={value}";
     }
 
-    /// <summary>Environment variable of libtorch's huge-page allocation (libtorch's name, <c>c10/core/alloc_cpu.cpp</c>).</summary>
-    public const string HugePagesVariable = "THP_MEM_ALLOC_ENABLE";
+    /// <summary>Environment variable that leaves glibc's allocator as it is (<c>TOOLKIT_MALLOC=default</c>), for the
+    /// benchmark's baseline and for anyone who wants memory returned to the system between steps.</summary>
+    public const string MallocSwitchVariable = "TOOLKIT_MALLOC";
 
-    private static string HugePages()
+    private const int M_TRIM_THRESHOLD = -1, M_MMAP_MAX = -4;
+
+    private static string KeepHeap()
     {
-        if (Environment.GetEnvironmentVariable(HugePagesVariable) is { Length: > 0 } set)
-            return $"large tensors: {HugePagesVariable}={set} (set by the user)";
-        if (setenv(HugePagesVariable, "1", 0) != 0) return $"large tensors: could not set {HugePagesVariable}";
-        Environment.SetEnvironmentVariable(HugePagesVariable, "1");
-        return $"large tensors: {HugePagesVariable}=1 (transparent huge pages)";
+        if (Environment.GetEnvironmentVariable(MallocSwitchVariable) is "default")
+            return $"memory: glibc's default ({MallocSwitchVariable}=default)";
+        var tuned = (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Contains("glibc.malloc.", StringComparison.Ordinal)
+            || Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal) && k.EndsWith('_'));
+        if (tuned) return "memory: glibc's allocator as the user tuned it";
+        // mallopt returns 1 on success.
+        if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, int.MaxValue) != 1) return "memory: could not tune glibc's allocator";
+        return "memory: tensors from glibc's heap, kept for reuse (M_MMAP_MAX 0, M_TRIM_THRESHOLD 2 GB)";
     }
 
     private static string PreloadPatchedLibrary()
@@ -128,4 +136,7 @@ public static class NativeRuntime
 
     [DllImport("libc", CharSet = CharSet.Ansi, SetLastError = true)]
     private static extern int setenv(string name, string value, int overwrite);
+
+    [DllImport("libc")]
+    private static extern int mallopt(int param, int value);
 }

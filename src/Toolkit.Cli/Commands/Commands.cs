@@ -59,7 +59,7 @@ public static class Commands
         ("bench variants", ["toolkit bench variants --rounds 3"]),
         ("bench contention", ["toolkit bench contention --rounds 3   (on an idle machine: it times two trainings at once)"]),
         ("bench seeds", ["toolkit bench seeds --seeds 4 --rounds 3   (on an idle machine: seeds one after the other against the seed runner)"]),
-        ("bench huge-pages", ["toolkit bench huge-pages --rounds 5   (on an idle machine: libtorch's huge pages on against off, at the demo's vocabulary and at GPT-2's)"]),
+        ("bench allocator", ["toolkit bench allocator --rounds 5   (on an idle machine: glibc's default allocator, libtorch's huge pages and the toolkit's heap, at the demo's vocabulary and at GPT-2's)"]),
         ("sweep", ["toolkit sweep grid.json --out sweeps/periods --workers 2", "toolkit sweep grid.json --out sweeps/periods --slurm --dry-run", "toolkit sweep grids/text-induction.json --out sweeps/text-induction --slurm --time 12:00:00"]),
         ("collect", ["toolkit collect sweeps/periods"]),
         ("superposition", ["toolkit superposition --threads 1", "toolkit superposition --features 5 --hidden 2 --sparsity 0,0.5,0.9 --importance 1   (the pentagon at S 0.9)"]),
