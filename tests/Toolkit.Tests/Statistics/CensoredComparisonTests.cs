@@ -8,7 +8,8 @@ namespace Toolkit.Tests;
 /// reported as "reached in k of n", compared with an exact permutation test of the Gehan statistic, never imputed.</summary>
 public class CensoredComparisonTests
 {
-    private static List<TimeToEvent> Runs(Simulated sim, int n, double scale, double budget) =>
+    /// <summary>n runs with exponential times of mean <paramref name="scale"/> on a 10-step grid, censored at the budget.</summary>
+    internal static List<TimeToEvent> Runs(Simulated sim, int n, double scale, double budget) =>
         Enumerable.Range(0, n).Select(_ => Math.Round(scale * sim.Exponential() / 10) * 10 + 10).Select(t => t > budget ? TimeToEvent.NotBy(budget) : TimeToEvent.At(t)).ToList();
 
     [Test]

@@ -8,8 +8,7 @@ namespace Toolkit.Tests;
 /// Jonckheere–Terpstra claim with Gehan's scores and a permutation p-value, instead of a claim per pair of levels.</summary>
 public class CensoredTrendTests
 {
-    private static List<TimeToEvent> Runs(Simulated sim, int n, double scale, double budget) =>
-        Enumerable.Range(0, n).Select(_ => Math.Round(scale * sim.Exponential() / 10) * 10 + 10).Select(t => t > budget ? TimeToEvent.NotBy(budget) : TimeToEvent.At(t)).ToList();
+    private static List<TimeToEvent> Runs(Simulated sim, int n, double scale, double budget) => CensoredComparisonTests.Runs(sim, n, scale, budget);
 
     private static readonly Gen<TimeToEvent> Outcome =
         Gen.Choose(1, 20).Select(x => x * 50).Select(t => t > 600 ? TimeToEvent.NotBy(600) : TimeToEvent.At(t));
