@@ -93,8 +93,12 @@ public static class NativeRuntime
         var tuned = (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Contains("glibc.malloc.", StringComparison.Ordinal)
             || Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal) && k.EndsWith('_'));
         if (tuned) return "memory: glibc's allocator as the user tuned it";
-        // mallopt returns 1 on success.
-        if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, int.MaxValue) != 1) return "memory: could not tune glibc's allocator";
+        try
+        {
+            // mallopt returns 1 on success.
+            if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, int.MaxValue) != 1) return "memory: could not tune glibc's allocator";
+        }
+        catch (EntryPointNotFoundException) { return "memory: the C library has no mallopt (not glibc); left as it is"; }
         return "memory: tensors from glibc's heap, kept for reuse (M_MMAP_MAX 0, M_TRIM_THRESHOLD 2 GB)";
     }
 
