@@ -34,9 +34,6 @@ public static class Allocator
     /// <summary>The child's one line of output.</summary>
     public static string Line(double tokensPerSecond) => Prefix + tokensPerSecond.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>The modes in the order of one round: rotated by the round, so no mode always runs first.</summary>
-    public static IReadOnlyList<Mode> Order(int round) => Modes.Skip(round % Modes.Count).Concat(Modes.Take(round % Modes.Count)).ToList();
-
     /// <summary>Tokens/s per (case, mode) over <paramref name="rounds"/> rounds; within a round every case runs in every
     /// mode back to back.</summary>
     public static Dictionary<(string Case, string Mode), List<double>> Measure(int rounds, int threads, Action<string> progress)
@@ -49,7 +46,7 @@ public static class Allocator
             {
                 var line = new List<string>();
                 foreach (var c in Cases)
-                    foreach (var mode in Order(round - 1))
+                    foreach (var mode in PairedRounds.Order(Modes, round - 1))
                     {
                         var started = ChildProcesses.Start(drop, mode.Environment, "bench", "allocator", "--child", c.Key, "--threads", threads.ToString(CultureInfo.InvariantCulture));
                         var output = ChildProcesses.Wait(started).Output;

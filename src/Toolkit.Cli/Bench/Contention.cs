@@ -44,10 +44,6 @@ public static class Contention
     /// <summary>Seconds of one training alone in <paramref name="mode"/>.</summary>
     public static double Alone(Mode mode, int steps, int threads, string scratch) => Wait(Train(mode, steps, threads, scratch));
 
-    /// <summary>The modes in the order of one round of trainings alone: rotated by the round, so that no mode
-    /// always runs first (after the machine's idle time) or always after the same neighbour.</summary>
-    public static IReadOnlyList<Mode> AloneOrder(IReadOnlyList<Mode> modes, int round) => modes.Skip(round % modes.Count).Concat(modes.Take(round % modes.Count)).ToList();
-
     /// <summary>Runs the two shared cases for a mode. <paramref name="analyzeRun"/> is a trained run for the
     /// analyze loop; <paramref name="scratch"/> a folder for the trainings' output.</summary>
     public static Shared MeasureShared(Mode mode, int steps, int threads, string analyzeRun, string scratch)

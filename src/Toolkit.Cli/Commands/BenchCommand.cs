@@ -168,7 +168,7 @@ public static class BenchCommand
                 for (var round = 1; round <= a; round++)
                 {
                     var line = new List<string>();
-                    foreach (var mode in Contention.AloneOrder(modes, round - 1))
+                    foreach (var mode in PairedRounds.Order(modes, round - 1))
                     {
                         var seconds = Contention.Alone(mode, n, t, scratch);
                         alone[mode.Name].Add(seconds);
@@ -187,18 +187,16 @@ public static class BenchCommand
                     }
                 // Speed alone against libgomp's default: the geometric mean over rounds of (default's time / the
                 // mode's time in the same round), with a 95% Student-t interval on the logs (paired by round).
-                MeanInterval Speed(Contention.Mode mode) =>
-                    MeanInterval.Of(alone[byDefault.Name].Zip(alone[mode.Name], (d, m) => Math.Log(d / m)).ToList());
+                MeanInterval Speed(Contention.Mode mode) => PairedRounds.Speed(alone[byDefault.Name].Zip(alone[mode.Name], (d, m) => d / m));
                 // The slower of two at once and the training beside analyze, as time / the same mode's median alone.
                 (double Pair, double Beside)? Slowdown(Contention.Mode mode) => k == 0 ? null
                     : (Median(shared[mode.Name].Select(x => x.Pair.Max()).ToList()) / Median(alone[mode.Name]),
                        Median(shared[mode.Name].Select(x => x.BesideAnalyze).ToList()) / Median(alone[mode.Name]));
-                string Ratio(MeanInterval x) => $"{Math.Exp(x.Mean):F2} [{Math.Exp(x.Low):F2}, {Math.Exp(x.High):F2}]";
                 Console.WriteLine($"summary (alone: median over {a} rounds, speed = geometric mean of the paired ratios to libgomp's default with its 95% interval" +
                                   (k > 0 ? $"; shared: medians over {k} rounds, slowdown = time / the same mode's median alone):" : "):"));
                 foreach (var mode in modes)
                 {
-                    var speedText = mode == byDefault ? "1.00" : Ratio(Speed(mode));
+                    var speedText = mode == byDefault ? "1.00" : PairedRounds.Format(Speed(mode));
                     var sharedText = Slowdown(mode) is var (pair, beside) ? $"; slower of two at once {pair:F2}×; beside analyze {beside:F2}×" : "";
                     Console.WriteLine($"  {mode.Name,-32} alone {Median(alone[mode.Name]),6:F1} s (speed {speedText}){sharedText}");
                 }
@@ -206,9 +204,8 @@ public static class BenchCommand
                 {
                     var ours = Contention.Toolkit;
                     var speed = Speed(ours);
-                    var speedVerdict = Math.Exp(speed.Low) >= 0.97 ? "met" : Math.Exp(speed.High) < 0.97 ? "not met" : "not settled: the interval spans 0.97";
                     var sharedVerdict = Slowdown(ours) is var (pair, beside) ? $"shared within {Math.Max(pair, beside):F2}× of alone (target ≤ 2.2: {(Math.Max(pair, beside) <= 2.2 ? "met" : "not met")}); " : "";
-                    Console.WriteLine($"toolkit mode ({ours.Name}): {sharedVerdict}alone at {Ratio(speed)} of libgomp's default speed (target ≥ 0.97: {speedVerdict})");
+                    Console.WriteLine($"toolkit mode ({ours.Name}): {sharedVerdict}alone at {PairedRounds.Format(speed)} of libgomp's default speed (target ≥ 0.97: {PairedRounds.AtLeast(speed, 0.97)})");
                 }
                 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
                 return 0;
@@ -255,9 +252,9 @@ public static class BenchCommand
                 foreach (var mode in Allocator.Modes)
                 {
                     var rates = measured[(c.Key, mode.Key)];
-                    var speed = MeanInterval.Of(rates.Zip(measured[(c.Key, baseline.Key)], (a, b) => Math.Log(a / b)).ToList());
-                    var speedText = mode == baseline ? "1.00" : $"{Math.Exp(speed.Mean):F2} [{Math.Exp(speed.Low):F2}, {Math.Exp(speed.High):F2}]";
-                    var target = mode.Key != "heap" ? "" : Math.Exp(speed.Low) >= 0.97 ? " (target ≥ 0.97: met)" : Math.Exp(speed.High) < 0.97 ? " (target ≥ 0.97: not met)" : " (target ≥ 0.97: not settled)";
+                    var speed = PairedRounds.Speed(rates.Zip(measured[(c.Key, baseline.Key)], (a, b) => a / b));
+                    var speedText = mode == baseline ? "1.00" : PairedRounds.Format(speed);
+                    var target = mode.Key != "heap" ? "" : $" (target ≥ 0.97: {PairedRounds.AtLeast(speed, 0.97)})";
                     Console.WriteLine($"  {c.Key,-5} {mode.Name,-36} {Median(rates) / 1000,7:F1}k tokens/s, speed {speedText}{target}");
                 }
             Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");

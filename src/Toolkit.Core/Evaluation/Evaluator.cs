@@ -79,8 +79,9 @@ public static class Evaluator
     }
 
     /// <summary>Most logits one batch holds (2^23 float32, 32 MB): 128 sequences of 64 or of 256 tokens at a byte vocabulary,
-    /// one sequence of 256 at GPT-2's. A larger tensor is fresh memory from the kernel at every operation (glibc maps
-    /// every allocation over 32 MB anew): at d_vocab 21,888 batches of 128 spent most of an evaluation in the kernel.</summary>
+    /// one sequence of 256 at GPT-2's. At d_vocab 21,888 a batch of 128 made 2.9 GB tensors at every operation: fresh
+    /// kernel memory under glibc's default (most of an evaluation went to faulting it in), and under the heap the
+    /// toolkit keeps (NativeRuntime) a peak the process holds until it exits.</summary>
     public const long LogitBudget = 1L << 23;
 
     /// <summary>Sequences per batch: <paramref name="batchSize"/>, fewer when their logits would exceed <see cref="LogitBudget"/>.</summary>

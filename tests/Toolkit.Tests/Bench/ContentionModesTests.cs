@@ -14,7 +14,7 @@ public class ContentionModesTests
             var firsts = new HashSet<string>();
             for (var round = 0; round < 2 * modes.Count; round++)
             {
-                var order = Contention.AloneOrder(modes, round);
+                var order = PairedRounds.Order(modes, round);
                 Assert.That(order.Select(m => m.Key).Order(), Is.EqualTo(modes.Select(m => m.Key).Order()), $"round {round}");
                 firsts.Add(order[0].Key);
             }

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace Toolkit.Tests;
 
-/// <summary>Evaluation splits its examples into batches whose logits stay under a budget (a larger tensor is fresh kernel
-/// memory at every operation); the numbers do not depend on the split.</summary>
+/// <summary>Evaluation splits its examples into batches whose logits stay under a budget (Evaluator.LogitBudget); the
+/// numbers do not depend on the split.</summary>
 public class EvaluatorBatchingTests
 {
     [Test]

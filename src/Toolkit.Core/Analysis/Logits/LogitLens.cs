@@ -18,9 +18,9 @@ public sealed record LogitLensLayer(int Layer, double Probability, double MeanRa
 /// final LayerNorm with its own statistics, then W_U and b_U.</remarks>
 public static class LogitLens
 {
-    /// <summary>Logits computed at once, at most: 2^20 (4 MB of float32) stays in cache and below the size the allocator
-    /// maps fresh pages for; at GPT-2's vocabulary that is 47 positions a chunk, where unembedding 256 sequences of 256
-    /// positions at once took 5.7 GB a layer.</summary>
+    /// <summary>Logits computed at once, at most: 2^20 (4 MB of float32) stays in cache (2^17 and 2^23 were slower at
+    /// GPT-2's vocabulary); there that is 47 positions a chunk, where unembedding 256 sequences of 256 positions at once
+    /// took 5.7 GB a layer.</summary>
     public const long ChunkElements = 1L << 20;
 
     /// <summary>Per layer, the correct-token probability, rank and accuracy at masked positions. Only masked positions are
