@@ -16,7 +16,7 @@
 # code it predates, so RESULTS.md never passes old numbers off as current and never loses them either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(fixed-vs-variable-period fixed-period-repeats phase-change phase-change-sizes kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads positions conv-attn routed-arithmetic encoder-decoder poems-vs-articles superposition grokking relational ioi ioi-set-extraction text-induction)
+ALL=(fixed-vs-variable-period fixed-period-repeats phase-change phase-change-sizes kqv-similarity exaptation pattern-in-noise set-extraction new-task dropout-heads positions conv-attn routed-arithmetic encoder-decoder poems-vs-articles superposition grokking relational ioi ioi-set-extraction text-induction fine-tuning)
 # The code every script runs; the benchmark harness (bench/run.sh's code) computes no script's result.
 SHARED=(src tasks build toolkit Directory.Build.props Directory.Build.targets paket.dependencies paket.lock scripts/lib scripts/toolkit.csx
         ':(exclude)src/Toolkit.Cli/Bench' ':(exclude)src/Toolkit.Cli/Commands/BenchCommand.cs')
