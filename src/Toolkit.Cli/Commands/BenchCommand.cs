@@ -339,7 +339,7 @@ public static class BenchCommand
         {
             var after = trace.AfterWarmup;
             Console.WriteLine($"{trace.What}: RSS {trace.Samples[0].Bytes / 1048576.0:F0} MiB at the first sample; after warm-up (the first {trace.WarmupShare:P0}) " +
-                              $"{after.Min(s => s.Bytes) / 1048576.0:F0}–{after.Max(s => s.Bytes) / 1048576.0:F0} MiB, range {trace.Range:P1}, drift (last fifth vs first fifth, medians) {trace.Drift:+0.0%;-0.0%} " +
+                              $"{after.Min(s => s.Bytes) / 1048576.0:F0}–{after.Max(s => s.Bytes) / 1048576.0:F0} MiB, range {trace.Range:P1}, drift (last fifth vs first fifth, medians) {trace.Drift:+0.0%;-0.0%;0.0%} " +
                               $"(target ≤ {MemoryFlatness.Trace.Target:P0}: {(trace.Range <= MemoryFlatness.Trace.Target ? "met" : "not met")})");
             var deciles = Enumerable.Range(0, 11).Select(i => trace.Samples[Math.Min(trace.Samples.Count - 1, i * (trace.Samples.Count - 1) / 10)]);
             Console.WriteLine("  " + string.Join("  ", deciles.Select(s => $"{s.At}: {s.Bytes / 1048576.0:F0}")) + " MiB");
