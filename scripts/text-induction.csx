@@ -17,7 +17,7 @@
 // (docs/design.md §4 statistics); one seed is reported as one seed. The same ladder runs as a sweep on a cluster:
 // grids/text-induction.json (toolkit sweep grids/text-induction.json --out sweeps/text-induction --slurm).
 //   ./toolkit run scripts/text-induction.csx [--fast] [--out DIR] [--seed N] [--seeds 1] [--budgets 8,16,32,64]
-//        [--corpus PATH] [--tokenizers byte] [--lr 0.002] [--context 256] [--d-model 64]
+//        [--corpus PATH] [--tokenizers byte] [--lr 0.002] [--context 256] [--d-model 64] [--positions standard]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 using System.Globalization;
@@ -44,6 +44,11 @@ var tokenizers = exp.Str("--tokenizers", exp.Fast ? "byte,gpt2" : "byte").Split(
 var lr = exp.Double("--lr", 2e-3);
 var context = exp.Setting("--context", 256, 32);
 var dModel = exp.Int("--d-model", exp.Model().DModel);
+// The positional embedding: standard (learned, the default), sinusoidal, rotary, shortformer or none (the toolkit's names).
+var positionsName = exp.Str("--positions", "standard");
+var positions = SettingChoices.FromName<PositionalEmbedding>(positionsName)
+    ?? throw new ToolkitException($"--positions: '{positionsName}' is not a positional embedding",
+        "use one of " + string.Join(", ", SettingChoices.Names(typeof(PositionalEmbedding))));
 var batchSize = exp.Fast ? 4 : 16;
 
 // ./toolkit exports TOOLKIT_CORPORA; elsewhere (dotnet test, dotnet script) the clone's .toolkit/corpora is found upwards.
@@ -73,7 +78,7 @@ if (exp.Fast)
 string sha;
 using (var file = File.OpenRead(corpusPath)) sha = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
 exp.Result($"corpus {corpusPath}: {new FileInfo(corpusPath).Length} bytes, sha256 {sha[..12]}…; model 2 attention-only layers × 4 heads, d_model {dModel}, " +
-           $"context {context}; batch {batchSize}, lr {lr}");
+           $"{positionsName} positions, context {context}; batch {batchSize}, lr {lr}");
 
 // Per tokenizer: the task, the model, and the repeated strings' alphabet (the commonest tokens that make up 99% of the
 // training part), as long as the context allows.
@@ -82,7 +87,7 @@ Tokenized Tokenize(string tokenizer)
 {
     var task = new TaskSpec { Name = "text", Parameters = new() { ["corpus"] = corpusPath, ["format"] = "plain", ["context"] = context.ToString(), ["tokenizer"] = tokenizer } };
     var created = (TextTask)task.Create();
-    var model = exp.Model() with { DModel = dModel, DVocab = created.Vocabulary.Size, NCtx = context };
+    var model = exp.Model() with { DModel = dModel, DVocab = created.Vocabulary.Size, NCtx = context, PositionalEmbeddingType = positions };
     var counts = created.CorpusTokens.Take(created.Split).Where(t => t >= created.Vocabulary.ContentStart)
         .GroupBy(t => t).Select(g => (Token: g.Key, Count: g.LongCount())).OrderByDescending(x => x.Count).ThenBy(x => x.Token).ToList();
     var total = counts.Sum(x => x.Count);
