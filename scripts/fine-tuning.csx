@@ -220,26 +220,31 @@ exp.Csv("fine-tunes.csv", columns, rows);
 // One family of claims (Holm): every claim is added before any decision is read.
 var claims = new ClaimFamily("fine-tuning");
 string F3(double x) => Fmt.F(x, 3);
-var findings = new List<string>();
-foreach (var from in names)
+var directions = names.Select(from =>
 {
     var to = Other(from);
     var keys = fineTunes.Where(f => f.From == from).Select(f => f.Name).ToList();
     List<double> Of(Dictionary<string, Measures> d, Func<Measures, double> f) => keys.Select(k => f(d[k])).ToList();
-    var forgetting = claims.Add($"{from} then {to}: held-out loss on {from}, after against before the fine-tune",
-        MeanComparison.PairedOf(Of(after, m => m.HeldOutLoss[from]), Of(pre, m => m.HeldOutLoss[from])));
-    var transfer = claims.Add($"{from} then {to}: held-out loss on {to}, fine-tuned against from scratch",
-        MeanComparison.Of(Of(after, m => m.HeldOutLoss[to]), Of(scratch, m => m.HeldOutLoss[to])));
-    var memorized = claims.Add($"{from} then {to}: loss on {to} windows never seen against seen once",
-        MeanComparison.PairedOf(Of(after, m => m.NeverLoss), Of(after, m => m.OnceLoss)));
-    var memorizedVsScratch = claims.Add($"{from} then {to}: never- minus once-seen loss, fine-tuned against from scratch",
-        MeanComparison.Of(Of(after, m => m.NeverLoss - m.OnceLoss), Of(scratch, m => m.NeverLoss - m.OnceLoss)));
-    exp.Result($"{from} then {to}: forgetting (loss on {from} after minus before) {forgetting.Comparison.Format(F3)}; " +
-               $"fine-tuned minus from scratch on {to} {transfer.Comparison.Format(F3)}; one exposure (never- minus once-seen loss) {memorized.Comparison.Format(F3)}, " +
-               $"fine-tuned minus from scratch {memorizedVsScratch.Comparison.Format(F3)}; named induction heads before {keys.Count(k => pre[k].InductionHeads > 0)} of {keys.Count} seeds, after {keys.Count(k => after[k].InductionHeads > 0)}");
-    findings.Add($"{from} then {to}: the held-out loss on {from} after the fine-tune is {forgetting.Words("higher than", "lower than", "before it")} ({forgetting.Detail(F3)}); " +
-                 $"on {to} the fine-tuned model's is {transfer.Words("higher than", "lower than", "the model's trained from scratch")} ({transfer.Detail(F3)}); " +
-                 $"the loss on {to} windows it never saw is {memorized.Words("higher than", "lower than", "on windows it saw once")} ({memorized.Detail(F3)})");
+    return (From: from, To: to, Keys: keys,
+        Forgetting: claims.Add($"{from} then {to}: held-out loss on {from}, after against before the fine-tune",
+            MeanComparison.PairedOf(Of(after, m => m.HeldOutLoss[from]), Of(pre, m => m.HeldOutLoss[from]))),
+        Transfer: claims.Add($"{from} then {to}: held-out loss on {to}, fine-tuned against from scratch",
+            MeanComparison.Of(Of(after, m => m.HeldOutLoss[to]), Of(scratch, m => m.HeldOutLoss[to]))),
+        Memorized: claims.Add($"{from} then {to}: loss on {to} windows never seen against seen once",
+            MeanComparison.PairedOf(Of(after, m => m.NeverLoss), Of(after, m => m.OnceLoss))),
+        MemorizedVsScratch: claims.Add($"{from} then {to}: never- minus once-seen loss, fine-tuned against from scratch",
+            MeanComparison.Of(Of(after, m => m.NeverLoss - m.OnceLoss), Of(scratch, m => m.NeverLoss - m.OnceLoss))));
+}).ToList();
+var findings = new List<string>();
+foreach (var d in directions)
+{
+    exp.Result($"{d.From} then {d.To}: forgetting (loss on {d.From} after minus before) {d.Forgetting.Comparison.Format(F3)}; " +
+               $"fine-tuned minus from scratch on {d.To} {d.Transfer.Comparison.Format(F3)}; one exposure (never- minus once-seen loss) {d.Memorized.Comparison.Format(F3)}, " +
+               $"fine-tuned minus from scratch {d.MemorizedVsScratch.Comparison.Format(F3)}; named induction heads before {d.Keys.Count(k => pre[k].InductionHeads > 0)} of {d.Keys.Count} seeds, after {d.Keys.Count(k => after[k].InductionHeads > 0)}");
+    findings.Add($"{d.From} then {d.To}: the held-out loss on {d.From} after the fine-tune is {d.Forgetting.Words("higher than", "lower than", "before it")} ({d.Forgetting.Detail(F3)}); " +
+                 $"on {d.To} the fine-tuned model's is {d.Transfer.Words("higher than", "lower than", "the model's trained from scratch")} ({d.Transfer.Detail(F3)}); " +
+                 $"the loss on {d.To} windows it never saw is {d.Memorized.Words("higher than", "lower than", "on windows it saw once")} ({d.Memorized.Detail(F3)}); " +
+                 $"that difference is {d.MemorizedVsScratch.Words("larger than", "smaller than", "the model's trained from scratch")} ({d.MemorizedVsScratch.Detail(F3)})");
 }
 exp.Claims(claims);
 exp.Conclude(string.Join("; ", findings) + (exp.Fast ? ". (fast mode: tiny settings, the numbers mean nothing)" : "."));

@@ -66,4 +66,14 @@ public class HolmTests
         Assert.That(family.Summary(), Does.Contain("2 claims tested as one family, 1 shown"));
         Assert.Throws<InvalidOperationException>(() => family.Add("late", small.Comparison), "a decided family takes no more claims");
     }
+
+    [Test]
+    public void Reading_a_decision_closes_the_family_even_with_too_few_seeds()
+    {
+        // A fast run (2 seeds) must fail where the full run (5 seeds) would: after its training, at the first late claim.
+        var family = new ClaimFamily("fast run");
+        var first = family.Add("first", MeanComparison.Of([1.0, 2.0], [0.0, 0.5]));
+        Assert.That(first.Words("higher than", "lower than", "B"), Does.StartWith("too few seeds"));
+        Assert.Throws<InvalidOperationException>(() => family.Add("second", MeanComparison.Of([1.0, 2.0], [0.0, 0.5])));
+    }
 }
