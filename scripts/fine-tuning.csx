@@ -22,6 +22,7 @@
 //        [--finetune-steps 100] [--articles PATH] [--poems PATH]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+#load "lib/corpora.csx"
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -47,22 +48,8 @@ const double LearningRate = 2e-3;
 // At most this many windows per group (seen once; never seen) are scored per run.
 var windowsPerGroup = exp.Fast ? 16 : 64;
 
-// ./toolkit exports TOOLKIT_CORPORA; elsewhere (dotnet test, dotnet script) the clone's .toolkit/corpora is found upwards.
-static string? Upwards(string start)
-{
-    for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-        if (Directory.Exists(Path.Combine(d.FullName, ".toolkit", "corpora"))) return Path.Combine(d.FullName, ".toolkit", "corpora");
-    return null;
-}
-var corporaDir = Environment.GetEnvironmentVariable("TOOLKIT_CORPORA") ?? Upwards(Environment.CurrentDirectory) ?? Upwards(AppContext.BaseDirectory) ?? ".toolkit/corpora";
-var articlesPath = exp.Str("--articles", Path.Combine(corporaDir, "python-docs.txt"));
-if (!File.Exists(articlesPath))
-    throw new ToolkitException($"the articles corpus {articlesPath} does not exist",
-        "run ./toolkit once with access to the Debian registry (it fetches python3.11-doc into .toolkit/corpora), or give --articles PATH (a plain-text file)");
-var poemsPath = exp.Str("--poems", Path.Combine(corporaDir, "songs-poems"));
-if (!File.Exists(poemsPath))
-    throw new ToolkitException($"the poems corpus {poemsPath} does not exist",
-        "run ./toolkit once with access to the Debian registry (it fetches the fortunes package into .toolkit/corpora), or give --poems PATH (a fortune file: texts separated by lines of %)");
+var articlesPath = Corpora.Find(exp, "--articles", "python-docs.txt", "articles corpus", "python3.11-doc", "a plain-text file");
+var poemsPath = Corpora.Poems(exp);
 
 // The corpora as plain-text files in the output folder: the poems joined (a fortune file separates texts by lines holding
 // only "%"); the articles whole, or their first 128 KB in fast mode (tokenizing 11 MB is not what the smoke test checks).
@@ -74,7 +61,7 @@ string Write(string name, string text)
     exp.Result($"{name}: {Encoding.UTF8.GetByteCount(text)} bytes, sha256 {sha}…");
     return path;
 }
-var poems = Regex.Split(File.ReadAllText(poemsPath), @"^%\r?$", RegexOptions.Multiline).Select(p => p.Trim('\n', '\r')).Where(p => p.Trim().Length > 0);
+var poems = Corpora.Fortunes(poemsPath);
 var articlesText = File.ReadAllText(articlesPath);
 var corpusPaths = new Dictionary<string, string>
 {
@@ -89,10 +76,8 @@ var model = exp.Model() with { DVocab = created["articles"].Vocabulary.Size, NCt
 string Other(string corpus) => names.Single(n => n != corpus);
 
 // The repeated strings: distinct bytes drawn from the commonest ones that make up 99% of the articles' training part.
-var counts = created["articles"].CorpusTokens.Take(created["articles"].Split).Where(t => t >= created["articles"].Vocabulary.ContentStart)
-    .GroupBy(t => t).Select(g => (Token: g.Key, Count: g.LongCount())).OrderByDescending(x => x.Count).ThenBy(x => x.Token).ToList();
-var covered = 0L;
-var alphabet = counts.TakeWhile(x => { var before = covered; covered += x.Count; return before < 0.99 * counts.Sum(c => c.Count); }).Select(x => x.Token).ToArray();
+var alphabet = RepeatedRandomTokens.CommonestTokens(
+    created["articles"].CorpusTokens.Take(created["articles"].Split).Where(t => t >= created["articles"].Vocabulary.ContentStart), 0.99);
 var repeatLength = Math.Min(context / 2, alphabet.Length);
 using (var layout = ScoringBatch.Create(model, created.Values.Cast<ITask>().ToList(), 0))
     exp.Result($"head scores on the {layout.Layout}; repeated strings of {repeatLength} distinct bytes from the {alphabet.Length} commonest of the articles");
@@ -111,10 +96,12 @@ var firstRuns = names.SelectMany(n => seedList.SelectMany(s => new[]
 var first = exp.TrainAll(firstRuns).Zip(firstRuns, (r, j) => (j.Name, Result: r)).ToDictionary(x => x.Name, x => x.Result);
 // A fine-tune is a new run from the pre-trained run's final weights (init_from), with the new corpus and its own steps.
 var fineTunes = names.SelectMany(n => seedList.Select(s => (From: n, Seed: s, Name: $"{n}-then-{Other(n)}-seed{s}"))).ToList();
-foreach (var f in fineTunes) Console.WriteLine($"-- fine-tuning {f.Name} from pretrain-{f.From}-seed{f.Seed}; {finetuneSteps} steps");
-var tuned = SeedRunner.Train(fineTunes.Select(f => new SeedRunner.Job(
-    new RunConfig { Model = model, Task = tasks[Other(f.From)], Training = Training(finetuneSteps, f.Seed, logEvery: 1), InitFrom = first[$"pretrain-{f.From}-seed{f.Seed}"].Run.LatestCheckpoint().Path },
-    exp.RunPath(f.Name))).ToList(), Console.WriteLine).Zip(fineTunes, (r, f) => (f.Name, Result: r)).ToDictionary(x => x.Name, x => x.Result);
+foreach (var f in fineTunes) Console.WriteLine($"-- {f.Name} starts from pretrain-{f.From}-seed{f.Seed}'s final weights");
+var tuned = exp.TrainAll(fineTunes.Select(f => (f.Name, new RunConfig
+    {
+        Model = model, Task = tasks[Other(f.From)], Training = Training(finetuneSteps, f.Seed, logEvery: 1),
+        InitFrom = first[$"pretrain-{f.From}-seed{f.Seed}"].Run.LatestCheckpoint().Path,
+    }))).Zip(fineTunes, (r, f) => (f.Name, Result: r)).ToDictionary(x => x.Name, x => x.Result);
 
 // The windows (offsets into the corpus) a run drew at each step: the trainer's batch of step s is
 // Sampling.examples(task, Seeds.Derive(seed, Train, s), batch size) (Trainer.DrawBatch).
@@ -167,16 +154,15 @@ void CheckRedraw(string name, TrainingResult run, HookedTransformer start, strin
 
 sealed record Measures(Dictionary<string, double> HeldOutLoss, double Induction, double PreviousToken, int InductionHeads, double Repeats,
     double OnceLoss, double NeverLoss, double OnceAccuracy, double NeverAccuracy, int OnceCount);
-Measures Measure(HookedTransformer m, long seed, string? newCorpus = null, TrainingConfig? t = null)
+Measures Measure(HookedTransformer m, long seed, (List<Example> Once, List<Example> Never, int OnceCount)? exposure = null)
 {
     var loss = names.ToDictionary(n => n, n => Evaluator.Evaluate(m, heldOut[n], Seeds.Derive(seed, Seeds.Stream.Eval), exp.EvalCount).Loss);
     using var scoring = ScoringBatch.ForRun(m, created.Values.Cast<ITask>().ToList(), seed);
     var heads = HeadScores.Compute(m, scoring);
     var repeats = RepeatedRandomTokens.Compute(m, alphabet, repeatLength, exp.Fast ? 8 : 64, (int)(Seeds.Derive(seed, Seeds.Stream.Probe, 27) % int.MaxValue));
     var (onceLoss, neverLoss, onceAcc, neverAcc, onceCount) = (double.NaN, double.NaN, double.NaN, double.NaN, 0);
-    if (newCorpus is not null && t is not null)
+    if (exposure is var (once, never, count))
     {
-        var (once, never, count) = Exposure(newCorpus, t);
         var o = once.Count > 0 ? Evaluator.Evaluate(m, once) : null;
         var n = never.Count > 0 ? Evaluator.Evaluate(m, never) : null;
         (onceLoss, neverLoss, onceAcc, neverAcc, onceCount) = (o?.Loss ?? double.NaN, n?.Loss ?? double.NaN, o?.Accuracy ?? double.NaN, n?.Accuracy ?? double.NaN, count);
@@ -200,8 +186,13 @@ foreach (var f in fineTunes)
         CheckRedraw(f.Name, run, p, to);
         pre[f.Name] = Measure(p, f.Seed);
     }
-    using (var m = run.Run.LoadModel()) after[f.Name] = Measure(m, f.Seed, to, run.Run.ReadConfig().Training);
-    using (var m = scratchRun.Run.LoadModel()) scratch[f.Name] = Measure(m, f.Seed, to, scratchRun.Run.ReadConfig().Training);
+    // The fine-tune and the run from scratch drew the same batches (same task, seed, steps and batch size): one exposure.
+    var training = run.Run.ReadConfig().Training;
+    if (scratchRun.Run.ReadConfig().Training != training)
+        throw new ToolkitException($"{f.Name} and its run from scratch were trained with different settings", "give both the same training config");
+    var exposure = Exposure(to, training);
+    using (var m = run.Run.LoadModel()) after[f.Name] = Measure(m, f.Seed, exposure);
+    using (var m = scratchRun.Run.LoadModel()) scratch[f.Name] = Measure(m, f.Seed, exposure);
     var (b, a, s) = (pre[f.Name], after[f.Name], scratch[f.Name]);
     exp.Result($"{f.From} then {to}, seed {f.Seed}: held-out loss on {f.From} {Fmt.F(b.HeldOutLoss[f.From])} -> {Fmt.F(a.HeldOutLoss[f.From])}, on {to} " +
                $"{Fmt.F(b.HeldOutLoss[to])} -> {Fmt.F(a.HeldOutLoss[to])} (from scratch in {finetuneSteps} steps {Fmt.F(s.HeldOutLoss[to])}); " +

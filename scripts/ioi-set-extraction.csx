@@ -77,8 +77,7 @@ string HeadList(IEnumerable<(int Layer, int Head)> heads) { var l = heads.Select
 
 // Base models: every task, every seed, the same model, settings and steps. The new task's own base is its scratch run.
 var jobs = Enumerable.Range(0, seeds).SelectMany(k => bases.Select(b => ($"{b.Name}-seed{exp.Seed + k}", model, b.Task, exp.Training(steps, exp.Seed + k, evalEvery: 50)))).ToList();
-// Fast mode trains its tiny runs here one after the other: a child process's start costs more than such a run.
-var trained = exp.Fast ? jobs.Select(j => exp.Train(j.Item1, j.model, j.Task, j.Item4)).ToList() : exp.TrainAll(jobs);
+var trained = exp.TrainAll(jobs);
 var baseRuns = bases.ToDictionary(b => b.Name, b => Enumerable.Range(0, seeds).Select(k => trained[k * bases.Length + Array.FindIndex(bases, x => x.Name == b.Name)].Run).ToList());
 
 // The heads each base task needs, found on the base model before any fine-tune.

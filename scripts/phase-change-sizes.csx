@@ -25,7 +25,8 @@ var seeds = exp.Setting("--seeds", 5, 1);
 var task = exp.RepeatedCopy(exp.VariablePeriods);
 var d = exp.Model().DModel;
 var widths = new[] { d, 2 * d, 4 * d };
-// The reference arm first; then the arms of the layer trend and of the width trend, each in order of size.
+// The reference arm, the 1-layer arms, then the arms of the layer trend and of the width trend, each in order of size
+// (the claims below name arms by slug).
 var arms = new (string Name, string Slug, ModelConfig Model)[]
 {
     ($"2 layers, d_model {d}", "ref", exp.Model()),
@@ -41,7 +42,7 @@ var trained = exp.TrainAll(arms.SelectMany(a => Enumerable.Range(0, seeds).Selec
     ($"{a.Slug}-seed{exp.Seed + k}", a.Model, task, exp.Training(steps, exp.Seed + k)))));
 double HeldOut(GeneralizationVerdict v) => v.Probes.First(p => p.HeldOut).Eval.Accuracy;
 
-var outcomes = new List<(string Name, List<TimeToEvent> Phase, List<int> Heads, List<GeneralizationVerdict> Verdicts)>();
+var outcomes = new List<(string Name, string Slug, List<TimeToEvent> Phase, List<int> Heads, List<GeneralizationVerdict> Verdicts)>();
 var rows = new List<IReadOnlyList<string>>();
 foreach (var (arm, i) in arms.Select((a, i) => (a, i)))
 {
@@ -66,7 +67,7 @@ foreach (var (arm, i) in arms.Select((a, i) => (a, i)))
         exp.Result($"{arm.Name}, seed {exp.Seed + k}: phase change {(change is null ? "none by the rule" : $"at step {change.Step} (loss {Fmt.F(change.LossBefore, 2)} -> {Fmt.F(change.LossAfter, 2)})")}; " +
             $"{HeadTables.Summary(result.FinalHeads)} (best induction {Fmt.F(result.FinalHeads.Best(HeadRole.Induction).Induction, 2)}); verdict: {verdict.Headline}{mechanism}");
     }
-    outcomes.Add((arm.Name, phase, heads, verdicts));
+    outcomes.Add((arm.Name, arm.Slug, phase, heads, verdicts));
     VerdictTables.Measures(exp, arm.Name, verdicts);
 }
 var columns = new[] { "arm", "seed", "phase change", "named heads", "best induction score", "verdict", "held-out accuracy" };
@@ -76,10 +77,11 @@ exp.Csv("runs.csv", columns, rows);
 // Claims: the step's trend over layers and over width (censored at the budget), the Conv-Attn's step against the
 // reference's, and the 1-layer attention-only model's held-out accuracy against the reference's.
 var claims = new ClaimFamily("phase change at other sizes");
-var (reference, oneLayer, conv) = (outcomes[0], outcomes[1], outcomes[2]);
-var trends = new[] { ("layers", new[] { 0, 3, 4 }), ("d_model", new[] { 0, 5, 6 }) }.Select(t => (Setting: t.Item1, Arms: t.Item2.Select(i => outcomes[i]).ToList(),
-    Claim: claims.Add($"phase-change step's trend over {t.Item1} ({string.Join(", ", t.Item2.Select(i => outcomes[i].Name))})",
-        CensoredTrend.Of(t.Item2.Select(i => (IReadOnlyList<TimeToEvent>)outcomes[i].Phase).ToList())))).ToList();
+var outcome = outcomes.ToDictionary(o => o.Slug);
+var (reference, oneLayer, conv) = (outcome["ref"], outcome["l1"], outcome["l1-conv"]);
+var trends = new[] { ("layers", new[] { "ref", "l3", "l4" }), ("d_model", new[] { "ref", $"d{widths[1]}", $"d{widths[2]}" }) }.Select(t => (Setting: t.Item1, Arms: t.Item2.Select(a => outcome[a]).ToList(),
+    Claim: claims.Add($"phase-change step's trend over {t.Item1} ({string.Join(", ", t.Item2.Select(a => outcome[a].Name))})",
+        CensoredTrend.Of(t.Item2.Select(a => (IReadOnlyList<TimeToEvent>)outcome[a].Phase).ToList())))).ToList();
 var convStep = claims.Add($"phase-change step, {conv.Name} against {reference.Name}", CensoredComparison.Of(conv.Phase, reference.Phase));
 var accuracy = claims.Add($"held-out accuracy, {oneLayer.Name} against {reference.Name}",
     MeanComparison.Of(oneLayer.Verdicts.Select(HeldOut).ToList(), reference.Verdicts.Select(HeldOut).ToList()));
@@ -98,7 +100,7 @@ static string Trend(Claim c, string setting) => c.Direction switch
     Difference.Higher => $"comes later with more {setting}", Difference.Lower => $"comes sooner with more {setting}",
     Difference.NotShown => $"shows no trend over {setting} that the seeds can tell from chance", _ => $"too few seeds ({c.Comparison.Seeds}) to claim a trend",
 };
-string Arm((string Name, List<TimeToEvent> Phase, List<int> Heads, List<GeneralizationVerdict> Verdicts) o) =>
+string Arm((string Name, string Slug, List<TimeToEvent> Phase, List<int> Heads, List<GeneralizationVerdict> Verdicts) o) =>
     $"{o.Name}: induction heads in {o.Heads.Count(h => h > 0)} of {seeds} seeds, {VerdictKinds.Tally(o.Verdicts.Select(v => v.Kind).ToList())} " +
     $"(by induction in {o.Verdicts.Count(v => v.Mechanism?.Finding == InductionFinding.ByInduction)}), phase change {TimeToEventSummary.Of(o.Phase)}";
 var small = seeds >= 5 ? "" : " (fewer than 5 seeds: a small sample)";

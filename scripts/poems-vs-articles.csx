@@ -20,6 +20,7 @@
 //        [--poems PATH] [--documents DIR]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+#load "lib/corpora.csx"
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -38,20 +39,8 @@ var steps = exp.Setting("--steps", 2000, 40);
 var context = exp.Fast ? 64 : 256;
 
 // The two corpora, as lists of documents.
-// ./toolkit exports TOOLKIT_CORPORA; elsewhere (dotnet test, dotnet script) the clone's .toolkit/corpora is found upwards.
-static string? Upwards(string start)
-{
-    for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-        if (Directory.Exists(Path.Combine(d.FullName, ".toolkit", "corpora"))) return Path.Combine(d.FullName, ".toolkit", "corpora");
-    return null;
-}
-var corporaDir = Environment.GetEnvironmentVariable("TOOLKIT_CORPORA") ?? Upwards(Environment.CurrentDirectory) ?? Upwards(AppContext.BaseDirectory) ?? ".toolkit/corpora";
-var poemsPath = exp.Str("--poems", Path.Combine(corporaDir, "songs-poems"));
-if (!File.Exists(poemsPath))
-    throw new ToolkitException($"the poems corpus {poemsPath} does not exist",
-        "run ./toolkit once with access to the Debian registry (it fetches the fortunes package into .toolkit/corpora), or give --poems PATH (a fortune file: texts separated by lines of %)");
-// A fortune file: texts separated by lines holding only "%".
-var poems = Regex.Split(File.ReadAllText(poemsPath), @"^%\r?$", RegexOptions.Multiline).Select(p => p.Trim('\n', '\r')).Where(p => p.Trim().Length > 0).ToList();
+var poemsPath = Corpora.Poems(exp);
+var poems = Corpora.Fortunes(poemsPath);
 var documentsDir = exp.Str("--documents", "/usr/share/common-licenses");
 if (!Directory.Exists(documentsDir)) throw new ToolkitException($"the documents directory {documentsDir} does not exist", "give --documents DIR, a directory of long plain-text documents");
 // Several licence names are links to the same text: each distinct text once, in name order.

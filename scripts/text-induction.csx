@@ -20,6 +20,7 @@
 //        [--corpus PATH] [--tokenizers byte] [--lr 0.002] [--context 256] [--d-model 64] [--positions standard]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
+#load "lib/corpora.csx"
 using System.Globalization;
 using System.Security.Cryptography;
 using Toolkit;
@@ -51,18 +52,7 @@ var positions = SettingChoices.FromName<PositionalEmbedding>(positionsName)
         "use one of " + string.Join(", ", SettingChoices.Names(typeof(PositionalEmbedding))));
 var batchSize = exp.Fast ? 4 : 16;
 
-// ./toolkit exports TOOLKIT_CORPORA; elsewhere (dotnet test, dotnet script) the clone's .toolkit/corpora is found upwards.
-static string? Upwards(string start)
-{
-    for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-        if (Directory.Exists(Path.Combine(d.FullName, ".toolkit", "corpora"))) return Path.Combine(d.FullName, ".toolkit", "corpora");
-    return null;
-}
-var corporaDir = Environment.GetEnvironmentVariable("TOOLKIT_CORPORA") ?? Upwards(Environment.CurrentDirectory) ?? Upwards(AppContext.BaseDirectory) ?? ".toolkit/corpora";
-var corpusPath = exp.Str("--corpus", Path.Combine(corporaDir, "python-docs.txt"));
-if (!File.Exists(corpusPath))
-    throw new ToolkitException($"the long-document corpus {corpusPath} does not exist",
-        "run ./toolkit once with access to the Debian registry (it fetches python3.11-doc into .toolkit/corpora), or give --corpus PATH (a plain-text file)");
+var corpusPath = Corpora.Find(exp, "--corpus", "python-docs.txt", "long-document corpus", "python3.11-doc", "a plain-text file");
 // Fast mode reads the corpus's first 128 KB only: tokenizing and splitting 11 MB is not what the smoke test checks.
 if (exp.Fast)
 {
@@ -88,13 +78,10 @@ Tokenized Tokenize(string tokenizer)
     var task = new TaskSpec { Name = "text", Parameters = new() { ["corpus"] = corpusPath, ["format"] = "plain", ["context"] = context.ToString(), ["tokenizer"] = tokenizer } };
     var created = (TextTask)task.Create();
     var model = exp.Model() with { DModel = dModel, DVocab = created.Vocabulary.Size, NCtx = context, PositionalEmbeddingType = positions };
-    var counts = created.CorpusTokens.Take(created.Split).Where(t => t >= created.Vocabulary.ContentStart)
-        .GroupBy(t => t).Select(g => (Token: g.Key, Count: g.LongCount())).OrderByDescending(x => x.Count).ThenBy(x => x.Token).ToList();
-    var total = counts.Sum(x => x.Count);
-    var covered = 0L;
-    var alphabet = counts.TakeWhile(x => { var before = covered; covered += x.Count; return before < 0.99 * total; }).Select(x => x.Token).ToArray();
+    var trainingPart = created.CorpusTokens.Take(created.Split).Where(t => t >= created.Vocabulary.ContentStart).ToList();
+    var alphabet = RepeatedRandomTokens.CommonestTokens(trainingPart, 0.99);
     var length = Math.Min(context / 2, alphabet.Length);
-    exp.Result($"{tokenizer}: {created.CorpusTokens.Length} tokens ({created.Split} in the training part), {counts.Count} distinct in it, d_vocab {model.DVocab}; " +
+    exp.Result($"{tokenizer}: {created.CorpusTokens.Length} tokens ({created.Split} in the training part), {trainingPart.Distinct().Count()} distinct in it, d_vocab {model.DVocab}; " +
                $"repeated strings of {length} distinct tokens drawn from the {alphabet.Length} commonest (99% of the training part; chance of a greedy guess 1 in {alphabet.Length})");
     using (var layout = ScoringBatch.Create(model, [created], 0))
         exp.Result($"{tokenizer}: head scores on the {layout.Layout}");

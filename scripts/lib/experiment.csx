@@ -241,17 +241,21 @@ public sealed class Experiment
     }
 
     /// <summary>Trains independent runs (a study's seeds) under Out/runs/NAME through the library's seed runner: side by side
-    /// where the cores hold several at the runs' thread count, each the same run as trained alone (SeedRunner). For runs
+    /// where the cores hold several at the runs' thread count, each the same run as trained alone (SeedRunner). Fast mode
+    /// trains them here one after the other: a child process's start (about 3 s) costs more than a tiny run. For runs
     /// that nothing watches while they train: an observer cannot follow a child process.</summary>
-    public IReadOnlyList<TrainingResult> TrainAll(IEnumerable<(string Name, ModelConfig Model, TaskSpec Task, TrainingConfig Training)> runs)
+    public IReadOnlyList<TrainingResult> TrainAll(IEnumerable<(string Name, ModelConfig Model, TaskSpec Task, TrainingConfig Training)> runs) =>
+        TrainAll(runs.Select(r => (r.Name, new RunConfig { Model = r.Model, Training = r.Training, Task = r.Task })));
+
+    /// <summary>The same for whole run configs (a fine-tune's init_from, say).</summary>
+    public IReadOnlyList<TrainingResult> TrainAll(IEnumerable<(string Name, RunConfig Config)> runs)
     {
         var list = runs.ToList();
-        foreach (var r in list)
-            Console.WriteLine($"-- training {r.Name}: {r.Task.Name} {string.Join(" ", r.Task.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}; {r.Training.Steps} steps, seed {r.Training.Seed}");
-        var results = SeedRunner.Train(list.Select(r => new SeedRunner.Job(new RunConfig { Model = r.Model, Training = r.Training, Task = r.Task }, RunPath(r.Name))).ToList(),
-            Console.WriteLine);
-        foreach (var (r, result) in list.Zip(results))
-            Console.WriteLine($"   {r.Name}: {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; {result.EvalLabel} {result.FinalEval}");
+        foreach (var (name, c) in list)
+            Console.WriteLine($"-- training {name}: {c.Task.Name} {string.Join(" ", c.Task.Parameters.Select(kv => $"{kv.Key}={kv.Value}"))}; {c.Training.Steps} steps, seed {c.Training.Seed}");
+        var results = SeedRunner.Train(list.Select(r => new SeedRunner.Job(r.Config, RunPath(r.Name))).ToList(), Console.WriteLine, cores: Fast ? 1 : null);
+        foreach (var ((name, _), result) in list.Zip(results))
+            Console.WriteLine($"   {name}: {result.Seconds:F0} s; loss {result.LossCurve[0].Loss:F2} -> {result.LossCurve[^1].Loss:F3}; {result.EvalLabel} {result.FinalEval}");
         return results;
     }
 

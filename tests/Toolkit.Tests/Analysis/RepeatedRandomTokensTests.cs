@@ -37,6 +37,22 @@ public class RepeatedRandomTokensTests
         Assert.That(RepeatedRandomTokens.Sequences(alphabet, 5, 40, seed: 2), Is.Not.EqualTo(sequences));
     }
 
+    [FsCheck.NUnit.Property(MaxTest = 200)]
+    public bool TheCommonestTokensAreTheFewestMostFrequentThatReachTheShare(FsCheck.NonEmptyArray<byte> corpus, byte percent)
+    {
+        var tokens = corpus.Get.Select(b => (int)(b % 12)).ToArray();
+        var share = (percent % 100 + 1) / 100.0;
+        var alphabet = RepeatedRandomTokens.CommonestTokens(tokens, share);
+        var count = tokens.CountBy(t => t).ToDictionary(kv => kv.Key, kv => kv.Value);
+        double Covered(IEnumerable<int> a) => a.Sum(t => count[t]) / (double)tokens.Length;
+        var others = count.Keys.Except(alphabet).ToList();
+        return alphabet.Distinct().Count() == alphabet.Length
+               && Covered(alphabet) >= share - 1e-12                                   // reaches the share
+               && Covered(alphabet[..^1]) < share                                      // one fewer does not
+               && alphabet.Zip(alphabet.Skip(1)).All(p => count[p.First] > count[p.Second] || (count[p.First] == count[p.Second] && p.First < p.Second))
+               && others.All(t => count[t] < count[alphabet[^1]] || (count[t] == count[alphabet[^1]] && t > alphabet[^1]));
+    }
+
     [Test]
     public void GreedyDecodingFreesEachStepsForwardPassBeforeTheNext()
     {

@@ -28,6 +28,25 @@ public sealed record RepeatedTokensScore(
 /// read from the logits at the position before it. docs/design.md §4 "Repeated random tokens".</remarks>
 public static class RepeatedRandomTokens
 {
+    /// <summary>The alphabet of a corpus's repeated strings: its commonest tokens, most frequent first (ties by token), as
+    /// few as make up at least <paramref name="share"/> of <paramref name="tokens"/>. Strings from the whole vocabulary would
+    /// test tokens a text model never saw; from the corpus's commonest ones, the chance of a guess is one in the alphabet.</summary>
+    public static int[] CommonestTokens(IEnumerable<int> tokens, double share = 0.99)
+    {
+        if (!(share > 0 && share <= 1)) throw new ToolkitException($"a share of {share} of the corpus is not a share", "use a share in (0, 1], such as 0.99");
+        var counts = tokens.GroupBy(t => t).Select(g => (Token: g.Key, Count: g.LongCount())).OrderByDescending(x => x.Count).ThenBy(x => x.Token).ToList();
+        var total = counts.Sum(x => x.Count);
+        var alphabet = new List<int>();
+        var covered = 0L;
+        foreach (var (token, count) in counts)
+        {
+            if (covered >= share * total) break;
+            alphabet.Add(token);
+            covered += count;
+        }
+        return alphabet.ToArray();
+    }
+
     /// <summary>The sequences the measure reads: [count, 2·length] tokens, each a string of distinct tokens from
     /// <paramref name="alphabet"/> and its repeat, drawn from <paramref name="seed"/>.</summary>
     public static long[][] Sequences(IReadOnlyList<int> alphabet, int length, int count, int seed)
