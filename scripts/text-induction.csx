@@ -53,18 +53,8 @@ var positions = SettingChoices.FromName<PositionalEmbedding>(positionsName)
 var batchSize = exp.Fast ? 4 : 16;
 
 var corpusPath = Corpora.Find(exp, "--corpus", "python-docs.txt", "long-document corpus", "python3.11-doc", "a plain-text file");
-// Fast mode reads the corpus's first 128 KB only: tokenizing and splitting 11 MB is not what the smoke test checks.
-if (exp.Fast)
-{
-    var prefix = Path.Combine(exp.Out, "corpus-prefix.txt");
-    using (var source = File.OpenRead(corpusPath))
-    using (var target = File.Create(prefix))
-    {
-        var buffer = new byte[128 * 1024];
-        target.Write(buffer, 0, source.Read(buffer, 0, buffer.Length));
-    }
-    corpusPath = prefix;
-}
+// Fast mode reads the corpus's first 128 KB only.
+if (exp.Fast) corpusPath = Corpora.Prefix(exp, corpusPath);
 string sha;
 using (var file = File.OpenRead(corpusPath)) sha = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
 exp.Result($"corpus {corpusPath}: {new FileInfo(corpusPath).Length} bytes, sha256 {sha[..12]}…; model 2 attention-only layers × 4 heads, d_model {dModel}, " +

@@ -33,6 +33,18 @@ public static class Corpora
     public static string Poems(Experiment exp) =>
         Find(exp, "--poems", "songs-poems", "poems corpus", "the fortunes package", "a fortune file: texts separated by lines of %");
 
+    /// <summary>The first <paramref name="bytes"/> bytes of a corpus, written to the output folder: fast mode's corpus
+    /// (tokenizing and splitting megabytes is not what a smoke test checks).</summary>
+    public static string Prefix(Experiment exp, string path, int bytes = 128 * 1024)
+    {
+        var prefix = Path.Combine(exp.Out, "corpus-prefix.txt");
+        using var source = File.OpenRead(path);
+        using var target = File.Create(prefix);
+        var buffer = new byte[bytes];
+        target.Write(buffer, 0, source.ReadAtLeast(buffer, bytes, throwOnEndOfStream: false));
+        return prefix;
+    }
+
     /// <summary>The texts of a fortune file (separated by lines holding only "%"), without their surrounding line breaks;
     /// blank ones are dropped.</summary>
     public static List<string> Fortunes(string path) =>
