@@ -1,9 +1,11 @@
-// Fine-tuning between articles and poems: what survives, what is forgotten, what one exposure teaches (issue 27 §3).
-// The same model (2 attention-only layers, 4 heads, d_model 64, byte tokens, context 256, batch 16, lr 2e-3) is
-// pre-trained on the articles (the Python 3.11 documentation, scripts/text-induction.csx's long-document corpus) and on
-// the poems (the fortunes package's songs-poems, scripts/poems-vs-articles.csx's), 5 seeds each; each pre-trained model
-// is then fine-tuned on the other corpus, and the same model is trained from scratch on each corpus for the fine-tune's
-// steps (the comparison the fine-tune is measured against). Per fine-tune:
+// Fine-tuning between articles and poems, and on a TL;DR task: what survives, what is forgotten, what one exposure
+// teaches (issue 27 §3). The same model (2 attention-only layers, 4 heads, d_model 64, byte tokens, context 256, batch
+// 16, lr 2e-3) is pre-trained on the articles (the Python 3.11 documentation, scripts/text-induction.csx's long-document
+// corpus) and on the poems (the fortunes package's songs-poems, scripts/poems-vs-articles.csx's), 5 seeds each; each
+// pre-trained model is then fine-tuned on the other corpus, and the articles model also on TL;DR: man pages
+// (manpages-dev: 891 pages of sections 2 to 4), each page's description (its first 400 characters) followed by "TL;DR: " and its
+// NAME line, a one-line summary its author wrote. The same model is trained from scratch on each new corpus for the
+// fine-tune's steps (the comparison the fine-tune is measured against). Per fine-tune:
 //   - forgetting: held-out loss on the pre-training corpus after minus before the fine-tune (paired by seed);
 //   - transfer: held-out loss on the new corpus, the fine-tuned model against the one trained from scratch for as many
 //     steps (Welch's interval: different models, so the seeds do not pair);
@@ -13,13 +15,16 @@
 //     which, so the loss difference (never-seen minus seen-once, paired by seed) is what one exposure taught. The same
 //     for the model trained from scratch. The script checks its redrawing against the trainer: step 0's redrawn batch
 //     must give the loss the fine-tune logged for it;
+//   - on TL;DR, the loss on the summaries of held-out pages (the NAME line's words after its dash, read after the
+//     page's description), fine-tuned against from scratch, and before the fine-tune;
 //   - whether there was an induction circuit to keep: the best induction and layer-0 previous-token head scores (on the
 //     bytes both corpora use) and the repeated-random-tokens measure (second- minus first-copy loss on a repeated string
 //     of common bytes; negative: the repeat is predicted), before and after.
 // Claims, one Holm family, per direction: forgetting above 0; fine-tuned against from scratch on the new corpus;
-// single-exposure memorization above 0 in the fine-tuned model; and its memorization against the model from scratch.
+// single-exposure memorization above 0 in the fine-tuned model; and its memorization against the model from scratch;
+// on TL;DR also the summaries' loss, fine-tuned against from scratch.
 //   ./toolkit run scripts/fine-tuning.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--pretrain-steps 2000]
-//        [--finetune-steps 100] [--articles PATH] [--poems PATH]
+//        [--finetune-steps 100] [--articles PATH] [--poems PATH] [--man-pages DIR]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 #load "lib/corpora.csx"
@@ -38,7 +43,7 @@ using Toolkit.Runs;
 using Toolkit.Tasks;
 using Toolkit.Training;
 
-var exp = new Experiment("fine-tuning", "Fine-tuning between articles and poems: forgetting, transfer and single-exposure memorization", Args);
+var exp = new Experiment("fine-tuning", "Fine-tuning between articles and poems and on TL;DR: forgetting, transfer and single-exposure memorization", Args);
 var seeds = exp.Setting("--seeds", 5, 2);
 var pretrainSteps = exp.Setting("--pretrain-steps", 2000, 40);
 var finetuneSteps = exp.Setting("--finetune-steps", 100, 12);
@@ -50,6 +55,10 @@ var windowsPerGroup = exp.Fast ? 16 : 64;
 
 var articlesPath = Corpora.Find(exp, "--articles", "python-docs.txt", "articles corpus", "python3.11-doc", "a plain-text file");
 var poemsPath = Corpora.Poems(exp);
+var manPagesDir = exp.Str("--man-pages", Path.Combine(Corpora.Folder, "manpages-dev"));
+if (!Directory.Exists(manPagesDir))
+    throw new ToolkitException($"the man pages folder {manPagesDir} does not exist",
+        "run ./toolkit once with access to the Debian registry (it fetches manpages-dev into .toolkit/corpora), or give --man-pages DIR (roff sources, man*/NAME.SECTION.gz)");
 
 // The corpora as plain-text files in the output folder: the poems joined (a fortune file separates texts by lines holding
 // only "%"); the articles whole, or their first 128 KB in fast mode (tokenizing 11 MB is not what the smoke test checks).
@@ -63,23 +72,42 @@ string Write(string name, string text)
 }
 var poems = Corpora.Fortunes(poemsPath);
 var articlesText = File.ReadAllText(articlesPath);
+// TL;DR documents: a page's description cut to its first 400 characters (at a space), "TL;DR: ", the NAME line. The
+// summary (the words after the dash) is what the TL;DR measure scores: its bytes' offsets in the corpus are kept.
+var tldr = new StringBuilder();
+var summaries = new List<(int Start, int End)>();
+foreach (var page in Corpora.ManPages(manPagesDir))
+{
+    var space = page.Description.Length <= 400 ? -1 : page.Description.LastIndexOf(' ', 400);
+    var description = page.Description.Length <= 400 ? page.Description : page.Description[..(space > 0 ? space : 400)];
+    tldr.Append(description).Append("\nTL;DR: ").Append(page.Names).Append(" - ");
+    var start = Encoding.UTF8.GetByteCount(tldr.ToString());
+    tldr.Append(page.Summary);
+    summaries.Add((start, Encoding.UTF8.GetByteCount(tldr.ToString())));
+    tldr.Append("\n\n");
+}
 var corpusPaths = new Dictionary<string, string>
 {
     ["articles"] = Write("articles", exp.Fast ? articlesText[..(128 * 1024)] : articlesText),
     ["poems"] = Write("poems", string.Join("\n\n", poems)),
+    ["tldr"] = Write("tldr", tldr.ToString()),
 };
 var names = corpusPaths.Keys.ToList();
+// Pre-trained on the first, fine-tuned on the second.
+var pairs = new[] { (From: "articles", To: "poems"), (From: "poems", To: "articles"), (From: "articles", To: "tldr") };
+var pretrained = pairs.Select(p => p.From).Distinct().ToList();
 var tasks = names.ToDictionary(n => n, n => new TaskSpec { Name = "text", Parameters = new() { ["corpus"] = corpusPaths[n], ["format"] = "plain", ["context"] = context.ToString(), ["tokenizer"] = "byte" } });
 var created = names.ToDictionary(n => n, n => (TextTask)tasks[n].Create());
 var heldOut = names.ToDictionary(n => n, n => created[n].Probes.Single(p => p.Name == "held-out-text").Task);
 var model = exp.Model() with { DVocab = created["articles"].Vocabulary.Size, NCtx = context };
-string Other(string corpus) => names.Single(n => n != corpus);
 
 // The repeated strings: distinct bytes drawn from the commonest ones that make up 99% of the articles' training part.
 var alphabet = RepeatedRandomTokens.CommonestTokens(
     created["articles"].CorpusTokens.Take(created["articles"].Split).Where(t => t >= created["articles"].Vocabulary.ContentStart), 0.99);
 var repeatLength = Math.Min(context / 2, alphabet.Length);
-using (var layout = ScoringBatch.Create(model, created.Values.Cast<ITask>().ToList(), 0))
+// Head scores on the bytes both pre-training corpora use.
+var scoringTasks = pretrained.Select(n => (ITask)created[n]).ToList();
+using (var layout = ScoringBatch.Create(model, scoringTasks, 0))
     exp.Result($"head scores on the {layout.Layout}; repeated strings of {repeatLength} distinct bytes from the {alphabet.Length} commonest of the articles");
 
 // Fine-tunes and runs from scratch log every step's loss: the redrawing check below reads step 0's.
@@ -88,18 +116,16 @@ TrainingConfig Training(int steps, long seed, int logEvery) =>
 
 // Pre-training, and training from scratch for the fine-tune's steps, on each corpus and seed; then the fine-tunes.
 var seedList = Enumerable.Range(0, seeds).Select(k => exp.Seed + k).ToList();
-var firstRuns = names.SelectMany(n => seedList.SelectMany(s => new[]
-{
-    (Name: $"pretrain-{n}-seed{s}", Model: model, Task: tasks[n], Training: Training(pretrainSteps, s, logEvery: 20)),
-    (Name: $"scratch-{n}-seed{s}", Model: model, Task: tasks[n], Training: Training(finetuneSteps, s, logEvery: 1)),
-})).ToList();
+var firstRuns = pretrained.SelectMany(n => seedList.Select(s => (Name: $"pretrain-{n}-seed{s}", Model: model, Task: tasks[n], Training: Training(pretrainSteps, s, logEvery: 20))))
+    .Concat(pairs.Select(p => p.To).Distinct().SelectMany(n => seedList.Select(s => (Name: $"scratch-{n}-seed{s}", Model: model, Task: tasks[n], Training: Training(finetuneSteps, s, logEvery: 1)))))
+    .ToList();
 var first = exp.TrainAll(firstRuns).Zip(firstRuns, (r, j) => (j.Name, Result: r)).ToDictionary(x => x.Name, x => x.Result);
 // A fine-tune is a new run from the pre-trained run's final weights (init_from), with the new corpus and its own steps.
-var fineTunes = names.SelectMany(n => seedList.Select(s => (From: n, Seed: s, Name: $"{n}-then-{Other(n)}-seed{s}"))).ToList();
+var fineTunes = pairs.SelectMany(p => seedList.Select(s => (p.From, p.To, Seed: s, Name: $"{p.From}-then-{p.To}-seed{s}"))).ToList();
 foreach (var f in fineTunes) Console.WriteLine($"-- {f.Name} starts from pretrain-{f.From}-seed{f.Seed}'s final weights");
 var tuned = exp.TrainAll(fineTunes.Select(f => (f.Name, new RunConfig
     {
-        Model = model, Task = tasks[Other(f.From)], Training = Training(finetuneSteps, f.Seed, logEvery: 1),
+        Model = model, Task = tasks[f.To], Training = Training(finetuneSteps, f.Seed, logEvery: 1),
         InitFrom = first[$"pretrain-{f.From}-seed{f.Seed}"].Run.LatestCheckpoint().Path,
     }))).Zip(fineTunes, (r, f) => (f.Name, Result: r)).ToDictionary(x => x.Name, x => x.Result);
 
@@ -138,6 +164,21 @@ Example Window(string corpus, int offset) => created[corpus].Build(new Instance(
     return (once.Take(windowsPerGroup).Select(o => Window(corpus, o)).ToList(), never.Select(o => Window(corpus, o)).ToList(), once.Count);
 }
 
+// The held-out pages' summaries: for each page whose window (the context's bytes ending where its summary ends) lies in
+// the held-out part, that window with the loss on the summary's bytes only (a summary must leave room for some context).
+var tldrTask = created["tldr"];
+if (tldrTask.CorpusTokens.Length != Encoding.UTF8.GetByteCount(tldr.ToString()))
+    throw new ToolkitException($"the TL;DR corpus has {tldrTask.CorpusTokens.Length} byte tokens for {Encoding.UTF8.GetByteCount(tldr.ToString())} bytes",
+        "the byte tokenizer no longer maps one byte to one token: update the summary offsets here");
+var summaryWindows = summaries.Where(x => x.End - context >= tldrTask.Split && x.End - x.Start < context).Select(x =>
+{
+    var window = Window("tldr", x.End - context);
+    var mask = new bool[context];
+    for (var i = x.Start - (x.End - context); i < context; i++) mask[i] = true;
+    return new Example(window.Tokens, mask, window.Meta);
+}).ToList();
+exp.Result($"tldr: {summaries.Count} pages; the {summaryWindows.Count} whose last {context} bytes lie in the held-out part (and whose summary is shorter) are scored on their summaries");
+
 // The redrawing must be the trainer's: step 0's batch, under the weights the run started from, gives the loss it logged.
 void CheckRedraw(string name, TrainingResult run, HookedTransformer start, string corpus)
 {
@@ -153,11 +194,11 @@ void CheckRedraw(string name, TrainingResult run, HookedTransformer start, strin
 }
 
 sealed record Measures(Dictionary<string, double> HeldOutLoss, double Induction, double PreviousToken, int InductionHeads, double Repeats,
-    double OnceLoss, double NeverLoss, double OnceAccuracy, double NeverAccuracy, int OnceCount);
+    double OnceLoss, double NeverLoss, double OnceAccuracy, double NeverAccuracy, int OnceCount, double SummaryLoss);
 Measures Measure(HookedTransformer m, long seed, (List<Example> Once, List<Example> Never, int OnceCount)? exposure = null)
 {
     var loss = names.ToDictionary(n => n, n => Evaluator.Evaluate(m, heldOut[n], Seeds.Derive(seed, Seeds.Stream.Eval), exp.EvalCount).Loss);
-    using var scoring = ScoringBatch.ForRun(m, created.Values.Cast<ITask>().ToList(), seed);
+    using var scoring = ScoringBatch.ForRun(m, scoringTasks, seed);
     var heads = HeadScores.Compute(m, scoring);
     var repeats = RepeatedRandomTokens.Compute(m, alphabet, repeatLength, exp.Fast ? 8 : 64, (int)(Seeds.Derive(seed, Seeds.Stream.Probe, 27) % int.MaxValue));
     var (onceLoss, neverLoss, onceAcc, neverAcc, onceCount) = (double.NaN, double.NaN, double.NaN, double.NaN, 0);
@@ -168,24 +209,27 @@ Measures Measure(HookedTransformer m, long seed, (List<Example> Once, List<Examp
         (onceLoss, neverLoss, onceAcc, neverAcc, onceCount) = (o?.Loss ?? double.NaN, n?.Loss ?? double.NaN, o?.Accuracy ?? double.NaN, n?.Accuracy ?? double.NaN, count);
     }
     return new Measures(loss, heads.Heads.Max(h => h.Induction), heads.Heads.Where(h => h.Layer == 0).Max(h => h.PreviousToken),
-        heads.Named(HeadRole.Induction).Count, repeats.Score, onceLoss, neverLoss, onceAcc, neverAcc, onceCount);
+        heads.Named(HeadRole.Induction).Count, repeats.Score, onceLoss, neverLoss, onceAcc, neverAcc, onceCount, Evaluator.Evaluate(m, summaryWindows).Loss);
 }
 
 // Per direction (pre-training corpus → new corpus) and seed: the pre-trained model, the fine-tuned one, the one from scratch.
 var pre = new Dictionary<string, Measures>();
+var measuredPretrained = new Dictionary<string, Measures>(); // a pre-trained model is measured once for all its fine-tunes
 var after = new Dictionary<string, Measures>();
 var scratch = new Dictionary<string, Measures>();
 var rows = new List<IReadOnlyList<string>>();
 foreach (var f in fineTunes)
 {
-    var to = Other(f.From);
+    var to = f.To;
     var run = tuned[f.Name];
     var scratchRun = first[$"scratch-{to}-seed{f.Seed}"];
-    using (var p = first[$"pretrain-{f.From}-seed{f.Seed}"].Run.LoadModel())
+    var pretrainName = $"pretrain-{f.From}-seed{f.Seed}";
+    using (var p = first[pretrainName].Run.LoadModel())
     {
         CheckRedraw(f.Name, run, p, to);
-        pre[f.Name] = Measure(p, f.Seed);
+        if (!measuredPretrained.ContainsKey(pretrainName)) measuredPretrained[pretrainName] = Measure(p, f.Seed);
     }
+    pre[f.Name] = measuredPretrained[pretrainName];
     // The fine-tune and the run from scratch drew the same batches (same task, seed, steps and batch size): one exposure.
     var training = run.Run.ReadConfig().Training;
     if (scratchRun.Run.ReadConfig().Training != training)
@@ -199,7 +243,8 @@ foreach (var f in fineTunes)
                $"{to} windows seen once ({a.OnceCount} such, scored {Math.Min(a.OnceCount, windowsPerGroup)}) loss {Fmt.F(a.OnceLoss)}, accuracy {Fmt.P(a.OnceAccuracy)}, " +
                $"never seen {Fmt.F(a.NeverLoss)}, {Fmt.P(a.NeverAccuracy)} (from scratch: {Fmt.F(s.OnceLoss)} against {Fmt.F(s.NeverLoss)}); " +
                $"best induction score {Fmt.F(b.Induction, 2)} -> {Fmt.F(a.Induction, 2)} ({b.InductionHeads} -> {a.InductionHeads} named), " +
-               $"layer-0 previous-token {Fmt.F(b.PreviousToken, 2)} -> {Fmt.F(a.PreviousToken, 2)}; repeated random tokens, second- minus first-copy loss {Fmt.F(b.Repeats)} -> {Fmt.F(a.Repeats)}");
+               $"layer-0 previous-token {Fmt.F(b.PreviousToken, 2)} -> {Fmt.F(a.PreviousToken, 2)}; repeated random tokens, second- minus first-copy loss {Fmt.F(b.Repeats)} -> {Fmt.F(a.Repeats)}" +
+               (to == "tldr" ? $"; loss on held-out summaries {Fmt.F(b.SummaryLoss)} -> {Fmt.F(a.SummaryLoss)} (from scratch {Fmt.F(s.SummaryLoss)})" : ""));
     rows.Add(new[] { $"{f.From} then {to}", f.Seed.ToString(), Fmt.F(b.HeldOutLoss[f.From]), Fmt.F(a.HeldOutLoss[f.From]), Fmt.F(b.HeldOutLoss[to]), Fmt.F(a.HeldOutLoss[to]),
                      Fmt.F(s.HeldOutLoss[to]), Fmt.F(a.NeverLoss - a.OnceLoss), Fmt.F(s.NeverLoss - s.OnceLoss), $"{Fmt.F(b.Induction, 2)} -> {Fmt.F(a.Induction, 2)}", $"{Fmt.F(b.Repeats)} -> {Fmt.F(a.Repeats)}" });
 }
@@ -211,10 +256,10 @@ exp.Csv("fine-tunes.csv", columns, rows);
 // One family of claims (Holm): every claim is added before any decision is read.
 var claims = new ClaimFamily("fine-tuning");
 string F3(double x) => Fmt.F(x, 3);
-var directions = names.Select(from =>
+var directions = pairs.Select(pair =>
 {
-    var to = Other(from);
-    var keys = fineTunes.Where(f => f.From == from).Select(f => f.Name).ToList();
+    var (from, to) = pair;
+    var keys = fineTunes.Where(f => f.From == from && f.To == to).Select(f => f.Name).ToList();
     List<double> Of(Dictionary<string, Measures> d, Func<Measures, double> f) => keys.Select(k => f(d[k])).ToList();
     return (From: from, To: to, Keys: keys,
         Forgetting: claims.Add($"{from} then {to}: held-out loss on {from}, after against before the fine-tune",
@@ -224,7 +269,9 @@ var directions = names.Select(from =>
         Memorized: claims.Add($"{from} then {to}: loss on {to} windows never seen against seen once",
             MeanComparison.PairedOf(Of(after, m => m.NeverLoss), Of(after, m => m.OnceLoss))),
         MemorizedVsScratch: claims.Add($"{from} then {to}: never- minus once-seen loss, fine-tuned against from scratch",
-            MeanComparison.Of(Of(after, m => m.NeverLoss - m.OnceLoss), Of(scratch, m => m.NeverLoss - m.OnceLoss))));
+            MeanComparison.Of(Of(after, m => m.NeverLoss - m.OnceLoss), Of(scratch, m => m.NeverLoss - m.OnceLoss))),
+        Summaries: to == "tldr" ? claims.Add($"{from} then {to}: loss on held-out pages' summaries, fine-tuned against from scratch",
+            MeanComparison.Of(Of(after, m => m.SummaryLoss), Of(scratch, m => m.SummaryLoss))) : null);
 }).ToList();
 var findings = new List<string>();
 foreach (var d in directions)
@@ -235,7 +282,9 @@ foreach (var d in directions)
     findings.Add($"{d.From} then {d.To}: the held-out loss on {d.From} after the fine-tune is {d.Forgetting.Words("higher than", "lower than", "before it")} ({d.Forgetting.Detail(F3)}); " +
                  $"on {d.To} the fine-tuned model's is {d.Transfer.Words("higher than", "lower than", "the model's trained from scratch")} ({d.Transfer.Detail(F3)}); " +
                  $"the loss on {d.To} windows it never saw is {d.Memorized.Words("higher than", "lower than", "on windows it saw once")} ({d.Memorized.Detail(F3)}); " +
-                 $"that difference is {d.MemorizedVsScratch.Words("larger than", "smaller than", "the model's trained from scratch")} ({d.MemorizedVsScratch.Detail(F3)})");
+                 $"that difference is {d.MemorizedVsScratch.Words("larger than", "smaller than", "the model's trained from scratch")} ({d.MemorizedVsScratch.Detail(F3)})" +
+                 (d.Summaries is { } c ? $"; on held-out pages' summaries the fine-tuned model's loss is {c.Words("higher than", "lower than", "the model's trained from scratch")} ({c.Detail(F3)}; " +
+                     $"before the fine-tune {Fmt.F(d.Keys.Average(k => pre[k].SummaryLoss))}, after {Fmt.F(d.Keys.Average(k => after[k].SummaryLoss))}, from scratch {Fmt.F(d.Keys.Average(k => scratch[k].SummaryLoss))}, means over seeds)" : ""));
 }
 exp.Claims(claims);
 exp.Conclude(string.Join("; ", findings) + (exp.Fast ? ". (fast mode: tiny settings, the numbers mean nothing)" : "."));
