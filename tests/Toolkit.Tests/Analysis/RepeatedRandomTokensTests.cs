@@ -54,6 +54,15 @@ public class RepeatedRandomTokensTests
     }
 
     [Test]
+    public void AShareReachedExactlyStopsTheAlphabet()
+    {
+        // 7 of 25 tokens is 0.28 exactly, though 0.28 × 25 is 7.000000000000001 in floating point.
+        var tokens = Enumerable.Repeat(5, 7).Concat(Enumerable.Repeat(6, 6)).Concat(Enumerable.Repeat(7, 6)).Concat(Enumerable.Repeat(8, 6));
+        Assert.That(RepeatedRandomTokens.CommonestTokens(tokens, 0.28), Is.EqualTo(new[] { 5 }));
+        Assert.That(RepeatedRandomTokens.CommonestTokens(tokens, 0.29), Is.EqualTo(new[] { 5, 6 }));
+    }
+
+    [Test]
     public void GreedyDecodingFreesEachStepsForwardPassBeforeTheNext()
     {
         // Live tensors at the start of every forward pass: flat when each step's activations are freed, growing by a

@@ -40,7 +40,7 @@ public static class RepeatedRandomTokens
         var covered = 0L;
         foreach (var (token, count) in counts)
         {
-            if (covered >= share * total) break;
+            if ((double)covered / total >= share) break; // as a share, so a prefix that reaches it exactly stops there
             alphabet.Add(token);
             covered += count;
         }
