@@ -17,8 +17,9 @@ namespace Toolkit;
 /// <item>Memory kept for reuse. glibc serves every allocation above its mmap threshold (at most 32 MB; below it once
 /// freed chunks raise it) with a fresh <c>mmap</c> and returns it at <c>free</c>, and returns the heap's free top
 /// above 128 KB: the next step's tensors are then new pages the kernel must fault in and zero, 4 KB at a time.
-/// The toolkit sets <c>M_MMAP_MAX</c> to 0 and <c>M_TRIM_THRESHOLD</c> to 2 GB (<c>mallopt</c>, which acts on later
-/// allocations, so no restart is needed): tensors come from the heap and its pages are reused. <c>bench allocator</c>
+/// The toolkit sets <c>M_MMAP_MAX</c> to 0 and turns trimming off (<c>M_TRIM_THRESHOLD</c> −1; <c>mallopt</c>, which acts
+/// on later allocations, so no restart is needed): tensors come from the heap and its pages are reused. (A 2 GB threshold
+/// was too low at GPT-2's vocabulary: a step's freed top passed it, was returned and faulted in again; bench/heap-faults.sh.) <c>bench allocator</c>
 /// measures it against glibc's default and against libtorch's huge pages. Left alone when the user tuned glibc's
 /// allocator (GLIBC_TUNABLES with <c>glibc.malloc.</c>, or a <c>MALLOC_…_</c> variable) or set
 /// <c>TOOLKIT_MALLOC=default</c>.</item>
@@ -96,10 +97,11 @@ public static class NativeRuntime
         try
         {
             // mallopt returns 1 on success.
-            if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, int.MaxValue) != 1) return "memory: could not tune glibc's allocator";
+            // A trim threshold of -1 turns trimming off (mallopt(3)).
+            if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, -1) != 1) return "memory: could not tune glibc's allocator";
         }
         catch (EntryPointNotFoundException) { return "memory: the C library has no mallopt (not glibc); left as it is"; }
-        return "memory: tensors from glibc's heap, kept for reuse (M_MMAP_MAX 0, M_TRIM_THRESHOLD 2 GB)";
+        return "memory: tensors from glibc's heap, kept for reuse (M_MMAP_MAX 0, trimming off)";
     }
 
     private static string PreloadPatchedLibrary()
