@@ -54,7 +54,10 @@ var kinds = new (string Name, ModelConfig Model, double Lr, bool AllowNonCausal)
     ("conv-attn-centred", Model(conv: true, padding: ConvolutionPadding.Same), 1e-3, true),
 };
 var rows = new List<IReadOnlyList<string>>();
-var outcomes = new Dictionary<string, List<(double Loss, double Accuracy, bool Causal, string Leak, string Induction, RepeatedTokensScore Repeats, (int Offset, double Norm)[] Offsets)>>();
+// What one trained model measured: held-out loss and accuracy, the leak detector's answer, named induction heads, the
+// repeated-random-tokens score and the convolution's weight per offset (empty without one).
+sealed record Outcome(double Loss, double Accuracy, bool Causal, string Leak, string Induction, RepeatedTokensScore Repeats, (int Offset, double Norm)[] Offsets);
+var outcomes = new Dictionary<string, List<Outcome>>();
 var heldOut = created.Probes.Single(p => p.Name == "held-out-text").Task; // windows from the end of the corpus, never trained on
 
 // The convolution's weight per offset (the Frobenius norm of each tap's weights): what position t reads from t-2, t-1,
@@ -87,7 +90,7 @@ foreach (var (name, model, lr, allow) in kinds)
         var induction = Fmt.Heads(heads.Named(HeadRole.Induction));
         var repeats = RepeatedRandomTokens.Compute(trained, alphabet, repeatLength, exp.Fast ? 8 : 64, (int)(Seeds.Derive(seed, Seeds.Stream.Probe, 27) % int.MaxValue));
         var offsets = Offsets(trained);
-        outcomes[name].Add((eval.Loss, eval.Accuracy, leak.Causal, leak.FirstLeakingHook ?? "", induction, repeats, offsets));
+        outcomes[name].Add(new Outcome(eval.Loss, eval.Accuracy, leak.Causal, leak.FirstLeakingHook ?? "", induction, repeats, offsets));
         rows.Add(new[] { name, seed.ToString(), Fmt.F(eval.Loss), Fmt.P(eval.Accuracy), leak.Causal ? "causal" : $"LEAKS at {leak.FirstLeakingHook}", induction,
             Fmt.F(repeats.Score), Fmt.P(repeats.GreedyAccuracy), OffsetText(offsets) });
         exp.Result($"{name} seed {seed}: held-out loss {Fmt.F(eval.Loss)}, accuracy {Fmt.P(eval.Accuracy)}; {leak}; induction heads {induction}; " +
@@ -113,7 +116,7 @@ var exploits = leaky.Min(x => x.Accuracy) > bestCausal + 0.05
 // Two claims over seeds (Welch: different architectures, so the seeds do not pair), one family: accuracy, and the
 // repeated-random-tokens score (induction measured without head scores).
 var claims = new ClaimFamily("conv-attn");
-List<double> Of(string name, Func<(double Loss, double Accuracy, bool Causal, string Leak, string Induction, RepeatedTokensScore Repeats, (int Offset, double Norm)[] Offsets), double> f) =>
+List<double> Of(string name, Func<Outcome, double> f) =>
     outcomes[name].Select(f).ToList();
 var difference = claims.Add("conv-attn against attn-attn accuracy", MeanComparison.Of(Of("conv-attn", x => x.Accuracy), Of("attn-attn", x => x.Accuracy)));
 var repeatDifference = claims.Add("conv-attn against attn-attn repeated-random-tokens score (second- minus first-copy loss)",
