@@ -4,7 +4,7 @@
 // in GPT-2's BPE, renumbered to the 21,886 tokens the corpus uses, with --tokenizers byte,gpt2: its unembedding makes a
 // step far slower on this CPU, 2.8k tokens/s on 2 threads, so 8M tokens take 50 min). The same model (2 attention-only
 // layers, 4 heads, d_model 64, context 256) trains at each budget in tokens seen (steps × batch × context; 8M → 16M →
-// 32M → 64M by default, each budget its own run from scratch), per tokenizer and seed. Per run:
+// 32M → 64M → 200M by default, the issue's bound; each budget its own run from scratch), per tokenizer and seed. Per run:
 //   - held-out loss and accuracy on windows of the corpus's end that never occur in its training part;
 //   - the repeated-random-tokens measure (Olsson et al. 2022; docs/design.md §4), which reads no head score: a string of
 //     distinct tokens drawn uniformly from the commonest tokens that make up 99% of the training part (rare tokens,
@@ -16,7 +16,7 @@
 // With ≥ 2 seeds at a budget, the excess over the untrained model is a mean with its 95% t interval over seeds
 // (docs/design.md §4 statistics); one seed is reported as one seed. The same ladder runs as a sweep on a cluster:
 // grids/text-induction.json (toolkit sweep grids/text-induction.json --out sweeps/text-induction --slurm).
-//   ./toolkit run scripts/text-induction.csx [--fast] [--out DIR] [--seed N] [--seeds 1] [--budgets 8,16,32,64]
+//   ./toolkit run scripts/text-induction.csx [--fast] [--out DIR] [--seed N] [--seeds 1] [--budgets 8,16,32,64,200]
 //        [--corpus PATH] [--tokenizers byte] [--lr 0.002] [--context 256] [--d-model 64] [--positions standard]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
@@ -36,7 +36,7 @@ using Toolkit.Training;
 var exp = new Experiment("text-induction", "Where induction forms on text: a budget ladder on the Python documentation", Args);
 var seeds = exp.Setting("--seeds", 1, 1);
 // Budgets in millions of tokens seen; fast mode trains a few thousand tokens.
-var budgets = exp.Str("--budgets", exp.Fast ? "0.004,0.008" : "8,16,32,64").Split(',')
+var budgets = exp.Str("--budgets", exp.Fast ? "0.004,0.008" : "8,16,32,64,200").Split(',')
     .Select(b => double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
         : throw new ToolkitException($"--budgets: '{b}' is not a positive number of millions of tokens", "e.g. --budgets 8,16,32"))
     .ToList();

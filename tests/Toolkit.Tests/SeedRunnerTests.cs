@@ -34,6 +34,21 @@ public class SeedRunnerTests
     [TestCase(2, 4, 2, ExpectedResult = 1)]
     public int Processes_fit_the_cores_at_each_runs_own_threads(int runs, int threads, int cores) => SeedRunner.Processes(runs, threads, cores);
 
+    /// <summary>The children start longest first (tokens seen), ties in the given order: a permutation of the jobs.</summary>
+    [FsCheck.NUnit.Property(MaxTest = 200)]
+    public bool Runs_start_longest_first_ties_in_order(FsCheck.NonEmptyArray<byte> sizes)
+    {
+        var configs = sizes.Get.Select((b, i) => Tiny(i) with
+        {
+            Training = Tiny(i).Training with { Steps = 1 + b % 4, BatchSize = 1 + b / 4 % 4 },
+            Model = Tiny(i).Model with { NCtx = 8 << (b / 16 % 2) },
+        }).ToList();
+        double Tokens(int i) => (double)configs[i].Training.Steps * configs[i].Training.BatchSize * configs[i].Model.NCtx;
+        var order = SeedRunner.StartOrder(configs);
+        return order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, configs.Count))
+               && order.Zip(order.Skip(1)).All(p => Tokens(p.First) > Tokens(p.Second) || (Tokens(p.First) == Tokens(p.Second) && p.First < p.Second));
+    }
+
     [Test]
     public void Runs_trained_side_by_side_equal_the_same_runs_trained_alone()
     {

@@ -19,6 +19,13 @@ public static class SeedRunner
     /// process's affinity and CPU quota) divided by each run's threads, at least 1, at most one per run.</summary>
     public static int Processes(int runs, int threadsEach, int cores) => Math.Max(1, Math.Min(runs, cores / Math.Max(1, threadsEach)));
 
+    /// <summary>The order the children start in: the longest runs first (tokens seen, steps × batch × context, a proxy
+    /// for time at one model), ties in the given order, so a long run never starts last beside idle cores (on two
+    /// cores, one 200M-token run after four shorter ones would take their time plus its own). Results are returned in
+    /// the given order whatever the start order; each run's numbers do not depend on it.</summary>
+    public static IReadOnlyList<int> StartOrder(IReadOnlyList<RunConfig> configs) =>
+        Enumerable.Range(0, configs.Count).OrderByDescending(i => (double)configs[i].Training.Steps * configs[i].Training.BatchSize * configs[i].Model.NCtx).ToList();
+
     /// <summary>Trains every job and returns their results in order. With room for one training only, or no toolkit
     /// program to start (the library used from a notebook), they train here one after the other. Otherwise every run is
     /// checked and created first, then trained by child processes whose output goes to PARENT/logs/NAME.log;
@@ -39,14 +46,15 @@ public static class SeedRunner
         var seconds = new double[jobs.Count];
         var failed = new List<string>();
         var running = new List<(int Index, ToolkitChild Child, Stopwatch Clock)>();
+        var order = StartOrder(jobs.Select(j => j.Config).ToList());
         var next = 0;
         var clock = Stopwatch.StartNew();
         while (running.Count > 0 || next < jobs.Count)
         {
             while (running.Count < processes && next < jobs.Count)
             {
-                var job = jobs[next];
-                running.Add((next, ToolkitProcess.Start(dll, ["train", "--resume", Path.GetFullPath(job.Path)], LogPath(job.Path)), Stopwatch.StartNew()));
+                var job = jobs[order[next]];
+                running.Add((order[next], ToolkitProcess.Start(dll, ["train", "--resume", Path.GetFullPath(job.Path)], LogPath(job.Path)), Stopwatch.StartNew()));
                 next++;
             }
             var done = running.FindIndex(r => r.Child.HasExited);
