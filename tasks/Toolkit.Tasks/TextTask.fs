@@ -80,6 +80,9 @@ type TextSettings = {
     Tokenizer: string
     /// Renumber BPE ids to the tokens the corpus uses (small d_vocab).
     Remap: bool
+    /// With Remap: the vocabulary size, PAD and UNK included (the commonest tokens keep an id, the rest are UNK);
+    /// None keeps every token the corpus uses.
+    Vocab: int option
     /// Percent of the corpus (its end) held out of training for the held-out-text probe.
     Heldout: int
     /// "train" or "heldout": which part windows come from.
@@ -125,6 +128,11 @@ type TextTask(s: TextSettings) =
             Help = "bpe and gpt2 only: renumber to the tokens the corpus uses"
         }
         {
+            Name = "vocab"
+            Default = "all"
+            Help = "with remap: vocabulary size, PAD and UNK included (the commonest tokens keep an id, the rest become UNK)"
+        }
+        {
             Name = "heldout"
             Default = "10"
             Help = "percent of the corpus end held out for the held-out-text probe"
@@ -135,11 +143,17 @@ type TextTask(s: TextSettings) =
     static let repeatCache = ConcurrentDictionary<string, Lazy<bool[]>>()
 
     let remap = s.Remap && s.Tokenizer <> "byte"
-    let corpusKey = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}"
+    let corpusKey = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}|{s.Vocab}"
 
     let corpus =
         if not (List.contains s.Tokenizer [ "byte"; "bpe"; "gpt2" ]) then
             fail $"tokenizer '{s.Tokenizer}' is unknown" "use tokenizer=byte, bpe or gpt2"
+
+        match s.Vocab with
+        | Some _ when not remap ->
+            fail $"vocab {s.Vocab.Value} needs a renumbered BPE (tokenizer {s.Tokenizer}, remap {s.Remap})" "use vocab=all, or tokenizer=bpe or gpt2 with remap=true"
+        | Some n when n < 3 -> fail $"vocab {n} leaves no content token" "use vocab=all or at least 3 (PAD, UNK and one token)"
+        | _ -> ()
 
         cache.GetOrAdd(
             corpusKey,
@@ -154,7 +168,7 @@ type TextTask(s: TextSettings) =
                             Cl100kTokenizer()
 
                     if s.Tokenizer = "byte" then ByteTokenizer()
-                    elif remap then RemappedTokenizer(bpe, text)
+                    elif remap then RemappedTokenizer(bpe, text, s.Vocab)
                     else bpe
 
                 let ids =
@@ -249,6 +263,10 @@ type TextTask(s: TextSettings) =
                         Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
                         Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe"; "gpt2" ])
                         Remap = p.Bool "remap"
+                        Vocab =
+                            match p.Text "vocab" with
+                            | "all" -> None
+                            | _ -> Some(p.Int "vocab")
                         Heldout = p.Int "heldout"
                         Part = "train"
                     }
@@ -269,6 +287,7 @@ type TextTask(s: TextSettings) =
             "format", s.Format
             "tokenizer", s.Tokenizer
             "remap", TaskFamily.boolText s.Remap
+            if s.Vocab.IsSome then "vocab", string s.Vocab.Value
             "heldout", string s.Heldout
         ]
 

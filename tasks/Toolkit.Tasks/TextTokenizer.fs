@@ -83,13 +83,32 @@ type Gpt2Tokenizer() =
 /// A tokenizer restricted to the tokens a corpus uses: the base tokenizer's ids that occur in
 /// the corpus, renumbered densely in ascending order after PAD and UNK. This keeps d_vocab small
 /// for small models while keeping the BPE segmentation; text with other tokens maps them to UNK.
-type RemappedTokenizer(inner: ITextTokenizer, corpus: string) =
+/// With `size` (the vocabulary, PAD and UNK included) below that, only the size - 2 commonest of the corpus's
+/// tokens keep an id (ties: the lower base id), the rest become UNK: the unembedding, most of a small model's step at
+/// a BPE vocabulary, shrinks with it.
+type RemappedTokenizer(inner: ITextTokenizer, corpus: string, size: int option) =
     let innerIds = inner.Encode corpus
-    let used = innerIds |> Array.distinct |> Array.sort
+    let used =
+        match size with
+        | Some n when n - 2 < (innerIds |> Array.distinct |> Array.length) ->
+            innerIds
+            |> Array.countBy id
+            |> Array.sortBy (fun (t, c) -> -c, t)
+            |> Array.truncate (n - 2)
+            |> Array.map fst
+            |> Array.sort
+        | _ -> innerIds |> Array.distinct |> Array.sort
     let toDense = Dictionary<int, int>()
     do used |> Array.iteri (fun i t -> toDense.[t] <- i + 2)
     /// The corpus in dense ids, computed once here (BPE on a large corpus takes seconds).
-    let corpusIds = innerIds |> Array.map (fun t -> toDense.[t])
+    let corpusIds =
+        innerIds
+        |> Array.map (fun t ->
+            match toDense.TryGetValue t with
+            | true, d -> d
+            | _ -> 1)
+
+    new(inner, corpus) = RemappedTokenizer(inner, corpus, None)
     /// The tokenizer whose ids are renumbered.
     member _.Inner = inner
     /// The corpus this tokenizer was built from, in its dense ids.
