@@ -55,10 +55,7 @@ var windowsPerGroup = exp.Fast ? 16 : 64;
 
 var articlesPath = Corpora.Find(exp, "--articles", "python-docs.txt", "articles corpus", "python3.11-doc", "a plain-text file");
 var poemsPath = Corpora.Poems(exp);
-var manPagesDir = exp.Str("--man-pages", Path.Combine(Corpora.Folder, "manpages-dev"));
-if (!Directory.Exists(manPagesDir))
-    throw new ToolkitException($"the man pages folder {manPagesDir} does not exist",
-        "run ./toolkit once with access to the Debian registry (it fetches manpages-dev into .toolkit/corpora), or give --man-pages DIR (roff sources, man*/NAME.SECTION.gz)");
+var manPagesDir = Corpora.FindFolder(exp, "--man-pages", "manpages-dev", "man pages folder", "manpages-dev", "roff sources, man*/NAME.SECTION.gz");
 
 // The corpora as plain-text files in the output folder: the poems joined (a fortune file separates texts by lines holding
 // only "%"); the articles whole, or their first 128 KB in fast mode (tokenizing 11 MB is not what the smoke test checks).
@@ -75,16 +72,18 @@ var articlesText = File.ReadAllText(articlesPath);
 // TL;DR documents: a page's description cut to its first 400 characters (at a space), "TL;DR: ", the NAME line. The
 // summary (the words after the dash) is what the TL;DR measure scores: its bytes' offsets in the corpus are kept.
 var tldr = new StringBuilder();
+var tldrBytes = 0; // UTF-8 bytes in tldr so far: the byte tokens' offsets
+void AppendTldr(string text) { tldr.Append(text); tldrBytes += Encoding.UTF8.GetByteCount(text); }
 var summaries = new List<(int Start, int End)>();
 foreach (var page in Corpora.ManPages(manPagesDir))
 {
     var space = page.Description.Length <= 400 ? -1 : page.Description.LastIndexOf(' ', 400);
     var description = page.Description.Length <= 400 ? page.Description : page.Description[..(space > 0 ? space : 400)];
-    tldr.Append(description).Append("\nTL;DR: ").Append(page.Names).Append(" - ");
-    var start = Encoding.UTF8.GetByteCount(tldr.ToString());
-    tldr.Append(page.Summary);
-    summaries.Add((start, Encoding.UTF8.GetByteCount(tldr.ToString())));
-    tldr.Append("\n\n");
+    AppendTldr($"{description}\nTL;DR: {page.Names} - ");
+    var start = tldrBytes;
+    AppendTldr(page.Summary);
+    summaries.Add((start, tldrBytes));
+    AppendTldr("\n\n");
 }
 var corpusPaths = new Dictionary<string, string>
 {
@@ -167,8 +166,8 @@ Example Window(string corpus, int offset) => created[corpus].Build(new Instance(
 // The held-out pages' summaries: for each page whose window (the context's bytes ending where its summary ends) lies in
 // the held-out part, that window with the loss on the summary's bytes only (a summary must leave room for some context).
 var tldrTask = created["tldr"];
-if (tldrTask.CorpusTokens.Length != Encoding.UTF8.GetByteCount(tldr.ToString()))
-    throw new ToolkitException($"the TL;DR corpus has {tldrTask.CorpusTokens.Length} byte tokens for {Encoding.UTF8.GetByteCount(tldr.ToString())} bytes",
+if (tldrTask.CorpusTokens.Length != tldrBytes)
+    throw new ToolkitException($"the TL;DR corpus has {tldrTask.CorpusTokens.Length} byte tokens for {tldrBytes} bytes",
         "the byte tokenizer no longer maps one byte to one token: update the summary offsets here");
 var summaryWindows = summaries.Where(x => x.End - context >= tldrTask.Split && x.End - x.Start < context).Select(x =>
 {

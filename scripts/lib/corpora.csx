@@ -30,6 +30,17 @@ public static class Corpora
         return path;
     }
 
+    /// <summary>The corpus folder <paramref name="option"/> names, by default <paramref name="folder"/> in the corpora
+    /// folder; a missing one is an error like <see cref="Find"/>'s.</summary>
+    public static string FindFolder(Experiment exp, string option, string folder, string what, string package, string format)
+    {
+        var path = exp.Str(option, Path.Combine(Folder, folder));
+        if (!Directory.Exists(path))
+            throw new ToolkitException($"the {what} {path} does not exist",
+                $"run ./toolkit once with access to the Debian registry (it fetches {package} into .toolkit/corpora), or give {option} DIR ({format})");
+        return path;
+    }
+
     /// <summary>The poems: the <c>--poems</c> fortune file, by default Debian's songs-poems.</summary>
     public static string Poems(Experiment exp) =>
         Find(exp, "--poems", "songs-poems", "poems corpus", "the fortunes package", "a fortune file: texts separated by lines of %");
