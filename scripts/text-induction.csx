@@ -17,7 +17,7 @@
 // (docs/design.md §4 statistics); one seed is reported as one seed. The same ladder runs as a sweep on a cluster:
 // grids/text-induction.json (toolkit sweep grids/text-induction.json --out sweeps/text-induction --slurm).
 //   ./toolkit run scripts/text-induction.csx [--fast] [--out DIR] [--seed N] [--seeds 1] [--budgets 8,16,32,64,200]
-//        [--corpus PATH] [--tokenizers byte] [--vocab all] [--lr 0.002] [--context 256] [--d-model 64] [--positions standard]
+//        [--corpus PATH] [--tokenizers byte] [--bpe-vocab all] [--lr 0.002] [--context 256] [--d-model 64] [--positions standard]
 #load "toolkit.csx"
 #load "lib/experiment.csx"
 #load "lib/corpora.csx"
@@ -43,8 +43,8 @@ var budgets = exp.Str("--budgets", exp.Fast ? "0.004,0.008" : "8,16,32,64,200").
 // Fast mode runs both tokenizers, so the smoke test covers the BPE path.
 var tokenizers = exp.Str("--tokenizers", exp.Fast ? "byte,gpt2" : "byte").Split(',');
 // The BPE vocabulary, PAD and UNK included: "all" keeps every token the corpus uses; N keeps the N - 2 commonest and
-// makes the rest UNK (the text task's vocab), so a BPE step costs about what a byte step does.
-var bpeVocab = exp.Str("--vocab", exp.Fast ? "64" : "all");
+// makes the rest UNK (the text task's bpe_vocab), so a BPE step costs about what a byte step does.
+var bpeVocab = exp.Str("--bpe-vocab", exp.Fast ? "64" : "all");
 var lr = exp.Double("--lr", 2e-3);
 var context = exp.Setting("--context", 256, 32);
 var dModel = exp.Int("--d-model", exp.Model().DModel);
@@ -69,7 +69,7 @@ sealed record Tokenized(string Tokenizer, TaskSpec Task, TextTask Created, Model
 Tokenized Tokenize(string tokenizer)
 {
     var task = new TaskSpec { Name = "text", Parameters = new() { ["corpus"] = corpusPath, ["format"] = "plain", ["context"] = context.ToString(), ["tokenizer"] = tokenizer } };
-    if (tokenizer != "byte") task.Parameters["vocab"] = bpeVocab;
+    if (tokenizer != "byte") task.Parameters["bpe_vocab"] = bpeVocab;
     var created = (TextTask)task.Create();
     var model = exp.Model() with { DModel = dModel, DVocab = created.Vocabulary.Size, NCtx = context, PositionalEmbeddingType = positions };
     var trainingPart = created.CorpusTokens.Take(created.Split).Where(t => t >= created.Vocabulary.ContentStart).ToList();
@@ -78,7 +78,7 @@ Tokenized Tokenize(string tokenizer)
     var unkId = created.Vocabulary.Reserved.ToList().IndexOf("UNK");
     var unknown = unkId < 0 ? 0 : created.CorpusTokens.Count(t => t == unkId);
     exp.Result($"{tokenizer}: {created.CorpusTokens.Length} tokens ({created.Split} in the training part), {trainingPart.Distinct().Count()} distinct in it, d_vocab {model.DVocab}" +
-               (unknown > 0 ? $" (vocab {bpeVocab}: {Fmt.P((double)unknown / created.CorpusTokens.Length)} of the corpus is UNK)" : "") + "; " +
+               (unknown > 0 ? $" (bpe_vocab {bpeVocab}: {Fmt.P((double)unknown / created.CorpusTokens.Length)} of the corpus is UNK)" : "") + "; " +
                $"repeated strings of {length} distinct tokens drawn from the {alphabet.Length} commonest (99% of the training part; chance of a greedy guess 1 in {alphabet.Length})");
     using (var layout = ScoringBatch.Create(model, [created], 0))
         exp.Result($"{tokenizer}: head scores on the {layout.Layout}");

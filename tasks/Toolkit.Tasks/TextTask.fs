@@ -81,8 +81,9 @@ type TextSettings = {
     /// Renumber BPE ids to the tokens the corpus uses (small d_vocab).
     Remap: bool
     /// With Remap: the vocabulary size, PAD and UNK included (the commonest tokens keep an id, the rest are UNK);
-    /// None keeps every token the corpus uses.
-    Vocab: int option
+    /// None keeps every token the corpus uses. Not "vocab": the toolkit fills a task's vocab from the model's d_vocab,
+    /// while a text task's vocabulary follows its corpus.
+    BpeVocab: int option
     /// Percent of the corpus (its end) held out of training for the held-out-text probe.
     Heldout: int
     /// "train" or "heldout": which part windows come from.
@@ -128,9 +129,9 @@ type TextTask(s: TextSettings) =
             Help = "bpe and gpt2 only: renumber to the tokens the corpus uses"
         }
         {
-            Name = "vocab"
+            Name = "bpe_vocab"
             Default = "all"
-            Help = "with remap: vocabulary size, PAD and UNK included (the commonest tokens keep an id, the rest become UNK)"
+            Help = "bpe and gpt2 with remap: vocabulary size, PAD and UNK included (the commonest tokens keep an id, the rest become UNK)"
         }
         {
             Name = "heldout"
@@ -143,16 +144,18 @@ type TextTask(s: TextSettings) =
     static let repeatCache = ConcurrentDictionary<string, Lazy<bool[]>>()
 
     let remap = s.Remap && s.Tokenizer <> "byte"
-    let corpusKey = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}|{s.Vocab}"
+    let corpusKey = $"{s.Corpus}|{s.Format}|{s.Tokenizer}|{remap}|{s.BpeVocab}"
 
     let corpus =
         if not (List.contains s.Tokenizer [ "byte"; "bpe"; "gpt2" ]) then
             fail $"tokenizer '{s.Tokenizer}' is unknown" "use tokenizer=byte, bpe or gpt2"
 
-        match s.Vocab with
+        match s.BpeVocab with
         | Some _ when not remap ->
-            fail $"vocab {s.Vocab.Value} needs a renumbered BPE (tokenizer {s.Tokenizer}, remap {s.Remap})" "use vocab=all, or tokenizer=bpe or gpt2 with remap=true"
-        | Some n when n < 3 -> fail $"vocab {n} leaves no content token" "use vocab=all or at least 3 (PAD, UNK and one token)"
+            fail
+                $"bpe_vocab {s.BpeVocab.Value} needs a renumbered BPE (tokenizer {s.Tokenizer}, remap {s.Remap})"
+                "use bpe_vocab=all, or tokenizer=bpe or gpt2 with remap=true"
+        | Some n when n < 3 -> fail $"bpe_vocab {n} leaves no content token" "use bpe_vocab=all or at least 3 (PAD, UNK and one token)"
         | _ -> ()
 
         cache.GetOrAdd(
@@ -168,7 +171,7 @@ type TextTask(s: TextSettings) =
                             Cl100kTokenizer()
 
                     if s.Tokenizer = "byte" then ByteTokenizer()
-                    elif remap then RemappedTokenizer(bpe, text, s.Vocab)
+                    elif remap then RemappedTokenizer(bpe, text, s.BpeVocab)
                     else bpe
 
                 let ids =
@@ -263,10 +266,10 @@ type TextTask(s: TextSettings) =
                         Format = p.Choice("format", [ "auto"; "wikitext"; "plain" ])
                         Tokenizer = p.Choice("tokenizer", [ "byte"; "bpe"; "gpt2" ])
                         Remap = p.Bool "remap"
-                        Vocab =
-                            match p.Text "vocab" with
+                        BpeVocab =
+                            match p.Text "bpe_vocab" with
                             | "all" -> None
-                            | _ -> Some(p.Int "vocab")
+                            | _ -> Some(p.Int "bpe_vocab")
                         Heldout = p.Int "heldout"
                         Part = "train"
                     }
@@ -287,7 +290,8 @@ type TextTask(s: TextSettings) =
             "format", s.Format
             "tokenizer", s.Tokenizer
             "remap", TaskFamily.boolText s.Remap
-            if s.Vocab.IsSome then "vocab", string s.Vocab.Value
+            if s.BpeVocab.IsSome then
+                "bpe_vocab", string s.BpeVocab.Value
             "heldout", string s.Heldout
         ]
 

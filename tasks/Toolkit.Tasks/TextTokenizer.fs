@@ -88,6 +88,7 @@ type Gpt2Tokenizer() =
 /// a BPE vocabulary, shrinks with it.
 type RemappedTokenizer(inner: ITextTokenizer, corpus: string, size: int option) =
     let innerIds = inner.Encode corpus
+
     let used =
         match size with
         | Some n when n - 2 < (innerIds |> Array.distinct |> Array.length) ->
@@ -98,8 +99,10 @@ type RemappedTokenizer(inner: ITextTokenizer, corpus: string, size: int option) 
             |> Array.map fst
             |> Array.sort
         | _ -> innerIds |> Array.distinct |> Array.sort
+
     let toDense = Dictionary<int, int>()
     do used |> Array.iteri (fun i t -> toDense.[t] <- i + 2)
+
     /// The corpus in dense ids, computed once here (BPE on a large corpus takes seconds).
     let corpusIds =
         innerIds

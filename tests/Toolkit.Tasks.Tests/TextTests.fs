@@ -76,19 +76,29 @@ let ``a capped vocabulary keeps the commonest tokens and makes the rest UNK`` ()
     let rt = r :> ITextTokenizer
     Assert.That(rt.Size, Is.EqualTo 50)
     let counts = gpt2.Encode text |> Array.countBy id |> dict
-    let kept = [| for d in 2 .. 49 -> counts.Keys |> Seq.find (fun u -> gpt2.TokenText u = rt.TokenText d) |]
-    let dropped = counts.Keys |> Seq.filter (fun u -> not (Array.contains u kept)) |> Array.ofSeq
+
+    let kept = [|
+        for d in 2..49 -> counts.Keys |> Seq.find (fun u -> gpt2.TokenText u = rt.TokenText d)
+    |]
+
+    let dropped =
+        counts.Keys |> Seq.filter (fun u -> not (Array.contains u kept)) |> Array.ofSeq
     // Every kept token is at least as common as every dropped one, and the corpus's ids agree with Encode.
     Assert.That(Array.min [| for u in kept -> counts.[u] |], Is.GreaterThanOrEqualTo(Array.max [| for u in dropped -> counts.[u] |]))
     Assert.That(r.CorpusIds, Is.EqualTo(box (rt.Encode text)))
     Assert.That(r.CorpusIds |> Array.filter ((=) 1) |> Array.length, Is.EqualTo(dropped |> Array.sumBy (fun u -> counts.[u])))
     // A cap at or above the tokens used changes nothing.
-    let same = RemappedTokenizer(gpt2, text, Some((full :> ITextTokenizer).Size)) :> ITextTokenizer
+    let same =
+        RemappedTokenizer(gpt2, text, Some((full :> ITextTokenizer).Size)) :> ITextTokenizer
+
     Assert.That(same.Encode text, Is.EqualTo(box full.CorpusIds))
-    let task = create "text" [ "tokenizer", "gpt2"; "vocab", "50"; "context", "16" ]
+    let task = create "text" [ "tokenizer", "gpt2"; "bpe_vocab", "50"; "context", "16" ]
     Assert.That(task.Vocabulary.Size, Is.EqualTo 50)
-    let e = throws<TaskParameterException>(fun () -> create "text" [ "tokenizer", "byte"; "vocab", "50" ] |> ignore)
-    Assert.That(e.Hint, Does.Contain "vocab=all")
+
+    let e =
+        throws<TaskParameterException>(fun () -> create "text" [ "tokenizer", "byte"; "bpe_vocab", "50" ] |> ignore)
+
+    Assert.That(e.Hint, Does.Contain "bpe_vocab=all")
 
 [<Test>]
 let ``the text task takes tokenizer=gpt2 and names the choices for an unknown one`` () =
