@@ -2,7 +2,8 @@
 // Python 3.11 documentation's reStructuredText sources (11 MB of one style, Debian's python3.11-doc, fetched, pinned
 // and checksummed by ./toolkit at set-up into .toolkit/corpora; docs/design.md §4 "Text corpora"), in byte tokens (and
 // in GPT-2's BPE, renumbered to the 21,886 tokens the corpus uses, with --tokenizers byte,gpt2: its unembedding makes a
-// step far slower on this CPU, 2.8k tokens/s on 2 threads, so 8M tokens take 50 min). The same model (2 attention-only
+// step far slower on this CPU, 2.8k tokens/s on 2 threads, so 8M tokens take 50 min; --bpe-vocab 2048 keeps the 2,046
+// commonest and makes the rest, 10% of this corpus, UNK, at about a byte step's cost). The same model (2 attention-only
 // layers, 4 heads, d_model 64, context 256) trains at each budget in tokens seen (steps × batch × context; 8M → 16M →
 // 32M → 64M → 200M by default, the issue's bound; each budget its own run from scratch), per tokenizer and seed. Per run:
 //   - held-out loss and accuracy on windows of the corpus's end that never occur in its training part;
