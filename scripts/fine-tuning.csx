@@ -55,7 +55,7 @@ var windowsPerGroup = exp.Fast ? 16 : 64;
 
 var articlesPath = Corpora.Find(exp, "--articles", "python-docs.txt", "articles corpus", "python3.11-doc", "a plain-text file");
 var poemsPath = Corpora.Poems(exp);
-var manPagesDir = Corpora.FindFolder(exp, "--man-pages", "manpages-dev", "man pages folder", "manpages-dev", "roff sources, man*/NAME.SECTION.gz");
+var manPagesDir = Corpora.Find(exp, "--man-pages", "manpages-dev", "man pages folder", "manpages-dev", "roff sources, man*/NAME.SECTION.gz", folder: true);
 
 // The corpora as plain-text files in the output folder: the poems joined (a fortune file separates texts by lines holding
 // only "%"); the articles whole, or their first 128 KB in fast mode (tokenizing 11 MB is not what the smoke test checks).

@@ -19,25 +19,15 @@ public static class Corpora
         return null;
     }
 
-    /// <summary>The corpus file <paramref name="option"/> names, by default <paramref name="file"/> in the corpora folder; a
-    /// missing one is an error that says which Debian package ./toolkit fetches it from and what the option takes.</summary>
-    public static string Find(Experiment exp, string option, string file, string what, string package, string format)
+    /// <summary>The corpus file (or, with <paramref name="folder"/>, the corpus folder) <paramref name="option"/> names, by
+    /// default <paramref name="name"/> in the corpora folder; a missing one is an error that says which Debian package
+    /// ./toolkit fetches it from and what the option takes.</summary>
+    public static string Find(Experiment exp, string option, string name, string what, string package, string format, bool folder = false)
     {
-        var path = exp.Str(option, Path.Combine(Folder, file));
-        if (!File.Exists(path))
+        var path = exp.Str(option, Path.Combine(Folder, name));
+        if (!(folder ? Directory.Exists(path) : File.Exists(path)))
             throw new ToolkitException($"the {what} {path} does not exist",
-                $"run ./toolkit once with access to the Debian registry (it fetches {package} into .toolkit/corpora), or give {option} PATH ({format})");
-        return path;
-    }
-
-    /// <summary>The corpus folder <paramref name="option"/> names, by default <paramref name="folder"/> in the corpora
-    /// folder; a missing one is an error like <see cref="Find"/>'s.</summary>
-    public static string FindFolder(Experiment exp, string option, string folder, string what, string package, string format)
-    {
-        var path = exp.Str(option, Path.Combine(Folder, folder));
-        if (!Directory.Exists(path))
-            throw new ToolkitException($"the {what} {path} does not exist",
-                $"run ./toolkit once with access to the Debian registry (it fetches {package} into .toolkit/corpora), or give {option} DIR ({format})");
+                $"run ./toolkit once with access to the Debian registry (it fetches {package} into .toolkit/corpora), or give {option} {(folder ? "DIR" : "PATH")} ({format})");
         return path;
     }
 

@@ -151,9 +151,9 @@ type TextTask(s: TextSettings) =
             fail $"tokenizer '{s.Tokenizer}' is unknown" "use tokenizer=byte, bpe or gpt2"
 
         match s.BpeVocab with
-        | Some _ when not remap ->
+        | Some n when not remap ->
             fail
-                $"bpe_vocab {s.BpeVocab.Value} needs a renumbered BPE (tokenizer {s.Tokenizer}, remap {s.Remap})"
+                $"bpe_vocab {n} needs a renumbered BPE (tokenizer {s.Tokenizer}, remap {s.Remap})"
                 "use bpe_vocab=all, or tokenizer=bpe or gpt2 with remap=true"
         | Some n when n < 3 -> fail $"bpe_vocab {n} leaves no content token" "use bpe_vocab=all or at least 3 (PAD, UNK and one token)"
         | _ -> ()

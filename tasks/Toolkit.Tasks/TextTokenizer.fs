@@ -90,15 +90,14 @@ type RemappedTokenizer(inner: ITextTokenizer, corpus: string, size: int option) 
     let innerIds = inner.Encode corpus
 
     let used =
-        match size with
-        | Some n when n - 2 < (innerIds |> Array.distinct |> Array.length) ->
-            innerIds
-            |> Array.countBy id
-            |> Array.sortBy (fun (t, c) -> -c, t)
-            |> Array.truncate (n - 2)
-            |> Array.map fst
-            |> Array.sort
-        | _ -> innerIds |> Array.distinct |> Array.sort
+        let counts = innerIds |> Array.countBy id
+
+        let kept =
+            match size with
+            | Some n when n - 2 < counts.Length -> counts |> Array.sortBy (fun (t, c) -> -c, t) |> Array.truncate (n - 2)
+            | _ -> counts
+
+        kept |> Array.map fst |> Array.sort
 
     let toDense = Dictionary<int, int>()
     do used |> Array.iteri (fun i t -> toDense.[t] <- i + 2)
