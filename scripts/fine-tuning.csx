@@ -16,13 +16,15 @@
 //     for the model trained from scratch. The script checks its redrawing against the trainer: step 0's redrawn batch
 //     must give the loss the fine-tune logged for it;
 //   - on TL;DR, the loss on the summaries of held-out pages (the NAME line's words after its dash, read after the
-//     page's description), fine-tuned against from scratch, and before the fine-tune;
+//     page's description), fine-tuned against from scratch, and before the fine-tune; and the summaries the models
+//     write for those pages by greedy decoding, scored by the word F1 against the author's line (and exact match),
+//     beside a constant line (the training part's summary that best matches its other summaries);
 //   - whether there was an induction circuit to keep: the best induction and layer-0 previous-token head scores (on the
 //     bytes both corpora use) and the repeated-random-tokens measure (second- minus first-copy loss on a repeated string
 //     of common bytes; negative: the repeat is predicted), before and after.
 // Claims, one Holm family, per direction: forgetting above 0; fine-tuned against from scratch on the new corpus;
 // single-exposure memorization above 0 in the fine-tuned model; and its memorization against the model from scratch;
-// on TL;DR also the summaries' loss, fine-tuned against from scratch.
+// on TL;DR also the summaries' loss and the greedy summaries' word F1, fine-tuned against from scratch.
 //   ./toolkit run scripts/fine-tuning.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--pretrain-steps 2000]
 //        [--finetune-steps 100] [--articles PATH] [--poems PATH] [--man-pages DIR]
 #load "toolkit.csx"
@@ -37,6 +39,7 @@ using Toolkit.Analysis;
 using Toolkit.Configs;
 using Toolkit.Data;
 using Toolkit.Evaluation;
+using Toolkit.Generation;
 using Toolkit.Losses;
 using Toolkit.Model;
 using Toolkit.Runs;
@@ -74,7 +77,7 @@ var articlesText = File.ReadAllText(articlesPath);
 var tldr = new StringBuilder();
 var tldrBytes = 0; // UTF-8 bytes in tldr so far: the byte tokens' offsets
 void AppendTldr(string text) { tldr.Append(text); tldrBytes += Encoding.UTF8.GetByteCount(text); }
-var summaries = new List<(int Start, int End)>();
+var summaries = new List<(int Start, int End, string Text)>();
 foreach (var page in Corpora.ManPages(manPagesDir))
 {
     var space = page.Description.Length <= 400 ? -1 : page.Description.LastIndexOf(' ', 400);
@@ -82,7 +85,7 @@ foreach (var page in Corpora.ManPages(manPagesDir))
     AppendTldr($"{description}\nTL;DR: {page.Names} - ");
     var start = tldrBytes;
     AppendTldr(page.Summary);
-    summaries.Add((start, tldrBytes));
+    summaries.Add((start, tldrBytes, page.Summary));
     AppendTldr("\n\n");
 }
 var corpusPaths = new Dictionary<string, string>
@@ -178,6 +181,33 @@ var summaryWindows = summaries.Where(x => x.End - context >= tldrTask.Split && x
 }).ToList();
 exp.Result($"tldr: {summaries.Count} pages; the {summaryWindows.Count} whose last {context} bytes lie in the held-out part (and whose summary is shorter) are scored on their summaries");
 
+// The same held-out pages' summaries written by greedy decoding: after the window's bytes up to the summary (the page's
+// description and "TL;DR: NAMES - "), the model writes until a line end, at most twice the summary's bytes. Scored by
+// the F1 of the distinct lower-case words the written line shares with the author's summary, and by exact match. A
+// constant baseline says what an F1 is worth: the training part's summary that scores best against the training
+// part's other summaries, written for every held-out page.
+var heldOutSummaries = summaries.Where(x => x.End - context >= tldrTask.Split && x.End - x.Start < context).ToList();
+HashSet<string> WordsOf(string text) => Regex.Matches(text.ToLowerInvariant(), "[a-z0-9_]+").Select(w => w.Value).ToHashSet();
+double F1(HashSet<string> written, HashSet<string> summary) =>
+    written.Count + summary.Count == 0 ? 1 : 2.0 * written.Intersect(summary).Count() / (written.Count + summary.Count);
+var trainingSummaries = summaries.Where(x => x.End <= tldrTask.Split).Select(x => (x.Text, Words: WordsOf(x.Text))).ToList();
+var constant = trainingSummaries.MaxBy(c => trainingSummaries.Average(o => F1(c.Words, o.Words)));
+var constantF1 = heldOutSummaries.Average(x => F1(constant.Words, WordsOf(x.Text)));
+var newLine = tldrTask.Tokenizer.Encode("\n").Single();
+(double F1, double Exact) Written(HookedTransformer m)
+{
+    var scores = heldOutSummaries.Select(x =>
+    {
+        var prompt = tldrTask.CorpusTokens[(x.End - context)..x.Start].Select(t => (long)t).ToArray();
+        var written = TokenSampler.Continue(m, [prompt], 2 * (x.End - x.Start), new SamplingSettings { Temperature = 0 })[0]
+            .Select(t => (int)t).TakeWhile(t => t != newLine).ToArray();
+        var text = tldrTask.Tokenizer.Decode(written);
+        return (F1: F1(WordsOf(text), WordsOf(x.Text)), Exact: text.Trim() == x.Text.Trim() ? 1.0 : 0.0);
+    }).ToList();
+    return (scores.Average(x => x.F1), scores.Average(x => x.Exact));
+}
+exp.Result($"tldr: the same {heldOutSummaries.Count} summaries written by greedy decoding; a constant line (the training part's best summary, '{constant.Text}') scores word F1 {Fmt.F(constantF1, 3)} on them");
+
 // The redrawing must be the trainer's: step 0's batch, under the weights the run started from, gives the loss it logged.
 void CheckRedraw(string name, TrainingResult run, HookedTransformer start, string corpus)
 {
@@ -216,6 +246,10 @@ var pre = new Dictionary<string, Measures>();
 var measuredPretrained = new Dictionary<string, Measures>(); // a pre-trained model is measured once for all its fine-tunes
 var after = new Dictionary<string, Measures>();
 var scratch = new Dictionary<string, Measures>();
+// The greedy summaries, on TL;DR fine-tunes only: before (the pre-trained model), after, and from scratch.
+var writtenBefore = new Dictionary<string, (double F1, double Exact)>();
+var writtenAfter = new Dictionary<string, (double F1, double Exact)>();
+var writtenScratch = new Dictionary<string, (double F1, double Exact)>();
 var rows = new List<IReadOnlyList<string>>();
 foreach (var f in fineTunes)
 {
@@ -227,6 +261,7 @@ foreach (var f in fineTunes)
     {
         CheckRedraw(f.Name, run, p, to);
         if (!measuredPretrained.ContainsKey(pretrainName)) measuredPretrained[pretrainName] = Measure(p, f.Seed);
+        if (to == "tldr") writtenBefore[f.Name] = Written(p);
     }
     pre[f.Name] = measuredPretrained[pretrainName];
     // The fine-tune and the run from scratch drew the same batches (same task, seed, steps and batch size): one exposure.
@@ -234,8 +269,16 @@ foreach (var f in fineTunes)
     if (scratchRun.Run.ReadConfig().Training != training)
         throw new ToolkitException($"{f.Name} and its run from scratch were trained with different settings", "give both the same training config");
     var exposure = Exposure(to, training);
-    using (var m = run.Run.LoadModel()) after[f.Name] = Measure(m, f.Seed, exposure);
-    using (var m = scratchRun.Run.LoadModel()) scratch[f.Name] = Measure(m, f.Seed, exposure);
+    using (var m = run.Run.LoadModel())
+    {
+        after[f.Name] = Measure(m, f.Seed, exposure);
+        if (to == "tldr") writtenAfter[f.Name] = Written(m);
+    }
+    using (var m = scratchRun.Run.LoadModel())
+    {
+        scratch[f.Name] = Measure(m, f.Seed, exposure);
+        if (to == "tldr") writtenScratch[f.Name] = Written(m);
+    }
     var (b, a, s) = (pre[f.Name], after[f.Name], scratch[f.Name]);
     exp.Result($"{f.From} then {to}, seed {f.Seed}: held-out loss on {f.From} {Fmt.F(b.HeldOutLoss[f.From])} -> {Fmt.F(a.HeldOutLoss[f.From])}, on {to} " +
                $"{Fmt.F(b.HeldOutLoss[to])} -> {Fmt.F(a.HeldOutLoss[to])} (from scratch in {finetuneSteps} steps {Fmt.F(s.HeldOutLoss[to])}); " +
@@ -243,7 +286,9 @@ foreach (var f in fineTunes)
                $"never seen {Fmt.F(a.NeverLoss)}, {Fmt.P(a.NeverAccuracy)} (from scratch: {Fmt.F(s.OnceLoss)} against {Fmt.F(s.NeverLoss)}); " +
                $"best induction score {Fmt.F(b.Induction, 2)} -> {Fmt.F(a.Induction, 2)} ({b.InductionHeads} -> {a.InductionHeads} named), " +
                $"layer-0 previous-token {Fmt.F(b.PreviousToken, 2)} -> {Fmt.F(a.PreviousToken, 2)}; repeated random tokens, second- minus first-copy loss {Fmt.F(b.Repeats)} -> {Fmt.F(a.Repeats)}" +
-               (to == "tldr" ? $"; loss on held-out summaries {Fmt.F(b.SummaryLoss)} -> {Fmt.F(a.SummaryLoss)} (from scratch {Fmt.F(s.SummaryLoss)})" : ""));
+               (to == "tldr" ? $"; loss on held-out summaries {Fmt.F(b.SummaryLoss)} -> {Fmt.F(a.SummaryLoss)} (from scratch {Fmt.F(s.SummaryLoss)}); " +
+                   $"greedy summaries' word F1 {Fmt.F(writtenBefore[f.Name].F1, 3)} -> {Fmt.F(writtenAfter[f.Name].F1, 3)} (from scratch {Fmt.F(writtenScratch[f.Name].F1, 3)}), " +
+                   $"exact {Fmt.P(writtenBefore[f.Name].Exact)} -> {Fmt.P(writtenAfter[f.Name].Exact)} (from scratch {Fmt.P(writtenScratch[f.Name].Exact)})" : ""));
     rows.Add(new[] { $"{f.From} then {to}", f.Seed.ToString(), Fmt.F(b.HeldOutLoss[f.From]), Fmt.F(a.HeldOutLoss[f.From]), Fmt.F(b.HeldOutLoss[to]), Fmt.F(a.HeldOutLoss[to]),
                      Fmt.F(s.HeldOutLoss[to]), Fmt.F(a.NeverLoss - a.OnceLoss), Fmt.F(s.NeverLoss - s.OnceLoss), $"{Fmt.F(b.Induction, 2)} -> {Fmt.F(a.Induction, 2)}", $"{Fmt.F(b.Repeats)} -> {Fmt.F(a.Repeats)}" });
 }
@@ -270,7 +315,9 @@ var directions = pairs.Select(pair =>
         MemorizedVsScratch: claims.Add($"{from} then {to}: never- minus once-seen loss, fine-tuned against from scratch",
             MeanComparison.Of(Of(after, m => m.NeverLoss - m.OnceLoss), Of(scratch, m => m.NeverLoss - m.OnceLoss))),
         Summaries: to == "tldr" ? claims.Add($"{from} then {to}: loss on held-out pages' summaries, fine-tuned against from scratch",
-            MeanComparison.Of(Of(after, m => m.SummaryLoss), Of(scratch, m => m.SummaryLoss))) : null);
+            MeanComparison.Of(Of(after, m => m.SummaryLoss), Of(scratch, m => m.SummaryLoss))) : null,
+        Written: to == "tldr" ? claims.Add($"{from} then {to}: word F1 of greedy summaries of held-out pages, fine-tuned against from scratch",
+            MeanComparison.Of(keys.Select(k => writtenAfter[k].F1).ToList(), keys.Select(k => writtenScratch[k].F1).ToList())) : null);
 }).ToList();
 var findings = new List<string>();
 foreach (var d in directions)
@@ -283,7 +330,10 @@ foreach (var d in directions)
                  $"the loss on {d.To} windows it never saw is {d.Memorized.Words("higher than", "lower than", "on windows it saw once")} ({d.Memorized.Detail(F3)}); " +
                  $"that difference is {d.MemorizedVsScratch.Words("larger than", "smaller than", "the model's trained from scratch")} ({d.MemorizedVsScratch.Detail(F3)})" +
                  (d.Summaries is { } c ? $"; on held-out pages' summaries the fine-tuned model's loss is {c.Words("higher than", "lower than", "the model's trained from scratch")} ({c.Detail(F3)}; " +
-                     $"before the fine-tune {Fmt.F(d.Keys.Average(k => pre[k].SummaryLoss))}, after {Fmt.F(d.Keys.Average(k => after[k].SummaryLoss))}, from scratch {Fmt.F(d.Keys.Average(k => scratch[k].SummaryLoss))}, means over seeds)" : ""));
+                     $"before the fine-tune {Fmt.F(d.Keys.Average(k => pre[k].SummaryLoss))}, after {Fmt.F(d.Keys.Average(k => after[k].SummaryLoss))}, from scratch {Fmt.F(d.Keys.Average(k => scratch[k].SummaryLoss))}, means over seeds)" : "") +
+                 (d.Written is { } w ? $"; the summaries it writes by greedy decoding score a word F1 against the authors' {w.Words("higher than", "lower than", "the model's trained from scratch")} ({w.Detail(F3)}; " +
+                     $"before the fine-tune {Fmt.F(d.Keys.Average(k => writtenBefore[k].F1), 3)}, after {Fmt.F(d.Keys.Average(k => writtenAfter[k].F1), 3)}, from scratch {Fmt.F(d.Keys.Average(k => writtenScratch[k].F1), 3)}, " +
+                     $"a constant line {Fmt.F(constantF1, 3)}; exactly the author's in {Fmt.P(d.Keys.Average(k => writtenAfter[k].Exact))} of pages after)" : ""));
 }
 exp.Claims(claims);
 exp.Conclude(string.Join("; ", findings) + (exp.Fast ? ". (fast mode: tiny settings, the numbers mean nothing)" : "."));
