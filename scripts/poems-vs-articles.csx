@@ -17,13 +17,15 @@
 //     the positions minus over the second tenth, Olsson et al.'s late and early token each widened to a tenth: one
 //     token per window is too noisy at this size); the same on the pieces' and the poems' held-out windows;
 //   - the repeated-random-tokens measure (second- minus first-copy loss on a repeated string of bytes common to both
-//     corpora; negative: the repeat is predicted), which reads no head score;
+//     corpora; negative: the repeat is predicted), which reads no head score, and its part that needs the order
+//     (second-copy loss minus a shuffled second copy's: a preference for bytes already in the context gains on both;
+//     copying what followed the current byte gains only on the repeat);
 //   - induction strength: the best induction score on the bytes the training part uses (ScoringBatch.ForRun), and the
 //     ablation effect on the ICL score: the widened ICL score on the articles' held-out windows with the layer-1 head
 //     of the best induction score mean-ablated, minus without (positive: the head serves the context's use).
 // Contrasts, each Welch's t interval over seeds (different training data, so the seeds do not pair): length alone
 // (articles against pieces), style with length matched (pieces against poems; corpus size differs too), and the notes'
-// question as posed (articles against poems); the twelve claims (four measures × three contrasts) are one family
+// question as posed (articles against poems); the fifteen claims (five measures × three contrasts) are one family
 // under Holm's correction (docs/design.md §4). The notes' counter-hypothesis (induction heads on poems attend by
 // something other than token identity) needs an induction head to patch: it is tested only where one forms.
 //   ./toolkit run scripts/poems-vs-articles.csx [--fast] [--out DIR] [--seed N] [--seeds 5] [--steps 2000]
@@ -171,15 +173,16 @@ foreach (var ((arm, seed), result) in runs.Select(r => (r.Arm.Name, r.Seed)).Zip
     trained[arm].Add(after);
     untrained[arm].Add(before);
     rows.Add(new[] { arm, seed.ToString(), Fmt.F(eval.Loss), Fmt.P(eval.Accuracy), F3(after.Icl["articles"]), F3(after.Icl["pieces"]), F3(after.Icl["poems"]),
-                     F3(after.Repeats.Score), Fmt.F(after.Induction, 2), Fmt.F(after.PreviousToken, 2), F3(after.AblationEffect) });
+                     F3(after.Repeats.Score), F3(after.Repeats.OrderScore), Fmt.F(after.Induction, 2), Fmt.F(after.PreviousToken, 2), F3(after.AblationEffect) });
     exp.Result($"{arm} seed {seed}: held-out loss on its own text {Fmt.F(eval.Loss)}, accuracy {Fmt.P(eval.Accuracy)}; ICL score (tenths) on articles {F3(after.Icl["articles"])}, " +
                $"pieces {F3(after.Icl["pieces"])}, poems {F3(after.Icl["poems"])} (untrained {F3(before.Icl["articles"])}, {F3(before.Icl["pieces"])}, {F3(before.Icl["poems"])}); " +
-               $"repeated random tokens, second- minus first-copy loss {F3(after.Repeats.Score)} (untrained {F3(before.Repeats.Score)}), greedy {Fmt.P(after.Repeats.GreedyAccuracy)} (chance {Fmt.P(after.Repeats.ChanceAccuracy)}); " +
+               $"repeated random tokens, second- minus first-copy loss {F3(after.Repeats.Score)} (untrained {F3(before.Repeats.Score)}), of which the order's (second copy minus shuffled) {F3(after.Repeats.OrderScore)} " +
+               $"(untrained {F3(before.Repeats.OrderScore)}), greedy {Fmt.P(after.Repeats.GreedyAccuracy)} (chance {Fmt.P(after.Repeats.ChanceAccuracy)}); " +
                $"best induction score {Fmt.F(after.Induction, 2)} (untrained {Fmt.F(before.Induction, 2)}), {after.InductionHeads} named; best layer-0 previous-token score {Fmt.F(after.PreviousToken, 2)} " +
                $"(untrained {Fmt.F(before.PreviousToken, 2)}); mean-ablating L1H{after.BestLayer1.Head} (layer 1's best induction score) moves the ICL score on articles by {F3(after.AblationEffect)} (untrained {F3(before.AblationEffect)})");
 }
-var columns = new[] { "arm", "seed", "held-out loss (own text)", "held-out accuracy", "ICL on articles", "ICL on pieces", "ICL on poems", "repeat score", "best induction", "best previous-token L0", "ablation effect on ICL" };
-exp.Report.AddTable($"per model ({steps} steps, batch {batchSize}, context {context} bytes; ICL: last-tenth minus second-tenth loss, negative = the context helps; repeat score: second- minus first-copy loss)", columns, rows);
+var columns = new[] { "arm", "seed", "held-out loss (own text)", "held-out accuracy", "ICL on articles", "ICL on pieces", "ICL on poems", "repeat score", "its order part", "best induction", "best previous-token L0", "ablation effect on ICL" };
+exp.Report.AddTable($"per model ({steps} steps, batch {batchSize}, context {context} bytes; ICL: last-tenth minus second-tenth loss, negative = the context helps; repeat score: second- minus first-copy loss; its order part: second copy minus a shuffled second copy)", columns, rows);
 exp.Csv("models.csv", columns, rows);
 
 // The per-position loss on the articles' held-out windows, mean over seeds per arm (and the untrained models').
@@ -200,6 +203,7 @@ var measures = new (string What, Func<Measures, double> Of, string Higher, strin
     // More negative is more in-context learning: "lower" reads as "uses its context more".
     ("ICL score on the articles' held-out text", m => m.Icl["articles"], "higher (uses its context less) than", "lower (uses its context more) than"),
     ("repeated-random-tokens score", m => m.Repeats.Score, "higher (reads the repeat less) than", "lower (reads the repeat more) than"),
+    ("its order part (second copy against a shuffled one)", m => m.Repeats.OrderScore, "higher (reads the order less) than", "lower (reads the order more) than"),
     ("best induction score", m => m.Induction, "higher than", "lower than"),
     ("ablation effect of layer 1's best induction head on the ICL score", m => m.AblationEffect, "higher than", "lower than"),
 };

@@ -71,7 +71,7 @@ public class RepeatedRandomTokensTests
         var live = new List<long>();
         using (m.HookPoints["hook_embed"].Add((x, _) => { live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount); return null; }))
             RepeatedRandomTokens.Compute(m, [3, 4, 5, 6, 7, 8, 9, 10], length: 6, count: 4, seed: 1);
-        var greedy = live.Skip(1).ToList(); // the first pass is the teacher-forced one
+        var greedy = live.Skip(2).ToList(); // the first two passes are teacher-forced (the repeat, then its shuffled control)
         Assert.That(greedy, Has.Count.EqualTo(5));
         Assert.That(greedy.Max() - greedy.Min(), Is.LessThanOrEqualTo(2 * (greedy.Count - 1)),
             $"live tensors at each greedy step: {string.Join(", ", greedy)}");
@@ -88,6 +88,20 @@ public class RepeatedRandomTokensTests
             Does.Contain("outside the model's vocabulary"));
     }
 
+    /// <summary>The control keeps each sequence's first copy and the second copy's tokens, only their order changes, and the
+    /// same seed gives the same order.</summary>
+    [FsCheck.NUnit.Property(MaxTest = 50)]
+    public bool The_shuffled_control_keeps_the_first_copy_and_the_second_copys_tokens(FsCheck.PositiveInt size, int seed)
+    {
+        var length = 2 + size.Get % 20;
+        var alphabet = Enumerable.Range(1, 30).ToArray();
+        var sequences = RepeatedRandomTokens.Sequences(alphabet, length, 6, seed);
+        var shuffled = RepeatedRandomTokens.Shuffled(sequences, length, ~seed);
+        return shuffled.Zip(sequences).All(p => p.First[..length].SequenceEqual(p.Second[..length])
+                && p.First[length..].Order().SequenceEqual(p.Second[length..].Order()))
+            && shuffled.Zip(RepeatedRandomTokens.Shuffled(sequences, length, ~seed)).All(p => p.First.SequenceEqual(p.Second));
+    }
+
     /// <summary>Every number recomputed sequence by sequence and token by token, with a greedy decoder that feeds one
     /// sequence at a time.</summary>
     [Test]
@@ -99,7 +113,12 @@ public class RepeatedRandomTokensTests
         const int length = 6, count = 5;
         var score = RepeatedRandomTokens.Compute(model, alphabet, length, count, seed: 4);
         var sequences = RepeatedRandomTokens.Sequences(alphabet, length, count, seed: 4);
-        double first = 0, second = 0, hits = 0, greedy = 0;
+        double first = 0, second = 0, hits = 0, greedy = 0, shuffled = 0;
+        foreach (var c in RepeatedRandomTokens.Shuffled(sequences, length, seed: ~4))
+        {
+            var logProbs = model.forward(tensor(c, [1, c.Length])).to_type(ScalarType.Float64).log_softmax(-1)[0];
+            for (var i = 1; i < length; i++) shuffled -= logProbs[length + i - 1, c[length + i]].item<double>();
+        }
         foreach (var s in sequences)
         {
             var logProbs = model.forward(tensor(s, [1, s.Length])).to_type(ScalarType.Float64).log_softmax(-1)[0];
@@ -122,6 +141,8 @@ public class RepeatedRandomTokensTests
         Assert.That(score.FirstCopyLoss, Is.EqualTo(first / n).Within(1e-9));
         Assert.That(score.SecondCopyLoss, Is.EqualTo(second / n).Within(1e-9));
         Assert.That(score.Score, Is.EqualTo((second - first) / n).Within(1e-9));
+        Assert.That(score.ShuffledCopyLoss, Is.EqualTo(shuffled / n).Within(1e-9));
+        Assert.That(score.OrderScore, Is.EqualTo((second - shuffled) / n).Within(1e-9));
         Assert.That(score.Accuracy, Is.EqualTo(hits / n).Within(1e-12));
         Assert.That(score.GreedyAccuracy, Is.EqualTo(greedy / n).Within(1e-12));
         Assert.That((score.ChanceAccuracy, score.Length, score.Alphabet, score.Sequences), Is.EqualTo((1.0 / 9, length, 9, count)));
@@ -145,11 +166,16 @@ public class RepeatedRandomTokensTests
         Assert.That(tieLost, Is.InRange(0.2, 0.8));
         Assert.That(induction.Accuracy, Is.EqualTo(1 - tieLost / (InductionModel.Context / 2 - 1)).Within(1e-9));
         Assert.That(induction.GreedyAccuracy, Is.EqualTo(1 - tieLost).Within(1e-9));
+        // Induction needs the order: in a shuffled second copy each token follows another predecessor, so copying what
+        // followed the current token last time is wrong, and confidently so.
+        Assert.That(induction.ShuffledCopyLoss, Is.GreaterThan(induction.FirstCopyLoss));
+        Assert.That(induction.OrderScore, Is.LessThan(-2));
 
         manual_seed(11);
         var untrained = new HookedTransformer(InductionModel.Model.Config);
         var chance = RepeatedRandomTokens.Compute(untrained, alphabet, InductionModel.Context / 2, 32, seed: 7);
         Assert.That(chance.Score, Is.EqualTo(0).Within(0.1));
+        Assert.That(chance.OrderScore, Is.EqualTo(0).Within(0.1));
         Assert.That(chance.Accuracy, Is.LessThan(3 * chance.ChanceAccuracy));
         Assert.That(chance.GreedyAccuracy, Is.LessThan(3 * chance.ChanceAccuracy));
     }

@@ -15,9 +15,18 @@ namespace Toolkit.Analysis;
 /// <param name="Length">L, the random string's length (the sequences are 2L tokens).</param>
 /// <param name="Alphabet">How many tokens the strings were drawn from.</param>
 /// <param name="Sequences">How many sequences were averaged over.</param>
+/// <param name="ShuffledCopyLoss">The control: mean loss of tokens 1..L−1 of a second copy in another order (the same
+/// tokens, each seen once before, but after another predecessor). A model that only favours tokens already in its context
+/// gains as much here as on the true repeat; one that copies what followed the current token gains only on the repeat.</param>
 public sealed record RepeatedTokensScore(
     double FirstCopyLoss, double SecondCopyLoss, double Score, double Accuracy, double GreedyAccuracy, double ChanceAccuracy,
-    int Length, int Alphabet, int Sequences);
+    int Length, int Alphabet, int Sequences, double ShuffledCopyLoss)
+{
+    /// <summary>Second-copy loss minus the shuffled copy's: the part of <see cref="Score"/> that needs the order (negative:
+    /// the model reads what followed what, induction proper); the rest (shuffled minus first copy) any context-token
+    /// preference earns.</summary>
+    public double OrderScore => SecondCopyLoss - ShuffledCopyLoss;
+}
 
 /// <summary>The "repeated random tokens" measure of induction (Olsson et al. 2022), independent of head scores.</summary>
 /// <remarks>Each sequence is a string of L distinct tokens drawn without replacement from the given alphabet (the tokens a
@@ -75,6 +84,24 @@ public static class RepeatedRandomTokens
         return result;
     }
 
+    /// <summary>The control's sequences: each of <paramref name="sequences"/> with its second copy (the last
+    /// <paramref name="length"/> tokens) in a uniformly random order drawn from <paramref name="seed"/>. A random order
+    /// keeps about one of the copy's L−1 successions by chance.</summary>
+    public static long[][] Shuffled(IReadOnlyList<long[]> sequences, int length, int seed)
+    {
+        var rng = new Random(seed);
+        return sequences.Select(s =>
+        {
+            var shuffled = s.ToArray();
+            for (var i = 2 * length - 1; i > length; i--)
+            {
+                var j = rng.Next(length, i + 1);
+                (shuffled[i], shuffled[j]) = (shuffled[j], shuffled[i]);
+            }
+            return shuffled;
+        }).ToArray();
+    }
+
     /// <summary>The measure on <paramref name="count"/> sequences of a <paramref name="length"/>-token string drawn from
     /// <paramref name="alphabet"/>, repeated.</summary>
     public static RepeatedTokensScore Compute(HookedTransformer model, IReadOnlyList<int> alphabet, int length, int count, int seed)
@@ -87,7 +114,7 @@ public static class RepeatedRandomTokens
             throw new ToolkitException($"the alphabet has tokens outside the model's vocabulary 0..{model.Config.DVocab - 1}",
                 "draw the alphabet from the task the model was trained on");
         var sequences = Sequences(alphabet, length, count, seed);
-        double first, second, accuracy;
+        double first, second, accuracy, shuffled;
         using (var scope = NewDisposeScope())
         using (no_grad())
         using (model.EvalMode())
@@ -103,6 +130,10 @@ public static class RepeatedRandomTokens
             first = losses.narrow(1, 0, length - 1).mean().item<double>();
             second = losses.narrow(1, length, length - 1).mean().item<double>();
             accuracy = hits.narrow(1, length, length - 1).mean().item<double>();
+            // The control, from its own stream of the seed (the measure's sequences are unchanged by it).
+            var control = tensor(Shuffled(sequences, length, ~seed).SelectMany(s => s).ToArray(), [count, 2 * length], ScalarType.Int64).to(model.Device);
+            shuffled = -model.forward(control).to_type(ScalarType.Float64).narrow(1, length, length - 1).log_softmax(-1)
+                .gather(2, control.narrow(1, length + 1, length - 1).unsqueeze(-1)).mean().item<double>();
         }
         var matched = 0;
         using (var scope = NewDisposeScope())
@@ -122,6 +153,6 @@ public static class RepeatedRandomTokens
             matched = (int)sequence.narrow(1, length + 1, length - 1).eq(all.narrow(1, length + 1, length - 1)).sum().item<long>();
         }
         return new RepeatedTokensScore(first, second, second - first, accuracy, matched / (double)(count * (length - 1)),
-            1.0 / alphabet.Count, length, alphabet.Count, count);
+            1.0 / alphabet.Count, length, alphabet.Count, count, shuffled);
     }
 }
