@@ -114,26 +114,27 @@ public static class RepeatedRandomTokens
             throw new ToolkitException($"the alphabet has tokens outside the model's vocabulary 0..{model.Config.DVocab - 1}",
                 "draw the alphabet from the task the model was trained on");
         var sequences = Sequences(alphabet, length, count, seed);
+        Tensor Batch(long[][] rows) => tensor(rows.SelectMany(s => s).ToArray(), [count, 2 * length], ScalarType.Int64).to(model.Device);
+        // Row p of both: the logits at position p and the loss of token p + 1 read from them.
+        (Tensor Predicted, Tensor Losses) Read(Tensor tokens)
+        {
+            var predicted = model.forward(tokens).to_type(ScalarType.Float64).narrow(1, 0, 2 * length - 1);
+            return (predicted, -predicted.log_softmax(-1).gather(2, tokens.narrow(1, 1, 2 * length - 1).unsqueeze(-1)).squeeze(-1));
+        }
         double first, second, accuracy, shuffled;
         using (var scope = NewDisposeScope())
         using (no_grad())
         using (model.EvalMode())
         {
-            var tokens = tensor(sequences.SelectMany(s => s).ToArray(), [count, 2 * length], ScalarType.Int64).to(model.Device);
-            var logits = model.forward(tokens).to_type(ScalarType.Float64);
-            // Row p predicts token p + 1.
-            var predicted = logits.narrow(1, 0, 2 * length - 1);
-            var next = tokens.narrow(1, 1, 2 * length - 1);
-            var losses = -predicted.log_softmax(-1).gather(2, next.unsqueeze(-1)).squeeze(-1);
-            var hits = predicted.argmax(-1).eq(next).to_type(ScalarType.Float64);
+            var tokens = Batch(sequences);
+            var (predicted, losses) = Read(tokens);
+            var hits = predicted.argmax(-1).eq(tokens.narrow(1, 1, 2 * length - 1)).to_type(ScalarType.Float64);
             // Tokens 1..L−1 of the first copy are rows 0..L−2; tokens 1..L−1 of the second copy are rows L..2L−2.
             first = losses.narrow(1, 0, length - 1).mean().item<double>();
             second = losses.narrow(1, length, length - 1).mean().item<double>();
             accuracy = hits.narrow(1, length, length - 1).mean().item<double>();
             // The control, from its own stream of the seed (the measure's sequences are unchanged by it).
-            var control = tensor(Shuffled(sequences, length, ~seed).SelectMany(s => s).ToArray(), [count, 2 * length], ScalarType.Int64).to(model.Device);
-            shuffled = -model.forward(control).to_type(ScalarType.Float64).narrow(1, length, length - 1).log_softmax(-1)
-                .gather(2, control.narrow(1, length + 1, length - 1).unsqueeze(-1)).mean().item<double>();
+            shuffled = Read(Batch(Shuffled(sequences, length, ~seed))).Losses.narrow(1, length, length - 1).mean().item<double>();
         }
         var matched = 0;
         using (var scope = NewDisposeScope())
@@ -142,7 +143,7 @@ public static class RepeatedRandomTokens
         {
             // Greedy decoding, all sequences at once (they have the same length): the argmax at the last position is appended.
             // Each step's forward pass is freed before the next: kept to the end, 127 steps at context 256 held ~24 GB.
-            var all = tensor(sequences.SelectMany(s => s).ToArray(), [count, 2 * length], ScalarType.Int64).to(model.Device);
+            var all = Batch(sequences);
             var sequence = all.narrow(1, 0, length + 1);
             for (var i = 0; i < length - 1; i++)
             {
