@@ -172,7 +172,8 @@ var tldrTask = created["tldr"];
 if (tldrTask.CorpusTokens.Length != tldrBytes)
     throw new ToolkitException($"the TL;DR corpus has {tldrTask.CorpusTokens.Length} byte tokens for {tldrBytes} bytes",
         "the byte tokenizer no longer maps one byte to one token: update the summary offsets here");
-var summaryWindows = summaries.Where(x => x.End - context >= tldrTask.Split && x.End - x.Start < context).Select(x =>
+var heldOutSummaries = summaries.Where(x => x.End - context >= tldrTask.Split && x.End - x.Start < context).ToList();
+var summaryWindows = heldOutSummaries.Select(x =>
 {
     var window = Window("tldr", x.End - context);
     var mask = new bool[context];
@@ -186,7 +187,6 @@ exp.Result($"tldr: {summaries.Count} pages; the {summaryWindows.Count} whose las
 // the F1 of the distinct lower-case words the written line shares with the author's summary, and by exact match. A
 // constant baseline says what an F1 is worth: the training part's summary that scores best against the training
 // part's other summaries, written for every held-out page.
-var heldOutSummaries = summaries.Where(x => x.End - context >= tldrTask.Split && x.End - x.Start < context).ToList();
 HashSet<string> WordsOf(string text) => Regex.Matches(text.ToLowerInvariant(), "[a-z0-9_]+").Select(w => w.Value).ToHashSet();
 double F1(HashSet<string> written, HashSet<string> summary) =>
     written.Count + summary.Count == 0 ? 1 : 2.0 * written.Intersect(summary).Count() / (written.Count + summary.Count);
